@@ -1,0 +1,275 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
+import { validateJsonObject, type JsonObject } from "../codecs/json-value.js";
+import { DEFAULT_DICT_LIMITS } from "../codecs/limits.js";
+import { CodecError, ErrorCode, InputError } from "../errors.js";
+import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/server.js";
+import { SOFTWARE_VERSION } from "../transfer/software-name.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { formatBytes } from "./format-bytes.js";
+import { portParser } from "./parse-options.js";
+import { Progress } from "./progress.js";
+import { PASSPHRASE_ENV, resolveClientKey } from "./resolve-key.js";
+import { runCommand } from "./run-command.js";
+import type { CommandIo } from "./terminal.js";
+import { Terminal } from "./terminal.js";
+import { escapeTerminalLine } from "./terminal-text.js";
+
+interface ClientFlags {
+  host: string;
+  port: number;
+  dict?: string;
+  format: "json" | "binary" | "xml";
+  file: string[];
+  encrypt: boolean;
+  keyFile?: string;
+  json: boolean;
+}
+
+/** `--format` names as users know them, mapped to wire formats. */
+const FORMAT_BY_OPTION: Readonly<Record<ClientFlags["format"], DictFormat>> = {
+  json: "json",
+  binary: "msgpack",
+  xml: "xml",
+};
+
+const EXAMPLES = `
+Examples:
+  $ gb-client --dict samples/data.json --format binary
+  $ gb-client --file samples/notes.txt --encrypt
+  $ gb-client --dict samples/data.json --format xml --file samples/notes.txt --file samples/image.png
+  $ tar c somedir | gb-client --file - --json     send stdin; JSON receipts for scripts
+
+Keys: --encrypt uses the per-user key file gb-server created, or --key-file PATH,
+or a passphrase in $${PASSPHRASE_ENV}. The key never leaves this machine's files.
+
+Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lost,
+4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
+7 unreadable or invalid input, 1 internal error.`;
+
+function buildCommand(): Command {
+  return new Command("gb-client")
+    .description(
+      "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
+    )
+    .version(SOFTWARE_VERSION, "-V, --version")
+    .option("--host <address>", "server address", DEFAULT_HOST)
+    .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
+    .option("--dict <file>", "a JSON file holding one object to send as a dictionary (- for stdin)")
+    .addOption(
+      new Option("--format <format>", "wire format of the dictionary")
+        .choices(["json", "binary", "xml"])
+        .default("json"),
+    )
+    .option(
+      "--file <path>",
+      "a file to send (repeatable; - for stdin)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--encrypt", "encrypt every item with AES-256-GCM", false)
+    .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
+    .option("--json", "print one JSON object per item on stdout, for scripts", false)
+    .addHelpText("after", EXAMPLES);
+}
+
+/** A prepared item, validated before anything is sent. */
+type PlannedItem =
+  | {
+      readonly kind: "dict";
+      readonly label: string;
+      readonly name: string;
+      readonly value: JsonObject;
+    }
+  | { readonly kind: "file"; readonly label: string; readonly path: string };
+
+/** Runs gb-client and returns its exit code. */
+export async function runClient(argv: readonly string[], io: CommandIo): Promise<number> {
+  const terminal = new Terminal(io);
+  const command = buildCommand();
+  return runCommand(command, argv, terminal, async (flags: ClientFlags) => {
+    const stdinUses =
+      flags.file.filter((file) => file === "-").length + (flags.dict === "-" ? 1 : 0);
+    if (flags.dict === undefined && flags.file.length === 0) {
+      terminal.error("nothing to send: give --dict FILE and/or --file PATH");
+      terminal.hint("run gb-client --help for examples");
+      return ExitCode.USAGE;
+    }
+    if (stdinUses > 1) {
+      terminal.error("standard input (-) can be used for one item only");
+      return ExitCode.USAGE;
+    }
+    const format = FORMAT_BY_OPTION[flags.format];
+
+    // Everything local is checked before connecting, so a typo sends nothing.
+    let plan: PlannedItem[];
+    let encryption: KeySource | undefined;
+    try {
+      plan = await planItems(flags, format, io);
+      if (flags.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
+    } catch (error) {
+      terminal.error(error);
+      return exitCodeFor(error);
+    }
+
+    let client: GbClient;
+    try {
+      client = await GbClient.connect({
+        host: flags.host,
+        port: flags.port,
+        ...(encryption === undefined ? {} : { encryption }),
+      });
+    } catch (error) {
+      terminal.error(error);
+      return exitCodeFor(error);
+    }
+
+    const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
+    let exitCode: number = ExitCode.OK;
+    try {
+      const pending = plan.map((item) => {
+        const onProgress = (bytesSent: number): void => {
+          progress.update(item.label, bytesSent);
+        };
+        if (item.kind === "dict") {
+          return client.sendDict(item.value, {
+            format,
+            name: item.name,
+            encrypt: flags.encrypt,
+            onProgress,
+          });
+        }
+        if (item.path === "-") {
+          return client.sendStream(io.stdin as AsyncIterable<Buffer>, {
+            name: "stdin",
+            size: null,
+            encrypt: flags.encrypt,
+            onProgress,
+          });
+        }
+        return client.sendFile(item.path, { encrypt: flags.encrypt, onProgress });
+      });
+      // Receipts are reported in the order items were given.
+      for (const [index, result] of pending.entries()) {
+        const item = plan[index];
+        if (item === undefined) continue;
+        try {
+          const sent = await result;
+          progress.clear();
+          reportStored(terminal, sent, flags.json);
+        } catch (error) {
+          progress.clear();
+          reportFailed(terminal, item.label, index + 1, error, flags.json);
+          if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
+        }
+      }
+    } finally {
+      progress.stop();
+      await client.close().catch(() => undefined);
+    }
+    return exitCode;
+  });
+}
+
+async function planItems(
+  flags: ClientFlags,
+  format: DictFormat,
+  io: CommandIo,
+): Promise<PlannedItem[]> {
+  const plan: PlannedItem[] = [];
+  if (flags.dict !== undefined) {
+    const source = flags.dict;
+    const text = await readInput(source, io);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CodecError(
+        ErrorCode.DICT_INVALID,
+        `${source} is not valid JSON: ${describe(error)}`,
+        {
+          cause: error,
+          hint: "--dict expects a file holding one JSON object, such as samples/data.json",
+        },
+      );
+    }
+    const value = validateJsonObject(parsed, DEFAULT_DICT_LIMITS);
+    // Encode once here so size and depth problems show before connecting.
+    encodeDict(value, format);
+    const name = source === "-" ? "stdin.json" : path.basename(source);
+    plan.push({ kind: "dict", label: source, name, value });
+  }
+  for (const file of flags.file) plan.push({ kind: "file", label: file, path: file });
+  return plan;
+}
+
+async function readInput(source: string, io: CommandIo): Promise<string> {
+  try {
+    if (source !== "-") return await readFile(source, "utf8");
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of io.stdin as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > DEFAULT_DICT_LIMITS.maxBytes * 4) {
+        throw new CodecError(ErrorCode.DICT_TOO_LARGE, "the dictionary on stdin is too large");
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    throw new InputError(ErrorCode.INPUT_UNREADABLE, `cannot read ${source}: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function reportStored(terminal: Terminal, sent: SentItem, json: boolean): void {
+  const receipt = sent.receipt;
+  if (json) {
+    terminal.json({
+      event: "stored",
+      id: sent.id,
+      kind: sent.kind,
+      name: sent.name,
+      encrypted: sent.encrypted,
+      bytes: sent.bytes,
+      sha256: sent.sha256,
+      savedAs: receipt.savedAs,
+    });
+    return;
+  }
+  const c = terminal.out;
+  const where = receipt.savedAs === null ? "received (not saved)" : `stored as ${receipt.savedAs}`;
+  terminal.print(
+    `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
+      `${formatBytes(sent.bytes)}${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
+  );
+}
+
+function reportFailed(
+  terminal: Terminal,
+  label: string,
+  id: number,
+  error: unknown,
+  json: boolean,
+): void {
+  if (json) {
+    terminal.json({
+      event: "failed",
+      id,
+      name: label,
+      code: error instanceof Error && "code" in error ? String(error.code) : ErrorCode.INTERNAL,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    return;
+  }
+  terminal.error(error, label);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

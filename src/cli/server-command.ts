@@ -1,0 +1,190 @@
+import { Command, Option } from "commander";
+import { GbError } from "../errors.js";
+import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
+import {
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  DEFAULT_PREVIEW_BYTES,
+  GbServer,
+} from "../transfer/server.js";
+import { SOFTWARE_VERSION } from "../transfer/software-name.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { portParser, positiveInteger } from "./parse-options.js";
+import { failureLine, itemBody, itemHeading } from "./print-item.js";
+import { PASSPHRASE_ENV, resolveServerKey } from "./resolve-key.js";
+import { Terminal, type CommandIo } from "./terminal.js";
+import { runCommand } from "./run-command.js";
+
+interface ServerFlags {
+  host: string;
+  port: number;
+  print: boolean;
+  save: boolean;
+  saveDir: string;
+  json: boolean;
+  keyFile?: string;
+  requireEncryption: boolean;
+  maxConnections: number;
+}
+
+const EXAMPLES = `
+Examples:
+  $ gb-server                          listen on 127.0.0.1:6688, print and save to ./received
+  $ gb-server --no-print --save-dir /srv/inbox
+  $ gb-server --port 0 --json          pick a free port; JSON lines for scripts
+  $ GB_PASSPHRASE='…' gb-server        derive the key from a passphrase instead of the key file
+
+Items are saved under safe names, never overwriting (notes.txt, notes-1.txt, …).
+Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem, 1 internal error.`;
+
+function buildCommand(): Command {
+  return new Command("gb-server")
+    .description("Receive dictionaries and files from gb-client, print them and/or save them.")
+    .version(SOFTWARE_VERSION, "-V, --version")
+    .option("--host <address>", "address to listen on", DEFAULT_HOST)
+    .option(
+      "--port <number>",
+      "port to listen on (0 picks a free one)",
+      portParser(0),
+      DEFAULT_PORT,
+    )
+    .option("--print", "show each received item on the screen (default)", true)
+    .option("--no-print", "do not show received items")
+    .option("--save-dir <dir>", "directory to save received items in", "./received")
+    .option("--no-save", "do not save received items")
+    .option("--json", "print one JSON object per event on stdout, for scripts", false)
+    .option(
+      "--key-file <path>",
+      `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,
+    )
+    .option("--require-encryption", "refuse items that are not encrypted", false)
+    .addOption(
+      new Option("--max-connections <n>", "connections served at once")
+        .argParser(positiveInteger)
+        .default(DEFAULT_MAX_CONNECTIONS),
+    )
+    .addHelpText("after", EXAMPLES);
+}
+
+/**
+ * Runs gb-server until `signal` aborts (the binary aborts it on SIGINT/SIGTERM), then
+ * lets items in flight finish and returns the exit code.
+ */
+export async function runServer(
+  argv: readonly string[],
+  io: CommandIo,
+  signal: AbortSignal,
+): Promise<number> {
+  const terminal = new Terminal(io);
+  return runCommand(buildCommand(), argv, terminal, async (flags: ServerFlags) => {
+    let key;
+    try {
+      key = await resolveServerKey(flags.keyFile, io.env);
+    } catch (error) {
+      terminal.error(error, "cannot load the key");
+      return exitCodeFor(error);
+    }
+    if (key.created)
+      terminal.note(`created a new key file at ${key.keyFile ?? "?"} (readable by you only)`);
+
+    let server: GbServer;
+    try {
+      server = await GbServer.listen({
+        host: flags.host,
+        port: flags.port,
+        masterKey: key.masterKey,
+        ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
+        saveDir: flags.save ? flags.saveDir : null,
+        previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
+        requireEncryption: flags.requireEncryption,
+        maxConnections: flags.maxConnections,
+      });
+    } catch (error) {
+      terminal.error(error);
+      return error instanceof GbError ? exitCodeFor(error) : ExitCode.INTERNAL;
+    }
+    const { host, port } = server.address();
+    terminal.note(
+      `gb-server listening on ${host}:${port} · ${server.saveDir === null ? "not saving" : `saving to ${server.saveDir}`}` +
+        ` · ${flags.print ? "printing" : "not printing"} · key: ${key.description}`,
+    );
+    if (flags.json) {
+      terminal.json({
+        event: "listening",
+        host,
+        port,
+        saveDir: server.saveDir,
+        keyFile: key.keyFile ?? null,
+      });
+    }
+    server.on("item", (item) => {
+      reportItem(terminal, item, flags);
+    });
+    server.on("failure", (failure) => {
+      reportFailure(terminal, failure, flags);
+    });
+
+    await waitForStop(signal);
+    terminal.note("shutting down: finishing items in flight…");
+    await server.close(DEFAULT_CLOSE_GRACE_MS);
+    return ExitCode.OK;
+  });
+}
+
+function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags): void {
+  if (flags.json) {
+    terminal.json({
+      event: "item",
+      connection: item.connectionId,
+      remote: item.remote,
+      id: item.id,
+      kind: item.kind,
+      name: item.name,
+      format: item.format ?? null,
+      encrypted: item.encrypted,
+      bytes: item.bytes,
+      sha256: item.sha256,
+      savedAs: item.savedAs,
+      savedPath: item.savedPath,
+      ...(flags.print && item.value !== undefined ? { value: item.value } : {}),
+    });
+    return;
+  }
+  if (flags.print) {
+    terminal.print(itemHeading(item, terminal.out));
+    terminal.print(itemBody(item, terminal.out));
+  }
+}
+
+function reportFailure(terminal: Terminal, failure: ItemFailure, flags: ServerFlags): void {
+  if (flags.json) {
+    terminal.json({
+      event: "failure",
+      connection: failure.connectionId,
+      remote: failure.remote,
+      id: failure.id ?? null,
+      name: failure.name ?? null,
+      code: failure.code,
+      message: failure.message,
+    });
+    return;
+  }
+  terminal.warn(failureLine(failure));
+}
+
+/** Resolves when the caller asks the server to stop (SIGINT/SIGTERM in the binary). */
+function waitForStop(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else
+      signal.addEventListener(
+        "abort",
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+  });
+}

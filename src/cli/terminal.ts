@@ -1,0 +1,67 @@
+import type { Writable } from "node:stream";
+import { Chalk, type ChalkInstance } from "chalk";
+import { GbError } from "../errors.js";
+import { escapeTerminalLine } from "./terminal-text.js";
+
+/** Where a command writes. Tests pass their own streams. */
+export interface CommandIo {
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * All terminal output of the CLIs goes through here: results on stdout, diagnostics
+ * on stderr as uniform `error:` / `warning:` / `hint:` lines, colour only on a terminal
+ * (and never when NO_COLOR is set).
+ */
+export class Terminal {
+  readonly io: CommandIo;
+  /** Colours for stdout and stderr, each decided by its own stream. */
+  readonly out: ChalkInstance;
+  readonly err: ChalkInstance;
+
+  constructor(io: CommandIo) {
+    this.io = io;
+    this.out = new Chalk({ level: colourLevel(io.stdout, io.env) });
+    this.err = new Chalk({ level: colourLevel(io.stderr, io.env) });
+  }
+
+  /** A result line on stdout. */
+  print(text: string): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  /** One JSON object per line on stdout, for scripts. */
+  json(value: object): void {
+    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** A status line on stderr. */
+  note(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.io.stderr.write(`${this.err.yellow("warning:")} ${text}\n`);
+  }
+
+  /** `error: <message>` and, when the error has one, `hint: <hint>` on stderr. */
+  error(error: unknown, prefix?: string): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const text = escapeTerminalLine(prefix === undefined ? message : `${prefix}: ${message}`);
+    this.io.stderr.write(`${this.err.red.bold("error:")} ${text}\n`);
+    if (error instanceof GbError && error.hint !== undefined) this.hint(error.hint);
+  }
+
+  hint(text: string): void {
+    this.io.stderr.write(`${this.err.cyan("hint:")} ${text}\n`);
+  }
+}
+
+function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+  if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return 0;
+  if (env["FORCE_COLOR"] !== undefined && env["FORCE_COLOR"] !== "0") return 1;
+  return stream.isTTY === true && env["TERM"] !== "dumb" ? 1 : 0;
+}

@@ -1,0 +1,150 @@
+import { ErrorCode, ProtocolError } from "../errors.js";
+import { FRAME_HEADER_BYTES, type Frame } from "./frame.js";
+import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
+
+/** What the parser yields: the peer's preamble once, then frames. */
+export type ParsedUnit =
+  | { readonly kind: "preamble"; readonly version: number }
+  | { readonly kind: "frame"; readonly frame: Frame };
+
+/**
+ * Maximum payload length per frame type, in bytes. A type missing from the map is
+ * unknown and refused.
+ */
+export type FrameLimits = ReadonlyMap<number, number>;
+
+type State = "preamble" | "header" | "payload" | "failed";
+
+/**
+ * An incremental, bounded frame parser. Feed it bytes as they arrive with {@link push};
+ * take complete units with {@link next}. It never buffers more than one frame beyond
+ * what has been taken, and it refuses an unknown type or an oversize length as soon as
+ * the 5-byte header is in, before waiting for (or allocating) the payload.
+ *
+ * After an error the parser stays failed: every later call throws the same error.
+ */
+export class FrameParser {
+  readonly #limits: FrameLimits;
+  readonly #chunks: Buffer[] = [];
+  #buffered = 0;
+  #state: State;
+  #type = 0;
+  #length = 0;
+  #error: ProtocolError | undefined;
+
+  constructor(limits: FrameLimits, options: { expectPreamble: boolean }) {
+    this.#limits = limits;
+    this.#state = options.expectPreamble ? "preamble" : "header";
+  }
+
+  /** Bytes received but not yet returned as part of a unit. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** True when no partial unit is buffered: the stream may end here cleanly. */
+  get atBoundary(): boolean {
+    return this.#buffered === 0 && this.#state === "header";
+  }
+
+  /** Appends received bytes. The parser keeps a reference; the caller must not reuse it. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /**
+   * Returns the next complete unit, or undefined when more bytes are needed.
+   * @throws {ProtocolError} BAD_PREAMBLE, UNKNOWN_FRAME_TYPE or FRAME_TOO_LARGE.
+   */
+  next(): ParsedUnit | undefined {
+    if (this.#error) throw this.#error;
+    try {
+      return this.#step();
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#state = "failed";
+        this.#error = error;
+      }
+      throw error;
+    }
+  }
+
+  #step(): ParsedUnit | undefined {
+    switch (this.#state) {
+      case "preamble": {
+        if (this.#buffered < PREAMBLE_BYTES) return undefined;
+        const preamble = this.#consume(PREAMBLE_BYTES);
+        // [P-PREAMBLE] the first six bytes must be the magic.
+        if (!preamble.subarray(0, PREAMBLE_MAGIC.length).equals(PREAMBLE_MAGIC)) {
+          throw new ProtocolError(
+            ErrorCode.BAD_PREAMBLE,
+            "the peer does not speak the gb-transfer protocol (bad preamble)",
+          );
+        }
+        this.#state = "header";
+        return { kind: "preamble", version: preamble.readUInt16BE(PREAMBLE_MAGIC.length) };
+      }
+      case "header": {
+        if (this.#buffered < FRAME_HEADER_BYTES) return undefined;
+        const header = this.#consume(FRAME_HEADER_BYTES);
+        const type = header.readUInt8(0);
+        const length = header.readUInt32BE(1);
+        const limit = this.#limits.get(type);
+        // [F-TYPE] unknown types are refused; [F-LIMIT] the limit is checked on the header.
+        if (limit === undefined) {
+          throw new ProtocolError(
+            ErrorCode.UNKNOWN_FRAME_TYPE,
+            `unknown or unexpected frame type 0x${type.toString(16).padStart(2, "0")}`,
+          );
+        }
+        if (length > limit) {
+          throw new ProtocolError(
+            ErrorCode.FRAME_TOO_LARGE,
+            `frame of type 0x${type.toString(16).padStart(2, "0")} declares ${length} bytes; the limit is ${limit}`,
+          );
+        }
+        this.#type = type;
+        this.#length = length;
+        this.#state = "payload";
+        return this.#step();
+      }
+      case "payload": {
+        if (this.#buffered < this.#length) return undefined;
+        const payload = this.#consume(this.#length);
+        this.#state = "header";
+        return { kind: "frame", frame: { type: this.#type, payload } };
+      }
+      case "failed":
+        return undefined;
+    }
+  }
+
+  /** Takes exactly `n` buffered bytes; zero-copy when they lie in one received chunk. */
+  #consume(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (first === undefined) return Buffer.alloc(0);
+    if (n === first.length) {
+      this.#chunks.shift();
+      return first;
+    }
+    if (n < first.length) {
+      this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.#chunks[0];
+      if (chunk === undefined) break;
+      const take = Math.min(chunk.length, n - offset);
+      chunk.copy(out, offset, 0, take);
+      offset += take;
+      if (take === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}

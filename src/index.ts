@@ -1,0 +1,38 @@
+/**
+ * gb-transfer: send dictionaries and files to a gb-transfer server, or run one.
+ *
+ * ```ts
+ * import { GbServer, GbClient } from "gb-transfer";
+ * const server = await GbServer.listen({ port: 0, masterKey, saveDir: "./received" });
+ * server.on("item", (item) => console.log(item.name, item.sha256));
+ * const client = await GbClient.connect({ port: server.address().port });
+ * await client.sendDict({ hello: "world" }, { format: "msgpack" });
+ * await client.close();
+ * ```
+ */
+export { GbClient } from "./transfer/client.js";
+export type {
+  ClientOptions,
+  DictItemOptions,
+  ItemOptions,
+  KeySource,
+  SentItem,
+  StreamItemOptions,
+} from "./transfer/client.js";
+export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
+export { GbServer, DEFAULT_HOST, DEFAULT_PORT } from "./transfer/server.js";
+export type { ServerEvents, ServerOptions } from "./transfer/server.js";
+export type { ItemFailure, Peer, ReceivedItem } from "./transfer/received-item.js";
+export type { ReceiptBody } from "./protocol/messages.js";
+export { PROTOCOL_VERSION } from "./protocol/constants.js";
+export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
+export type { JsonObject, JsonValue } from "./codecs/json-value.js";
+export { DEFAULT_DICT_LIMITS, type DictLimits } from "./codecs/limits.js";
+export {
+  createKeyFile,
+  defaultKeyFilePath,
+  loadOrCreateKeyFile,
+  readKeyFile,
+} from "./crypto/key-file.js";
+export { deriveKeyFromPassphrase } from "./crypto/passphrase.js";
+export * from "./errors.js";

@@ -1,0 +1,45 @@
+import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
+import type { FrameLimits } from "../framing/frame-parser.js";
+
+/** The protocol version this implementation speaks. PROTOCOL.md [P-PREAMBLE]. */
+export const PROTOCOL_VERSION = 1;
+
+/** Frame type bytes. PROTOCOL.md, "Frame types". */
+export const FrameType = {
+  HELLO: 0x01,
+  ITEM: 0x02,
+  CHUNK: 0x03,
+  LAST_CHUNK: 0x04,
+  RECEIPT: 0x05,
+  ERROR: 0x06,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Largest JSON control message (HELLO, ITEM, RECEIPT, ERROR), in bytes. */
+export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
+
+/** Largest CHUNK / LAST_CHUNK payload: a full plaintext chunk plus a GCM tag. */
+export const MAX_CHUNK_FRAME_BYTES = CHUNK_PLAINTEXT_BYTES + TAG_BYTES;
+
+/** Longest item name accepted in ITEM metadata, in UTF-16 code units. */
+export const MAX_NAME_LENGTH = 1024;
+
+/** Longest human-readable message in an ERROR frame, in UTF-16 code units. */
+export const MAX_ERROR_MESSAGE_LENGTH = 4096;
+
+/** Largest item id and byte count: integers must stay exact in every JSON parser. */
+export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** What a server accepts from a client [F-LIMIT]. */
+export const CLIENT_FRAME_LIMITS: FrameLimits = new Map([
+  [FrameType.ITEM, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.CHUNK, MAX_CHUNK_FRAME_BYTES],
+  [FrameType.LAST_CHUNK, MAX_CHUNK_FRAME_BYTES],
+]);
+
+/** What a client accepts from a server [F-LIMIT]. */
+export const SERVER_FRAME_LIMITS: FrameLimits = new Map([
+  [FrameType.HELLO, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.RECEIPT, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.ERROR, MAX_CONTROL_FRAME_BYTES],
+]);

@@ -1,0 +1,655 @@
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { connect as netConnect, type Socket } from "node:net";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
+import type { JsonObject } from "../codecs/json-value.js";
+import { ChunkSealer } from "../crypto/chunk-sealer.js";
+import { CHUNK_PLAINTEXT_BYTES } from "../crypto/constants.js";
+import { deriveItemKeys, newItemSalt, type ItemKeys } from "../crypto/item-keys.js";
+import { keyId } from "../crypto/key-id.js";
+import { deriveKeyFromPassphrase } from "../crypto/passphrase.js";
+import { openOnce, sealOnce } from "../crypto/seal-once.js";
+import {
+  CryptoError,
+  ErrorCode,
+  GbError,
+  InputError,
+  IntegrityError,
+  NetworkError,
+  ProtocolError,
+  RemoteError,
+  isErrorCode,
+  toGbError,
+} from "../errors.js";
+import { FrameParser } from "../framing/frame-parser.js";
+import { FrameWriter } from "../framing/frame-writer.js";
+import { FrameType, PROTOCOL_VERSION, SERVER_FRAME_LIMITS } from "../protocol/constants.js";
+import {
+  decodeError,
+  decodeHello,
+  decodeReceipt,
+  decodeReceiptBody,
+  encodeItemHeader,
+  encodeMeta,
+  type Hello,
+  type ItemMeta,
+  type ReceiptBody,
+} from "../protocol/messages.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
+
+/** How long to wait for the TCP connection and the server's HELLO. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** A connection on which the server says nothing for this long, while we wait, fails. */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+
+/** Where the encryption key comes from: the key itself, or a passphrase (scrypt). */
+export type KeySource = { readonly key: Uint8Array } | { readonly passphrase: string };
+
+export interface ClientOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Needed to send encrypted items; checked against the server's key on connect. */
+  readonly encryption?: KeySource;
+  readonly connectTimeoutMs?: number;
+  readonly responseTimeoutMs?: number;
+}
+
+/** Options common to every item. */
+export interface ItemOptions {
+  /** Encrypt this item (requires {@link ClientOptions.encryption}). */
+  readonly encrypt?: boolean;
+  /** Called as plaintext bytes go out, with the running total. */
+  readonly onProgress?: (bytesSent: number) => void;
+}
+
+export interface DictItemOptions extends ItemOptions {
+  readonly format: DictFormat;
+  /** Name the server stores it under (as `<name>.json`); default "dictionary.json". */
+  readonly name?: string;
+}
+
+export interface StreamItemOptions extends ItemOptions {
+  readonly name: string;
+  /** Exact byte count when known; the server then checks it. null when unknown. */
+  readonly size: number | null;
+}
+
+/** A stored item: what we sent, and the server's receipt, which matched it. */
+export interface SentItem {
+  readonly id: number;
+  readonly kind: "dict" | "file";
+  readonly name: string;
+  readonly encrypted: boolean;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly receipt: ReceiptBody;
+}
+
+interface Slot {
+  readonly id: number;
+  readonly meta: ItemMeta;
+  readonly keys: ItemKeys | undefined;
+  readonly salt: Buffer | undefined;
+  readonly hash: Hash;
+  bytes: number;
+  sha256: string | undefined;
+  /** The server refused the item while we were still sending it. */
+  aborted: boolean;
+  settled: boolean;
+  resolve(item: SentItem): void;
+  reject(error: GbError): void;
+}
+
+/**
+ * A connection to a gb-transfer server. Items are sent in the order they are given
+ * and pipelined: the next item goes out while earlier receipts are still on their way.
+ * Each `send*` promise resolves when the server's receipt arrived and matched what was
+ * sent, and rejects with a {@link GbError} otherwise.
+ */
+export class GbClient {
+  readonly hello: Hello;
+  readonly #socket: Socket;
+  readonly #parser: FrameParser;
+  readonly #writer: FrameWriter;
+  readonly #masterKey: Buffer | undefined;
+  readonly #slots = new Map<number, Slot>();
+  /** Every item's outcome, so {@link close} can wait for all of them. */
+  readonly #results = new Set<Promise<SentItem>>();
+  #nextId = 1;
+  #writing: Promise<void> = Promise.resolve();
+  #fatal: GbError | undefined;
+  readonly #closed: Promise<void>;
+
+  private constructor(
+    socket: Socket,
+    parser: FrameParser,
+    hello: Hello,
+    masterKey: Buffer | undefined,
+    responseTimeoutMs: number,
+  ) {
+    this.#socket = socket;
+    this.#parser = parser;
+    this.#writer = new FrameWriter(socket);
+    this.hello = hello;
+    this.#masterKey = masterKey;
+    this.#closed = new Promise((resolve) =>
+      socket.once("close", () => {
+        resolve();
+      }),
+    );
+    socket.on("data", (chunk: Buffer) => {
+      this.#parser.push(chunk);
+      this.#readUnits();
+    });
+    socket.on("error", (error) => {
+      this.#fail(
+        new NetworkError(ErrorCode.CONNECTION_LOST, `connection lost: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    });
+    socket.on("close", () => {
+      this.#fail(new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection"));
+    });
+    socket.setTimeout(responseTimeoutMs);
+    socket.resume();
+    socket.on("timeout", () => {
+      if (this.#slots.size === 0) return;
+      this.#fail(new NetworkError(ErrorCode.TIMEOUT, "the server stopped responding"));
+      socket.destroy();
+    });
+    // Units that arrived together with HELLO.
+    this.#readUnits();
+  }
+
+  /**
+   * Connects, waits for the server's HELLO and, when a key is given, checks that the
+   * server holds the same key (without sending it).
+   * @throws {NetworkError} CONNECT_FAILED / TIMEOUT
+   * @throws {ProtocolError} BAD_PREAMBLE / UNSUPPORTED_VERSION when the peer is not a gb-transfer server
+   * @throws {CryptoError} KEY_MISMATCH / KEY_INVALID
+   */
+  static async connect(options: ClientOptions = {}): Promise<GbClient> {
+    const host = options.host ?? DEFAULT_HOST;
+    const port = options.port ?? DEFAULT_PORT;
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const socket = netConnect({ host, port, noDelay: true });
+    const parser = new FrameParser(SERVER_FRAME_LIMITS, { expectPreamble: true });
+    let hello: Hello;
+    try {
+      hello = await handshake(socket, parser, host, port, timeoutMs);
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
+    let masterKey: Buffer | undefined;
+    if (options.encryption !== undefined) {
+      try {
+        masterKey =
+          "key" in options.encryption
+            ? Buffer.from(options.encryption.key)
+            : await deriveKeyFromPassphrase(options.encryption.passphrase, hello.scryptSalt);
+        if (!keyId(masterKey).equals(hello.keyId)) {
+          throw new CryptoError(
+            ErrorCode.KEY_MISMATCH,
+            "the server holds a different key than this client",
+            {
+              hint: "use the same key file (or GB_PASSPHRASE) on both sides; the server prints which key file it uses",
+            },
+          );
+        }
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+    }
+    return new GbClient(
+      socket,
+      parser,
+      hello,
+      masterKey,
+      options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+    );
+  }
+
+  /**
+   * Sends a dictionary serialized in `options.format`.
+   * @throws {CodecError} when the dictionary cannot be encoded (nothing is sent).
+   */
+  sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
+    const bytes = encodeDict(value, options.format);
+    const meta: ItemMeta = {
+      kind: "dict",
+      format: options.format,
+      name: options.name ?? "dictionary.json",
+      size: bytes.length,
+    };
+    return this.#send(meta, [bytes], options);
+  }
+
+  /**
+   * Sends the file at `filePath` under its base name.
+   * @throws {InputError} INPUT_UNREADABLE when it is missing or not a regular file.
+   */
+  async sendFile(
+    filePath: string,
+    options: ItemOptions & { name?: string } = {},
+  ): Promise<SentItem> {
+    let size: number;
+    try {
+      const info = await stat(filePath);
+      if (!info.isFile()) {
+        throw new InputError(ErrorCode.INPUT_UNREADABLE, `${filePath} is not a regular file`);
+      }
+      size = info.size;
+    } catch (error) {
+      if (error instanceof GbError) throw error;
+      throw new InputError(
+        ErrorCode.INPUT_UNREADABLE,
+        `cannot read ${filePath}: ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const source = createReadStream(filePath, { highWaterMark: CHUNK_PLAINTEXT_BYTES });
+    return this.sendStream(source, {
+      ...options,
+      name: options.name ?? path.basename(filePath),
+      size,
+    });
+  }
+
+  /** Sends bytes from any async iterable (a readable stream, stdin) as a file item. */
+  sendStream(source: AsyncIterable<Uint8Array>, options: StreamItemOptions): Promise<SentItem> {
+    const meta: ItemMeta = { kind: "file", name: options.name, size: options.size };
+    return this.#send(meta, source, options);
+  }
+
+  /**
+   * Waits for every receipt, then closes the connection cleanly.
+   * Items still in flight settle first (their promises report their own outcome).
+   */
+  async close(): Promise<void> {
+    await this.#writing;
+    await Promise.allSettled(this.#results);
+    if (!this.#socket.destroyed) this.#socket.end();
+    await this.#closed;
+  }
+
+  /** Drops the connection at once; items in flight fail with CONNECTION_LOST. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #send(
+    meta: ItemMeta,
+    source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    options: ItemOptions,
+  ): Promise<SentItem> {
+    const encrypt = options.encrypt ?? false;
+    if (encrypt && this.#masterKey === undefined) {
+      return Promise.reject(
+        new CryptoError(
+          ErrorCode.KEY_MISSING,
+          "encryption was asked for but the client has no key",
+        ),
+      );
+    }
+    const id = this.#nextId++;
+    const salt = encrypt ? newItemSalt() : undefined;
+    const keys =
+      salt !== undefined && this.#masterKey !== undefined
+        ? deriveItemKeys(this.#masterKey, salt)
+        : undefined;
+    const result = new Promise<SentItem>((resolve, reject) => {
+      const slot: Slot = {
+        id,
+        meta,
+        keys,
+        salt,
+        hash: createHash("sha256"),
+        bytes: 0,
+        sha256: undefined,
+        aborted: false,
+        settled: false,
+        resolve: (item) => {
+          slot.settled = true;
+          this.#slots.delete(id);
+          resolve(item);
+        },
+        reject: (error) => {
+          slot.settled = true;
+          slot.aborted = true;
+          this.#slots.delete(id);
+          reject(error);
+        },
+      };
+      this.#slots.set(id, slot);
+      const previous = this.#writing;
+      this.#writing = previous.then(() => this.#writeItem(slot, source, options.onProgress));
+    });
+    this.#results.add(result);
+    const forget = (): void => {
+      this.#results.delete(result);
+    };
+    result.then(forget, forget);
+    return result;
+  }
+
+  async #writeItem(
+    slot: Slot,
+    source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    onProgress: ((bytesSent: number) => void) | undefined,
+  ): Promise<void> {
+    if (this.#fatal !== undefined) {
+      slot.reject(this.#fatal);
+      closeSource(source);
+      return;
+    }
+    const keys = slot.keys;
+    const header =
+      keys === undefined || slot.salt === undefined
+        ? encodeItemHeader({ id: slot.id, encrypted: false, meta: slot.meta })
+        : encodeItemHeader({
+            id: slot.id,
+            encrypted: true,
+            salt: slot.salt,
+            sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
+          });
+    this.#writer.writeFrame(FrameType.ITEM, header);
+    const sealer =
+      keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
+    const sendChunk = async (plaintext: Uint8Array, last: boolean): Promise<void> => {
+      slot.hash.update(plaintext);
+      slot.bytes += plaintext.length;
+      if (last) slot.sha256 = slot.hash.digest("hex");
+      const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
+      const ok =
+        sealer === undefined
+          ? this.#writer.writeFrame(type, plaintext)
+          : this.#writer.writeFrame(type, ...sealer.seal(plaintext, last));
+      onProgress?.(slot.bytes);
+      if (!ok) await this.#writer.drain();
+    };
+    let held: Uint8Array | undefined;
+    try {
+      outer: for await (const piece of source) {
+        for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
+          if (slot.aborted || this.#failure() !== undefined) break outer;
+          if (held !== undefined) await sendChunk(held, false);
+          held = piece.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
+        }
+      }
+    } catch (error) {
+      const failure =
+        error instanceof GbError
+          ? error
+          : new InputError(
+              ErrorCode.INPUT_UNREADABLE,
+              `cannot read ${slot.meta.name}: ${describe(error)}`,
+              { cause: error },
+            );
+      // The protocol has no way to cancel an item half-sent, and the server must never
+      // store it: end the connection, which makes the server discard it.
+      slot.reject(failure);
+      this.#fail(failure);
+      this.#socket.destroy();
+      return;
+    } finally {
+      closeSource(source);
+    }
+    const failure = this.#failure();
+    if (failure !== undefined) {
+      if (!slot.settled) slot.reject(failure);
+      return;
+    }
+    // [F-LAST] every item ends with exactly one LAST_CHUNK, even one the server refused.
+    await sendChunk(slot.aborted ? new Uint8Array(0) : (held ?? new Uint8Array(0)), true).catch(
+      (error: unknown) => {
+        this.#fail(toGbError(error, "sending failed"));
+      },
+    );
+  }
+
+  #readUnits(): void {
+    for (;;) {
+      let unit;
+      try {
+        unit = this.#parser.next();
+      } catch (error) {
+        this.#fail(toGbError(error, "bad data from the server"));
+        this.#socket.destroy();
+        return;
+      }
+      if (unit === undefined) return;
+      if (unit.kind === "preamble") continue;
+      try {
+        this.#onFrame(unit.frame.type, unit.frame.payload);
+      } catch (error) {
+        this.#fail(toGbError(error, "bad data from the server"));
+        this.#socket.destroy();
+        return;
+      }
+    }
+  }
+
+  #onFrame(type: number, payload: Buffer): void {
+    if (type === FrameType.RECEIPT) {
+      const message = decodeReceipt(payload);
+      const slot = this.#slots.get(message.id);
+      if (slot === undefined) {
+        throw new ProtocolError(
+          ErrorCode.UNEXPECTED_FRAME,
+          `a receipt for unknown item ${message.id}`,
+        );
+      }
+      let body: ReceiptBody;
+      if (message.encrypted) {
+        if (slot.keys === undefined) {
+          throw new ProtocolError(
+            ErrorCode.MALFORMED_MESSAGE,
+            "a sealed receipt for a plaintext item",
+          );
+        }
+        try {
+          body = decodeReceiptBody(openOnce(slot.keys.receiptKey, message.sealedReceipt));
+        } catch (error) {
+          slot.reject(
+            new IntegrityError(
+              ErrorCode.INTEGRITY_MISMATCH,
+              "the sealed receipt is not authentic",
+              { cause: error },
+            ),
+          );
+          return;
+        }
+      } else {
+        if (slot.keys !== undefined) {
+          throw new ProtocolError(
+            ErrorCode.MALFORMED_MESSAGE,
+            "an unsealed receipt for an encrypted item",
+          );
+        }
+        body = message.receipt;
+      }
+      this.#settleReceipt(slot, body);
+      return;
+    }
+    if (type === FrameType.ERROR) {
+      const message = decodeError(payload);
+      const code = isErrorCode(message.code) ? message.code : ErrorCode.REJECTED;
+      const what =
+        message.id === undefined
+          ? "the connection"
+          : (this.#slots.get(message.id)?.meta.name ?? `item ${message.id}`);
+      const error = new RemoteError(
+        code,
+        `the server refused ${what}: ${message.message}`,
+        message.id,
+      );
+      if (message.id === undefined) {
+        this.#fail(error);
+        return;
+      }
+      const slot = this.#slots.get(message.id);
+      if (slot === undefined) {
+        throw new ProtocolError(
+          ErrorCode.UNEXPECTED_FRAME,
+          `an error for unknown item ${message.id}`,
+        );
+      }
+      slot.reject(error);
+      return;
+    }
+    throw new ProtocolError(
+      ErrorCode.UNEXPECTED_FRAME,
+      `unexpected frame type ${type} from the server`,
+    );
+  }
+
+  #settleReceipt(slot: Slot, body: ReceiptBody): void {
+    if (slot.sha256 === undefined) {
+      throw new ProtocolError(
+        ErrorCode.UNEXPECTED_FRAME,
+        `a receipt for item ${slot.id} before it was sent`,
+      );
+    }
+    if (body.bytes !== slot.bytes || body.sha256 !== slot.sha256 || body.kind !== slot.meta.kind) {
+      slot.reject(
+        new IntegrityError(
+          ErrorCode.INTEGRITY_MISMATCH,
+          `the server's receipt for ${slot.meta.name} does not match what was sent ` +
+            `(sent ${slot.bytes} bytes, sha256 ${slot.sha256}; receipt says ${body.bytes} bytes, sha256 ${body.sha256})`,
+        ),
+      );
+      return;
+    }
+    slot.resolve({
+      id: slot.id,
+      kind: slot.meta.kind,
+      name: slot.meta.name,
+      encrypted: slot.keys !== undefined,
+      bytes: slot.bytes,
+      sha256: slot.sha256,
+      receipt: body,
+    });
+  }
+
+  /** The connection-wide failure, if any (read through a method: it changes across awaits). */
+  #failure(): GbError | undefined {
+    return this.#fatal;
+  }
+
+  /** A connection-wide failure: every item not yet settled fails with it. */
+  #fail(error: GbError): void {
+    this.#fatal ??= error;
+    for (const slot of [...this.#slots.values()]) slot.reject(this.#fatal);
+  }
+}
+
+/** Connects and reads the server's preamble and HELLO, leaving the socket paused. */
+async function handshake(
+  socket: Socket,
+  parser: FrameParser,
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<Hello> {
+  return new Promise<Hello>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      finish(
+        new NetworkError(
+          ErrorCode.TIMEOUT,
+          `no answer from ${host}:${port} within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+    const finish = (outcome: Hello | GbError): void => {
+      clearTimeout(timer);
+      // Paused until the client object takes over, so no byte after HELLO is lost.
+      socket.pause();
+      socket.off("data", onData);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      socket.off("connect", onConnect);
+      if (outcome instanceof GbError) reject(outcome);
+      else resolve(outcome);
+    };
+    const onConnect = (): void => {
+      new FrameWriter(socket).writePreamble(PROTOCOL_VERSION);
+    };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const refused = error.code === "ECONNREFUSED";
+      finish(
+        new NetworkError(
+          ErrorCode.CONNECT_FAILED,
+          `cannot connect to ${host}:${port}: ${error.message}`,
+          {
+            cause: error,
+            ...(refused ? { hint: "is gb-server running? Start it with: npx gb-server" } : {}),
+          },
+        ),
+      );
+    };
+    const onClose = (): void => {
+      finish(
+        new NetworkError(
+          ErrorCode.CONNECT_FAILED,
+          `${host}:${port} closed the connection before greeting`,
+        ),
+      );
+    };
+    const onData = (chunk: Buffer): void => {
+      parser.push(chunk);
+      try {
+        for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+          if (unit.kind === "preamble") {
+            if (unit.version !== PROTOCOL_VERSION) {
+              throw new ProtocolError(
+                ErrorCode.UNSUPPORTED_VERSION,
+                `the server speaks protocol version ${unit.version}; this client speaks ${PROTOCOL_VERSION}`,
+                { hint: "use the same gb-transfer version on both sides" },
+              );
+            }
+            continue;
+          }
+          if (unit.frame.type === FrameType.ERROR) {
+            const message = decodeError(unit.frame.payload);
+            const code = isErrorCode(message.code) ? message.code : ErrorCode.REJECTED;
+            throw new RemoteError(
+              code,
+              `the server refused the connection: ${message.message}`,
+              undefined,
+            );
+          }
+          if (unit.frame.type !== FrameType.HELLO) {
+            throw new ProtocolError(
+              ErrorCode.UNEXPECTED_FRAME,
+              "the server did not send HELLO first",
+            );
+          }
+          finish(decodeHello(unit.frame.payload));
+          return;
+        }
+      } catch (error) {
+        finish(toGbError(error, "handshake failed"));
+      }
+    };
+    socket.once("connect", onConnect);
+    socket.on("data", onData);
+    socket.once("error", onError);
+    socket.once("close", onClose);
+  });
+}
+
+function closeSource(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): void {
+  if (source instanceof Readable) source.destroy();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,41 @@
+import type { DictFormat } from "../codecs/dict-format.js";
+import type { JsonObject } from "../codecs/json-value.js";
+
+/** Who sent an item: one TCP connection. */
+export interface Peer {
+  /** Sequence number of the connection since the server started, from 1. */
+  readonly connectionId: number;
+  /** "address:port" of the client. */
+  readonly remote: string;
+}
+
+/** An item the server received completely and verified. */
+export interface ReceivedItem extends Peer {
+  /** The item's id within its connection. */
+  readonly id: number;
+  readonly kind: "dict" | "file";
+  /** The name the client gave; untrusted text from the network. */
+  readonly name: string;
+  /** Wire format of a dictionary; undefined for files. */
+  readonly format: DictFormat | undefined;
+  readonly encrypted: boolean;
+  /** Plaintext bytes received and their SHA-256 (lower-case hex). */
+  readonly bytes: number;
+  readonly sha256: string;
+  /** Stored base name in the save directory, and its absolute path; null when not saved. */
+  readonly savedAs: string | null;
+  readonly savedPath: string | null;
+  /** The decoded dictionary (dictionaries only). */
+  readonly value: JsonObject | undefined;
+  /** The first bytes of a file, kept for display (files only, when previews are on). */
+  readonly preview: Buffer | undefined;
+}
+
+/** An item, or a connection, that failed. Nothing of a failed item is stored. */
+export interface ItemFailure extends Peer {
+  /** The item's id, or undefined when the failure ended the whole connection. */
+  readonly id: number | undefined;
+  readonly name: string | undefined;
+  readonly code: string;
+  readonly message: string;
+}

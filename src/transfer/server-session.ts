@@ -1,0 +1,534 @@
+import { createHash, type Hash } from "node:crypto";
+import type { Socket } from "node:net";
+import path from "node:path";
+import { decodeDict } from "../codecs/dict-format.js";
+import type { DictLimits } from "../codecs/limits.js";
+import type { JsonObject } from "../codecs/json-value.js";
+import { ChunkOpener } from "../crypto/chunk-opener.js";
+import { CHUNK_PLAINTEXT_BYTES } from "../crypto/constants.js";
+import { deriveItemKeys, type ItemKeys } from "../crypto/item-keys.js";
+import { openOnce, sealOnce } from "../crypto/seal-once.js";
+import {
+  CodecError,
+  CryptoError,
+  ErrorCode,
+  GbError,
+  ProtocolError,
+  toGbError,
+} from "../errors.js";
+import { FrameParser } from "../framing/frame-parser.js";
+import { FrameWriter } from "../framing/frame-writer.js";
+import { CLIENT_FRAME_LIMITS, FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
+import {
+  decodeItemHeader,
+  decodeMeta,
+  encodeError,
+  encodeHello,
+  encodeReceipt,
+  encodeReceiptBody,
+  type Hello,
+  type ItemMeta,
+  type ReceiptBody,
+} from "../protocol/messages.js";
+import type { ItemStore, PendingFile } from "./item-store.js";
+import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
+import { safeBaseName } from "./safe-name.js";
+
+/** What a session needs from its server. */
+export interface SessionContext {
+  readonly hello: Hello;
+  readonly masterKey: Buffer;
+  readonly store: ItemStore | null;
+  readonly dictLimits: DictLimits;
+  /** Bytes of each file kept in {@link ReceivedItem.preview}; 0 keeps none. */
+  readonly previewBytes: number;
+  readonly requireEncryption: boolean;
+  /** A connection with no traffic for this long is closed. */
+  readonly idleTimeoutMs: number;
+  onItem(item: ReceivedItem): void;
+  onFailure(failure: ItemFailure): void;
+}
+
+type State = "preamble" | "ready" | "item" | "discard" | "closed";
+
+interface ActiveItem {
+  readonly id: number;
+  readonly meta: ItemMeta;
+  readonly keys: ItemKeys | undefined;
+  readonly opener: ChunkOpener | undefined;
+  readonly hash: Hash;
+  bytes: number;
+  /** Dictionary payload so far (dictionaries only; bounded by the dictionary limit). */
+  readonly dictParts: Buffer[];
+  /** The file being written (files, when saving). */
+  file: PendingFile | undefined;
+  readonly preview: Buffer[];
+  previewLength: number;
+}
+
+/**
+ * The server side of one connection: the protocol state machine of PROTOCOL.md,
+ * "Sequence". Frames are handled strictly in order; while an asynchronous step (a
+ * file write waiting for the disk, storing a finished item) is in progress the socket
+ * is paused, so a fast client cannot make the server buffer without bound.
+ */
+export class ServerSession {
+  readonly peer: Peer;
+  readonly #socket: Socket;
+  readonly #context: SessionContext;
+  readonly #parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
+  readonly #writer: FrameWriter;
+  #state: State = "preamble";
+  #busy = false;
+  #nextId = 1;
+  #item: ActiveItem | undefined;
+  #discardId: number | undefined;
+  #draining = false;
+  /** The client has half-closed: no more bytes will arrive. */
+  #ended = false;
+  readonly #closed: Promise<void>;
+
+  constructor(socket: Socket, peer: Peer, context: SessionContext) {
+    this.#socket = socket;
+    this.peer = peer;
+    this.#context = context;
+    this.#writer = new FrameWriter(socket);
+    this.#closed = new Promise((resolve) =>
+      socket.once("close", () => {
+        resolve();
+      }),
+    );
+    socket.setNoDelay(true);
+    socket.setTimeout(context.idleTimeoutMs);
+    socket.on("timeout", () => {
+      this.#fatal(new ProtocolError(ErrorCode.TIMEOUT, "no data from the client; closing"));
+    });
+    socket.on("data", (chunk: Buffer) => {
+      this.#parser.push(chunk);
+      this.#pump();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#pump();
+    });
+    socket.on("error", () => {
+      // The peer reset or the network failed; "close" follows and cleans up.
+    });
+    socket.on("close", () => {
+      this.#onClose();
+    });
+    // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client.
+    this.#writer.writePreamble(PROTOCOL_VERSION);
+    this.#writer.writeFrame(FrameType.HELLO, encodeHello(context.hello));
+  }
+
+  /** Resolves once the connection has closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** True while an item is being received. */
+  get inItem(): boolean {
+    return this.#state === "item" || this.#state === "discard";
+  }
+
+  /**
+   * Stops after the item in progress: an idle connection is told SHUTTING_DOWN and
+   * closed at once; a busy one is closed when its current item ends.
+   */
+  drain(): void {
+    this.#draining = true;
+    if (this.#state === "ready" || this.#state === "preamble") {
+      this.#fatal(new ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
+    }
+  }
+
+  /** Closes the connection now, discarding any partial item. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #pump(): void {
+    while (!this.#busy && this.#state !== "closed") {
+      let unit;
+      try {
+        unit = this.#parser.next();
+      } catch (error) {
+        this.#fatal(error);
+        return;
+      }
+      if (unit === undefined) {
+        if (this.#ended) this.#onEnd();
+        return;
+      }
+      let pending: Promise<void> | undefined;
+      try {
+        if (unit.kind === "preamble") this.#onPreamble(unit.version);
+        else pending = this.#onFrame(unit.frame.type, unit.frame.payload);
+      } catch (error) {
+        this.#fatal(error);
+        return;
+      }
+      if (pending !== undefined) {
+        this.#busy = true;
+        this.#socket.pause();
+        pending.then(
+          () => {
+            this.#busy = false;
+            if (this.#state === "closed") return;
+            this.#socket.resume();
+            this.#pump();
+          },
+          (error: unknown) => {
+            this.#busy = false;
+            this.#fatal(error);
+          },
+        );
+      }
+    }
+  }
+
+  #onPreamble(version: number): void {
+    if (version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `protocol version ${version} is not supported; this server speaks version ${PROTOCOL_VERSION}`,
+      );
+    }
+    this.#state = "ready";
+  }
+
+  #onFrame(type: number, payload: Buffer): Promise<void> | undefined {
+    switch (this.#state) {
+      case "ready":
+        if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
+        return this.#beginItem(payload);
+      case "item":
+        if (type === FrameType.CHUNK) return this.#onChunk(payload, false);
+        if (type === FrameType.LAST_CHUNK) return this.#onChunk(payload, true);
+        throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
+      case "discard":
+        if (type === FrameType.CHUNK) return undefined;
+        if (type === FrameType.LAST_CHUNK) {
+          this.#discardId = undefined;
+          return this.#afterItem();
+        }
+        throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
+      default:
+        throw unexpected(type, "nothing");
+    }
+  }
+
+  #beginItem(payload: Buffer): Promise<void> | undefined {
+    const header = decodeItemHeader(payload);
+    // [M-ITEM-ID] ids count up from 1 so receipts and errors are unambiguous.
+    if (header.id !== this.#nextId) {
+      throw new ProtocolError(
+        ErrorCode.MALFORMED_MESSAGE,
+        `item id ${header.id} is out of sequence; expected ${this.#nextId}`,
+      );
+    }
+    this.#nextId++;
+    this.#state = "item";
+    let meta: ItemMeta;
+    let keys: ItemKeys | undefined;
+    try {
+      if (header.encrypted) {
+        keys = deriveItemKeys(this.#context.masterKey, header.salt);
+        meta = decodeMeta(openOnce(keys.metaKey, header.sealedMeta));
+      } else {
+        if (this.#context.requireEncryption) {
+          throw new GbError(
+            ErrorCode.ENCRYPTION_REQUIRED,
+            "this server accepts encrypted items only; send with --encrypt",
+          );
+        }
+        meta = header.meta;
+      }
+      if (meta.kind === "dict" && meta.size > this.#context.dictLimits.maxBytes) {
+        throw new CodecError(
+          ErrorCode.DICT_TOO_LARGE,
+          `the dictionary is ${meta.size} bytes; the limit is ${this.#context.dictLimits.maxBytes}`,
+        );
+      }
+    } catch (error) {
+      return this.#failItem(header.id, undefined, wrongKeyAware(error));
+    }
+    const item: ActiveItem = {
+      id: header.id,
+      meta,
+      keys,
+      opener: keys === undefined ? undefined : new ChunkOpener(keys.payloadKey, keys.baseNonce),
+      hash: createHash("sha256"),
+      bytes: 0,
+      dictParts: [],
+      file: undefined,
+      preview: [],
+      previewLength: 0,
+    };
+    this.#item = item;
+    const store = this.#context.store;
+    if (meta.kind === "file" && store !== null) {
+      return store.begin(safeBaseName(meta.name, "file")).then(
+        (file) => {
+          // The connection may have died while the file was being created.
+          if (this.#item === item) item.file = file;
+          else void file.abort();
+        },
+        (error: unknown) => this.#failItem(item.id, meta.name, error),
+      );
+    }
+    return undefined;
+  }
+
+  #onChunk(payload: Buffer, last: boolean): Promise<void> | undefined {
+    const item = this.#item;
+    if (item === undefined) throw unexpected(FrameType.CHUNK, "an ITEM frame");
+    let plaintext: Buffer;
+    if (item.opener !== undefined) {
+      try {
+        plaintext = item.opener.open(payload, last);
+      } catch (error) {
+        return this.#failItem(item.id, item.meta.name, error, last);
+      }
+    } else {
+      // [F-CHUNK] a plaintext chunk carries at most CHUNK_PLAINTEXT_BYTES.
+      if (payload.length > CHUNK_PLAINTEXT_BYTES) {
+        throw new ProtocolError(
+          ErrorCode.FRAME_TOO_LARGE,
+          `a plaintext chunk of ${payload.length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES}`,
+        );
+      }
+      plaintext = payload;
+    }
+    item.bytes += plaintext.length;
+    const declared = item.meta.size;
+    if (declared !== null && item.bytes > declared) {
+      return this.#failItem(
+        item.id,
+        item.meta.name,
+        new GbError(ErrorCode.SIZE_MISMATCH, `more than the declared ${declared} bytes arrived`),
+        last,
+      );
+    }
+    if (plaintext.length > 0) {
+      item.hash.update(plaintext);
+      if (item.meta.kind === "dict") {
+        item.dictParts.push(plaintext);
+      } else {
+        this.#keepPreview(item, plaintext);
+        const pending = item.file?.write(plaintext);
+        if (pending !== undefined) {
+          return pending.then(
+            () => (last ? this.#finishItem(item) : undefined),
+            (error: unknown) => this.#failItem(item.id, item.meta.name, error, last),
+          );
+        }
+      }
+    }
+    return last ? this.#finishItem(item) : undefined;
+  }
+
+  #keepPreview(item: ActiveItem, plaintext: Buffer): void {
+    const room = this.#context.previewBytes - item.previewLength;
+    if (room <= 0) return;
+    // Copy: the chunk may be a view into a socket buffer that is reused.
+    const kept = Buffer.from(plaintext.subarray(0, room));
+    item.preview.push(kept);
+    item.previewLength += kept.length;
+  }
+
+  async #finishItem(item: ActiveItem): Promise<void> {
+    const meta = item.meta;
+    try {
+      if (meta.size !== null && item.bytes !== meta.size) {
+        throw new GbError(
+          ErrorCode.SIZE_MISMATCH,
+          `the item ended after ${item.bytes} of the declared ${meta.size} bytes`,
+        );
+      }
+      const sha256 = item.hash.digest("hex");
+      let value: JsonObject | undefined;
+      let savedAs: string | null = null;
+      const store = this.#context.store;
+      if (meta.kind === "dict") {
+        value = decodeDict(Buffer.concat(item.dictParts), meta.format, this.#context.dictLimits);
+        item.dictParts.length = 0;
+        if (store !== null) {
+          const file = await store.begin(dictFileName(meta.name));
+          item.file = file;
+          const pending = file.write(Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8"));
+          if (pending !== undefined) await pending;
+        }
+      }
+      if (item.file !== undefined) {
+        savedAs = await item.file.commit();
+        item.file = undefined;
+      }
+      const body: ReceiptBody = {
+        kind: meta.kind,
+        name: meta.name,
+        bytes: item.bytes,
+        sha256,
+        savedAs,
+      };
+      this.#item = undefined;
+      this.#sendReceipt(item, body);
+      this.#context.onItem({
+        ...this.peer,
+        id: item.id,
+        kind: meta.kind,
+        name: meta.name,
+        format: meta.kind === "dict" ? meta.format : undefined,
+        encrypted: item.keys !== undefined,
+        bytes: item.bytes,
+        sha256,
+        savedAs,
+        savedPath: savedAs === null || store === null ? null : path.join(store.directory, savedAs),
+        value,
+        preview: meta.kind === "file" ? Buffer.concat(item.preview) : undefined,
+      });
+    } catch (error) {
+      await this.#failItem(item.id, meta.name, error, true);
+      return;
+    }
+    await this.#afterItem();
+  }
+
+  #sendReceipt(item: ActiveItem, body: ReceiptBody): void {
+    // [M-RECEIPT] a receipt for an encrypted item is sealed with the item's receipt key,
+    // so it neither reveals the plaintext's hash nor can be forged without the key.
+    const message =
+      item.keys === undefined
+        ? encodeReceipt({ id: item.id, encrypted: false, receipt: body })
+        : encodeReceipt({
+            id: item.id,
+            encrypted: true,
+            sealedReceipt: sealOnce(item.keys.receiptKey, encodeReceiptBody(body)),
+          });
+    this.#writer.writeFrame(FrameType.RECEIPT, message);
+  }
+
+  /**
+   * Ends one item with an ERROR frame naming its id. The connection goes on: the rest
+   * of the item's chunks are read and dropped until its LAST_CHUNK.
+   */
+  async #failItem(
+    id: number,
+    name: string | undefined,
+    cause: unknown,
+    sawLast = false,
+  ): Promise<void> {
+    const error = toGbError(cause, "the item failed");
+    const item = this.#item;
+    this.#item = undefined;
+    if (item?.file !== undefined) await item.file.abort();
+    if (this.#state === "closed") return;
+    this.#writer.writeFrame(
+      FrameType.ERROR,
+      encodeError({ code: error.code, message: error.message, id }),
+    );
+    this.#context.onFailure({ ...this.peer, id, name, code: error.code, message: error.message });
+    if (sawLast) {
+      await this.#afterItem();
+    } else {
+      this.#state = "discard";
+      this.#discardId = id;
+    }
+  }
+
+  #afterItem(): Promise<void> | undefined {
+    this.#state = "ready";
+    if (this.#draining) {
+      this.#fatal(new ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
+    }
+    return undefined;
+  }
+
+  /** Called once every complete unit sent before the client's half-close is handled. */
+  #onEnd(): void {
+    if (this.#state === "closed") return;
+    if (this.#state === "ready" && this.#parser.atBoundary) {
+      // A clean goodbye: the client half-closed between items.
+      this.#state = "closed";
+      this.#socket.end();
+      return;
+    }
+    this.#fatal(
+      new ProtocolError(ErrorCode.TRUNCATED, "the connection ended in the middle of an item"),
+    );
+  }
+
+  /** Reports a connection-ending error to the peer (when it can still hear) and closes. */
+  #fatal(cause: unknown): void {
+    if (this.#state === "closed") return;
+    const error = toGbError(cause, "connection failed");
+    const item = this.#item;
+    this.#state = "closed";
+    this.#item = undefined;
+    if (item?.file !== undefined) void item.file.abort();
+    const failedId = item?.id ?? this.#discardId;
+    if (!this.#writer.closed) {
+      this.#writer.writeFrame(
+        FrameType.ERROR,
+        encodeError({ code: error.code, message: error.message, id: undefined }),
+      );
+      this.#socket.end();
+      // A peer that does not read must not hold the socket open.
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    }
+    if (error.code !== ErrorCode.SHUTTING_DOWN || failedId !== undefined) {
+      this.#context.onFailure({
+        ...this.peer,
+        id: failedId,
+        name: item?.meta.name,
+        code: error.code,
+        message: error.message,
+      });
+    }
+  }
+
+  #onClose(): void {
+    const item = this.#item;
+    this.#item = undefined;
+    if (this.#state !== "closed") {
+      this.#state = "closed";
+      if (item !== undefined) {
+        if (item.file !== undefined) void item.file.abort();
+        this.#context.onFailure({
+          ...this.peer,
+          id: item.id,
+          name: item.meta.name,
+          code: ErrorCode.TRUNCATED,
+          message: "the connection closed in the middle of the item",
+        });
+      }
+    }
+  }
+}
+
+function unexpected(type: number, expected: string): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.UNEXPECTED_FRAME,
+    `unexpected frame type 0x${type.toString(16).padStart(2, "0")}; expected ${expected}`,
+  );
+}
+
+/** A failure to open the sealed metadata almost always means the keys differ. */
+function wrongKeyAware(error: unknown): unknown {
+  if (error instanceof CryptoError && error.code === ErrorCode.DECRYPT_FAILED) {
+    return new CryptoError(
+      ErrorCode.DECRYPT_FAILED,
+      "cannot decrypt the item: it was encrypted with a different key",
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** A dictionary is stored as pretty JSON under its name with a .json extension. */
+function dictFileName(name: string): string {
+  const base = safeBaseName(name, "dictionary.json");
+  const dot = base.lastIndexOf(".");
+  return `${dot > 0 ? base.slice(0, dot) : base}.json`;
+}

@@ -1,0 +1,212 @@
+import { EventEmitter } from "node:events";
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { DEFAULT_DICT_LIMITS, type DictLimits } from "../codecs/limits.js";
+import { MASTER_KEY_BYTES, SCRYPT_SALT_BYTES } from "../crypto/constants.js";
+import { keyId } from "../crypto/key-id.js";
+import { CryptoError, ErrorCode, NetworkError } from "../errors.js";
+import { FrameWriter } from "../framing/frame-writer.js";
+import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
+import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
+import { ItemStore } from "./item-store.js";
+import type { ItemFailure, ReceivedItem } from "./received-item.js";
+import { ServerSession, type SessionContext } from "./server-session.js";
+import { SOFTWARE_NAME } from "./software-name.js";
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 6688;
+/** A connection silent for this long is closed. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Connections served at once; more are told BUSY and closed. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** How long {@link GbServer.close} lets items in flight finish. */
+export const DEFAULT_CLOSE_GRACE_MS = 10_000;
+/** Bytes of each received file kept for display when previews are on. */
+export const DEFAULT_PREVIEW_BYTES = 4096;
+
+export interface ServerOptions {
+  readonly host?: string;
+  /** 0 picks a free port; read it from {@link GbServer.address}. */
+  readonly port?: number;
+  /** The 32-byte master key encrypted items are opened with. */
+  readonly masterKey: Uint8Array;
+  /**
+   * Salt announced to clients deriving the key from a passphrase (16 bytes). Pass the
+   * one `masterKey` was derived with; omit it for a key read from a key file.
+   */
+  readonly scryptSalt?: Uint8Array;
+  /** Directory to store items in; null stores nothing. */
+  readonly saveDir: string | null;
+  /** fsync each stored file before naming it (default true). */
+  readonly durable?: boolean;
+  readonly previewBytes?: number;
+  readonly requireEncryption?: boolean;
+  readonly dictLimits?: DictLimits;
+  readonly idleTimeoutMs?: number;
+  readonly maxConnections?: number;
+}
+
+export interface ServerEvents {
+  item: [item: ReceivedItem];
+  failure: [failure: ItemFailure];
+}
+
+/**
+ * A gb-transfer server. Create one with {@link GbServer.listen}; it emits `item` for
+ * every item received and verified, and `failure` for every item or connection that
+ * failed. No client can stop it: every error is confined to its own connection.
+ */
+export class GbServer extends EventEmitter<ServerEvents> {
+  readonly #server: Server;
+  readonly #sessions = new Set<ServerSession>();
+  readonly #context: SessionContext;
+  readonly #maxConnections: number;
+  #connectionCount = 0;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: ServerOptions, store: ItemStore | null) {
+    super();
+    if (options.masterKey.length !== MASTER_KEY_BYTES) {
+      throw new CryptoError(ErrorCode.KEY_INVALID, `the key must be ${MASTER_KEY_BYTES} bytes`);
+    }
+    const masterKey = Buffer.from(options.masterKey);
+    const hello: Hello = {
+      server: SOFTWARE_NAME,
+      keyId: keyId(masterKey),
+      scryptSalt: Buffer.from(options.scryptSalt ?? Buffer.alloc(SCRYPT_SALT_BYTES)),
+    };
+    this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.#context = {
+      hello,
+      masterKey,
+      store,
+      dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
+      previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
+      requireEncryption: options.requireEncryption ?? false,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      onItem: (item) => this.emit("item", item),
+      onFailure: (failure) => this.emit("failure", failure),
+    };
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.#accept(socket);
+    });
+  }
+
+  /**
+   * Starts a server and resolves once it is listening.
+   * @throws {NetworkError} CONNECT_FAILED when the address cannot be bound.
+   * @throws {StorageError} STORAGE_FAILED when the save directory cannot be created.
+   */
+  static async listen(options: ServerOptions): Promise<GbServer> {
+    let store: ItemStore | null = null;
+    if (options.saveDir !== null) {
+      store = new ItemStore(options.saveDir, options.durable ?? true);
+      await store.init();
+    }
+    const server = new GbServer(options, store);
+    const host = options.host ?? DEFAULT_HOST;
+    const port = options.port ?? DEFAULT_PORT;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        const hint =
+          error.code === "EADDRINUSE"
+            ? `another program is using port ${port}; stop it or pass --port`
+            : undefined;
+        reject(
+          new NetworkError(
+            ErrorCode.CONNECT_FAILED,
+            `cannot listen on ${host}:${port}: ${error.message}`,
+            hint === undefined ? { cause: error } : { cause: error, hint },
+          ),
+        );
+      };
+      server.#server.once("error", onError);
+      server.#server.listen({ host, port }, () => {
+        server.#server.off("error", onError);
+        resolve();
+      });
+    });
+    server.#server.on("error", () => {
+      // Accept errors (such as EMFILE) are transient; the server keeps listening.
+    });
+    return server;
+  }
+
+  /** The address actually bound (the real port when 0 was asked for). */
+  address(): { host: string; port: number } {
+    const address = this.#server.address() as AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  /** The directory items are saved in, or null. */
+  get saveDir(): string | null {
+    return this.#context.store?.directory ?? null;
+  }
+
+  /** Connections open right now. */
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
+  #accept(socket: Socket): void {
+    this.#connectionCount++;
+    const peer = {
+      connectionId: this.#connectionCount,
+      remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`,
+    };
+    if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
+      refuse(socket, this.#context.hello, this.#closing !== undefined);
+      return;
+    }
+    const session = new ServerSession(socket, peer, this.#context);
+    this.#sessions.add(session);
+    void session.closed.then(() => this.#sessions.delete(session));
+  }
+
+  /**
+   * Stops accepting connections, lets items in flight finish for up to `graceMs`,
+   * then closes whatever is left (partial items are discarded, never stored).
+   */
+  close(graceMs: number = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
+    this.#closing ??= this.#close(graceMs);
+    return this.#closing;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    const listenerClosed = new Promise<void>((resolve) =>
+      this.#server.close(() => {
+        resolve();
+      }),
+    );
+    for (const session of this.#sessions) session.drain();
+    const allClosed = Promise.all([...this.#sessions].map((session) => session.closed));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([allClosed, timedOut]);
+    clearTimeout(timer);
+    for (const session of this.#sessions) session.destroy();
+    await allClosed;
+    await listenerClosed;
+  }
+}
+
+/** Tells a client we cannot serve it, in the protocol so it can say why, then closes. */
+function refuse(socket: Socket, hello: Hello, shuttingDown: boolean): void {
+  const writer = new FrameWriter(socket);
+  socket.on("error", () => undefined);
+  writer.writePreamble(PROTOCOL_VERSION);
+  writer.writeFrame(FrameType.HELLO, encodeHello(hello));
+  writer.writeFrame(
+    FrameType.ERROR,
+    encodeError({
+      code: shuttingDown ? ErrorCode.SHUTTING_DOWN : ErrorCode.BUSY,
+      message: shuttingDown
+        ? "the server is shutting down"
+        : "the server is serving too many connections; try again later",
+      id: undefined,
+    }),
+  );
+  socket.end();
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
