@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
@@ -202,8 +202,28 @@ async function planItems(
     const name = source === "-" ? "stdin.json" : path.basename(source);
     plan.push({ kind: "dict", label: source, name, value });
   }
-  for (const file of flags.file) plan.push({ kind: "file", label: file, path: file });
+  for (const file of flags.file) {
+    if (file !== "-") await checkReadableFile(file);
+    plan.push({ kind: "file", label: file, path: file });
+  }
   return plan;
+}
+
+async function checkReadableFile(file: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(file)).isFile();
+  } catch (error) {
+    throw new InputError(ErrorCode.INPUT_UNREADABLE, `cannot read ${file}: ${describe(error)}`, {
+      cause: error,
+      hint: "check the path given to --file",
+    });
+  }
+  if (!isFile) {
+    throw new InputError(ErrorCode.INPUT_UNREADABLE, `${file} is not a regular file`, {
+      hint: "to send a directory, archive it first: tar c DIR | gb-client --file -",
+    });
+  }
 }
 
 async function readInput(source: string, io: CommandIo): Promise<string> {
@@ -267,7 +287,7 @@ function reportFailed(
     });
     return;
   }
-  terminal.error(error, label);
+  terminal.error(error);
 }
 
 function describe(error: unknown): string {
