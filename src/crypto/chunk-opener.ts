@@ -1,0 +1,132 @@
+import { createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
+import { CryptoError, ErrorCode } from "../errors.js";
+import { assertByteLength } from "./assert-byte-length.js";
+import { AES_KEY_BYTES, NONCE_BYTES, SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
+import { writeChunkNonce } from "./chunk-nonce.js";
+
+/**
+ * Decrypts and authenticates the chunks produced by {@link ChunkSealer}, in order.
+ *
+ * Each chunk's nonce encodes its position and whether it is the final one, so a chunk
+ * that was altered, moved, dropped from the end, or given the wrong final flag fails
+ * authentication, and a chunk after the final one is refused as trailing data. Only
+ * verified plaintext is ever returned.
+ *
+ * The caller must also call {@link end} (or check {@link finished}) when its input ends,
+ * because a stream cut off exactly between two chunks is otherwise indistinguishable
+ * from one that has more to come.
+ *
+ * After any failure the opener stays failed: every later call throws the same error.
+ */
+export class ChunkOpener {
+  readonly #key: KeyObject;
+  readonly #baseNonce: Buffer;
+  // One Decipheriv per chunk (each has its own nonce); the nonce buffer is reused
+  // because createDecipheriv copies the IV.
+  readonly #nonce = Buffer.alloc(NONCE_BYTES);
+  #index = 0;
+  #finished = false;
+  #error: CryptoError | undefined;
+
+  /**
+   * @param payloadKey the item's payloadKey (32 bytes), from deriveItemKeys.
+   * @param baseNonce the item's baseNonce (12 bytes), from deriveItemKeys.
+   * @throws {GbError} INTERNAL when a length is wrong (a bug in the caller).
+   */
+  constructor(payloadKey: Uint8Array, baseNonce: Uint8Array) {
+    assertByteLength(payloadKey, AES_KEY_BYTES, "a payload key");
+    assertByteLength(baseNonce, NONCE_BYTES, "a base nonce");
+    this.#key = createSecretKey(payloadKey);
+    this.#baseNonce = Buffer.from(baseNonce);
+  }
+
+  /** True once the final chunk has been opened successfully. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** The number of the next chunk to open (chunks are numbered from 0). */
+  get chunkIndex(): number {
+    return this.#index;
+  }
+
+  /**
+   * Opens the next chunk.
+   *
+   * @param sealed the chunk's ciphertext followed by its 16-byte tag (16..65552 bytes).
+   *   It may be a view into a larger buffer; it is not retained.
+   * @param last true when the sender marked this chunk as the item's final chunk.
+   * @returns the chunk's plaintext, after its tag verified.
+   * @throws {CryptoError} DECRYPT_FAILED when the chunk is too short or too long, is an
+   *   empty non-final chunk, follows the final chunk, or fails authentication (wrong key,
+   *   altered, reordered or truncated data, wrong final flag), or when an earlier chunk
+   *   failed.
+   */
+  open(sealed: Uint8Array, last: boolean): Buffer {
+    if (this.#error) throw this.#error;
+    try {
+      return this.#open(sealed, last);
+    } catch (error) {
+      if (error instanceof CryptoError) this.#error = error;
+      throw error;
+    }
+  }
+
+  /**
+   * Declares that the input has ended.
+   * @throws {CryptoError} DECRYPT_FAILED when the final chunk has not been opened: the
+   *   payload was truncated at a chunk boundary.
+   */
+  end(): void {
+    if (this.#error) throw this.#error;
+    if (!this.#finished) {
+      this.#error = new CryptoError(
+        ErrorCode.DECRYPT_FAILED,
+        `encrypted payload truncated: it ended after ${this.#index} chunks without a final chunk`,
+      );
+      throw this.#error;
+    }
+  }
+
+  #open(sealed: Uint8Array, last: boolean): Buffer {
+    const index = this.#index;
+    if (this.#finished) {
+      throw new CryptoError(
+        ErrorCode.DECRYPT_FAILED,
+        `trailing data after the final chunk (chunk ${index})`,
+      );
+    }
+    if (sealed.length < TAG_BYTES || sealed.length > SEALED_CHUNK_MAX_BYTES) {
+      throw new CryptoError(
+        ErrorCode.DECRYPT_FAILED,
+        `chunk ${index} is ${sealed.length} bytes; a sealed chunk is ${TAG_BYTES}..${SEALED_CHUNK_MAX_BYTES} bytes`,
+      );
+    }
+    // The sealer never produces one, and accepting it would let a stream grow without
+    // bound with no plaintext.
+    if (sealed.length === TAG_BYTES && !last) {
+      throw new CryptoError(ErrorCode.DECRYPT_FAILED, `chunk ${index} is empty but not final`);
+    }
+    writeChunkNonce(this.#nonce, this.#baseNonce, index, last);
+    const tagStart = sealed.length - TAG_BYTES;
+    const decipher = createDecipheriv("aes-256-gcm", this.#key, this.#nonce, {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAuthTag(sealed.subarray(tagStart));
+    // update() hands back bytes before the tag is checked; they stay private to this
+    // function until final() has verified the tag.
+    const plaintext = decipher.update(sealed.subarray(0, tagStart));
+    try {
+      decipher.final();
+    } catch (error) {
+      throw new CryptoError(
+        ErrorCode.DECRYPT_FAILED,
+        `chunk ${index}${last ? " (final)" : ""} failed authentication: wrong key, or the data was altered, reordered or truncated`,
+        { cause: error },
+      );
+    }
+    this.#index = index + 1;
+    this.#finished = last;
+    return plaintext;
+  }
+}

@@ -1,0 +1,328 @@
+import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
+import { homedir } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import nodePath from "node:path";
+import { CryptoError, ErrorCode } from "../errors.js";
+import { MASTER_KEY_BYTES } from "./constants.js";
+import { newMasterKey } from "./master-key.js";
+
+/** First line of every key file we write. */
+export const KEY_FILE_HEADER = "# gb-transfer key v1 - keep this file secret";
+
+/** Folder under the platform's configuration directory. */
+const APP_DIR_NAME = "gb-transfer";
+
+/** File name of the default key file. */
+const KEY_FILE_NAME = "key";
+
+/** Hex digits per byte. */
+const HEX_CHARS_PER_BYTE = 2;
+
+/** The key line: the 32-byte master key as 64 hex digits, either case. */
+const KEY_LINE = new RegExp(`^[0-9a-f]{${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE}}$`, "i");
+
+/** Key files are about 110 bytes; anything far larger is not one, so do not read it all. */
+const MAX_KEY_FILE_BYTES = 4096;
+
+/** rw------- : the key file is readable by its owner only. */
+const KEY_FILE_MODE = 0o600;
+
+/** rwx------ : the directory we create for the key file. */
+const KEY_DIR_MODE = 0o700;
+
+/** Permission bits for group and others; any of them set makes a key file too open. */
+const GROUP_OTHER_PERMISSIONS = 0o077;
+
+/** All permission bits of a file mode. */
+const PERMISSION_BITS = 0o777;
+
+/** Radix for printing file modes the way chmod takes them. */
+const OCTAL = 8;
+
+/** Digits when printing a mode, as in `0644`. */
+const MODE_DIGITS = 4;
+
+/** What a user can do when there is no key file. */
+const MISSING_KEY_HINT = "start gb-server once to create it, or pass --key-file PATH";
+
+/**
+ * How many times {@link loadOrCreateKeyFile} reads a key file that another process has
+ * just created but may not have finished writing (20 x 25 ms: half a second in all).
+ */
+const CONCURRENT_CREATE_READ_ATTEMPTS = 20;
+
+/** Pause between those reads, in milliseconds. */
+const CONCURRENT_CREATE_RETRY_MS = 25;
+
+/** Characters that need no quoting in a POSIX shell command. */
+const SHELL_SAFE = /^[\w@%+=:,./-]+$/;
+
+function errnoCode(error: unknown): string | undefined {
+  if (error instanceof Error && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Quotes `text` for a POSIX shell, so a hint can be pasted as is. */
+function shellQuote(text: string): string {
+  return SHELL_SAFE.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The text of a key file holding `key`: the header line, the key as 64 lowercase hex
+ * digits, and a final newline.
+ * @throws {CryptoError} KEY_INVALID when `key` is not 32 bytes.
+ */
+export function formatKeyFile(key: Uint8Array): string {
+  if (key.length !== MASTER_KEY_BYTES) {
+    throw new CryptoError(
+      ErrorCode.KEY_INVALID,
+      `a master key must be ${MASTER_KEY_BYTES} bytes, got ${key.length}`,
+    );
+  }
+  return `${KEY_FILE_HEADER}\n${Buffer.from(key).toString("hex")}\n`;
+}
+
+/**
+ * Parses the text of a key file. Blank lines and lines starting with `#` are ignored;
+ * what remains must be exactly one line of 64 hex digits (either case). Surrounding
+ * whitespace, including a Windows line ending, is ignored.
+ *
+ * @param path used only in error messages. Messages never quote the file's content,
+ *   since any line of it may be key material.
+ * @throws {CryptoError} KEY_INVALID when the text is not a valid key file.
+ */
+export function parseKeyFile(text: string, path: string): Buffer {
+  const contentLines = text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  const [keyLine] = contentLines;
+  if (contentLines.length !== 1 || keyLine === undefined || !KEY_LINE.test(keyLine)) {
+    const problem =
+      contentLines.length === 1
+        ? "its key line is not"
+        : `it has ${contentLines.length} non-comment lines instead of one line of`;
+    throw new CryptoError(
+      ErrorCode.KEY_INVALID,
+      `key file ${path} is malformed: ${problem} ${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE} hex digits`,
+      { hint: "restore the key file from a copy, or pass --key-file PATH" },
+    );
+  }
+  return Buffer.from(keyLine, "hex");
+}
+
+/**
+ * Where the key file lives when no `--key-file` is given:
+ * `$XDG_CONFIG_HOME/gb-transfer/key` when XDG_CONFIG_HOME is set to an absolute path,
+ * otherwise `~/.config/gb-transfer/key` on Linux and the BSDs,
+ * `~/Library/Application Support/gb-transfer/key` on macOS, and
+ * `%APPDATA%\gb-transfer\key` on Windows.
+ *
+ * A pure function of its arguments, so every platform's answer can be tested anywhere.
+ * A relative XDG_CONFIG_HOME is ignored, as the XDG Base Directory specification asks.
+ */
+export function defaultKeyFilePath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): string {
+  const paths = platform === "win32" ? nodePath.win32 : nodePath.posix;
+  const usable = (dir: string | undefined): dir is string =>
+    dir !== undefined && dir !== "" && paths.isAbsolute(dir);
+
+  const xdgConfigHome = env["XDG_CONFIG_HOME"];
+  let configDir: string;
+  if (usable(xdgConfigHome)) {
+    configDir = xdgConfigHome;
+  } else if (platform === "win32") {
+    const appData = env["APPDATA"];
+    // APPDATA is always set in a normal Windows session; the fallback is its usual value.
+    configDir = usable(appData) ? appData : paths.join(home, "AppData", "Roaming");
+  } else if (platform === "darwin") {
+    configDir = paths.join(home, "Library", "Application Support");
+  } else {
+    configDir = paths.join(home, ".config");
+  }
+  return paths.join(configDir, APP_DIR_NAME, KEY_FILE_NAME);
+}
+
+async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") {
+      throw new CryptoError(ErrorCode.KEY_MISSING, `no key file at ${path}`, {
+        cause: error,
+        hint: MISSING_KEY_HINT,
+      });
+    }
+    throw new CryptoError(
+      ErrorCode.KEY_INVALID,
+      `cannot open key file ${path}: ${describe(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Reads the master key from a key file.
+ *
+ * On POSIX systems the file must not grant any permission to group or others (like
+ * ssh, we refuse a key others could have read rather than silently use it). The checks
+ * use the opened file, so the file cannot be swapped between check and read.
+ *
+ * @throws {CryptoError} KEY_MISSING when the file does not exist;
+ *   KEY_INVALID when it cannot be read, is not a regular file, is too open, or is
+ *   malformed.
+ */
+export async function readKeyFile(path: string): Promise<Buffer> {
+  const handle = await openForReading(path);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      throw new CryptoError(ErrorCode.KEY_INVALID, `key file ${path} is not a regular file`);
+    }
+    // Windows has no POSIX permission bits (Node reports a synthetic mode): nothing to check.
+    if (process.platform !== "win32" && (stats.mode & GROUP_OTHER_PERMISSIONS) !== 0) {
+      const mode = (stats.mode & PERMISSION_BITS).toString(OCTAL).padStart(MODE_DIGITS, "0");
+      throw new CryptoError(
+        ErrorCode.KEY_INVALID,
+        `permissions ${mode} for key file ${path} are too open: it must not be accessible by group or others`,
+        { hint: `chmod 600 ${shellQuote(path)}` },
+      );
+    }
+    if (stats.size > MAX_KEY_FILE_BYTES) {
+      throw new CryptoError(
+        ErrorCode.KEY_INVALID,
+        `key file ${path} is ${stats.size} bytes, too large to be a key file (at most ${MAX_KEY_FILE_BYTES})`,
+      );
+    }
+    const text = await handle.readFile({ encoding: "utf8" });
+    return parseKeyFile(text, path);
+  } catch (error) {
+    if (error instanceof CryptoError) throw error;
+    throw new CryptoError(
+      ErrorCode.KEY_INVALID,
+      `cannot read key file ${path}: ${describe(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates a new key file; returns undefined, touching nothing, if `path` already exists. */
+async function tryCreateKeyFile(path: string): Promise<Buffer | undefined> {
+  const cannotCreate = (error: unknown): CryptoError =>
+    new CryptoError(ErrorCode.KEY_MISSING, `cannot create key file ${path}: ${describe(error)}`, {
+      cause: error,
+      hint: "pass --key-file PATH with a writable location",
+    });
+  try {
+    // mode applies only to directories this call creates; existing ones are left alone.
+    await mkdir(nodePath.dirname(path), { recursive: true, mode: KEY_DIR_MODE });
+  } catch (error) {
+    // Not folded into the open() below: mkdir reports EEXIST when a parent is a file.
+    throw cannotCreate(error);
+  }
+  let handle: FileHandle;
+  try {
+    // "wx" = O_CREAT | O_EXCL: atomically fails if the file exists, so an existing key
+    // is never replaced, even by a concurrent process.
+    handle = await open(path, "wx", KEY_FILE_MODE);
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") return undefined;
+    throw cannotCreate(error);
+  }
+
+  const key = newMasterKey();
+  try {
+    try {
+      await handle.writeFile(formatKeyFile(key), { encoding: "utf8" });
+      // The key must be on disk before anyone is told about it: clients will be given a
+      // copy, and a key lost in a crash would strand everything encrypted with it.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    // A partly written key file would be refused as malformed on every later start.
+    const removed = await rm(path, { force: true }).then(
+      () => true,
+      () => false,
+    );
+    throw new CryptoError(
+      ErrorCode.KEY_MISSING,
+      `cannot write key file ${path}: ${describe(error)}`,
+      {
+        cause: error,
+        ...(removed ? {} : { hint: `remove ${path} and try again` }),
+      },
+    );
+  }
+  return key;
+}
+
+/**
+ * Creates a key file holding a fresh random master key: creates missing directories
+ * with mode 0700, then the file with mode 0600, writes and fsyncs it.
+ *
+ * @returns the new master key.
+ * @throws {CryptoError} KEY_INVALID when `path` already exists (an existing key is
+ *   never overwritten); KEY_MISSING when the file cannot be created or written.
+ */
+export async function createKeyFile(path: string): Promise<Buffer> {
+  const key = await tryCreateKeyFile(path);
+  if (key === undefined) {
+    throw new CryptoError(
+      ErrorCode.KEY_INVALID,
+      `refusing to overwrite existing key file ${path}`,
+      {
+        hint: `use the existing key, or delete ${path} first to replace it (clients will need the new key)`,
+      },
+    );
+  }
+  return key;
+}
+
+/**
+ * Reads the key file at `path`, creating it with a fresh key if it does not exist.
+ * Safe against a concurrent process doing the same: if the other one creates the file
+ * first, this one reads the other's key.
+ *
+ * @returns the key, and whether this call created the file.
+ * @throws {CryptoError} as {@link readKeyFile} and {@link createKeyFile}, except that an
+ *   existing file is read rather than refused.
+ */
+export async function loadOrCreateKeyFile(
+  path: string,
+): Promise<{ key: Buffer; created: boolean }> {
+  try {
+    return { key: await readKeyFile(path), created: false };
+  } catch (error) {
+    if (!(error instanceof CryptoError && error.code === ErrorCode.KEY_MISSING)) throw error;
+  }
+  const key = await tryCreateKeyFile(path);
+  if (key !== undefined) return { key, created: true };
+  // Another process created it between our read and our create, and may still be
+  // writing it: an empty or partial file reads as malformed for a moment.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return { key: await readKeyFile(path), created: false };
+    } catch (error) {
+      const settling = error instanceof CryptoError && error.code === ErrorCode.KEY_INVALID;
+      if (!settling || attempt >= CONCURRENT_CREATE_READ_ATTEMPTS) throw error;
+    }
+    await sleep(CONCURRENT_CREATE_RETRY_MS);
+  }
+}

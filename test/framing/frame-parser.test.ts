@@ -1,0 +1,177 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ProtocolError } from "../../src/errors.js";
+import { encodeFrame, encodeFrameHeader, encodePreamble, FrameParser, type ParsedUnit } from "../../src/framing/index.js";
+
+const LIMITS = new Map([
+  [0x01, 16],
+  [0x03, 1000],
+]);
+
+function parseAll(parser: FrameParser, pieces: readonly Buffer[]): ParsedUnit[] {
+  const units: ParsedUnit[] = [];
+  for (const piece of pieces) {
+    parser.push(piece);
+    for (let unit = parser.next(); unit !== undefined; unit = parser.next()) units.push(unit);
+  }
+  return units;
+}
+
+function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let start = 0;
+  for (const point of points) {
+    pieces.push(bytes.subarray(start, point));
+    start = point;
+  }
+  pieces.push(bytes.subarray(start));
+  return pieces;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return (error as ProtocolError).code;
+  }
+  return undefined;
+}
+
+describe("frame encoding [F-HEADER]", () => {
+  it("lays out type, big-endian length and payload", () => {
+    expect(encodeFrame(0x03, Buffer.from("hi")).toString("hex")).toBe("03000000026869");
+    expect(encodeFrameHeader(0x01, 0x01020304).toString("hex")).toBe("0101020304");
+  });
+
+  it("encodes the preamble as GBTP CR LF and a u16 version [P-PREAMBLE]", () => {
+    expect(encodePreamble(1).toString("hex")).toBe("474254500d0a0001");
+  });
+});
+
+describe("FrameParser", () => {
+  const stream = Buffer.concat([
+    encodePreamble(1),
+    encodeFrame(0x01, Buffer.from("0123456789abcdef")),
+    encodeFrame(0x03, Buffer.alloc(0)),
+    encodeFrame(0x03, Buffer.alloc(1000, 7)),
+    encodeFrame(0x01, Buffer.from("x")),
+  ]);
+  const expected = [
+    { kind: "preamble", version: 1 },
+    { type: 0x01, payload: "0123456789abcdef" },
+    { type: 0x03, payload: "" },
+    { type: 0x03, payload: Buffer.alloc(1000, 7).toString("latin1") },
+    { type: 0x01, payload: "x" },
+  ];
+  const simplify = (units: ParsedUnit[]): unknown[] =>
+    units.map((unit) =>
+      unit.kind === "preamble"
+        ? unit
+        : { type: unit.frame.type, payload: unit.frame.payload.toString("latin1") },
+    );
+
+  it("parses a whole stream at once", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: true });
+    expect(simplify(parseAll(parser, [stream]))).toEqual(expected);
+    expect(parser.atBoundary).toBe(true);
+  });
+
+  it("parses the same stream fed one byte at a time", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: true });
+    const bytes = [...stream].map((byte) => Buffer.from([byte]));
+    expect(simplify(parseAll(parser, bytes))).toEqual(expected);
+  });
+
+  it("parses the same stream split at random points", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 40 }), (cuts) => {
+        const parser = new FrameParser(LIMITS, { expectPreamble: true });
+        expect(simplify(parseAll(parser, splitAt(stream, cuts)))).toEqual(expected);
+        expect(parser.bufferedBytes).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("returns frames of random sizes intact under random splits", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 1000 }), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (payloads, cuts) => {
+          const bytes = Buffer.concat(payloads.map((payload) => encodeFrame(0x03, payload)));
+          const parser = new FrameParser(LIMITS, { expectPreamble: false });
+          const units = parseAll(parser, splitAt(bytes, cuts));
+          expect(units.map((unit) => (unit.kind === "frame" ? [...unit.frame.payload] : []))).toEqual(
+            payloads.map((payload) => [...payload]),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses an oversize length from the header alone, before any payload [F-LIMIT]", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    parser.push(encodeFrameHeader(0x01, 17));
+    expect(codeOf(() => parser.next())).toBe("FRAME_TOO_LARGE");
+    // A 4 GiB declaration is refused the same way, without allocating.
+    const huge = new FrameParser(LIMITS, { expectPreamble: false });
+    huge.push(Buffer.from("03ffffffff", "hex"));
+    expect(codeOf(() => huge.next())).toBe("FRAME_TOO_LARGE");
+  });
+
+  it("accepts a frame of exactly the limit [F-LIMIT]", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    const units = parseAll(parser, [encodeFrame(0x01, Buffer.alloc(16))]);
+    expect(units).toHaveLength(1);
+  });
+
+  it("refuses an unknown frame type [F-TYPE]", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    parser.push(Buffer.from("0200000000", "hex"));
+    expect(codeOf(() => parser.next())).toBe("UNKNOWN_FRAME_TYPE");
+  });
+
+  it("refuses a bad preamble [P-PREAMBLE] and stays failed", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: true });
+    parser.push(Buffer.from("GET / HTTP/1.1\r\n"));
+    expect(codeOf(() => parser.next())).toBe("BAD_PREAMBLE");
+    parser.push(encodeFrame(0x01, Buffer.from("x")));
+    expect(codeOf(() => parser.next())).toBe("BAD_PREAMBLE");
+  });
+
+  it("reports the version of a well-formed preamble of another version", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: true });
+    parser.push(encodePreamble(2));
+    expect(parser.next()).toEqual({ kind: "preamble", version: 2 });
+  });
+
+  it("waits for a partial header or payload without error", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    parser.push(Buffer.from("0300", "hex"));
+    expect(parser.next()).toBeUndefined();
+    parser.push(Buffer.from("00000301", "hex"));
+    expect(parser.next()).toBeUndefined();
+    expect(parser.atBoundary).toBe(false);
+    parser.push(Buffer.from("0203", "hex"));
+    const unit = parser.next();
+    expect(unit?.kind === "frame" ? unit.frame.payload.toString("hex") : undefined).toBe("010203");
+  });
+
+  it("only ever throws ProtocolError on arbitrary bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (bytes, preamble) => {
+        const parser = new FrameParser(LIMITS, { expectPreamble: preamble });
+        try {
+          parseAll(parser, [Buffer.from(bytes)]);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { ProtocolError } from "../../src/errors.js";
+import {
+  decodeError,
+  decodeHello,
+  decodeItemHeader,
+  decodeMeta,
+  decodeReceipt,
+  encodeItemHeader,
+  encodeReceipt,
+  type ItemHeader,
+} from "../../src/protocol/messages.js";
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return (error as ProtocolError).code;
+  }
+  return undefined;
+}
+
+describe("ITEM [M-ITEM]", () => {
+  it("round-trips both forms", () => {
+    const plain: ItemHeader = {
+      id: 7,
+      encrypted: false,
+      meta: { kind: "file", name: "a.bin", size: null },
+    };
+    expect(decodeItemHeader(encodeItemHeader(plain))).toEqual(plain);
+    const sealed: ItemHeader = {
+      id: 1,
+      encrypted: true,
+      salt: Buffer.alloc(16, 1),
+      sealedMeta: Buffer.from("sealed bytes"),
+    };
+    expect(decodeItemHeader(encodeItemHeader(sealed))).toEqual(sealed);
+  });
+
+  it("ignores unknown members", () => {
+    const header = decodeItemHeader(
+      json({ id: 1, encrypted: false, meta: { kind: "dict", format: "xml", name: "d", size: 3, x: 1 }, future: true }),
+    );
+    expect(header).toEqual({ id: 1, encrypted: false, meta: { kind: "dict", format: "xml", name: "d", size: 3 } });
+  });
+
+  it.each([
+    ["not JSON", Buffer.from("{nope")],
+    ["invalid UTF-8", Buffer.from([0x7b, 0xff, 0x7d])],
+    ["an array", json([1])],
+    ["a missing id", json({ encrypted: false, meta: { kind: "file", name: "a", size: 1 } })],
+    ["a negative id", json({ id: -1, encrypted: false, meta: { kind: "file", name: "a", size: 1 } })],
+    ["a fractional size", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1.5 } })],
+    ["an unsafe integer size", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 2 ** 53 } })],
+    ["an unknown kind", json({ id: 1, encrypted: false, meta: { kind: "dir", name: "a", size: 1 } })],
+    ["an unknown format", json({ id: 1, encrypted: false, meta: { kind: "dict", format: "yaml", name: "a", size: 1 } })],
+    ["a dictionary without size", json({ id: 1, encrypted: false, meta: { kind: "dict", format: "json", name: "a", size: null } })],
+    ["a name over 1024 characters", json({ id: 1, encrypted: false, meta: { kind: "file", name: "n".repeat(1025), size: 1 } })],
+    ["a short salt", json({ id: 1, encrypted: true, salt: "00", sealedMeta: "" })],
+    ["upper-case hex salt", json({ id: 1, encrypted: true, salt: "AA".repeat(16), sealedMeta: "" })],
+    ["bad base64", json({ id: 1, encrypted: true, salt: "aa".repeat(16), sealedMeta: "***" })],
+    ["an inherited member name", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1, __proto__: null } })],
+    ["encrypted as a string", json({ id: 1, encrypted: "no", meta: { kind: "file", name: "a", size: 1 } })],
+  ])("refuses %s with MALFORMED_MESSAGE", (_label, payload) => {
+    expect(codeOf(() => decodeItemHeader(payload))).toBe(
+      _label === "an inherited member name" ? undefined : "MALFORMED_MESSAGE",
+    );
+  });
+
+  it("reads metadata only from own members, so __proto__ tricks are inert", () => {
+    const payload = Buffer.from('{"kind":"file","name":"a","size":1,"__proto__":{"polluted":1}}');
+    expect(decodeMeta(payload)).toEqual({ kind: "file", name: "a", size: 1 });
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+});
+
+describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
+  it("decodes a HELLO and refuses a bad key id", () => {
+    const hello = decodeHello(json({ server: "x", keyId: "ab".repeat(16), scryptSalt: "cd".repeat(16) }));
+    expect(hello.keyId.toString("hex")).toBe("ab".repeat(16));
+    expect(codeOf(() => decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) })))).toBe(
+      "MALFORMED_MESSAGE",
+    );
+  });
+
+  it("round-trips receipts and refuses a bad hash", () => {
+    const receipt = { kind: "file", name: "n", bytes: 3, sha256: "0".repeat(64), savedAs: null } as const;
+    expect(decodeReceipt(encodeReceipt({ id: 1, encrypted: false, receipt }))).toEqual({
+      id: 1,
+      encrypted: false,
+      receipt,
+    });
+    expect(
+      codeOf(() => decodeReceipt(json({ id: 1, receipt: { ...receipt, sha256: "xyz" } }))),
+    ).toBe("MALFORMED_MESSAGE");
+  });
+
+  it("keeps unknown error codes as text and the optional id", () => {
+    expect(decodeError(json({ code: "SOMETHING_NEW", message: "m" }))).toEqual({
+      code: "SOMETHING_NEW",
+      message: "m",
+      id: undefined,
+    });
+    expect(decodeError(json({ code: "DICT_INVALID", message: "m", id: 4 })).id).toBe(4);
+  });
+});
