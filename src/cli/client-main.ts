@@ -1,7 +1,9 @@
+import { exitQuietlyOnClosedPipes } from "./quiet-epipe.js";
 import { runClient } from "./client-command.js";
 
 /** Entry point of the gb-client binary. */
 export async function main(): Promise<void> {
+  exitQuietlyOnClosedPipes();
   const io = {
     stdout: process.stdout,
     stderr: process.stderr,

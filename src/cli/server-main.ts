@@ -1,8 +1,10 @@
+import { exitQuietlyOnClosedPipes } from "./quiet-epipe.js";
 import { ExitCode } from "./exit-codes.js";
 import { runServer } from "./server-command.js";
 
 /** Entry point of the gb-server binary: wires signals and the process to {@link runServer}. */
 export async function main(): Promise<void> {
+  exitQuietlyOnClosedPipes();
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
