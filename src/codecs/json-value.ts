@@ -1,0 +1,147 @@
+/**
+ * The data model every dictionary codec carries: a JSON object tree.
+ *
+ * Numbers are finite doubles, and -0 is normalised to 0: JSON text cannot tell -0 from 0
+ * once `JSON.stringify` has written it, so all three wire formats agree to treat them as the
+ * same value. Validation (and therefore every decoder) turns -0 into 0, and every encoder
+ * writes -0 exactly as it writes 0.
+ */
+
+import { CodecError, ErrorCode } from "../errors.js";
+import { checkDictDepth, type DictLimits } from "./limits.js";
+
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+
+/** A JSON object: string keys, insertion order kept. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Adapters for decoders whose library output is not yet plain JSON. Both default to
+ * refusing anything that is not already JSON.
+ */
+export interface JsonTreeAdapters {
+  /** Maps a key as it appears in the decoded tree back to the key it stands for. */
+  readonly key?: (decodedKey: string) => string;
+  /**
+   * Converts a leaf object that is neither an array nor a plain object (for example raw
+   * string bytes) into a JSON string. It throws a {@link CodecError} to refuse the leaf.
+   */
+  readonly leaf?: (leaf: object) => string;
+}
+
+/**
+ * Sets `key` as an ordinary own, enumerable data property of `target`.
+ *
+ * A plain assignment `target["__proto__"] = v` would call the inherited `__proto__` setter
+ * and replace the object's prototype instead of creating a key; `defineProperty` always
+ * creates the own property, so keys like `__proto__`, `constructor` and `prototype`
+ * round-trip as data and never touch any prototype.
+ */
+export function setOwnProperty(target: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * Checks that `value` is a plain JSON object tree and returns a fresh, typed copy of it.
+ *
+ * Accepted: null, booleans, finite numbers (-0 becomes 0), strings, dense arrays, and
+ * objects whose prototype is `Object.prototype` or null, with enumerable string-keyed data
+ * properties (symbol keys and non-enumerable properties are not part of the value and are
+ * dropped, as `JSON.stringify` does). Everything else is refused: `undefined`, bigint,
+ * NaN, Infinity, functions, symbols, `Uint8Array`, `Map`, `Date`, class instances,
+ * accessor properties, sparse arrays.
+ *
+ * @param limits - `maxDepth` bounds the nesting (top-level object = depth 1).
+ * @param adapters - hooks for decoders whose library output needs converting.
+ * @throws {@link CodecError} `DICT_INVALID` when the value is not a JSON object tree.
+ * @throws {@link CodecError} `DICT_TOO_DEEP` when it nests deeper than `limits.maxDepth`.
+ */
+export function validateJsonObject(
+  value: unknown,
+  limits: Pick<DictLimits, "maxDepth">,
+  adapters: JsonTreeAdapters = {},
+): JsonObject {
+  if (!isPlainObject(value)) {
+    throw invalid(`the top level must be an object, not ${describe(value)}`);
+  }
+  return copyObject(value, 1, limits, adapters);
+}
+
+function copyObject(
+  source: object,
+  depth: number,
+  limits: Pick<DictLimits, "maxDepth">,
+  adapters: JsonTreeAdapters,
+): JsonObject {
+  checkDictDepth(depth, limits);
+  const copy: JsonObject = {};
+  for (const decodedKey of Object.keys(source)) {
+    const descriptor = Object.getOwnPropertyDescriptor(source, decodedKey);
+    // Reading through the descriptor never runs a getter from the outside value.
+    if (descriptor === undefined || !("value" in descriptor)) {
+      throw invalid(`key ${JSON.stringify(decodedKey)} is not a data property`);
+    }
+    const item: unknown = descriptor.value;
+    const key = adapters.key === undefined ? decodedKey : adapters.key(decodedKey);
+    setOwnProperty(copy, key, copyValue(item, depth, limits, adapters));
+  }
+  return copy;
+}
+
+function copyArray(
+  source: readonly unknown[],
+  depth: number,
+  limits: Pick<DictLimits, "maxDepth">,
+  adapters: JsonTreeAdapters,
+): JsonValue[] {
+  checkDictDepth(depth, limits);
+  const copy: JsonValue[] = [];
+  for (let index = 0; index < source.length; index++) {
+    if (!(index in source)) throw invalid("arrays must not have holes");
+    copy.push(copyValue(source[index], depth, limits, adapters));
+  }
+  return copy;
+}
+
+/** `parentDepth` is the depth of the container holding `value`. */
+function copyValue(
+  value: unknown,
+  parentDepth: number,
+  limits: Pick<DictLimits, "maxDepth">,
+  adapters: JsonTreeAdapters,
+): JsonValue {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw invalid(`numbers must be finite, not ${String(value)}`);
+    // -0 === 0, so this maps -0 to +0 and leaves every other number alone.
+    return value === 0 ? 0 : value;
+  }
+  if (Array.isArray(value)) return copyArray(value, parentDepth + 1, limits, adapters);
+  if (isPlainObject(value)) return copyObject(value, parentDepth + 1, limits, adapters);
+  if (typeof value === "object" && adapters.leaf !== undefined) return adapters.leaf(value);
+  throw invalid(`${describe(value)} is not a JSON value`);
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  // "[object Uint8Array]", "[object Map]", ...: names the kind without running its code.
+  if (typeof value === "object") return Object.prototype.toString.call(value);
+  return `a ${typeof value}`;
+}
+
+function invalid(message: string): CodecError {
+  return new CodecError(ErrorCode.DICT_INVALID, message);
+}

@@ -1,0 +1,350 @@
+import { describe, expect, test } from "vitest";
+import { DEFAULT_DICT_LIMITS } from "../../src/codecs/limits.js";
+import { DICT_XML_NAMESPACE, decodeXmlDict, encodeXmlDict } from "../../src/codecs/xml-codec.js";
+import { ErrorCode } from "../../src/errors.js";
+import { expectCodecError } from "./expect-codec-error.js";
+import { expectSameDict } from "./expect-same-dict.js";
+
+const utf8 = new TextEncoder();
+const encodeText = (value: Parameters<typeof encodeXmlDict>[0]) =>
+  new TextDecoder().decode(encodeXmlDict(value));
+const decode = (xml: string) => decodeXmlDict(utf8.encode(xml), DEFAULT_DICT_LIMITS);
+/** Wraps children in the root element. */
+const dict = (children: string) => `<dict xmlns="${DICT_XML_NAMESPACE}">${children}</dict>`;
+
+const EXAMPLE = {
+  name: "Ada & Co",
+  age: 36,
+  pi: 3.14159,
+  ok: true,
+  nothing: null,
+  tags: ["a", -1.5e-7],
+  nested: { "": "empty key" },
+};
+
+describe("encodeXmlDict", () => {
+  test("writes the documented schema, pretty-printed", () => {
+    expect(encodeText(EXAMPLE)).toBe(
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<dict xmlns="urn:gb-transfer:dict:1">',
+        '  <string key="name">Ada &amp; Co</string>',
+        '  <number key="age">36</number>',
+        '  <number key="pi">3.14159</number>',
+        '  <boolean key="ok">true</boolean>',
+        '  <null key="nothing"/>',
+        '  <array key="tags">',
+        "    <string>a</string>",
+        "    <number>-1.5e-7</number>",
+        "  </array>",
+        '  <object key="nested">',
+        '    <string key="">empty key</string>',
+        "  </object>",
+        "</dict>",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("writes empty containers and strings as empty elements", () => {
+    expect(encodeText({})).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<dict xmlns="urn:gb-transfer:dict:1"/>\n',
+    );
+    expect(encodeText({ a: [], o: {}, s: "" })).toContain(
+      '  <array key="a"/>\n  <object key="o"/>\n  <string key="s"/>\n',
+    );
+  });
+
+  test("numbers use String(n); -0 is written as 0", () => {
+    expect(encodeText({ a: [1e300, -0.5, 5e-324, -0, 123456789012345680000] })).toContain(
+      "<number>1e+300</number>\n    <number>-0.5</number>\n    <number>5e-324</number>\n" +
+        "    <number>0</number>\n    <number>123456789012345680000</number>",
+    );
+  });
+
+  test("escapes text: & < > and CR; keeps tab, LF and spaces as they are", () => {
+    expect(encodeText({ a: "<b> & \r\n\t  x  " })).toContain(
+      '<string key="a">&lt;b&gt; &amp; &#xD;\n\t  x  </string>',
+    );
+  });
+
+  test('escapes attributes: & < " and tab, LF, CR as references', () => {
+    expect(encodeText({ 'a"b<c&d\te\nf\rg>h': 1 })).toContain(
+      '<number key="a&quot;b&lt;c&amp;d&#x9;e&#xA;f&#xD;g>h">1</number>',
+    );
+  });
+
+  test('strings XML cannot carry use encoding="json", keys use key-json', () => {
+    expect(encodeText({ "bell\u0007": "nul\u0000 \ud800 \ufffe \uffff <&>" })).toContain(
+      '<string key-json="&quot;bell\\u0007&quot;" encoding="json">' +
+        '"nul\\u0000 \\ud800 \\ufffe \\uffff &lt;&amp;&gt;"</string>',
+    );
+  });
+
+  test("characters XML 1.0 allows are written as they are", () => {
+    const allowed = "\u007f\u0085\u00a0\u2028\ufeff\ud83d\ude00";
+    expect(encodeText({ a: allowed })).toContain(`<string key="a">${allowed}</string>`);
+  });
+});
+
+describe("decodeXmlDict", () => {
+  test("reads the schema example from the protocol document", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<dict xmlns="urn:gb-transfer:dict:1">
+  <string key="name">Ada &amp; Co</string>
+  <number key="age">36</number>
+  <number key="pi">3.14159</number>
+  <boolean key="ok">true</boolean>
+  <null key="nothing"/>
+  <array key="tags"><string>a</string><number>-1.5e-7</number></array>
+  <object key="nested"><string key="">empty key</string></object>
+</dict>`;
+    expectSameDict(decode(xml), EXAMPLE);
+  });
+
+  test("round-trips the example", () => {
+    expectSameDict(decodeXmlDict(encodeXmlDict(EXAMPLE), DEFAULT_DICT_LIMITS), EXAMPLE);
+  });
+
+  test("numbers stay numbers, booleans and null survive, strings stay strings", () => {
+    const decoded = decode(
+      dict(
+        '<number key="n">1e+300</number><number key="m">-0</number><number key="e">2E-3</number>' +
+          '<string key="s">36</string><string key="t">true</string><boolean key="b">false</boolean>' +
+          '<null key="z"/><null key="y"></null>',
+      ),
+    );
+    expectSameDict(decoded, {
+      n: 1e300,
+      m: 0,
+      e: 0.002,
+      s: "36",
+      t: "true",
+      b: false,
+      z: null,
+      y: null,
+    });
+    expect(Object.is(decoded["m"], 0)).toBe(true);
+  });
+
+  test("CR LF inside strings and keys survives", () => {
+    const value = { "k\r\nk\rk\nk": "v\r\nv\rv\nv" };
+    expectSameDict(decodeXmlDict(encodeXmlDict(value), DEFAULT_DICT_LIMITS), value);
+    // A literal CR LF in the document is an XML line end and reads as LF.
+    expectSameDict(decode(dict('<string key="a">x\r\ny</string>')), { a: "x\ny" });
+  });
+
+  test("whitespace inside <string> is kept exactly; between elements it is ignored", () => {
+    expectSameDict(
+      decode(
+        dict('\n  <string key="a">  lead\n\ttrail  </string>\n\t<string key="b"> </string>\n'),
+      ),
+      {
+        a: "  lead\n\ttrail  ",
+        b: " ",
+      },
+    );
+  });
+
+  test("CDATA inside <string> is text", () => {
+    expectSameDict(decode(dict('<string key="a">x<![CDATA[<b>&amp;</b>]]>y</string>')), {
+      a: "x<b>&amp;</b>y",
+    });
+  });
+
+  test("comments are ignored everywhere", () => {
+    expectSameDict(
+      decode(
+        `<!--before--><dict xmlns="${DICT_XML_NAMESPACE}"><!--c--><string key="a">x<!--c-->y</string><array key="b"><!--c--></array></dict><!--after-->`,
+      ),
+      { a: "xy", b: [] },
+    );
+  });
+
+  test("character references are resolved", () => {
+    expectSameDict(
+      decode(dict('<string key="&#x41;&#66;">&#x1F600;&lt;&gt;&amp;&quot;&apos;</string>')),
+      {
+        AB: "\ud83d\ude00<>&\"'",
+      },
+    );
+  });
+
+  test('encoding="json" strings and key-json keys', () => {
+    expectSameDict(
+      decode(
+        dict('<string key-json="&quot;\\u0000&quot;" encoding="json">"\\ud800\\u0001"</string>'),
+      ),
+      { "\u0000": "\ud800\u0001" },
+    );
+  });
+
+  test("keeps key order and array order", () => {
+    const decoded = decode(
+      dict(
+        '<number key="z">1</number><number key="a">2</number><array key="m"><number>3</number><number>1</number></array>',
+      ),
+    );
+    expect(Object.keys(decoded)).toEqual(["z", "a", "m"]);
+    expect(decoded["m"]).toEqual([3, 1]);
+  });
+
+  test("any namespace prefix works, a BOM and no XML declaration are fine", () => {
+    expectSameDict(
+      decode(`<d:dict xmlns:d="${DICT_XML_NAMESPACE}"><d:number key="a">1</d:number></d:dict>`),
+      { a: 1 },
+    );
+    expectSameDict(
+      decodeXmlDict(
+        Uint8Array.from([0xef, 0xbb, 0xbf, ...utf8.encode(dict(""))]),
+        DEFAULT_DICT_LIMITS,
+      ),
+      {},
+    );
+  });
+
+  test("keeps __proto__ as an own key and never pollutes", () => {
+    const decoded = decode(
+      dict('<object key="__proto__"><boolean key="polluted">true</boolean></object>'),
+    );
+    expect(Object.keys(decoded)).toEqual(["__proto__"]);
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+
+  describe("refuses entities and DTDs", () => {
+    test("a DOCTYPE with internal entities (billion laughs)", () => {
+      const laughs = `<?xml version="1.0"?>
+<!DOCTYPE dict [
+  <!ENTITY lol "lol">
+  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+${dict('<string key="a">&lol3;</string>')}`;
+      expectCodecError(() => decode(laughs), ErrorCode.DICT_INVALID);
+    });
+
+    test("an external entity", () => {
+      const external = `<!DOCTYPE dict [<!ENTITY x SYSTEM "file:///etc/passwd">]>${dict('<string key="a">&x;</string>')}`;
+      expectCodecError(() => decode(external), ErrorCode.DICT_INVALID);
+    });
+
+    test("a DOCTYPE without any entity", () => {
+      expectCodecError(() => decode(`<!DOCTYPE dict>${dict("")}`), ErrorCode.DICT_INVALID);
+    });
+
+    test("an undeclared entity, including names on Object.prototype", () => {
+      expectCodecError(
+        () => decode(dict('<string key="a">&unknown;</string>')),
+        ErrorCode.DICT_INVALID,
+      );
+      expectCodecError(
+        () => decode(dict('<string key="a">&constructor;</string>')),
+        ErrorCode.DICT_INVALID,
+      );
+      expectCodecError(
+        () => decode(dict('<string key="&unknown;">x</string>')),
+        ErrorCode.DICT_INVALID,
+      );
+    });
+  });
+
+  test.each([
+    ["a processing instruction", `<?php echo 1; ?>${dict("")}`],
+    ["a processing instruction inside", dict("<?pi x?>")],
+    ["XML version 1.1", `<?xml version="1.1"?>${dict("")}`],
+    ["another declared encoding", `<?xml version="1.0" encoding="ISO-8859-1"?>${dict("")}`],
+    ["no root element", "<!--only a comment-->"],
+    ["a root that is not dict", `<object xmlns="${DICT_XML_NAMESPACE}"/>`],
+    ["a root without the namespace", "<dict/>"],
+    ["a root in another namespace", '<dict xmlns="urn:other"/>'],
+    [
+      "a child without the namespace",
+      `<dict xmlns="${DICT_XML_NAMESPACE}"><string xmlns="" key="a">x</string></dict>`,
+    ],
+    ["a key on the root", `<dict xmlns="${DICT_XML_NAMESPACE}" key="a"/>`],
+    ["an unknown element", dict('<integer key="a">1</integer>')],
+    ["a nested dict", dict('<dict key="a"/>')],
+    ["an unknown attribute", dict('<string key="a" lang="en">x</string>')],
+    ["an attribute in another namespace", dict('<string key="a" xml:space="preserve">x</string>')],
+    ["a missing key", dict("<string>x</string>")],
+    ["a duplicate key", dict('<string key="a">x</string><number key="a">1</number>')],
+    ["a duplicate __proto__ key", dict('<null key="__proto__"/><null key="__proto__"/>')],
+    ["key and key-json together", dict('<string key="a" key-json="&quot;a&quot;">x</string>')],
+    ["key-json that is not a JSON string", dict('<string key-json="1">x</string>')],
+    ["a key on an array child", dict('<array key="a"><string key="b">x</string></array>')],
+    [
+      "key-json on an array child",
+      dict('<array key="a"><string key-json="&quot;b&quot;">x</string></array>'),
+    ],
+    ["text directly in dict", dict('oops<string key="a">x</string>')],
+    ["text in an array", dict('<array key="a">1</array>')],
+    ["CDATA text in an object", dict('<object key="a"><![CDATA[x]]></object>')],
+    ["an element inside a string", dict('<string key="a"><string>x</string></string>')],
+    ["an element inside null", dict('<null key="a"><null/></null>')],
+    ["text inside null", dict('<null key="a">null</null>')],
+    ["whitespace inside null", dict('<null key="a"> </null>')],
+    ["an empty number", dict('<number key="a"/>')],
+    ["a number with spaces", dict('<number key="a"> 1</number>')],
+    ["a hexadecimal number", dict('<number key="a">0x10</number>')],
+    ["a number with a leading +", dict('<number key="a">+1</number>')],
+    ["a number with a leading zero", dict('<number key="a">01</number>')],
+    ["a number with a bare dot", dict('<number key="a">1.</number>')],
+    ["NaN", dict('<number key="a">NaN</number>')],
+    ["Infinity", dict('<number key="a">Infinity</number>')],
+    ["a number beyond the double range", dict('<number key="a">1e400</number>')],
+    ["a boolean in capitals", dict('<boolean key="a">TRUE</boolean>')],
+    ["an empty boolean", dict('<boolean key="a"/>')],
+    ["encoding on a number", dict('<number key="a" encoding="json">1</number>')],
+    ["an unknown encoding", dict('<string key="a" encoding="base64">eA==</string>')],
+    [
+      "an encoding=json string that is not a JSON string",
+      dict('<string key="a" encoding="json">x</string>'),
+    ],
+    [
+      "an encoding=json string holding a number",
+      dict('<string key="a" encoding="json">1</string>'),
+    ],
+    ["text after the root", `${dict("")}x`],
+    ["a second root", `${dict("")}${dict("")}`],
+    ["an unclosed element", `<dict xmlns="${DICT_XML_NAMESPACE}"><string key="a">`],
+    ["a mismatched close tag", dict('<string key="a">x</number>')],
+    ["a character XML 1.0 forbids", dict('<string key="a">\u0001</string>')],
+    ["a reference to a character XML 1.0 forbids", dict('<string key="a">&#x1;</string>')],
+  ])("refuses %s with DICT_INVALID", (_name, xml) => {
+    expectCodecError(() => decode(xml), ErrorCode.DICT_INVALID);
+  });
+
+  test("refuses malformed UTF-8 with DICT_INVALID", () => {
+    const bytes = Uint8Array.from([
+      ...utf8.encode(dict('<string key="a">')),
+      0xc3,
+      0x28,
+      ...utf8.encode("</string>"),
+    ]);
+    expectCodecError(() => decodeXmlDict(bytes, DEFAULT_DICT_LIMITS), ErrorCode.DICT_INVALID);
+  });
+
+  test("keeps the parser error as cause", () => {
+    const error = expectCodecError(() => decode("<dict"), ErrorCode.DICT_INVALID);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  test("depth counts objects and arrays, not scalars, and refuses as the element opens", () => {
+    const limits = { maxBytes: DEFAULT_DICT_LIMITS.maxBytes, maxDepth: 2 };
+    expectSameDict(
+      decodeXmlDict(utf8.encode(dict('<array key="a"><number>1</number></array>')), limits),
+      { a: [1] },
+    );
+    // Still unclosed: the depth error must come before the XML is found to be truncated.
+    expectCodecError(
+      () =>
+        decodeXmlDict(
+          utf8.encode(`<dict xmlns="${DICT_XML_NAMESPACE}"><array key="a"><object>`),
+          limits,
+        ),
+      ErrorCode.DICT_TOO_DEEP,
+    );
+  });
+});
