@@ -128,3 +128,22 @@ describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
     expect(last2.slice(10)).toBe(crypto.shortPayload.chunks[0]?.sealedHex);
   });
 });
+
+describe("the XML example in PROTOCOL.md [C-XML]", () => {
+  it("decodes to the values the document describes", async () => {
+    const { decodeDict } = await import("../../src/codecs/dict-format.js");
+    const section = protocolDoc.slice(protocolDoc.indexOf("### xml [C-XML]"));
+    const xml = /```xml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(xml).toBeDefined();
+    expect(decodeDict(Buffer.from(xml!), "xml")).toEqual({
+      name: "Ada & Co",
+      age: 36,
+      tiny: -1.5e-7,
+      ok: true,
+      nothing: null,
+      tags: ["a", 1],
+      nested: { "": "the empty key" },
+      "bell\u0007": "\u0000",
+    });
+  });
+});
