@@ -44,6 +44,8 @@ import { DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** A connection on which the server says nothing for this long, while we wait, fails. */
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+/** Bytes queued on the socket before the sender waits for it to drain. */
+const SOCKET_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /** Where the encryption key comes from: the key itself, or a passphrase (scrypt). */
 export type KeySource = { readonly key: Uint8Array } | { readonly passphrase: string };
@@ -176,7 +178,14 @@ export class GbClient {
     const host = options.host ?? DEFAULT_HOST;
     const port = options.port ?? DEFAULT_PORT;
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const socket = netConnect({ host, port, noDelay: true });
+    // Node passes stream options through to the socket; @types/node does not list them.
+    const connectOptions = {
+      host,
+      port,
+      noDelay: true,
+      writableHighWaterMark: SOCKET_WRITE_BUFFER_BYTES,
+    };
+    const socket = netConnect(connectOptions);
     const parser = new FrameParser(SERVER_FRAME_LIMITS, { expectPreamble: true });
     let hello: Hello;
     try {
