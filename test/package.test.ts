@@ -28,7 +28,8 @@ describe("package and README", () => {
   });
 
   it("ships both binaries", () => {
-    for (const file of Object.values(pkg.bin)) expect(existsSync(new URL(file, root)), file).toBe(true);
+    for (const file of Object.values(pkg.bin))
+      expect(existsSync(new URL(file, root)), file).toBe(true);
   });
 
   it("uses only sample files that exist in its examples", () => {

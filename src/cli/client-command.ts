@@ -100,6 +100,7 @@ export async function runClient(argv: readonly string[], io: CommandIo): Promise
     }
     if (stdinUses > 1) {
       terminal.error("standard input (-) can be used for one item only");
+      terminal.hint("read the other items from files");
       return ExitCode.USAGE;
     }
     const format = FORMAT_BY_OPTION[flags.format];
@@ -263,7 +264,10 @@ function reportStored(terminal: Terminal, sent: SentItem, json: boolean): void {
     return;
   }
   const c = terminal.out;
-  const where = receipt.savedAs === null ? "received (not saved)" : `stored as ${receipt.savedAs}`;
+  const where =
+    receipt.savedAs === null
+      ? "received (not saved)"
+      : `stored as ${escapeTerminalLine(receipt.savedAs)}`;
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
       `${formatBytes(sent.bytes)}${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,

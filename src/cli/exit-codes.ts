@@ -15,7 +15,10 @@ export const ExitCode = {
   KEY: 5,
   /** A receipt did not match what was sent. */
   INTEGRITY: 6,
-  /** A local input (dictionary file, file to send) is missing, unreadable or invalid. */
+  /**
+   * A local file is missing, unreadable or invalid: for gb-client an input (dictionary,
+   * file to send); for gb-server the save directory.
+   */
   INPUT: 7,
   /** Interrupted by a second Ctrl-C. */
   INTERRUPTED: 130,
@@ -42,6 +45,7 @@ const INPUT_CODES: ReadonlySet<string> = new Set([
   ErrorCode.DICT_INVALID,
   ErrorCode.DICT_TOO_DEEP,
   ErrorCode.DICT_TOO_LARGE,
+  ErrorCode.STORAGE_FAILED,
 ]);
 
 /** The exit code for a failure. Errors the server reported map by their origin first. */

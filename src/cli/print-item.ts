@@ -35,7 +35,8 @@ export function itemBody(item: ReceivedItem, c: ChalkInstance): string {
     return c.dim(`binary file, ${formatBytes(item.bytes)}, sha256 ${item.sha256}`);
   }
   const shown = Array.from(text).slice(0, MAX_SHOWN_TEXT_CHARS).join("");
-  const body = escapeTerminalText(shown).replace(/\n$/, "");
+  // CR LF line ends display as plain line ends; a lone CR is still escaped.
+  const body = escapeTerminalText(shown.replace(/\r\n/g, "\n")).replace(/\n$/, "");
   const shownBytes = Buffer.byteLength(shown, "utf8");
   if (shownBytes < item.bytes) {
     return `${body}\n${c.dim(`… (cut: showing ${formatBytes(shownBytes)} of ${formatBytes(item.bytes)})`)}`;

@@ -37,7 +37,8 @@ Examples:
   $ GB_PASSPHRASE='…' gb-server        derive the key from a passphrase instead of the key file
 
 Items are saved under safe names, never overwriting (notes.txt, notes-1.txt, …).
-Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem, 1 internal error.`;
+Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem,
+7 cannot use the save directory, 1 internal error, 130 interrupted twice.`;
 
 function buildCommand(): Command {
   return new Command("gb-server")

@@ -90,6 +90,12 @@ export interface SentItem {
   readonly receipt: ReceiptBody;
 }
 
+/** An item ready to go out: its metadata and the source of its bytes. */
+interface PreparedItem {
+  readonly meta: ItemMeta;
+  readonly source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
 interface Slot {
   readonly id: number;
   readonly meta: ItemMeta;
@@ -225,57 +231,55 @@ export class GbClient {
   }
 
   /**
-   * Sends a dictionary serialized in `options.format`.
-   * @throws {CodecError} when the dictionary cannot be encoded (nothing is sent).
+   * Sends a dictionary serialized in `options.format`. A dictionary that cannot be
+   * encoded rejects with a CodecError and sends nothing.
    */
   sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
-    const bytes = encodeDict(value, options.format);
-    const meta: ItemMeta = {
-      kind: "dict",
-      format: options.format,
-      name: options.name ?? "dictionary.json",
-      size: bytes.length,
-    };
-    return this.#send(meta, [bytes], options);
+    return this.#send(() => {
+      const bytes = encodeDict(value, options.format);
+      const meta: ItemMeta = {
+        kind: "dict",
+        format: options.format,
+        name: options.name ?? "dictionary.json",
+        size: bytes.length,
+      };
+      return { meta, source: [bytes] };
+    }, options);
   }
 
   /**
-   * Sends the file at `filePath` under its base name.
-   * @throws {InputError} INPUT_UNREADABLE when it is missing or not a regular file.
+   * Sends the file at `filePath` under its base name. A file that is missing or not a
+   * regular file rejects with InputError INPUT_UNREADABLE and sends nothing.
    */
-  async sendFile(
-    filePath: string,
-    options: ItemOptions & { name?: string } = {},
-  ): Promise<SentItem> {
-    let size: number;
-    try {
-      const info = await stat(filePath);
-      if (!info.isFile()) {
-        throw new InputError(ErrorCode.INPUT_UNREADABLE, `${filePath} is not a regular file`);
+  sendFile(filePath: string, options: ItemOptions & { name?: string } = {}): Promise<SentItem> {
+    return this.#send(async () => {
+      let size: number;
+      try {
+        const info = await stat(filePath);
+        if (!info.isFile()) {
+          throw new InputError(ErrorCode.INPUT_UNREADABLE, `${filePath} is not a regular file`);
+        }
+        size = info.size;
+      } catch (error) {
+        if (error instanceof GbError) throw error;
+        throw new InputError(
+          ErrorCode.INPUT_UNREADABLE,
+          `cannot read ${filePath}: ${describe(error)}`,
+          { cause: error },
+        );
       }
-      size = info.size;
-    } catch (error) {
-      if (error instanceof GbError) throw error;
-      throw new InputError(
-        ErrorCode.INPUT_UNREADABLE,
-        `cannot read ${filePath}: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const source = createReadStream(filePath, { highWaterMark: CHUNK_PLAINTEXT_BYTES });
-    return this.sendStream(source, {
-      ...options,
-      name: options.name ?? path.basename(filePath),
-      size,
-    });
+      const meta: ItemMeta = { kind: "file", name: options.name ?? path.basename(filePath), size };
+      return {
+        meta,
+        source: createReadStream(filePath, { highWaterMark: CHUNK_PLAINTEXT_BYTES }),
+      };
+    }, options);
   }
 
   /** Sends bytes from any async iterable (a readable stream, stdin) as a file item. */
   sendStream(source: AsyncIterable<Uint8Array>, options: StreamItemOptions): Promise<SentItem> {
     const meta: ItemMeta = { kind: "file", name: options.name, size: options.size };
-    return this.#send(meta, source, options);
+    return this.#send(() => ({ meta, source }), options);
   }
 
   /**
@@ -294,52 +298,67 @@ export class GbClient {
     this.#socket.destroy();
   }
 
+  /**
+   * Queues an item. Its place in the send order is taken now, synchronously, so items
+   * go out in call order; `prepare` (reading metadata, opening the source) runs when
+   * its turn comes, and the wire id is assigned only once the item really goes out.
+   */
   #send(
-    meta: ItemMeta,
-    source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+    prepare: () => PreparedItem | Promise<PreparedItem>,
     options: ItemOptions,
   ): Promise<SentItem> {
     const encrypt = options.encrypt ?? false;
-    if (encrypt && this.#masterKey === undefined) {
-      return Promise.reject(
-        new CryptoError(
-          ErrorCode.KEY_MISSING,
-          "encryption was asked for but the client has no key",
-        ),
-      );
-    }
-    const id = this.#nextId++;
-    const salt = encrypt ? newItemSalt() : undefined;
-    const keys =
-      salt !== undefined && this.#masterKey !== undefined
-        ? deriveItemKeys(this.#masterKey, salt)
-        : undefined;
     const result = new Promise<SentItem>((resolve, reject) => {
-      const slot: Slot = {
-        id,
-        meta,
-        keys,
-        salt,
-        hash: createHash("sha256"),
-        bytes: 0,
-        sha256: undefined,
-        aborted: false,
-        settled: false,
-        resolve: (item) => {
-          slot.settled = true;
-          this.#slots.delete(id);
-          resolve(item);
-        },
-        reject: (error) => {
-          slot.settled = true;
-          slot.aborted = true;
-          this.#slots.delete(id);
-          reject(error);
-        },
-      };
-      this.#slots.set(id, slot);
       const previous = this.#writing;
-      this.#writing = previous.then(() => this.#writeItem(slot, source, options.onProgress));
+      this.#writing = previous.then(async () => {
+        let prepared: PreparedItem;
+        try {
+          if (encrypt && this.#masterKey === undefined) {
+            throw new CryptoError(
+              ErrorCode.KEY_MISSING,
+              "encryption was asked for but the client has no key",
+            );
+          }
+          prepared = await prepare();
+        } catch (error) {
+          reject(toGbError(error, "cannot prepare the item"));
+          return;
+        }
+        const id = this.#nextId++;
+        const salt = encrypt ? newItemSalt() : undefined;
+        const keys =
+          salt !== undefined && this.#masterKey !== undefined
+            ? deriveItemKeys(this.#masterKey, salt)
+            : undefined;
+        const slot: Slot = {
+          id,
+          meta: prepared.meta,
+          keys,
+          salt,
+          hash: createHash("sha256"),
+          bytes: 0,
+          sha256: undefined,
+          aborted: false,
+          settled: false,
+          resolve: (item) => {
+            slot.settled = true;
+            this.#slots.delete(id);
+            resolve(item);
+          },
+          reject: (error) => {
+            slot.settled = true;
+            slot.aborted = true;
+            this.#slots.delete(id);
+            reject(error);
+          },
+        };
+        this.#slots.set(id, slot);
+        await this.#writeItem(slot, prepared.source, options.onProgress);
+      });
+      // Keep the queue alive whatever happened to this item.
+      this.#writing = this.#writing.catch((error: unknown) => {
+        this.#fail(toGbError(error, "sending failed"));
+      });
     });
     this.#results.add(result);
     const forget = (): void => {

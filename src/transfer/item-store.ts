@@ -133,8 +133,14 @@ export class PendingFile {
 
   /** Discards the partial file. Never throws. */
   async abort(): Promise<void> {
-    this.#stream.destroy();
-    await once(this.#stream, "close").catch(() => undefined);
+    const stream = this.#stream;
+    if (!stream.closed) {
+      // Listen before destroying; a stream that already closed (after a failed commit)
+      // would never emit "close" again.
+      const closed = once(stream, "close").catch(() => undefined);
+      stream.destroy();
+      await closed;
+    }
     await unlink(this.#tempPath).catch(() => undefined);
   }
 

@@ -15,7 +15,7 @@ const RESERVED_WINDOWS_NAMES = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f<>:"|?*\\/]/g;
 
 // Bidirectional overrides and zero-width characters can make a name display as another.
-const INVISIBLE_CHARACTERS = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const INVISIBLE_CHARACTERS = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
 /**
  * Reduces `name` to a safe base name; `fallback` is used when nothing usable remains.

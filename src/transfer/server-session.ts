@@ -340,6 +340,10 @@ export class ServerSession {
 
   async #finishItem(item: ActiveItem): Promise<void> {
     const meta = item.meta;
+    // From here the item is this function's alone: a connection that drops now does not
+    // make it "truncated" (all its bytes arrived); it is stored and reported once.
+    this.#item = undefined;
+    let received: ReceivedItem;
     try {
       if (meta.size !== null && item.bytes !== meta.size) {
         throw new GbError(
@@ -365,16 +369,14 @@ export class ServerSession {
         savedAs = await item.file.commit();
         item.file = undefined;
       }
-      const body: ReceiptBody = {
+      this.#sendReceipt(item, {
         kind: meta.kind,
         name: meta.name,
         bytes: item.bytes,
         sha256,
         savedAs,
-      };
-      this.#item = undefined;
-      this.#sendReceipt(item, body);
-      this.#context.onItem({
+      });
+      received = {
         ...this.peer,
         id: item.id,
         kind: meta.kind,
@@ -387,11 +389,15 @@ export class ServerSession {
         savedPath: savedAs === null || store === null ? null : path.join(store.directory, savedAs),
         value,
         preview: meta.kind === "file" ? Buffer.concat(item.preview) : undefined,
-      });
+      };
     } catch (error) {
+      if (item.file !== undefined) await item.file.abort();
+      item.file = undefined;
       await this.#failItem(item.id, meta.name, error, true);
       return;
     }
+    // Outside the try: the item is stored and acknowledged whatever a listener does.
+    this.#context.onItem(received);
     await this.#afterItem();
   }
 

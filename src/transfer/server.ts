@@ -48,6 +48,8 @@ export interface ServerOptions {
 export interface ServerEvents {
   item: [item: ReceivedItem];
   failure: [failure: ItemFailure];
+  /** A listener of `item` or `failure` threw; without an `error` listener this throws. */
+  error: [error: unknown];
 }
 
 /**
@@ -58,6 +60,8 @@ export interface ServerEvents {
 export class GbServer extends EventEmitter<ServerEvents> {
   readonly #server: Server;
   readonly #sessions = new Set<ServerSession>();
+  /** Sockets told BUSY or SHUTTING_DOWN, still closing. */
+  readonly #refused = new Set<Socket>();
   readonly #context: SessionContext;
   readonly #maxConnections: number;
   #connectionCount = 0;
@@ -83,8 +87,12 @@ export class GbServer extends EventEmitter<ServerEvents> {
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       requireEncryption: options.requireEncryption ?? false,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      onItem: (item) => this.emit("item", item),
-      onFailure: (failure) => this.emit("failure", failure),
+      onItem: (item) => {
+        this.#emitSafely(() => this.emit("item", item));
+      },
+      onFailure: (failure) => {
+        this.#emitSafely(() => this.emit("failure", failure));
+      },
     };
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.#accept(socket);
@@ -131,6 +139,23 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return server;
   }
 
+  /**
+   * Emits to user listeners without letting a throwing listener reach (and fail) a
+   * session: the error goes to `error` listeners, or is thrown from a fresh tick, which is
+   * how Node treats an unhandled `error` event.
+   */
+  #emitSafely(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      if (this.listenerCount("error") > 0) this.emit("error", error);
+      else
+        process.nextTick(() => {
+          throw error;
+        });
+    }
+  }
+
   /** The address actually bound (the real port when 0 was asked for). */
   address(): { host: string; port: number } {
     const address = this.#server.address() as AddressInfo;
@@ -154,6 +179,8 @@ export class GbServer extends EventEmitter<ServerEvents> {
       remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`,
     };
     if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
+      this.#refused.add(socket);
+      socket.once("close", () => this.#refused.delete(socket));
       refuse(socket, this.#context.hello, this.#closing !== undefined);
       return;
     }
@@ -186,6 +213,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     await Promise.race([allClosed, timedOut]);
     clearTimeout(timer);
     for (const session of this.#sessions) session.destroy();
+    for (const socket of this.#refused) socket.destroy();
     await allClosed;
     await listenerClosed;
   }
@@ -195,6 +223,8 @@ export class GbServer extends EventEmitter<ServerEvents> {
 function refuse(socket: Socket, hello: Hello, shuttingDown: boolean): void {
   const writer = new FrameWriter(socket);
   socket.on("error", () => undefined);
+  // Read (and drop) whatever the peer sends so its FIN is seen and the socket can close.
+  socket.resume();
   writer.writePreamble(PROTOCOL_VERSION);
   writer.writeFrame(FrameType.HELLO, encodeHello(hello));
   writer.writeFrame(

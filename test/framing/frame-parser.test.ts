@@ -1,7 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../src/errors.js";
-import { encodeFrame, encodeFrameHeader, encodePreamble, FrameParser, type ParsedUnit } from "../../src/framing/index.js";
+import {
+  encodeFrame,
+  encodeFrameHeader,
+  encodePreamble,
+  FrameParser,
+  type ParsedUnit,
+} from "../../src/framing/index.js";
 
 const LIMITS = new Map([
   [0x01, 16],
@@ -104,9 +110,9 @@ describe("FrameParser", () => {
           const bytes = Buffer.concat(payloads.map((payload) => encodeFrame(0x03, payload)));
           const parser = new FrameParser(LIMITS, { expectPreamble: false });
           const units = parseAll(parser, splitAt(bytes, cuts));
-          expect(units.map((unit) => (unit.kind === "frame" ? [...unit.frame.payload] : []))).toEqual(
-            payloads.map((payload) => [...payload]),
-          );
+          expect(
+            units.map((unit) => (unit.kind === "frame" ? [...unit.frame.payload] : [])),
+          ).toEqual(payloads.map((payload) => [...payload]));
         },
       ),
       { numRuns: 200 },

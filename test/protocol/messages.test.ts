@@ -42,9 +42,18 @@ describe("ITEM [M-ITEM]", () => {
 
   it("ignores unknown members", () => {
     const header = decodeItemHeader(
-      json({ id: 1, encrypted: false, meta: { kind: "dict", format: "xml", name: "d", size: 3, x: 1 }, future: true }),
+      json({
+        id: 1,
+        encrypted: false,
+        meta: { kind: "dict", format: "xml", name: "d", size: 3, x: 1 },
+        future: true,
+      }),
     );
-    expect(header).toEqual({ id: 1, encrypted: false, meta: { kind: "dict", format: "xml", name: "d", size: 3 } });
+    expect(header).toEqual({
+      id: 1,
+      encrypted: false,
+      meta: { kind: "dict", format: "xml", name: "d", size: 3 },
+    });
   });
 
   it.each([
@@ -52,18 +61,56 @@ describe("ITEM [M-ITEM]", () => {
     ["invalid UTF-8", Buffer.from([0x7b, 0xff, 0x7d])],
     ["an array", json([1])],
     ["a missing id", json({ encrypted: false, meta: { kind: "file", name: "a", size: 1 } })],
-    ["a negative id", json({ id: -1, encrypted: false, meta: { kind: "file", name: "a", size: 1 } })],
-    ["a fractional size", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1.5 } })],
-    ["an unsafe integer size", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 2 ** 53 } })],
-    ["an unknown kind", json({ id: 1, encrypted: false, meta: { kind: "dir", name: "a", size: 1 } })],
-    ["an unknown format", json({ id: 1, encrypted: false, meta: { kind: "dict", format: "yaml", name: "a", size: 1 } })],
-    ["a dictionary without size", json({ id: 1, encrypted: false, meta: { kind: "dict", format: "json", name: "a", size: null } })],
-    ["a name over 1024 characters", json({ id: 1, encrypted: false, meta: { kind: "file", name: "n".repeat(1025), size: 1 } })],
+    [
+      "a negative id",
+      json({ id: -1, encrypted: false, meta: { kind: "file", name: "a", size: 1 } }),
+    ],
+    [
+      "a fractional size",
+      json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1.5 } }),
+    ],
+    [
+      "an unsafe integer size",
+      json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 2 ** 53 } }),
+    ],
+    [
+      "an unknown kind",
+      json({ id: 1, encrypted: false, meta: { kind: "dir", name: "a", size: 1 } }),
+    ],
+    [
+      "an unknown format",
+      json({ id: 1, encrypted: false, meta: { kind: "dict", format: "yaml", name: "a", size: 1 } }),
+    ],
+    [
+      "a dictionary without size",
+      json({
+        id: 1,
+        encrypted: false,
+        meta: { kind: "dict", format: "json", name: "a", size: null },
+      }),
+    ],
+    [
+      "a name over 1024 characters",
+      json({ id: 1, encrypted: false, meta: { kind: "file", name: "n".repeat(1025), size: 1 } }),
+    ],
     ["a short salt", json({ id: 1, encrypted: true, salt: "00", sealedMeta: "" })],
-    ["upper-case hex salt", json({ id: 1, encrypted: true, salt: "AA".repeat(16), sealedMeta: "" })],
+    [
+      "upper-case hex salt",
+      json({ id: 1, encrypted: true, salt: "AA".repeat(16), sealedMeta: "" }),
+    ],
     ["bad base64", json({ id: 1, encrypted: true, salt: "aa".repeat(16), sealedMeta: "***" })],
-    ["an inherited member name", json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1, __proto__: null } })],
-    ["encrypted as a string", json({ id: 1, encrypted: "no", meta: { kind: "file", name: "a", size: 1 } })],
+    [
+      "an inherited member name",
+      json({
+        id: 1,
+        encrypted: false,
+        meta: { kind: "file", name: "a", size: 1, __proto__: null },
+      }),
+    ],
+    [
+      "encrypted as a string",
+      json({ id: 1, encrypted: "no", meta: { kind: "file", name: "a", size: 1 } }),
+    ],
   ])("refuses %s with MALFORMED_MESSAGE", (_label, payload) => {
     expect(codeOf(() => decodeItemHeader(payload))).toBe(
       _label === "an inherited member name" ? undefined : "MALFORMED_MESSAGE",
@@ -79,15 +126,23 @@ describe("ITEM [M-ITEM]", () => {
 
 describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
   it("decodes a HELLO and refuses a bad key id", () => {
-    const hello = decodeHello(json({ server: "x", keyId: "ab".repeat(16), scryptSalt: "cd".repeat(16) }));
-    expect(hello.keyId.toString("hex")).toBe("ab".repeat(16));
-    expect(codeOf(() => decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) })))).toBe(
-      "MALFORMED_MESSAGE",
+    const hello = decodeHello(
+      json({ server: "x", keyId: "ab".repeat(16), scryptSalt: "cd".repeat(16) }),
     );
+    expect(hello.keyId.toString("hex")).toBe("ab".repeat(16));
+    expect(
+      codeOf(() => decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) }))),
+    ).toBe("MALFORMED_MESSAGE");
   });
 
   it("round-trips receipts and refuses a bad hash", () => {
-    const receipt = { kind: "file", name: "n", bytes: 3, sha256: "0".repeat(64), savedAs: null } as const;
+    const receipt = {
+      kind: "file",
+      name: "n",
+      bytes: 3,
+      sha256: "0".repeat(64),
+      savedAs: null,
+    } as const;
     expect(decodeReceipt(encodeReceipt({ id: 1, encrypted: false, receipt }))).toEqual({
       id: 1,
       encrypted: false,

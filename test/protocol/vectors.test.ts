@@ -6,7 +6,11 @@ import { ChunkOpener } from "../../src/crypto/chunk-opener.js";
 import { keyId } from "../../src/crypto/key-id.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
 import { encodeFrame, encodePreamble } from "../../src/framing/index.js";
-import { CLIENT_FRAME_LIMITS, FrameType, SERVER_FRAME_LIMITS } from "../../src/protocol/constants.js";
+import {
+  CLIENT_FRAME_LIMITS,
+  FrameType,
+  SERVER_FRAME_LIMITS,
+} from "../../src/protocol/constants.js";
 import {
   decodeHello,
   decodeItemHeader,
@@ -67,7 +71,10 @@ describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
   });
 
   it("client to server: parse to the documented messages", () => {
-    const [preamble, item1, last1, item2, last2] = frames(vectors.clientToServer, CLIENT_FRAME_LIMITS);
+    const [preamble, item1, last1, item2, last2] = frames(
+      vectors.clientToServer,
+      CLIENT_FRAME_LIMITS,
+    );
     expect(preamble).toBeUndefined();
     expect(item1?.type).toBe(FrameType.ITEM);
     const header1 = decodeItemHeader(item1!.payload);
@@ -82,7 +89,9 @@ describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
     );
     expect(last2?.type).toBe(FrameType.LAST_CHUNK);
     const opener = new ChunkOpener(keys.payloadKey, keys.baseNonce);
-    expect(opener.open(last2!.payload, true).toString()).toBe(step(vectors.clientToServer, 4).plaintextUtf8);
+    expect(opener.open(last2!.payload, true).toString()).toBe(
+      step(vectors.clientToServer, 4).plaintextUtf8,
+    );
   });
 
   it("client to server: our encoders produce the documented bytes", () => {
@@ -95,7 +104,10 @@ describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
   });
 
   it("server to client: parse and re-encode to the documented bytes", () => {
-    const [preamble, hello, receipt1, receipt2, error3] = frames(vectors.serverToClient, SERVER_FRAME_LIMITS);
+    const [preamble, hello, receipt1, receipt2, error3] = frames(
+      vectors.serverToClient,
+      SERVER_FRAME_LIMITS,
+    );
     expect(preamble).toBeUndefined();
     const decodedHello = decodeHello(hello!.payload);
     expect(decodedHello.keyId.equals(keyId(masterKey))).toBe(true);
@@ -114,9 +126,10 @@ describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
     );
     expect(error3?.type).toBe(FrameType.ERROR);
     expect(
-      encodeFrame(FrameType.ERROR, encodeError({ code: "DICT_INVALID", message: "not valid JSON", id: 3 })).toString(
-        "hex",
-      ),
+      encodeFrame(
+        FrameType.ERROR,
+        encodeError({ code: "DICT_INVALID", message: "not valid JSON", id: 3 }),
+      ).toString("hex"),
     ).toBe(step(vectors.serverToClient, 4).hex);
   });
 

@@ -1,0 +1,113 @@
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { runClient } from "../../src/cli/client-command.js";
+import { ExitCode } from "../../src/cli/exit-codes.js";
+import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+
+afterEach(removeTempDirs);
+
+const SAMPLES = path.resolve(fileURLToPath(new URL("../../samples", import.meta.url)));
+const NOTES = path.join(SAMPLES, "notes.txt");
+
+async function run(argv: string[], input: string | Buffer = "") {
+  const fake = fakeIo(await testEnv(), input);
+  const code = await withTimeout(runClient(argv, fake.io), WAIT_MS, `runClient ${argv.join(" ")}`);
+  return { code, stdout: fake.stdout.text, stderr: fake.stderr.text };
+}
+
+describe("runClient --help / --version", () => {
+  it("--help writes usage, options and examples to stdout and returns 0", async () => {
+    const { code, stdout, stderr } = await run(["--help"]);
+    expect(code).toBe(ExitCode.OK);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^Usage: gb-client \[options\]/);
+    for (const option of [
+      "--dict <file>",
+      "--format <format>",
+      "--file <path>",
+      "--encrypt",
+      "--key-file <path>",
+      "--json",
+      "--port <number>",
+      "--host <address>",
+    ]) {
+      expect(stdout).toContain(option);
+    }
+    expect(stdout).toContain("Examples:");
+    expect(stdout).toMatch(/choices: "json", "binary",\s+"xml"/);
+    expect(stdout).toContain("Exit codes: 0 all stored and verified");
+    // No colour codes in captured output.
+    expect(stdout).not.toContain("\x1b");
+  });
+
+  it("-h is --help; --version and -V print the version", async () => {
+    expect((await run(["-h"])).stdout).toContain("Examples:");
+    for (const flag of ["--version", "-V"]) {
+      const result = await run([flag]);
+      expect(result).toEqual({ code: ExitCode.OK, stdout: "1.0.0\n", stderr: "" });
+    }
+  });
+});
+
+describe("runClient usage errors", () => {
+  it.each([
+    [
+      [],
+      /^error: nothing to send: give --dict FILE and\/or --file PATH\nhint: run gb-client --help for examples\n$/,
+    ],
+    [["--bogus"], /^error: unknown option '--bogus'\nhint: run gb-client --help for usage\n$/],
+    [
+      ["--file", NOTES, "--format", "yaml"],
+      /argument 'yaml' is invalid\. Allowed choices are json, binary, xml\./,
+    ],
+    [
+      ["--file", NOTES, "--port", "abc"],
+      /argument 'abc' is invalid\. expected a port number from 1 to 65535\./,
+    ],
+    [["--file", NOTES, "--port", "0"], /expected a port number from 1 to 65535/],
+    [["--file", NOTES, "--port", "-1"], /^error: /],
+    [["--dict"], /argument missing/],
+    [
+      ["--file", "-", "--dict", "-"],
+      /^error: standard input \(-\) can be used for one item only\nhint: read the other items from files\n$/,
+    ],
+    [["--file", NOTES, "stray"], /^error: too many arguments/],
+  ])("%j returns 2 with an error on stderr and nothing on stdout", async (argv, message) => {
+    const { code, stdout, stderr } = await run(argv);
+    expect(code).toBe(ExitCode.USAGE);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(message);
+  });
+});
+
+describe("runClient local failures", () => {
+  it("a missing --file returns 7 before connecting", async () => {
+    const { code, stderr } = await run(["--file", path.join(SAMPLES, "nope.txt")]);
+    expect(code).toBe(ExitCode.INPUT);
+    expect(stderr).toMatch(/^error: cannot read .*nope\.txt: ENOENT/);
+    expect(stderr).toContain("hint: check the path given to --file");
+  });
+
+  it("a dictionary on stdin that is not an object returns 7", async () => {
+    expect((await run(["--dict", "-"], "[1, 2, 3]")).code).toBe(ExitCode.INPUT);
+    expect((await run(["--dict", "-"], "")).code).toBe(ExitCode.INPUT);
+    expect((await run(["--dict", "-"], "{ nope")).stderr).toMatch(/^error: - is not valid JSON/);
+  });
+
+  it("nothing listening returns 3", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const address = holder.address();
+    await new Promise<void>((resolve) =>
+      holder.close(() => {
+        resolve();
+      }),
+    );
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const { code, stderr } = await run(["--port", String(address.port), "--file", NOTES]);
+    expect(code).toBe(ExitCode.NETWORK);
+    expect(stderr).toMatch(/^error: cannot connect to 127\.0\.0\.1:\d+: /);
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * gb-client against a scripted server speaking the protocol (or not), to check what
+ * the client prints and returns when the server says something unexpected. Whatever a
+ * server sends is untrusted text and must never reach the terminal raw.
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { runClient } from "../../src/cli/client-command.js";
+import { ExitCode } from "../../src/cli/exit-codes.js";
+import { FrameParser } from "../../src/framing/frame-parser.js";
+import { encodeFrame } from "../../src/framing/frame.js";
+import { encodePreamble } from "../../src/framing/preamble.js";
+import { CLIENT_FRAME_LIMITS, FrameType } from "../../src/protocol/constants.js";
+import {
+  decodeItemHeader,
+  encodeError,
+  encodeHello,
+  encodeReceipt,
+  type ItemMeta,
+  type ReceiptBody,
+} from "../../src/protocol/messages.js";
+import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+
+const NOTES = path.resolve(fileURLToPath(new URL("../../samples/notes.txt", import.meta.url)));
+
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await removeTempDirs();
+});
+
+interface ReceivedItem {
+  readonly id: number;
+  readonly meta: ItemMeta;
+  readonly data: Buffer;
+}
+
+/** What the scripted server answers to a complete plaintext item: one frame, or null to drop the connection. */
+type Answer = (item: ReceivedItem) => Buffer | null;
+
+/** A minimal plaintext-only gb-transfer server that answers each item with `answer`. */
+async function scriptedServer(answer: Answer): Promise<number> {
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.write(encodePreamble(1));
+    socket.write(
+      encodeFrame(
+        FrameType.HELLO,
+        encodeHello({ server: "scripted", keyId: Buffer.alloc(16), scryptSalt: Buffer.alloc(16) }),
+      ),
+    );
+    const parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
+    let current: { id: number; meta: ItemMeta; parts: Buffer[] } | undefined;
+    socket.on("data", (chunk: Buffer) => {
+      parser.push(chunk);
+      for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+        if (unit.kind === "preamble") continue;
+        const { type, payload } = unit.frame;
+        if (type === FrameType.ITEM) {
+          const header = decodeItemHeader(payload);
+          if (header.encrypted) throw new Error("the scripted server is plaintext only");
+          current = { id: header.id, meta: header.meta, parts: [] };
+        } else if (current !== undefined) {
+          current.parts.push(Buffer.from(payload));
+          if (type === FrameType.LAST_CHUNK) {
+            const reply = answer({
+              id: current.id,
+              meta: current.meta,
+              data: Buffer.concat(current.parts),
+            });
+            current = undefined;
+            if (reply === null) {
+              socket.destroy();
+              return;
+            }
+            socket.write(reply);
+          }
+        }
+      }
+    });
+    socket.on("end", () => socket.end());
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buffer {
+  const body: ReceiptBody = {
+    kind: item.meta.kind,
+    name: item.meta.name,
+    bytes: item.data.length,
+    sha256: createHash("sha256").update(item.data).digest("hex"),
+    savedAs: item.meta.name,
+    ...overrides,
+  };
+  return encodeFrame(
+    FrameType.RECEIPT,
+    encodeReceipt({ id: item.id, encrypted: false, receipt: body }),
+  );
+}
+
+async function run(port: number, extra: string[] = []) {
+  const fake = fakeIo(await testEnv());
+  const code = await withTimeout(
+    runClient(["--host", "127.0.0.1", "--port", String(port), "--file", NOTES, ...extra], fake.io),
+    WAIT_MS,
+    "runClient",
+  );
+  return { code, stdout: fake.stdout, stderr: fake.stderr };
+}
+
+const ESC = 0x1b;
+const BEL = 0x07;
+
+describe("gb-client facing an untrusted server", () => {
+  it("a matching receipt: exit 0 and the usual receipt line", async () => {
+    const port = await scriptedServer((item) => receipt(item));
+    const { code, stdout } = await run(port);
+    expect(code).toBe(ExitCode.OK);
+    expect(stdout.text).toMatch(
+      /^✔ file notes\.txt stored as notes\.txt · 319 B · sha256 [0-9a-f]{64}\n$/,
+    );
+  });
+
+  // BUG: client-command.ts reportStored() prints receipt.savedAs, a string chosen by the
+  // server, without escapeTerminalLine(), so a server can write terminal control
+  // sequences (retitle the window, clear the screen, …) to the user's terminal.
+  it("escapes control characters in the server's savedAs before printing it", async () => {
+    const hostile = "notes.txt\x1b]0;pwned\x07\x1b[2J\x1b[1A\r\u202egnp.exe";
+    const port = await scriptedServer((item) => receipt(item, { savedAs: hostile }));
+    const { code, stdout } = await run(port);
+    expect(code).toBe(ExitCode.OK);
+    expect(stdout.buffer.includes(ESC)).toBe(false);
+    expect(stdout.buffer.includes(BEL)).toBe(false);
+    expect(stdout.text).not.toContain("\r");
+    expect(stdout.text).not.toContain("\u202e");
+    expect(stdout.text).toContain("stored as notes.txt\\u001b]0;pwned\\u0007");
+  });
+
+  it("--json output carries the server's savedAs verbatim but JSON-escaped", async () => {
+    const hostile = "a\x1b[2Jb";
+    const port = await scriptedServer((item) => receipt(item, { savedAs: hostile }));
+    const { code, stdout } = await run(port, ["--json"]);
+    expect(code).toBe(ExitCode.OK);
+    expect(stdout.buffer.includes(ESC)).toBe(false);
+    expect(stdout.json[0]).toMatchObject({ event: "stored", savedAs: hostile });
+  });
+
+  it("a receipt with the wrong hash or size exits 6 (receipt mismatch)", async () => {
+    const port = await scriptedServer((item) => receipt(item, { sha256: "0".repeat(64) }));
+    const { code, stdout, stderr } = await run(port);
+    expect(code).toBe(ExitCode.INTEGRITY);
+    expect(stdout.text).toBe("");
+    expect(stderr.text).toMatch(
+      /^error: the server's receipt for notes\.txt does not match what was sent/,
+    );
+
+    const port2 = await scriptedServer((item) => receipt(item, { bytes: item.data.length + 1 }));
+    const json = await run(port2, ["--json"]);
+    expect(json.code).toBe(ExitCode.INTEGRITY);
+    expect(json.stdout.json).toEqual([
+      expect.objectContaining({ event: "failed", id: 1, code: "INTEGRITY_MISMATCH" }),
+    ]);
+  });
+
+  it("an item refused with an unknown code exits 4, and the message is escaped", async () => {
+    const port = await scriptedServer((item) =>
+      encodeFrame(
+        FrameType.ERROR,
+        encodeError({ code: "SOMETHING_NEW", message: "no \x1b[31mway\x1b[0m\x07", id: item.id }),
+      ),
+    );
+    const { code, stdout, stderr } = await run(port);
+    expect(code).toBe(ExitCode.REJECTED);
+    expect(stdout.text).toBe("");
+    expect(stderr.buffer.includes(ESC)).toBe(false);
+    expect(stderr.buffer.includes(BEL)).toBe(false);
+    expect(stderr.text).toContain("error: the server refused notes.txt: no \\u001b[31mway");
+  });
+
+  it("a server that drops the connection before the receipt: exit 3", async () => {
+    const port = await scriptedServer(() => null);
+    const { code, stdout, stderr } = await run(port, ["--json"]);
+    expect(code).toBe(ExitCode.NETWORK);
+    expect(stdout.json).toEqual([
+      expect.objectContaining({ event: "failed", id: 1, code: "CONNECTION_LOST" }),
+    ]);
+    expect(stderr.text).toBe("");
+  });
+
+  it("a peer that is not a gb-transfer server exits 3", async () => {
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const { code, stderr } = await run(address.port);
+    expect(code).toBe(ExitCode.NETWORK);
+    expect(stderr.text).toMatch(/^error: /);
+  });
+});
