@@ -1,8 +1,7 @@
-import { createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { CryptoError, ErrorCode } from "../errors.js";
-import { assertByteLength } from "./assert-byte-length.js";
-import { AES_KEY_BYTES, NONCE_BYTES, SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
-import { writeChunkNonce } from "./chunk-nonce.js";
+import { gcmDecrypt } from "./aes-gcm.js";
+import { ChunkCounter } from "./chunk-counter.js";
+import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
 
 /**
  * Decrypts and authenticates the chunks produced by {@link ChunkSealer}, in order.
@@ -19,13 +18,7 @@ import { writeChunkNonce } from "./chunk-nonce.js";
  * After any failure the opener stays failed: every later call throws the same error.
  */
 export class ChunkOpener {
-  readonly #key: KeyObject;
-  readonly #baseNonce: Buffer;
-  // One Decipheriv per chunk (each has its own nonce); the nonce buffer is reused
-  // because createDecipheriv copies the IV.
-  readonly #nonce = Buffer.alloc(NONCE_BYTES);
-  #index = 0;
-  #finished = false;
+  readonly #counter: ChunkCounter;
   #error: CryptoError | undefined;
 
   /**
@@ -34,20 +27,17 @@ export class ChunkOpener {
    * @throws {GbError} INTERNAL when a length is wrong (a bug in the caller).
    */
   constructor(payloadKey: Uint8Array, baseNonce: Uint8Array) {
-    assertByteLength(payloadKey, AES_KEY_BYTES, "a payload key");
-    assertByteLength(baseNonce, NONCE_BYTES, "a base nonce");
-    this.#key = createSecretKey(payloadKey);
-    this.#baseNonce = Buffer.from(baseNonce);
+    this.#counter = new ChunkCounter(payloadKey, baseNonce);
   }
 
   /** True once the final chunk has been opened successfully. */
   get finished(): boolean {
-    return this.#finished;
+    return this.#counter.finished;
   }
 
   /** The number of the next chunk to open (chunks are numbered from 0). */
   get chunkIndex(): number {
-    return this.#index;
+    return this.#counter.index;
   }
 
   /**
@@ -79,18 +69,18 @@ export class ChunkOpener {
    */
   end(): void {
     if (this.#error) throw this.#error;
-    if (!this.#finished) {
+    if (!this.#counter.finished) {
       this.#error = new CryptoError(
         ErrorCode.DECRYPT_FAILED,
-        `encrypted payload truncated: it ended after ${this.#index} chunks without a final chunk`,
+        `encrypted payload truncated: it ended after ${this.#counter.index} chunks without a final chunk`,
       );
       throw this.#error;
     }
   }
 
   #open(sealed: Uint8Array, last: boolean): Buffer {
-    const index = this.#index;
-    if (this.#finished) {
+    const index = this.#counter.index;
+    if (this.#counter.finished) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,
         `trailing data after the final chunk (chunk ${index})`,
@@ -107,17 +97,10 @@ export class ChunkOpener {
     if (sealed.length === TAG_BYTES && !last) {
       throw new CryptoError(ErrorCode.DECRYPT_FAILED, `chunk ${index} is empty but not final`);
     }
-    writeChunkNonce(this.#nonce, this.#baseNonce, index, last);
-    const tagStart = sealed.length - TAG_BYTES;
-    const decipher = createDecipheriv("aes-256-gcm", this.#key, this.#nonce, {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAuthTag(sealed.subarray(tagStart));
-    // update() hands back bytes before the tag is checked; they stay private to this
-    // function until final() has verified the tag.
-    const plaintext = decipher.update(sealed.subarray(0, tagStart));
+    const counter = this.#counter;
+    let plaintext: Buffer;
     try {
-      decipher.final();
+      plaintext = gcmDecrypt(counter.key, counter.nonce(last), sealed);
     } catch (error) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,
@@ -125,8 +108,7 @@ export class ChunkOpener {
         { cause: error },
       );
     }
-    this.#index = index + 1;
-    this.#finished = last;
+    counter.advance(last);
     return plaintext;
   }
 }

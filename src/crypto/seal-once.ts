@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { gcmDecrypt, gcmEncrypt } from "./aes-gcm.js";
 import { CryptoError, ErrorCode } from "../errors.js";
 import { assertByteLength } from "./assert-byte-length.js";
 import { AES_KEY_BYTES, NONCE_BYTES, TAG_BYTES } from "./constants.js";
@@ -21,10 +21,7 @@ const ZERO_NONCE: Readonly<Uint8Array> = new Uint8Array(NONCE_BYTES);
  */
 export function sealOnce(key: Uint8Array, plaintext: Uint8Array): Buffer {
   assertByteLength(key, AES_KEY_BYTES, "a single-use key");
-  const cipher = createCipheriv("aes-256-gcm", key, ZERO_NONCE, { authTagLength: TAG_BYTES });
-  const ciphertext = cipher.update(plaintext);
-  cipher.final();
-  return Buffer.concat([ciphertext, cipher.getAuthTag()]);
+  return Buffer.concat(gcmEncrypt(key, ZERO_NONCE, plaintext));
 }
 
 /**
@@ -43,14 +40,8 @@ export function openOnce(key: Uint8Array, sealed: Uint8Array): Buffer {
       `sealed message is ${sealed.length} bytes, shorter than its ${TAG_BYTES}-byte tag`,
     );
   }
-  const tagStart = sealed.length - TAG_BYTES;
-  const decipher = createDecipheriv("aes-256-gcm", key, ZERO_NONCE, {
-    authTagLength: TAG_BYTES,
-  });
-  decipher.setAuthTag(sealed.subarray(tagStart));
-  const plaintext = decipher.update(sealed.subarray(0, tagStart));
   try {
-    decipher.final();
+    return gcmDecrypt(key, ZERO_NONCE, sealed);
   } catch (error) {
     throw new CryptoError(
       ErrorCode.DECRYPT_FAILED,
@@ -58,5 +49,4 @@ export function openOnce(key: Uint8Array, sealed: Uint8Array): Buffer {
       { cause: error },
     );
   }
-  return plaintext;
 }
