@@ -84,7 +84,13 @@ type PlannedItem =
       readonly name: string;
       readonly value: JsonObject;
     }
-  | { readonly kind: "file"; readonly label: string; readonly path: string };
+  | {
+      readonly kind: "file";
+      readonly label: string;
+      readonly path: string;
+      /** Size when known (not for stdin), for the progress display. */
+      readonly size: number | undefined;
+    };
 
 /** Runs gb-client and returns its exit code. */
 export async function runClient(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -133,7 +139,7 @@ export async function runClient(argv: readonly string[], io: CommandIo): Promise
     try {
       const pending = plan.map((item) => {
         const onProgress = (bytesSent: number): void => {
-          progress.update(item.label, bytesSent);
+          progress.update(item.label, bytesSent, item.kind === "file" ? item.size : undefined);
         };
         if (item.kind === "dict") {
           return client.sendDict(item.value, {
@@ -204,16 +210,20 @@ async function planItems(
     plan.push({ kind: "dict", label: source, name, value });
   }
   for (const file of flags.file) {
-    if (file !== "-") await checkReadableFile(file);
-    plan.push({ kind: "file", label: file, path: file });
+    const size = file === "-" ? undefined : await checkReadableFile(file);
+    plan.push({ kind: "file", label: file, path: file, size });
   }
   return plan;
 }
 
-async function checkReadableFile(file: string): Promise<void> {
+/** Returns the file's size. */
+async function checkReadableFile(file: string): Promise<number> {
   let isFile: boolean;
+  let size: number;
   try {
-    isFile = (await stat(file)).isFile();
+    const info = await stat(file);
+    isFile = info.isFile();
+    size = info.size;
   } catch (error) {
     throw new InputError(ErrorCode.INPUT_UNREADABLE, `cannot read ${file}: ${describe(error)}`, {
       cause: error,
@@ -225,6 +235,7 @@ async function checkReadableFile(file: string): Promise<void> {
       hint: "to send a directory, archive it first: tar c DIR | gb-client --file -",
     });
   }
+  return size;
 }
 
 async function readInput(source: string, io: CommandIo): Promise<string> {

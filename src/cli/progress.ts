@@ -18,19 +18,22 @@ export class Progress {
   #startedAt = Date.now();
   #label = "";
   #bytes = 0;
+  #total: number | undefined;
 
   constructor(stream: Writable, enabled: boolean) {
     this.#stream = stream;
     this.#enabled = enabled;
   }
 
-  update(label: string, bytesSent: number): void {
+  /** Reports `bytesSent` of `label`, out of `total` bytes when known. */
+  update(label: string, bytesSent: number, total?: number): void {
     if (!this.#enabled) return;
     if (label !== this.#label) {
       this.#label = label;
       this.#startedAt = Date.now();
     }
     this.#bytes = bytesSent;
+    this.#total = total;
     if (this.#spinner !== undefined) {
       this.#spinner.text = this.#text();
       return;
@@ -58,6 +61,11 @@ export class Progress {
   #text(): string {
     const seconds = Math.max((Date.now() - this.#startedAt) / 1000, 0.001);
     const rate = formatBytes(Math.round(this.#bytes / seconds));
-    return `sending ${escapeTerminalLine(this.#label)} · ${formatBytes(this.#bytes)} · ${rate}/s`;
+    const total = this.#total;
+    const done =
+      total === undefined || total === 0
+        ? formatBytes(this.#bytes)
+        : `${formatBytes(this.#bytes)} of ${formatBytes(total)} (${Math.floor((this.#bytes / total) * 100)}%)`;
+    return `sending ${escapeTerminalLine(this.#label)} · ${done} · ${rate}/s`;
   }
 }
