@@ -1,4 +1,5 @@
-import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { makeDirectory } from "../make-directory.js";
 import { homedir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import nodePath from "node:path";
@@ -230,7 +231,7 @@ async function tryCreateKeyFile(path: string): Promise<Buffer | undefined> {
     });
   try {
     // mode applies only to directories this call creates; existing ones are left alone.
-    await mkdir(nodePath.dirname(path), { recursive: true, mode: KEY_DIR_MODE });
+    await makeDirectory(nodePath.dirname(path), KEY_DIR_MODE);
   } catch (error) {
     // Not folded into the open() below: mkdir reports EEXIST when a parent is a file.
     throw cannotCreate(error);

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { link, mkdir, open, rename, unlink } from "node:fs/promises";
+import { link, open, rename, unlink } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
 import { ErrorCode, StorageError } from "../errors.js";
+import { makeDirectory } from "../make-directory.js";
 import { numberedName } from "./safe-name.js";
 
 /** How many numbered names to try before giving up on finding a free one. */
@@ -42,7 +43,7 @@ export class ItemStore {
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
   async init(): Promise<void> {
     try {
-      await mkdir(this.directory, { recursive: true });
+      await makeDirectory(this.directory);
     } catch (error) {
       throw storageError(`cannot create the save directory ${this.directory}`, error);
     }
