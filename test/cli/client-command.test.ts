@@ -1,15 +1,12 @@
 import { createServer } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
+import { SAMPLES, SAMPLE_TEXT as NOTES } from "../support/samples.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
 
 afterEach(removeTempDirs);
-
-const SAMPLES = path.resolve(fileURLToPath(new URL("../../samples", import.meta.url)));
-const NOTES = path.join(SAMPLES, "notes.txt");
 
 async function run(argv: string[], input: string | Buffer = "") {
   const fake = fakeIo(await testEnv(), input);

@@ -3,10 +3,7 @@
  * the client prints and returns when the server says something unexpected. Whatever a
  * server sends is untrusted text and must never reach the terminal raw.
  */
-import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
@@ -22,9 +19,9 @@ import {
   type ItemMeta,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
+import { SAMPLE_TEXT as NOTES } from "../support/samples.js";
+import { sha256 } from "../support/sha256.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
-
-const NOTES = path.resolve(fileURLToPath(new URL("../../samples/notes.txt", import.meta.url)));
 
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
@@ -100,7 +97,7 @@ function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buff
     kind: item.meta.kind,
     name: item.meta.name,
     bytes: item.data.length,
-    sha256: createHash("sha256").update(item.data).digest("hex"),
+    sha256: sha256(item.data),
     savedAs: item.meta.name,
     ...overrides,
   };

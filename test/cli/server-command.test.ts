@@ -1,11 +1,12 @@
-import { access, chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { runServer } from "../../src/cli/server-command.js";
+import { exists } from "../support/exists.js";
+import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
 import {
   fakeIo,
   removeTempDirs,
@@ -15,10 +16,6 @@ import {
   WAIT_MS,
   type FakeIo,
 } from "./fake-io.js";
-
-const SAMPLES = path.resolve(fileURLToPath(new URL("../../samples", import.meta.url)));
-const DATA = path.join(SAMPLES, "data.json");
-const NOTES = path.join(SAMPLES, "notes.txt");
 
 /** Servers still running when a test ends: aborted (and awaited) by afterEach. */
 const running: { controller: AbortController; done: Promise<number> }[] = [];
@@ -34,13 +31,6 @@ afterEach(async () => {
   );
   await removeTempDirs();
 });
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 interface InProcessServer {
   readonly fake: FakeIo;

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ChunkOpener } from "../../src/crypto/chunk-opener.js";
 import { writeChunkNonce } from "../../src/crypto/chunk-nonce.js";
@@ -13,12 +12,12 @@ import {
 import { deriveItemKeys } from "../../src/crypto/item-keys.js";
 import { keyId } from "../../src/crypto/key-id.js";
 import { openOnce, sealOnce } from "../../src/crypto/seal-once.js";
+import { sha256 } from "../support/sha256.js";
 import { hex, vectors } from "./vectors.js";
 
 const masterKey = hex(vectors.masterKey);
 const itemSalt = hex(vectors.itemSalt);
 const keys = deriveItemKeys(masterKey, itemSalt);
-const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 describe("known-answer vectors (test/vectors/crypto-vectors.json)", () => {
   it("uses the documented inputs", () => {

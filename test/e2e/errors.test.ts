@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/framing/frame.js";
 import { encodePreamble } from "../../src/framing/preamble.js";
 import { FrameType } from "../../src/protocol/constants.js";
@@ -12,21 +12,21 @@ import {
   SAMPLE_TEXT,
   SERVER_EXIT_CODES,
   WAIT_MS,
-  cleanup,
   freshEnv,
   runClient,
   runServerToExit,
   sha256,
   startClient,
+  startSavingServer,
   startServer,
   tempDir,
   trackSocket,
   unusedPort,
   waitUntil,
   withTimeout,
+  type RunningProgram,
+  type ServerProcess,
 } from "./harness.js";
-
-afterEach(cleanup);
 
 const USAGE = 2;
 const NETWORK = 3;
@@ -86,10 +86,8 @@ describe("usage errors exit 2", () => {
 
 describe("local input errors exit 7 and send nothing", () => {
   it("missing --file, malformed JSON, a JSON array, a directory, a too-deep dict", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const inputs = await tempDir("gb-e2e-in-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
     const port = String(server.port);
 
     const malformed = path.join(inputs, "malformed.json");
@@ -188,9 +186,7 @@ async function rawExchange(port: number, bytes: Buffer, end = false): Promise<Bu
 
 describe("a hostile peer cannot disturb the server", () => {
   it("garbage, bad frames and a truncated item are refused; a normal client still succeeds", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
 
     const garbage = randomBytes(8192);
     garbage[0] = 0x00; // never the "G" of the magic
@@ -242,6 +238,31 @@ describe("a hostile peer cannot disturb the server", () => {
   });
 });
 
+/**
+ * Starts a server and a client sending its stdin as a file, writes `firstPart` to that
+ * stdin, and once the server has begun writing the item (its temporary file shows up),
+ * sends the server SIGTERM and waits for its shutdown note. The client's stdin stays open.
+ */
+async function sigtermMidItem(
+  firstPart: Buffer,
+): Promise<{ saveDir: string; server: ServerProcess; client: RunningProgram }> {
+  const { env, saveDir, server } = await startSavingServer(["--json"]);
+  const client = await startClient(["--port", String(server.port), "--json", "--file", "-"], {
+    env,
+  });
+  client.child.stdin!.write(firstPart);
+  await waitUntil(
+    async () => (await readdir(saveDir)).some((name) => name.endsWith(".part")),
+    "the item's temporary file",
+  );
+  server.child.kill("SIGTERM");
+  await server.stderr.waitFor(
+    (err) => (err.text.includes("shutting down") ? true : undefined),
+    "the shutdown note",
+  );
+  return { saveDir, server, client };
+}
+
 describe("stopping the server", () => {
   it.each(["SIGTERM", "SIGINT"] as const)(
     "%s makes an idle server exit 0 promptly",
@@ -276,25 +297,9 @@ describe("stopping the server", () => {
   });
 
   it("SIGTERM during a transfer lets the item in flight finish before exiting 0", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
-    const client = await startClient(["--port", String(server.port), "--json", "--file", "-"], {
-      env,
-    });
     const data = randomBytes(512 * 1024);
     const half = data.length / 2;
-    client.child.stdin!.write(data.subarray(0, half));
-    // The server has begun writing the item once its temporary file shows up.
-    await waitUntil(
-      async () => (await readdir(saveDir)).some((name) => name.endsWith(".part")),
-      "the item's temporary file",
-    );
-    server.child.kill("SIGTERM");
-    await server.stderr.waitFor(
-      (err) => (err.text.includes("shutting down") ? true : undefined),
-      "the shutdown note",
-    );
+    const { saveDir, server, client } = await sigtermMidItem(data.subarray(0, half));
     client.child.stdin!.end(data.subarray(half));
 
     const result = await client.result();
@@ -312,22 +317,7 @@ describe("stopping the server", () => {
 
 describe("a second signal", () => {
   it("while an item is still in flight, a second SIGTERM exits 130 at once; the partial item is not stored", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
-    const client = await startClient(["--port", String(server.port), "--json", "--file", "-"], {
-      env,
-    });
-    client.child.stdin!.write(randomBytes(200_000));
-    await waitUntil(
-      async () => (await readdir(saveDir)).some((name) => name.endsWith(".part")),
-      "the item's temporary file",
-    );
-    server.child.kill("SIGTERM");
-    await server.stderr.waitFor(
-      (err) => (err.text.includes("shutting down") ? true : undefined),
-      "the shutdown note",
-    );
+    const { saveDir, server, client } = await sigtermMidItem(randomBytes(200_000));
     const started = Date.now();
     expect(await server.stop("SIGTERM")).toEqual({ code: 130, signal: null });
     expect(Date.now() - started).toBeLessThan(5000);

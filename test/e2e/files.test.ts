@@ -2,26 +2,21 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { encodeDict } from "../../src/codecs/dict-format.js";
-import type { JsonObject } from "../../src/codecs/json-value.js";
 import {
   SAMPLE_DICT,
   SAMPLE_IMAGE,
   SAMPLE_TEXT,
-  cleanup,
-  freshEnv,
   jsonLines,
   runClient,
+  sample,
   sha256,
-  startServer,
+  startSavingServer,
   tempDir,
 } from "./harness.js";
 
-afterEach(cleanup);
-
 const MIB = 1024 * 1024;
-const sample = JSON.parse(await readFile(SAMPLE_DICT, "utf8")) as JsonObject;
 
 /** Input files, created once (outside the per-test temp dirs, which cleanup removes). */
 let inputs: { path: string; data: Buffer }[];
@@ -48,9 +43,7 @@ describe.each([
   ["--encrypt", true],
 ])("files, %s", (_label, encrypt) => {
   it("text, binary, empty and 6 MiB files arrive byte for byte, with correct receipts", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     expect(server.listening).toMatchObject({
       event: "listening",
       host: "127.0.0.1",
@@ -108,9 +101,7 @@ describe.each([
 
 describe("several items in one run", () => {
   it("--dict and several --file go over one connection, receipts in the order given", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const emptyDir = await tempDir("gb-e2e-in-");
     const empty = path.join(emptyDir, "nothing");
     await writeFile(empty, "");
@@ -175,9 +166,7 @@ describe("several items in one run", () => {
 
 describe("standard input", () => {
   it("--file - sends piped bytes (plain and encrypted), stored as 'stdin'", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const data = randomBytes(300_001);
 
     for (const [index, encrypt] of [false, true].entries()) {
@@ -207,9 +196,7 @@ describe("standard input", () => {
   });
 
   it("--file - with empty stdin stores an empty file", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const client = await runClient(["--port", String(server.port), "--json", "--file", "-"], {
       env,
       input: "",
@@ -223,9 +210,7 @@ describe("standard input", () => {
   });
 
   it("--dict - sends piped JSON, stored as stdin.json", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const client = await runClient(
       ["--port", String(server.port), "--json", "--dict", "-", "--format", "xml"],
       { env, input: await readFile(SAMPLE_DICT) },
@@ -249,9 +234,7 @@ describe("items go on the wire in the order given", () => {
   // as item 2, and several --file items are numbered (and stored) in the order their
   // stat() calls happen to finish.
   it("--file PATH --file - : the file is item 1 and stdin item 2", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, server } = await startSavingServer(["--json"]);
     const client = await runClient(
       ["--port", String(server.port), "--json", "--file", SAMPLE_TEXT, "--file", "-"],
       { env, input: "from stdin\n" },

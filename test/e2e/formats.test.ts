@@ -1,21 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encodeDict, type DictFormat } from "../../src/codecs/dict-format.js";
-import type { JsonObject } from "../../src/codecs/json-value.js";
-import {
-  SAMPLE_DICT,
-  cleanup,
-  freshEnv,
-  runClient,
-  sha256,
-  startServer,
-  tempDir,
-} from "./harness.js";
-
-afterEach(cleanup);
-
-const sample = JSON.parse(await readFile(SAMPLE_DICT, "utf8")) as JsonObject;
+import { SAMPLE_DICT, runClient, sample, sha256, startSavingServer } from "./harness.js";
 
 const RECEIPT_LINE =
   /^✔ dict data\.json stored as (\S+) · \d+(?:\.\d)? (?:B|KiB) (· encrypted )?· sha256 ([0-9a-f]{64})$/;
@@ -26,9 +13,7 @@ describe.each<[string, DictFormat]>([
   ["xml", "xml"],
 ])("--format %s", (option, wireFormat) => {
   it("stores samples/data.json as pretty JSON equal to the sample, plain and encrypted", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const wire = encodeDict(sample, wireFormat);
 
     for (const [index, encrypt] of [false, true].entries()) {

@@ -3,25 +3,34 @@
  * (bin/*.js, which load the built dist/) as child processes.
  *
  * Every wait is bounded; every child and temporary directory is registered so that
- * {@link cleanup} (called from afterEach) can kill and remove whatever a test left.
+ * {@link cleanup} can kill and remove whatever a test left. Importing this module
+ * registers {@link cleanup} with afterEach for the importing test file (vitest evaluates
+ * it afresh for each file), so no test file has to.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
+import type { JsonObject } from "../../src/codecs/json-value.js";
+import { Output } from "../support/output.js";
+import { SAMPLE_DICT } from "../support/samples.js";
+import { TempDirs } from "../support/temp-dirs.js";
+import { withTimeout } from "../support/with-timeout.js";
+
+export { exists } from "../support/exists.js";
+export { SAMPLES, SAMPLE_DICT, SAMPLE_IMAGE, SAMPLE_TEXT } from "../support/samples.js";
+export { sha256 } from "../support/sha256.js";
+export { withTimeout };
 
 export const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const SERVER_BIN = path.join(ROOT, "bin", "gb-server.js");
 export const CLIENT_BIN = path.join(ROOT, "bin", "gb-client.js");
-export const SAMPLES = path.join(ROOT, "samples");
-export const SAMPLE_DICT = path.join(SAMPLES, "data.json");
-export const SAMPLE_TEXT = path.join(SAMPLES, "notes.txt");
-export const SAMPLE_IMAGE = path.join(SAMPLES, "image.png");
+
+/** samples/data.json, parsed. */
+export const sample = JSON.parse(await readFile(SAMPLE_DICT, "utf8")) as JsonObject;
 
 /** Default bound for any single wait (start-up, a client run, a server event). */
 export const WAIT_MS = 15_000;
@@ -29,14 +38,12 @@ export const WAIT_MS = 15_000;
 const KILL_GRACE_MS = 3_000;
 
 const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
+const tempDirs = new TempDirs();
 const sockets = new Set<Socket>();
 
 /** A fresh temporary directory, removed by {@link cleanup}. */
-export async function tempDir(prefix = "gb-e2e-"): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
+export function tempDir(prefix = "gb-e2e-"): Promise<string> {
+  return tempDirs.make(prefix);
 }
 
 /** Registers a raw socket so {@link cleanup} destroys it. */
@@ -47,16 +54,15 @@ export function trackSocket(socket: Socket): Socket {
 }
 
 /** Kills every child still running (SIGTERM, then SIGKILL), then removes temp dirs. */
-export async function cleanup(): Promise<void> {
+async function cleanup(): Promise<void> {
   for (const socket of sockets) socket.destroy();
   sockets.clear();
   await Promise.all([...children].map((child) => terminate(child)));
   children.clear();
-  await Promise.all(
-    [...tempDirs].map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)),
-  );
-  tempDirs.clear();
+  await tempDirs.removeAll();
 }
+
+afterEach(cleanup);
 
 async function terminate(child: ChildProcess): Promise<void> {
   if (hasExited(child)) return;
@@ -90,21 +96,6 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-/** Rejects with `message` when `promise` does not settle within `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms: ${message}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * An environment for one server/client pair: a fresh XDG_CONFIG_HOME (so the real home
  * is never touched; the server creates its key file there and the client reads it),
@@ -118,88 +109,6 @@ export async function freshEnv(extra: Record<string, string> = {}): Promise<Node
   env["XDG_CONFIG_HOME"] = await tempDir("gb-e2e-config-");
   env["NO_COLOR"] = "1";
   return { ...env, ...extra };
-}
-
-/** Collects everything a child writes to one stream and lets a test wait for text. */
-export class Output {
-  readonly #chunks: Buffer[] = [];
-  #listeners = new Set<() => void>();
-  #ended = false;
-
-  constructor(stream: Readable | null) {
-    if (stream === null) {
-      this.#ended = true;
-      return;
-    }
-    stream.on("data", (chunk: Buffer) => {
-      this.#chunks.push(chunk);
-      this.#notify();
-    });
-    stream.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-  }
-
-  get buffer(): Buffer {
-    return Buffer.concat(this.#chunks);
-  }
-
-  get text(): string {
-    return this.buffer.toString("utf8");
-  }
-
-  /** The complete lines so far. */
-  get lines(): string[] {
-    const text = this.text;
-    const end = text.lastIndexOf("\n");
-    return end < 0 ? [] : text.slice(0, end).split("\n");
-  }
-
-  /** Every complete line parsed as JSON (for --json output). */
-  get json(): Record<string, unknown>[] {
-    return this.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
-  }
-
-  #notify(): void {
-    for (const listener of [...this.#listeners]) listener();
-  }
-
-  /**
-   * Resolves with the first non-undefined result of `probe` (re-evaluated on every
-   * write); rejects after `ms` or when the stream ends without it.
-   */
-  async waitFor<T>(probe: (output: this) => T | undefined, what: string, ms = WAIT_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        let result: T | undefined;
-        try {
-          result = probe(this);
-        } catch (error) {
-          finish();
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        if (result !== undefined) {
-          finish();
-          resolve(result);
-        } else if (this.#ended) {
-          finish();
-          reject(new Error(`stream ended before ${what}; it held:\n${this.text}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; so far:\n${this.text}`));
-      }, ms);
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-      check();
-    });
-  }
 }
 
 export interface Exit {
@@ -255,8 +164,8 @@ export async function startServer(args: string[], options: SpawnOptions): Promis
   children.add(child);
   const exited = closed(child);
   void exited.then(() => children.delete(child));
-  const stdout = new Output(child.stdout);
-  const stderr = new Output(child.stderr);
+  const stdout = new Output(child.stdout, WAIT_MS);
+  const stderr = new Output(child.stderr, WAIT_MS);
 
   let port: number;
   let listening: Record<string, unknown> | undefined;
@@ -299,6 +208,27 @@ export async function startServer(args: string[], options: SpawnOptions): Promis
       return withTimeout(exited, WAIT_MS, `gb-server to exit after ${signal}`);
     },
   };
+}
+
+export interface SavingServer {
+  /** The server's environment; a client run with it shares the server's key file. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly saveDir: string;
+  readonly server: ServerProcess;
+}
+
+/**
+ * The set-up most tests share: a {@link freshEnv} (plus `extraEnv`), a fresh save
+ * directory, and gb-server started with `args` and `--save-dir` that directory.
+ */
+export async function startSavingServer(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<SavingServer> {
+  const env = await freshEnv(extraEnv);
+  const saveDir = await tempDir("gb-e2e-save-");
+  const server = await startServer([...args, "--save-dir", saveDir], { env });
+  return { env, saveDir, server };
 }
 
 export interface ClientResult extends Exit {
@@ -362,8 +292,8 @@ async function spawnProgram(
   const exited = closed(child);
   void exited.then(() => children.delete(child));
   child.stdin?.on("error", () => undefined); // the program may exit without reading it all
-  const stdout = new Output(child.stdout);
-  const stderr = new Output(child.stderr);
+  const stdout = new Output(child.stdout, WAIT_MS);
+  const stderr = new Output(child.stderr, WAIT_MS);
   return {
     child,
     stdout,
@@ -398,10 +328,6 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line));
-}
-
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
 }
 
 /** Writes a valid key file (header line, 64 hex digits, newline) with `mode`. */

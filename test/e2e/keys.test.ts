@@ -1,38 +1,28 @@
-import { access, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   SAMPLE_DICT,
   SAMPLE_TEXT,
-  cleanup,
+  exists,
   freshEnv,
   jsonLines,
   runClient,
   runServerToExit,
   sha256,
+  startSavingServer,
   startServer,
   tempDir,
   unusedPort,
   writeKeyFile,
 } from "./harness.js";
 
-afterEach(cleanup);
-
 const KEY_ERROR = 5;
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe("key files", () => {
   it("a client with another valid key file exits 5 and nothing is stored", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
+    const { env, saveDir, server } = await startSavingServer(["--json"]);
     const keys = await tempDir("gb-e2e-keys-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
     expect(server.stderr.text).toContain("created a new key file");
     const other = path.join(keys, "other.key");
     await writeKeyFile(other);
@@ -59,14 +49,10 @@ describe("key files", () => {
   });
 
   it("server and client sharing a --key-file of their own", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
     const keys = await tempDir("gb-e2e-keys-");
     const shared = path.join(keys, "shared.key");
     await writeKeyFile(shared);
-    const server = await startServer(["--json", "--key-file", shared, "--save-dir", saveDir], {
-      env,
-    });
+    const { env, server } = await startSavingServer(["--json", "--key-file", shared]);
     expect(server.listening).toMatchObject({ keyFile: shared });
     const client = await runClient(
       [
@@ -159,9 +145,9 @@ describe("key files", () => {
 
 describe("GB_PASSPHRASE", () => {
   it("the same passphrase on both sides works without any key file; a different one exits 5", async () => {
-    const env = await freshEnv({ GB_PASSPHRASE: "correct horse battery staple" });
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--json"], {
+      GB_PASSPHRASE: "correct horse battery staple",
+    });
     expect(server.listening).toMatchObject({ keyFile: null });
     expect(server.stderr.text).toContain("key: a passphrase from GB_PASSPHRASE");
 
@@ -207,11 +193,7 @@ describe("GB_PASSPHRASE", () => {
 
 describe("--require-encryption", () => {
   it("refuses a plaintext item (client exit 4) and accepts an encrypted one", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--json", "--require-encryption", "--save-dir", saveDir], {
-      env,
-    });
+    const { env, saveDir, server } = await startSavingServer(["--json", "--require-encryption"]);
     const plain = await runClient(["--port", String(server.port), "--file", SAMPLE_TEXT], { env });
     expect(plain.code).toBe(4);
     expect(plain.stderr).toMatch(/^error: the server refused notes\.txt: /m);

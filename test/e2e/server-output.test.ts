@@ -1,37 +1,27 @@
 import { randomBytes } from "node:crypto";
-import { access, readFile, readdir, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   SAMPLE_DICT,
   SAMPLE_IMAGE,
   SAMPLE_TEXT,
-  cleanup,
+  exists,
   freshEnv,
   jsonLines,
   runClient,
   sha256,
+  startSavingServer,
   startServer,
   tempDir,
 } from "./harness.js";
 
-afterEach(cleanup);
-
 const ESC = 0x1b;
 const BEL = 0x07;
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 describe("--no-print", () => {
   it("prints no item on stdout (status lines stay on stderr)", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--no-print", "--save-dir", saveDir], { env });
+    const { env, saveDir, server } = await startSavingServer(["--no-print"]);
     expect(server.stderr.text).toContain("not printing");
     const client = await runClient(
       ["--port", String(server.port), "--dict", SAMPLE_DICT, "--file", SAMPLE_TEXT],
@@ -45,9 +35,7 @@ describe("--no-print", () => {
   });
 
   it("with --json, item events carry no dictionary value", async () => {
-    const env = await freshEnv();
-    const saveDir = await tempDir("gb-e2e-save-");
-    const server = await startServer(["--no-print", "--json", "--save-dir", saveDir], { env });
+    const { env, server } = await startSavingServer(["--no-print", "--json"]);
     const client = await runClient(["--port", String(server.port), "--dict", SAMPLE_DICT], {
       env,
     });

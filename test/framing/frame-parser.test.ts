@@ -8,6 +8,7 @@ import {
   FrameParser,
   type ParsedUnit,
 } from "../../src/framing/index.js";
+import { protocolErrorCode } from "../support/protocol-error-code.js";
 
 const LIMITS = new Map([
   [0x01, 16],
@@ -33,16 +34,6 @@ function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
   }
   pieces.push(bytes.subarray(start));
   return pieces;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  return undefined;
 }
 
 describe("frame encoding [F-HEADER]", () => {
@@ -122,11 +113,11 @@ describe("FrameParser", () => {
   it("refuses an oversize length from the header alone, before any payload [F-LIMIT]", () => {
     const parser = new FrameParser(LIMITS, { expectPreamble: false });
     parser.push(encodeFrameHeader(0x01, 17));
-    expect(codeOf(() => parser.next())).toBe("FRAME_TOO_LARGE");
+    expect(protocolErrorCode(() => parser.next())).toBe("FRAME_TOO_LARGE");
     // A 4 GiB declaration is refused the same way, without allocating.
     const huge = new FrameParser(LIMITS, { expectPreamble: false });
     huge.push(Buffer.from("03ffffffff", "hex"));
-    expect(codeOf(() => huge.next())).toBe("FRAME_TOO_LARGE");
+    expect(protocolErrorCode(() => huge.next())).toBe("FRAME_TOO_LARGE");
   });
 
   it("accepts a frame of exactly the limit [F-LIMIT]", () => {
@@ -138,15 +129,15 @@ describe("FrameParser", () => {
   it("refuses an unknown frame type [F-TYPE]", () => {
     const parser = new FrameParser(LIMITS, { expectPreamble: false });
     parser.push(Buffer.from("0200000000", "hex"));
-    expect(codeOf(() => parser.next())).toBe("UNKNOWN_FRAME_TYPE");
+    expect(protocolErrorCode(() => parser.next())).toBe("UNKNOWN_FRAME_TYPE");
   });
 
   it("refuses a bad preamble [P-PREAMBLE] and stays failed", () => {
     const parser = new FrameParser(LIMITS, { expectPreamble: true });
     parser.push(Buffer.from("GET / HTTP/1.1\r\n"));
-    expect(codeOf(() => parser.next())).toBe("BAD_PREAMBLE");
+    expect(protocolErrorCode(() => parser.next())).toBe("BAD_PREAMBLE");
     parser.push(encodeFrame(0x01, Buffer.from("x")));
-    expect(codeOf(() => parser.next())).toBe("BAD_PREAMBLE");
+    expect(protocolErrorCode(() => parser.next())).toBe("BAD_PREAMBLE");
   });
 
   it("reports the version of a well-formed preamble of another version", () => {

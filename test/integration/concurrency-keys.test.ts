@@ -5,22 +5,21 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveKeyFromPassphrase } from "../../src/crypto/passphrase.js";
 import { GbClient } from "../../src/transfer/client.js";
 import {
   HOST,
-  Resources,
   connectClient,
   expectServerHealthy,
   listDir,
   sha256,
   startServer,
   tempFiles,
+  useResources,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(() => resources.release());
+const resources = useResources();
 
 describe("many clients at once", () => {
   it("20 concurrent clients each sending 3 items (same names) all succeed", async () => {

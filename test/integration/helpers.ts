@@ -3,17 +3,17 @@
  * GbClients, and raw `node:net` peers that speak the protocol by hand.
  *
  * Every resource a helper creates is registered with a {@link Resources} object; each
- * test file releases it in `afterEach`, so servers, sockets and temporary directories
- * never outlive their test. Nothing here sleeps for a fixed time: waits are on events
+ * test file releases it after each test ({@link useResources}), so servers, sockets and
+ * temporary directories never outlive their test. Nothing here sleeps for a fixed time: waits are on events
  * (socket data/close, server item/failure) and are always bounded by a timeout.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { once, type EventEmitter } from "node:events";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { vi } from "vitest";
+import { afterEach, expect, vi } from "vitest";
 import { ChunkSealer } from "../../src/crypto/chunk-sealer.js";
 import { CHUNK_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
 import { deriveItemKeys, newItemSalt, type ItemKeys } from "../../src/crypto/item-keys.js";
@@ -38,6 +38,9 @@ import { GbClient, type ClientOptions } from "../../src/transfer/client.js";
 import { TEMP_FILE_PREFIX, TEMP_FILE_SUFFIX } from "../../src/transfer/item-store.js";
 import type { ItemFailure, ReceivedItem } from "../../src/transfer/received-item.js";
 import { GbServer, type ServerOptions } from "../../src/transfer/server.js";
+import { withTimeout } from "../support/with-timeout.js";
+
+export { sha256 } from "../support/sha256.js";
 
 export const HOST = "127.0.0.1";
 /** Default bound for any single wait in these tests. */
@@ -71,6 +74,13 @@ export class Resources {
   }
 }
 
+/** A {@link Resources} released after each test of the calling test file. */
+export function useResources(): Resources {
+  const resources = new Resources();
+  afterEach(() => resources.release());
+  return resources;
+}
+
 /** A fresh directory under the OS temp dir, removed on release. */
 export async function makeTempDir(resources: Resources): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "gb-"));
@@ -83,18 +93,8 @@ export async function makeTempDir(resources: Resources): Promise<string> {
 // ---------------------------------------------------------------------------------------
 
 /** Rejects after `ms` unless `promise` settles first. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(promise, ms, `waiting for ${what}`);
 }
 
 /**
@@ -389,6 +389,23 @@ export class RawPeer {
   }
 }
 
+/**
+ * With `ts` started with maxConnections 1: a first raw peer completes the handshake and
+ * holds the only slot; a second sends its preamble and waits until the server closed it.
+ */
+export async function connectOverLimit(
+  resources: Resources,
+  ts: Pick<TestServer, "port">,
+): Promise<{ first: RawPeer; second: RawPeer }> {
+  const first = await RawPeer.connect(resources, ts.port);
+  await first.write(preamble());
+  await first.hello();
+  const second = await RawPeer.connect(resources, ts.port);
+  await second.write(preamble());
+  await second.waitClosed();
+  return { first, second };
+}
+
 // ---------------------------------------------------------------------------------------
 // Building wire bytes
 // ---------------------------------------------------------------------------------------
@@ -412,6 +429,18 @@ export function frameHeader(type: number, length: number): Buffer {
 /** A plaintext ITEM frame. */
 export function plainItemFrame(id: number, meta: ItemMeta): Buffer {
   return frame(FrameType.ITEM, encodeItemHeader({ id, encrypted: false, meta }));
+}
+
+/**
+ * A session left mid-item: the preamble, the ITEM (id 1) of a plaintext file `name` of
+ * `size` bytes, and one CHUNK of `sent` random bytes (fewer than `size`).
+ */
+export function fileItemInFlight(name: string, size: number, sent: number): Buffer {
+  return Buffer.concat([
+    preamble(),
+    plainItemFrame(1, { kind: "file", name, size }),
+    frame(FrameType.CHUNK, randomBytes(sent)),
+  ]);
 }
 
 /** Cuts `data` into chunk plaintexts of `size` bytes (the last may be shorter or empty). */
@@ -547,10 +576,6 @@ export function readError(f: Frame): ErrorMessage {
 // Files
 // ---------------------------------------------------------------------------------------
 
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
 /** Sorted entries of `dir` (empty when it does not exist). */
 export async function listDir(dir: string): Promise<string[]> {
   try {
@@ -573,6 +598,16 @@ export async function tempFiles(dir: string): Promise<string[]> {
 /** Entries of `dir` that are stored items (not temporary files). */
 export async function storedFiles(dir: string): Promise<string[]> {
   return (await listDir(dir)).filter((name) => !isTempName(name));
+}
+
+/** Waits (bounded) until `dir` holds exactly one temporary file: an item being written. */
+export async function waitForTempFile(dir: string): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      expect(await tempFiles(dir)).toHaveLength(1);
+    },
+    { timeout: 2000, interval: 5 },
+  );
 }
 
 /**

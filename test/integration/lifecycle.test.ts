@@ -6,39 +6,28 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import { GbClient } from "../../src/transfer/client.js";
 import {
   HOST,
   RawPeer,
-  Resources,
   connectClient,
+  connectOverLimit,
   expectNoTempFiles,
   expectServerHealthy,
-  frame,
+  fileItemInFlight,
   plainFileItem,
-  plainItemFrame,
   preamble,
   readReceipt,
   startServer,
   storedFiles,
-  tempFiles,
+  useResources,
+  waitForTempFile,
   within,
-  type TestServer,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(() => resources.release());
-
-async function waitForTempFile(ts: TestServer): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      expect(await tempFiles(ts.saveDir!)).toHaveLength(1);
-    },
-    { timeout: 2000, interval: 5 },
-  );
-}
+const resources = useResources();
 
 describe("idle timeout [S-TIMEOUT]", () => {
   it(
@@ -75,13 +64,7 @@ describe("idle timeout [S-TIMEOUT]", () => {
     async () => {
       const ts = await startServer(resources, { idleTimeoutMs: 200 });
       const peer = await RawPeer.connect(resources, ts.port);
-      await peer.write(
-        Buffer.concat([
-          preamble(),
-          plainItemFrame(1, { kind: "file", name: "slow.bin", size: 1000 }),
-          frame(FrameType.CHUNK, randomBytes(10)),
-        ]),
-      );
+      await peer.write(fileItemInFlight("slow.bin", 1000, 10));
       await peer.waitClosed(3000);
       expect(peer.errors()).toEqual([expect.objectContaining({ code: "TIMEOUT", id: undefined })]);
       const failure = await ts.waitFailure();
@@ -112,14 +95,8 @@ describe("shutdown", () => {
   it("close(200) with a client stalled mid-item: resolves, stores nothing, leaves no temp file", async () => {
     const ts = await startServer(resources);
     const peer = await RawPeer.connect(resources, ts.port);
-    await peer.write(
-      Buffer.concat([
-        preamble(),
-        plainItemFrame(1, { kind: "file", name: "stalled.bin", size: 100_000 }),
-        frame(FrameType.CHUNK, randomBytes(1000)),
-      ]),
-    );
-    await waitForTempFile(ts);
+    await peer.write(fileItemInFlight("stalled.bin", 100_000, 1000));
+    await waitForTempFile(ts.saveDir!);
     const started = Date.now();
     await within(ts.server.close(200), 3000, "server.close(200)");
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
@@ -138,7 +115,7 @@ describe("shutdown", () => {
     const data = randomBytes(5000);
     const whole = plainFileItem(1, "finishing.bin", data, { chunkSize: 1000 });
     await peer.write(Buffer.concat([preamble(), whole.subarray(0, 2000)]));
-    await waitForTempFile(ts);
+    await waitForTempFile(ts.saveDir!);
     const closing = ts.server.close(5000);
     // New connections are no longer accepted once close() has begun.
     await expect(
@@ -197,13 +174,7 @@ describe("shutdown", () => {
 describe("maxConnections", () => {
   it("with maxConnections 1 a second connection gets ERROR BUSY; once the first leaves, it works", async () => {
     const ts = await startServer(resources, { maxConnections: 1 });
-    const first = await RawPeer.connect(resources, ts.port);
-    await first.write(preamble());
-    await first.hello();
-
-    const second = await RawPeer.connect(resources, ts.port);
-    await second.write(preamble());
-    await second.waitClosed();
+    const { first, second } = await connectOverLimit(resources, ts);
     expect(second.serverVersion).toBe(1);
     expect(second.frames.map((f) => f.type)).toEqual([FrameType.HELLO, FrameType.ERROR]);
     expect(second.errors()).toEqual([expect.objectContaining({ code: "BUSY", id: undefined })]);

@@ -6,12 +6,11 @@ import { randomBytes } from "node:crypto";
 import { lstat, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { SentItem } from "../../src/transfer/client.js";
 import {
   RawPeer,
-  Resources,
   connectClient,
   expectServerHealthy,
   listDir,
@@ -24,10 +23,10 @@ import {
   startServer,
   storedFiles,
   tempFiles,
+  useResources,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(() => resources.release());
+const resources = useResources();
 
 function bytesSource(data: Buffer): Readable {
   return Readable.from([data]);

@@ -6,12 +6,11 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/codecs/json-value.js";
 import { send } from "../../src/transfer/send.js";
 import {
   HOST,
-  Resources,
   connectClient,
   expectNoTempFiles,
   expectServerHealthy,
@@ -20,11 +19,11 @@ import {
   startServer,
   storedFiles,
   tempFiles,
+  useResources,
   type TestServer,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(() => resources.release());
+const resources = useResources();
 
 const FORMATS = ["json", "msgpack", "xml"] as const;
 

@@ -10,25 +10,44 @@ import { FrameType } from "../../src/protocol/constants.js";
 import { PendingFile } from "../../src/transfer/item-store.js";
 import {
   RawPeer,
-  Resources,
   connectClient,
+  connectOverLimit,
   plainFileItem,
   preamble,
   readReceipt,
   startServer,
   storedFiles,
+  useResources,
   within,
+  type TestServer,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(async () => {
+// Hooks run in reverse order: mocks are restored before the resources are released.
+const resources = useResources();
+afterEach(() => {
   vi.restoreAllMocks();
-  await resources.release();
 });
 
 /** Lets the test run the event loop once around (I/O callbacks included). */
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Adds an `item` listener that throws on the first item (a bug in the application's
+ * listener) and checks, when the test finishes, that exactly one error reached the
+ * server's `error` listeners (without one, a listener's error is rethrown).
+ */
+function throwInFirstItemListener(ts: TestServer): void {
+  let thrown = 0;
+  const listenerErrors: unknown[] = [];
+  ts.server.on("error", (error) => listenerErrors.push(error));
+  onTestFinished(() => {
+    expect(listenerErrors).toHaveLength(1);
+  });
+  ts.server.on("item", () => {
+    if (thrown++ === 0) throw new Error("a bug in the application's listener");
+  });
 }
 
 describe("reporting invariants", () => {
@@ -81,16 +100,7 @@ describe("reporting invariants", () => {
 
   it("an `item` listener that throws does not add an item ERROR after the RECEIPT", async () => {
     const ts = await startServer(resources);
-    let thrown = 0;
-    const listenerErrors: unknown[] = [];
-    // A throwing listener's error goes to `error` listeners (without one it is rethrown).
-    ts.server.on("error", (error) => listenerErrors.push(error));
-    onTestFinished(() => {
-      expect(listenerErrors).toHaveLength(1);
-    });
-    ts.server.on("item", () => {
-      if (thrown++ === 0) throw new Error("a bug in the application's listener");
-    });
+    throwInFirstItemListener(ts);
     const peer = await RawPeer.connect(resources, ts.port);
     await peer.write(Buffer.concat([preamble(), plainFileItem(1, "one.txt", Buffer.from("one"))]));
     await peer.waitAnswers(1);
@@ -110,16 +120,7 @@ describe("reporting invariants", () => {
 
   it("GbClient: a throwing `item` listener on the server does not break the client's connection", async () => {
     const ts = await startServer(resources);
-    let thrown = 0;
-    const listenerErrors: unknown[] = [];
-    // A throwing listener's error goes to `error` listeners (without one it is rethrown).
-    ts.server.on("error", (error) => listenerErrors.push(error));
-    onTestFinished(() => {
-      expect(listenerErrors).toHaveLength(1);
-    });
-    ts.server.on("item", () => {
-      if (thrown++ === 0) throw new Error("a bug in the application's listener");
-    });
+    throwInFirstItemListener(ts);
     const client = await connectClient(resources, ts);
     const results = await Promise.allSettled([
       client.sendDict({ a: 1 }, { format: "json", name: "a" }),
@@ -133,12 +134,7 @@ describe("reporting invariants", () => {
 describe("close(grace) is bounded", () => {
   it("close(100) right after a BUSY refusal resolves within its grace (plus slack)", async () => {
     const ts = await startServer(resources, { maxConnections: 1 });
-    const first = await RawPeer.connect(resources, ts.port);
-    await first.write(preamble());
-    await first.hello();
-    const second = await RawPeer.connect(resources, ts.port);
-    await second.write(preamble());
-    await second.waitClosed();
+    const { second } = await connectOverLimit(resources, ts);
     expect(second.errors().map((e) => e.code)).toEqual(["BUSY"]);
 
     const started = Date.now();

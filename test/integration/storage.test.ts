@@ -7,20 +7,19 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import {
   RawPeer,
-  Resources,
   connectClient,
   encryptedItem,
   expectNoTempFiles,
   expectServerHealthy,
+  fileItemInFlight,
   frame,
   listDir,
   plainDictItem,
   plainFileItem,
-  plainItemFrame,
   preamble,
   readError,
   readReceipt,
@@ -28,10 +27,11 @@ import {
   startServer,
   storedFiles,
   tempFiles,
+  useResources,
+  waitForTempFile,
 } from "./helpers.js";
 
-const resources = new Resources();
-afterEach(() => resources.release());
+const resources = useResources();
 
 describe("storage failures", () => {
   it("a save dir removed after start: STORAGE_FAILED per item, served again once recreated", async () => {
@@ -137,19 +137,8 @@ describe("storage failures", () => {
     it(`a save dir removed mid-item (durable: ${durable}): item ERROR STORAGE_FAILED, connection goes on`, async () => {
       const ts = await startServer(resources, { durable });
       const peer = await RawPeer.connect(resources, ts.port);
-      await peer.write(
-        Buffer.concat([
-          preamble(),
-          plainItemFrame(1, { kind: "file", name: "mid.bin", size: 2000 }),
-          frame(FrameType.CHUNK, randomBytes(1000)),
-        ]),
-      );
-      await vi.waitFor(
-        async () => {
-          expect(await tempFiles(ts.saveDir!)).toHaveLength(1);
-        },
-        { timeout: 2000, interval: 5 },
-      );
+      await peer.write(fileItemInFlight("mid.bin", 2000, 1000));
+      await waitForTempFile(ts.saveDir!);
       await rm(ts.saveDir!, { recursive: true });
       await peer.write(frame(FrameType.LAST_CHUNK, randomBytes(1000)));
       const [answer] = await peer.waitAnswers(1, 3000);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ProtocolError } from "../../src/errors.js";
 import {
   decodeError,
   decodeHello,
@@ -10,18 +9,9 @@ import {
   encodeReceipt,
   type ItemHeader,
 } from "../../src/protocol/messages.js";
+import { protocolErrorCode } from "../support/protocol-error-code.js";
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return (error as ProtocolError).code;
-  }
-  return undefined;
-}
 
 describe("ITEM [M-ITEM]", () => {
   it("round-trips both forms", () => {
@@ -112,7 +102,7 @@ describe("ITEM [M-ITEM]", () => {
       json({ id: 1, encrypted: "no", meta: { kind: "file", name: "a", size: 1 } }),
     ],
   ])("refuses %s with MALFORMED_MESSAGE", (_label, payload) => {
-    expect(codeOf(() => decodeItemHeader(payload))).toBe(
+    expect(protocolErrorCode(() => decodeItemHeader(payload))).toBe(
       _label === "an inherited member name" ? undefined : "MALFORMED_MESSAGE",
     );
   });
@@ -131,7 +121,9 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
     );
     expect(hello.keyId.toString("hex")).toBe("ab".repeat(16));
     expect(
-      codeOf(() => decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) }))),
+      protocolErrorCode(() =>
+        decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) })),
+      ),
     ).toBe("MALFORMED_MESSAGE");
   });
 
@@ -149,7 +141,9 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
       receipt,
     });
     expect(
-      codeOf(() => decodeReceipt(json({ id: 1, receipt: { ...receipt, sha256: "xyz" } }))),
+      protocolErrorCode(() =>
+        decodeReceipt(json({ id: 1, receipt: { ...receipt, sha256: "xyz" } })),
+      ),
     ).toBe("MALFORMED_MESSAGE");
   });
 
