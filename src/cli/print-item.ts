@@ -27,7 +27,7 @@ export function itemHeading(item: ReceivedItem, c: ChalkInstance): string {
 
 /** The body shown for an item: a pretty dictionary, a text file's start, or a summary. */
 export function itemBody(item: ReceivedItem, c: ChalkInstance): string {
-  if (item.value !== undefined) return prettyJson(item.value, c, "");
+  if (item.value !== undefined) return prettyJson(item.value, c);
   const preview = item.preview ?? Buffer.alloc(0);
   if (item.bytes === 0) return c.dim("(empty file)");
   const text = decodeText(preview, preview.length < item.bytes);
@@ -77,28 +77,87 @@ function decodeText(bytes: Buffer, truncated: boolean): string | undefined {
   return controls > text.length * MAX_CONTROL_CHAR_RATIO ? undefined : text;
 }
 
-/** JSON.stringify(x, null, 2) with colours, and every string made terminal-safe. */
-export function prettyJson(value: JsonValue, c: ChalkInstance, indent: string): string {
+/** Lines of a dictionary shown before it is cut with a note. */
+export const MAX_SHOWN_DICT_LINES = 200;
+
+/** Characters of one string shown before it is cut. */
+const MAX_SHOWN_STRING_CHARS = 500;
+
+/**
+ * A dictionary as JSON.stringify(x, null, 2) would lay it out, with colours, every
+ * string made terminal-safe, and at most `maxLines` lines: a peer's 16 MiB dictionary is
+ * shown as its beginning and a note, never built into one huge string.
+ */
+export function prettyJson(
+  value: JsonValue,
+  c: ChalkInstance,
+  maxLines = MAX_SHOWN_DICT_LINES,
+): string {
+  const shown: string[] = [];
+  let total = 0;
+  for (const line of jsonLines(value, c, "", "", "")) {
+    total++;
+    if (shown.length < maxLines) shown.push(line);
+    // Stop counting once the note can only say "more".
+    if (total > maxLines * 10) break;
+  }
+  if (total > maxLines) {
+    const more = total > maxLines * 10 ? `more than ${maxLines * 9}` : String(total - maxLines);
+    shown.push(c.dim(`… (cut: ${more} more lines)`));
+  }
+  return shown.join("\n");
+}
+
+function* jsonLines(
+  value: JsonValue,
+  c: ChalkInstance,
+  indent: string,
+  prefix: string,
+  suffix: string,
+): Generator<string> {
+  if (value === null || typeof value !== "object") {
+    yield `${indent}${prefix}${scalar(value, c)}${suffix}`;
+    return;
+  }
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      yield `${indent}${prefix}[]${suffix}`;
+      return;
+    }
+    yield `${indent}${prefix}[`;
+    for (const [index, entry] of value.entries()) {
+      yield* jsonLines(entry, c, inner, "", index < value.length - 1 ? "," : "");
+    }
+    yield `${indent}]${suffix}`;
+    return;
+  }
+  const keys = Object.keys(value);
+  if (keys.length === 0) {
+    yield `${indent}${prefix}{}${suffix}`;
+    return;
+  }
+  yield `${indent}${prefix}{`;
+  for (const [index, key] of keys.entries()) {
+    const entry = value[key] ?? null;
+    const keyText = `${c.cyan(quote(key))}: `;
+    yield* jsonLines(entry, c, inner, keyText, index < keys.length - 1 ? "," : "");
+  }
+  yield `${indent}}${suffix}`;
+}
+
+function scalar(value: string | number | boolean | null, c: ChalkInstance): string {
   if (value === null) return c.dim("null");
   if (typeof value === "boolean") return c.magenta(String(value));
   if (typeof value === "number") return c.yellow(String(value));
-  if (typeof value === "string") return c.green(quote(value));
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    const items = value.map((entry) => `${inner}${prettyJson(entry, c, inner)}`);
-    return `[\n${items.join(",\n")}\n${indent}]`;
-  }
-  const keys = Object.keys(value);
-  if (keys.length === 0) return "{}";
-  const entries = keys.map((key) => {
-    const entry = value[key] ?? null;
-    return `${inner}${c.cyan(quote(key))}: ${prettyJson(entry, c, inner)}`;
-  });
-  return `{\n${entries.join(",\n")}\n${indent}}`;
+  return c.green(quote(value));
 }
 
 function quote(text: string): string {
   // JSON.stringify escapes C0 controls; the rest of the unsafe set is escaped here.
-  return escapeTerminalLine(JSON.stringify(text));
+  if (text.length <= MAX_SHOWN_STRING_CHARS) return escapeTerminalLine(JSON.stringify(text));
+  const cut = Array.from(text.slice(0, MAX_SHOWN_STRING_CHARS + 1))
+    .slice(0, MAX_SHOWN_STRING_CHARS)
+    .join("");
+  return `${escapeTerminalLine(JSON.stringify(cut)).slice(0, -1)}…" (${text.length} characters)`;
 }

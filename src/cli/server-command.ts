@@ -126,6 +126,10 @@ export async function runServer(
     server.on("failure", (failure) => {
       reportFailure(terminal, failure, flags);
     });
+    // Reporting must never take the server down; if it throws, say so and go on.
+    server.on("error", (error) => {
+      terminal.error(error, "cannot report an item");
+    });
 
     await waitForStop(signal);
     terminal.note("shutting down: finishing items in flight…");

@@ -222,7 +222,13 @@ export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
   };
 }
 
-export function encodeError(message: ErrorMessage): Buffer {
+/** Encodes an ERROR frame; a message over the limit is cut (it may quote peer data). */
+export function encodeError(error: ErrorMessage): Buffer {
+  const text =
+    error.message.length <= MAX_ERROR_MESSAGE_LENGTH
+      ? error.message
+      : `${error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
+  const message = { ...error, message: text };
   return encodeJsonPayload(
     message.id === undefined
       ? { code: message.code, message: message.message }

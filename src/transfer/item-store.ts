@@ -7,8 +7,10 @@ import { ErrorCode, StorageError } from "../errors.js";
 import { makeDirectory } from "../make-directory.js";
 import { numberedName } from "./safe-name.js";
 
-/** How many numbered names to try before giving up on finding a free one. */
-const MAX_NAME_ATTEMPTS = 10_000;
+/** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
+const NUMBERED_NAME_ATTEMPTS = 100;
+/** Names tried in all before giving up. */
+const MAX_NAME_ATTEMPTS = 200;
 
 /** Bytes the write stream buffers before asking the network side to wait. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -176,7 +178,12 @@ export class PendingFile {
 
   async #linkToFreeName(): Promise<string> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      const candidate = numberedName(this.#baseName, attempt);
+      // After many collisions (every stdin upload is named "stdin") a random suffix
+      // finds a free name in one step instead of a linear search.
+      const candidate =
+        attempt < NUMBERED_NAME_ATTEMPTS
+          ? numberedName(this.#baseName, attempt)
+          : numberedName(this.#baseName, randomBytes(4).readUInt32BE(0));
       const finalPath = path.join(this.#directory, candidate);
       // Defence in depth: a safe base name can never leave the directory.
       if (path.dirname(finalPath) !== this.#directory) {
@@ -190,6 +197,7 @@ export class PendingFile {
         // symbolic link planted at the destination, and no window where a partial file shows.
         await link(this.#tempPath, finalPath);
         await unlink(this.#tempPath);
+        if (this.#durable) await this.#fsyncDirectory();
         return candidate;
       } catch (error) {
         if (isErrno(error, "EEXIST")) continue;
@@ -206,6 +214,16 @@ export class PendingFile {
       }
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
+  }
+
+  /** Makes the new name itself durable, not only the file's bytes. */
+  async #fsyncDirectory(): Promise<void> {
+    const handle = await open(this.#directory, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 
   async #reserve(finalPath: string): Promise<boolean> {

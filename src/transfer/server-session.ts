@@ -18,7 +18,12 @@ import {
 } from "../errors.js";
 import { FrameParser } from "../framing/frame-parser.js";
 import { FrameWriter } from "../framing/frame-writer.js";
-import { CLIENT_FRAME_LIMITS, FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
+import {
+  CLIENT_FRAME_LIMITS,
+  FrameType,
+  MAX_ERROR_MESSAGE_LENGTH,
+  PROTOCOL_VERSION,
+} from "../protocol/constants.js";
 import {
   decodeItemHeader,
   decodeMeta,
@@ -30,6 +35,7 @@ import {
   type ItemMeta,
   type ReceiptBody,
 } from "../protocol/messages.js";
+import { formatStoredDict } from "./format-stored-dict.js";
 import type { ItemStore, PendingFile } from "./item-store.js";
 import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
 import { safeBaseName } from "./safe-name.js";
@@ -45,6 +51,17 @@ export interface SessionContext {
   readonly requireEncryption: boolean;
   /** A connection with no traffic for this long is closed. */
   readonly idleTimeoutMs: number;
+  /**
+   * Reserves room for a dictionary of `bytes` against the server-wide budget for
+   * dictionaries being received; false when the budget is spent.
+   */
+  reserveDictBytes(bytes: number): boolean;
+  releaseDictBytes(bytes: number): void;
+  /**
+   * Records an encrypted item's salt; false when it was seen before (a replayed item,
+   * which would also make the server seal a second receipt under a single-use key).
+   */
+  rememberSalt(salt: Buffer): boolean;
   onItem(item: ReceivedItem): void;
   onFailure(failure: ItemFailure): void;
 }
@@ -58,8 +75,12 @@ interface ActiveItem {
   readonly opener: ChunkOpener | undefined;
   readonly hash: Hash;
   bytes: number;
-  /** Dictionary payload so far (dictionaries only; bounded by the dictionary limit). */
-  readonly dictParts: Buffer[];
+  /**
+   * Dictionary payload (dictionaries only): allocated at the declared size, which was
+   * reserved against the server's dictionary budget, and filled by copying each chunk,
+   * so a peer sending tiny chunks cannot make the server hold millions of buffers.
+   */
+  dict: Buffer | undefined;
   /** The file being written (files, when saving). */
   file: PendingFile | undefined;
   readonly preview: Buffer[];
@@ -82,7 +103,8 @@ export class ServerSession {
   #busy = false;
   #nextId = 1;
   #item: ActiveItem | undefined;
-  #discardId: number | undefined;
+  /** Whether the current item is encrypted: its failures then say nothing of its metadata. */
+  #itemEncrypted = false;
   #draining = false;
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
@@ -104,6 +126,8 @@ export class ServerSession {
       this.#fatal(new ProtocolError(ErrorCode.TIMEOUT, "no data from the client; closing"));
     });
     socket.on("data", (chunk: Buffer) => {
+      // After a fatal error nothing more is read into memory; the bytes are dropped.
+      if (this.#state === "closed") return;
       this.#parser.push(chunk);
       this.#pump();
     });
@@ -169,6 +193,9 @@ export class ServerSession {
         this.#fatal(error);
         return;
       }
+      // A client that pipelines items but never reads its receipts must not make the
+      // server queue them without bound: stop reading until the receipts drain.
+      if (pending === undefined && this.#socket.writableNeedDrain) pending = this.#writer.drain();
       if (pending !== undefined) {
         this.#busy = true;
         this.#socket.pause();
@@ -210,7 +237,6 @@ export class ServerSession {
       case "discard":
         if (type === FrameType.CHUNK) return undefined;
         if (type === FrameType.LAST_CHUNK) {
-          this.#discardId = undefined;
           return this.#afterItem();
         }
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
@@ -230,12 +256,21 @@ export class ServerSession {
     }
     this.#nextId++;
     this.#state = "item";
+    this.#itemEncrypted = header.encrypted;
     let meta: ItemMeta;
     let keys: ItemKeys | undefined;
     try {
       if (header.encrypted) {
         keys = deriveItemKeys(this.#context.masterKey, header.salt);
         meta = decodeMeta(openOnce(keys.metaKey, header.sealedMeta));
+        // Only an authentic item is remembered, so a peer without the key cannot fill
+        // the memory of salts.
+        if (!this.#context.rememberSalt(header.salt)) {
+          throw new CryptoError(
+            ErrorCode.REPLAYED,
+            "an item with this salt was already received: a replay",
+          );
+        }
       } else {
         if (this.#context.requireEncryption) {
           throw new GbError(
@@ -251,6 +286,12 @@ export class ServerSession {
           `the dictionary is ${meta.size} bytes; the limit is ${this.#context.dictLimits.maxBytes}`,
         );
       }
+      if (meta.kind === "dict" && !this.#context.reserveDictBytes(meta.size)) {
+        throw new GbError(
+          ErrorCode.BUSY,
+          "the server is receiving too many dictionaries at once; try again later",
+        );
+      }
     } catch (error) {
       return this.#failItem(header.id, undefined, wrongKeyAware(error));
     }
@@ -261,7 +302,7 @@ export class ServerSession {
       opener: keys === undefined ? undefined : new ChunkOpener(keys.payloadKey, keys.baseNonce),
       hash: createHash("sha256"),
       bytes: 0,
-      dictParts: [],
+      dict: meta.kind === "dict" ? Buffer.allocUnsafe(meta.size) : undefined,
       file: undefined,
       preview: [],
       previewLength: 0,
@@ -299,6 +340,14 @@ export class ServerSession {
           `a plaintext chunk of ${payload.length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES}`,
         );
       }
+      // [F-CHUNK] only the last chunk may be empty: empty chunks would let a peer keep
+      // a connection busy forever while sending nothing.
+      if (payload.length === 0 && !last) {
+        throw new ProtocolError(
+          ErrorCode.MALFORMED_MESSAGE,
+          "an empty CHUNK (only LAST_CHUNK may be empty)",
+        );
+      }
       plaintext = payload;
     }
     item.bytes += plaintext.length;
@@ -313,8 +362,9 @@ export class ServerSession {
     }
     if (plaintext.length > 0) {
       item.hash.update(plaintext);
-      if (item.meta.kind === "dict") {
-        item.dictParts.push(plaintext);
+      if (item.dict !== undefined) {
+        // bytes <= declared size was checked above, so this copy stays in bounds.
+        plaintext.copy(item.dict, item.bytes - plaintext.length);
       } else {
         this.#keepPreview(item, plaintext);
         const pending = item.file?.write(plaintext);
@@ -356,12 +406,12 @@ export class ServerSession {
       let savedAs: string | null = null;
       const store = this.#context.store;
       if (meta.kind === "dict") {
-        value = decodeDict(Buffer.concat(item.dictParts), meta.format, this.#context.dictLimits);
-        item.dictParts.length = 0;
+        value = decodeDict(item.dict ?? Buffer.alloc(0), meta.format, this.#context.dictLimits);
+        this.#releaseDict(item);
         if (store !== null) {
           const file = await store.begin(dictFileName(meta.name));
           item.file = file;
-          const pending = file.write(Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8"));
+          const pending = file.write(formatStoredDict(value, item.bytes));
           if (pending !== undefined) await pending;
         }
       }
@@ -391,6 +441,7 @@ export class ServerSession {
         preview: meta.kind === "file" ? Buffer.concat(item.preview) : undefined,
       };
     } catch (error) {
+      this.#releaseDict(item);
       if (item.file !== undefined) await item.file.abort();
       item.file = undefined;
       await this.#failItem(item.id, meta.name, error, true);
@@ -428,22 +479,39 @@ export class ServerSession {
     const error = toGbError(cause, "the item failed");
     const item = this.#item;
     this.#item = undefined;
+    if (item !== undefined) this.#releaseDict(item);
     if (item?.file !== undefined) await item.file.abort();
+    const message = truncateMessage(error.message);
+    this.#context.onFailure({ ...this.peer, id, name, code: error.code, message });
     if (this.#state === "closed") return;
     this.#writer.writeFrame(
       FrameType.ERROR,
-      encodeError({ code: error.code, message: error.message, id }),
+      encodeError({ code: error.code, message: this.#wireMessage(error.code, message), id }),
     );
-    this.#context.onFailure({ ...this.peer, id, name, code: error.code, message: error.message });
     if (sawLast) {
       await this.#afterItem();
     } else {
       this.#state = "discard";
-      this.#discardId = id;
     }
   }
 
+  /**
+   * What an item failure says on the wire. For an encrypted item the details could
+   * reveal its sealed metadata (name, size) to an observer, so only the code is sent;
+   * the server's own log keeps the full message.
+   */
+  #wireMessage(code: string, message: string): string {
+    return this.#itemEncrypted ? `the encrypted item failed: ${code}` : message;
+  }
+
+  #releaseDict(item: ActiveItem): void {
+    if (item.dict === undefined) return;
+    this.#context.releaseDictBytes(item.dict.length);
+    item.dict = undefined;
+  }
+
   #afterItem(): Promise<void> | undefined {
+    if (this.#state === "closed") return undefined;
     this.#state = "ready";
     if (this.#draining) {
       this.#fatal(new ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
@@ -472,12 +540,15 @@ export class ServerSession {
     const item = this.#item;
     this.#state = "closed";
     this.#item = undefined;
+    if (item !== undefined) this.#releaseDict(item);
     if (item?.file !== undefined) void item.file.abort();
-    const failedId = item?.id ?? this.#discardId;
+    // An item already refused (discard state) was reported then; only an active one fails here.
+    const failedId = item?.id;
+    const message = truncateMessage(error.message);
     if (!this.#writer.closed) {
       this.#writer.writeFrame(
         FrameType.ERROR,
-        encodeError({ code: error.code, message: error.message, id: undefined }),
+        encodeError({ code: error.code, message, id: undefined }),
       );
       this.#socket.end();
       // A peer that does not read must not hold the socket open.
@@ -489,7 +560,7 @@ export class ServerSession {
         id: failedId,
         name: item?.meta.name,
         code: error.code,
-        message: error.message,
+        message,
       });
     }
   }
@@ -500,6 +571,7 @@ export class ServerSession {
     if (this.#state !== "closed") {
       this.#state = "closed";
       if (item !== undefined) {
+        this.#releaseDict(item);
         if (item.file !== undefined) void item.file.abort();
         this.#context.onFailure({
           ...this.peer,
@@ -511,6 +583,13 @@ export class ServerSession {
       }
     }
   }
+}
+
+/** Error texts can quote peer data; keep them within the protocol's limit. */
+function truncateMessage(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE_LENGTH
+    ? message
+    : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
 }
 
 function unexpected(type: number, expected: string): ProtocolError {

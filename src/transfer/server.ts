@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { DEFAULT_DICT_LIMITS, type DictLimits } from "../codecs/limits.js";
@@ -22,6 +23,10 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Bytes of each received file kept for display when previews are on. */
 export const DEFAULT_PREVIEW_BYTES = 4096;
+/** Dictionary bytes all connections together may be receiving at once. */
+export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
+/** Encrypted-item salts remembered to refuse replays (16 bytes each, oldest forgotten first). */
+const MAX_REMEMBERED_SALTS = 100_000;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -43,6 +48,8 @@ export interface ServerOptions {
   readonly dictLimits?: DictLimits;
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
+  /** Dictionary bytes being received at once, all connections together. */
+  readonly dictBudgetBytes?: number;
 }
 
 export interface ServerEvents {
@@ -65,6 +72,8 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #context: SessionContext;
   readonly #maxConnections: number;
   #connectionCount = 0;
+  #dictBytesInFlight = 0;
+  readonly #seenSalts = new Set<string>();
   #closing: Promise<void> | undefined;
 
   private constructor(options: ServerOptions, store: ItemStore | null) {
@@ -76,9 +85,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
     const hello: Hello = {
       server: SOFTWARE_NAME,
       keyId: keyId(masterKey),
-      scryptSalt: Buffer.from(options.scryptSalt ?? Buffer.alloc(SCRYPT_SALT_BYTES)),
+      // Random even for a key-file server, so the announced salt never reveals which kind.
+      scryptSalt: Buffer.from(options.scryptSalt ?? randomBytes(SCRYPT_SALT_BYTES)),
     };
     this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const dictBudgetBytes = options.dictBudgetBytes ?? DEFAULT_DICT_BUDGET_BYTES;
     this.#context = {
       hello,
       masterKey,
@@ -87,6 +98,24 @@ export class GbServer extends EventEmitter<ServerEvents> {
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       requireEncryption: options.requireEncryption ?? false,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      reserveDictBytes: (bytes) => {
+        if (this.#dictBytesInFlight + bytes > dictBudgetBytes) return false;
+        this.#dictBytesInFlight += bytes;
+        return true;
+      },
+      releaseDictBytes: (bytes) => {
+        this.#dictBytesInFlight -= bytes;
+      },
+      rememberSalt: (salt) => {
+        const key = salt.toString("hex");
+        if (this.#seenSalts.has(key)) return false;
+        this.#seenSalts.add(key);
+        if (this.#seenSalts.size > MAX_REMEMBERED_SALTS) {
+          const oldest = this.#seenSalts.values().next();
+          if (oldest.done !== true) this.#seenSalts.delete(oldest.value);
+        }
+        return true;
+      },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
       },
