@@ -28,7 +28,8 @@ export function isDictFormat(value: unknown): value is DictFormat {
  * @throws {@link CodecError} `DICT_INVALID` when `value` is not a JSON object tree, or (msgpack
  *   only) a string or key holds a lone surrogate.
  * @throws {@link CodecError} `DICT_TOO_DEEP` when it nests deeper than `limits.maxDepth`.
- * @throws {@link CodecError} `DICT_TOO_LARGE` when the encoding exceeds `limits.maxBytes`.
+ * @throws {@link CodecError} `DICT_TOO_LARGE` when it holds more than `limits.maxValues`
+ *   values (checked before encoding), or the encoding exceeds `limits.maxBytes`.
  */
 export function encodeDict(
   value: JsonObject,
@@ -57,7 +58,8 @@ export function encodeDict(
  * such as `__proto__` are ordinary own keys and no prototype is ever modified.
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` exceeds `limits.maxBytes` (checked
- *   before parsing).
+ *   before parsing), or holds more than `limits.maxValues` values (refused before they are
+ *   all built).
  * @throws {@link CodecError} `DICT_TOO_DEEP` when it nests deeper than `limits.maxDepth`.
  * @throws {@link CodecError} `DICT_INVALID` when the bytes are not a valid dictionary in
  *   `format`.

@@ -4,7 +4,7 @@
 
 import { CodecError, ErrorCode } from "../errors.js";
 import { validateJsonObject, type JsonObject } from "./json-value.js";
-import { checkDictDepth, checkDictSize, type DictLimits } from "./limits.js";
+import { checkDictDepth, checkDictSize, checkDictValues, type DictLimits } from "./limits.js";
 import { decodeStrictUtf8 } from "./strict-utf8.js";
 
 const QUOTATION_MARK = 0x22; // "
@@ -13,6 +13,12 @@ const BEGIN_ARRAY = 0x5b; // [
 const END_ARRAY = 0x5d; // ]
 const BEGIN_OBJECT = 0x7b; // {
 const END_OBJECT = 0x7d; // }
+const NAME_SEPARATOR = 0x3a; // :
+const VALUE_SEPARATOR = 0x2c; // ,
+const SPACE = 0x20;
+const TAB = 0x09;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 const utf8Encoder = new TextEncoder();
 
@@ -31,16 +37,18 @@ export function encodeJsonDict(value: JsonObject): Uint8Array {
  * Decodes UTF-8 JSON text whose top level is an object.
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` is longer than `limits.maxBytes`
- *   (checked before anything is decoded).
+ *   (checked before anything is decoded), or the text holds more than `limits.maxValues`
+ *   values (counted by a linear scan before `JSON.parse` runs, and again exactly while the
+ *   parsed tree is validated).
  * @throws {@link CodecError} `DICT_TOO_DEEP` when arrays and objects nest deeper than
- *   `limits.maxDepth` (checked by a linear scan before `JSON.parse` runs).
+ *   `limits.maxDepth` (checked by the same linear scan).
  * @throws {@link CodecError} `DICT_INVALID` for malformed UTF-8, malformed JSON, a top level
  *   that is not an object, or numbers outside the double range.
  */
 export function decodeJsonDict(bytes: Uint8Array, limits: DictLimits): JsonObject {
   checkDictSize(bytes.byteLength, limits);
   const text = decodeStrictUtf8(bytes);
-  checkJsonNesting(text, limits);
+  checkJsonStructure(text, limits);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -56,30 +64,66 @@ export function decodeJsonDict(bytes: Uint8Array, limits: DictLimits): JsonObjec
 }
 
 /**
- * Refuses text whose brackets nest deeper than the limit, without parsing it.
+ * Refuses text whose brackets nest deeper than the limit, or that holds more values than
+ * the limit, without parsing it.
  *
- * It counts `[` and `{` outside string literals in one pass with constant memory, so a
- * million-deep input fails here quickly instead of making JSON.parse build a million
- * containers. On valid JSON the count is exact; on invalid JSON it may be off, but then
- * JSON.parse refuses the text anyway.
+ * One pass with constant memory, outside string literals: `[` and `{` count depth and one
+ * value each; every string counts one value and every `:` takes one back (it follows a key,
+ * and keys are not values); every run of other non-whitespace characters (a number, `true`,
+ * `false`, `null`) counts one value. So a million-deep input, or 16 MiB of `{},`, fails here
+ * quickly instead of making JSON.parse build millions of containers.
+ *
+ * On valid JSON both counts are exact, and the running value count never exceeds the final
+ * one (a key is counted before its `:`, but a value always follows it), so refusing as soon
+ * as it goes over never refuses a dictionary within the limits. On invalid JSON the counts
+ * may be off, but then JSON.parse refuses the text anyway.
  */
-function checkJsonNesting(text: string, limits: Pick<DictLimits, "maxDepth">): void {
+function checkJsonStructure(
+  text: string,
+  limits: Pick<DictLimits, "maxDepth" | "maxValues">,
+): void {
   let depth = 0;
+  let values = 0;
   let inString = false;
   let escaped = false;
+  let inBareToken = false;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (inString) {
       if (escaped) escaped = false;
       else if (code === REVERSE_SOLIDUS) escaped = true;
       else if (code === QUOTATION_MARK) inString = false;
-    } else if (code === QUOTATION_MARK) {
+      continue;
+    }
+    if (code === QUOTATION_MARK) {
       inString = true;
+      inBareToken = false;
+      values++;
+      checkDictValues(values, limits);
     } else if (code === BEGIN_OBJECT || code === BEGIN_ARRAY) {
+      inBareToken = false;
       depth++;
       checkDictDepth(depth, limits);
+      values++;
+      checkDictValues(values, limits);
+    } else if (code === NAME_SEPARATOR) {
+      inBareToken = false;
+      values--;
     } else if (code === END_OBJECT || code === END_ARRAY) {
+      inBareToken = false;
       depth--;
+    } else if (
+      code === VALUE_SEPARATOR ||
+      code === SPACE ||
+      code === TAB ||
+      code === LINE_FEED ||
+      code === CARRIAGE_RETURN
+    ) {
+      inBareToken = false;
+    } else if (!inBareToken) {
+      inBareToken = true;
+      values++;
+      checkDictValues(values, limits);
     }
   }
 }

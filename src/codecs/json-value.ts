@@ -8,7 +8,7 @@
  */
 
 import { CodecError, ErrorCode } from "../errors.js";
-import { checkDictDepth, type DictLimits } from "./limits.js";
+import { checkDictDepth, checkDictValues, type DictLimits } from "./limits.js";
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -57,75 +57,91 @@ export function setOwnProperty(target: JsonObject, key: string, value: JsonValue
  * NaN, Infinity, functions, symbols, `Uint8Array`, `Map`, `Date`, class instances,
  * accessor properties, sparse arrays.
  *
- * @param limits - `maxDepth` bounds the nesting (top-level object = depth 1).
+ * @param limits - `maxDepth` bounds the nesting (top-level object = depth 1); `maxValues`
+ *   bounds the number of values (top-level object included, keys excluded).
  * @param adapters - hooks for decoders whose library output needs converting.
  * @throws {@link CodecError} `DICT_INVALID` when the value is not a JSON object tree.
  * @throws {@link CodecError} `DICT_TOO_DEEP` when it nests deeper than `limits.maxDepth`.
+ * @throws {@link CodecError} `DICT_TOO_LARGE` when it holds more than `limits.maxValues`
+ *   values (checked as each value is reached, before it is copied).
  */
 export function validateJsonObject(
   value: unknown,
-  limits: Pick<DictLimits, "maxDepth">,
+  limits: CopyLimits,
   adapters: JsonTreeAdapters = {},
 ): JsonObject {
   if (!isPlainObject(value)) {
     throw invalid(`the top level must be an object, not ${describe(value)}`);
   }
-  return copyObject(value, 1, limits, adapters);
+  const copier = new TreeCopier(limits, adapters);
+  return copier.copyObject(value, 1);
 }
 
-function copyObject(
-  source: object,
-  depth: number,
-  limits: Pick<DictLimits, "maxDepth">,
-  adapters: JsonTreeAdapters,
-): JsonObject {
-  checkDictDepth(depth, limits);
-  const copy: JsonObject = {};
-  for (const decodedKey of Object.keys(source)) {
-    const descriptor = Object.getOwnPropertyDescriptor(source, decodedKey);
-    // Reading through the descriptor never runs a getter from the outside value.
-    if (descriptor === undefined || !("value" in descriptor)) {
-      throw invalid(`key ${JSON.stringify(decodedKey)} is not a data property`);
+type CopyLimits = Pick<DictLimits, "maxDepth" | "maxValues">;
+
+/** One validating copy: it carries the limits, the adapters and the running value count. */
+class TreeCopier {
+  private values = 0;
+
+  constructor(
+    private readonly limits: CopyLimits,
+    private readonly adapters: JsonTreeAdapters,
+  ) {}
+
+  copyObject(source: object, depth: number): JsonObject {
+    checkDictDepth(depth, this.limits);
+    this.countValue();
+    const copy: JsonObject = {};
+    for (const decodedKey of Object.keys(source)) {
+      const descriptor = Object.getOwnPropertyDescriptor(source, decodedKey);
+      // Reading through the descriptor never runs a getter from the outside value.
+      if (descriptor === undefined || !("value" in descriptor)) {
+        throw invalid(`key ${JSON.stringify(decodedKey)} is not a data property`);
+      }
+      const item: unknown = descriptor.value;
+      const key = this.adapters.key === undefined ? decodedKey : this.adapters.key(decodedKey);
+      setOwnProperty(copy, key, this.copyValue(item, depth));
     }
-    const item: unknown = descriptor.value;
-    const key = adapters.key === undefined ? decodedKey : adapters.key(decodedKey);
-    setOwnProperty(copy, key, copyValue(item, depth, limits, adapters));
+    return copy;
   }
-  return copy;
-}
 
-function copyArray(
-  source: readonly unknown[],
-  depth: number,
-  limits: Pick<DictLimits, "maxDepth">,
-  adapters: JsonTreeAdapters,
-): JsonValue[] {
-  checkDictDepth(depth, limits);
-  const copy: JsonValue[] = [];
-  for (let index = 0; index < source.length; index++) {
-    if (!(index in source)) throw invalid("arrays must not have holes");
-    copy.push(copyValue(source[index], depth, limits, adapters));
+  private copyArray(source: readonly unknown[], depth: number): JsonValue[] {
+    checkDictDepth(depth, this.limits);
+    this.countValue();
+    const copy: JsonValue[] = [];
+    for (let index = 0; index < source.length; index++) {
+      if (!(index in source)) throw invalid("arrays must not have holes");
+      copy.push(this.copyValue(source[index], depth));
+    }
+    return copy;
   }
-  return copy;
-}
 
-/** `parentDepth` is the depth of the container holding `value`. */
-function copyValue(
-  value: unknown,
-  parentDepth: number,
-  limits: Pick<DictLimits, "maxDepth">,
-  adapters: JsonTreeAdapters,
-): JsonValue {
-  if (value === null || typeof value === "boolean" || typeof value === "string") return value;
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw invalid(`numbers must be finite, not ${String(value)}`);
-    // -0 === 0, so this maps -0 to +0 and leaves every other number alone.
-    return value === 0 ? 0 : value;
+  /** `parentDepth` is the depth of the container holding `value`. */
+  private copyValue(value: unknown, parentDepth: number): JsonValue {
+    if (Array.isArray(value)) return this.copyArray(value, parentDepth + 1);
+    if (isPlainObject(value)) return this.copyObject(value, parentDepth + 1);
+    const scalar = this.copyScalar(value);
+    this.countValue();
+    return scalar;
   }
-  if (Array.isArray(value)) return copyArray(value, parentDepth + 1, limits, adapters);
-  if (isPlainObject(value)) return copyObject(value, parentDepth + 1, limits, adapters);
-  if (typeof value === "object" && adapters.leaf !== undefined) return adapters.leaf(value);
-  throw invalid(`${describe(value)} is not a JSON value`);
+
+  private copyScalar(value: unknown): JsonValue {
+    if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) throw invalid(`numbers must be finite, not ${String(value)}`);
+      // -0 === 0, so this maps -0 to +0 and leaves every other number alone.
+      return value === 0 ? 0 : value;
+    }
+    if (typeof value === "object" && this.adapters.leaf !== undefined) {
+      return this.adapters.leaf(value);
+    }
+    throw invalid(`${describe(value)} is not a JSON value`);
+  }
+
+  private countValue(): void {
+    this.values++;
+    checkDictValues(this.values, this.limits);
+  }
 }
 
 function isPlainObject(value: unknown): value is object {

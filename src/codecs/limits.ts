@@ -16,6 +16,14 @@ export const MAX_DICT_BYTES = 16 * BYTES_PER_MIB;
  */
 export const MAX_DICT_DEPTH = 64;
 
+/**
+ * Most values we accept or produce in one dictionary. Every value counts once: each object,
+ * array, string, number, boolean and null, the top-level object included; keys do not count.
+ * It bounds how many values a decoder builds, since a few bytes each (an empty MessagePack
+ * map is one byte) would otherwise let 16 MiB turn into 16 million objects.
+ */
+export const MAX_DICT_VALUES = 1_000_000;
+
 /** Limits for encoding or decoding one dictionary. */
 export interface DictLimits {
   /** Largest encoded form, in bytes. */
@@ -25,12 +33,18 @@ export interface DictLimits {
    * validation and encoding, so keep it in the hundreds at most.
    */
   readonly maxDepth: number;
+  /**
+   * Most values in one dictionary: every object, array, string, number, boolean and null,
+   * the top-level object included; keys do not count.
+   */
+  readonly maxValues: number;
 }
 
 /** The limits used when the caller does not choose its own. */
 export const DEFAULT_DICT_LIMITS: DictLimits = Object.freeze({
   maxBytes: MAX_DICT_BYTES,
   maxDepth: MAX_DICT_DEPTH,
+  maxValues: MAX_DICT_VALUES,
 });
 
 /**
@@ -59,6 +73,23 @@ export function checkDictDepth(depth: number, limits: Pick<DictLimits, "maxDepth
     throw new CodecError(
       ErrorCode.DICT_TOO_DEEP,
       `dictionary nests deeper than the limit of ${limits.maxDepth} levels`,
+    );
+  }
+}
+
+/**
+ * Refuses a dictionary holding more values than the limit. Codecs count values as they
+ * meet them (top-level object included, keys excluded) and call it with the running count,
+ * before they build the value that goes over.
+ *
+ * @param count - how many values have been seen so far, the current one included.
+ * @throws {@link CodecError} `DICT_TOO_LARGE` when `count` exceeds `limits.maxValues`.
+ */
+export function checkDictValues(count: number, limits: Pick<DictLimits, "maxValues">): void {
+  if (count > limits.maxValues) {
+    throw new CodecError(
+      ErrorCode.DICT_TOO_LARGE,
+      `dictionary holds more than ${limits.maxValues} values (the limit)`,
     );
   }
 }

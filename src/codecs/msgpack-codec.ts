@@ -19,7 +19,13 @@ import {
   type JsonTreeAdapters,
   type JsonValue,
 } from "./json-value.js";
-import { checkDictDepth, checkDictSize, DEFAULT_DICT_LIMITS, type DictLimits } from "./limits.js";
+import {
+  checkDictDepth,
+  checkDictSize,
+  checkDictValues,
+  DEFAULT_DICT_LIMITS,
+  type DictLimits,
+} from "./limits.js";
 import { decodeStrictUtf8 } from "./strict-utf8.js";
 
 // Format bytes, spec section "Formats" ("Overview").
@@ -164,9 +170,10 @@ export function encodeMsgpackDict(
  * refused with DICT_INVALID instead of being silently rounded to a different number.
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` is longer than `limits.maxBytes`
- *   (checked before anything is decoded).
+ *   (checked before anything is decoded), or holds more than `limits.maxValues` values
+ *   (counted by a structure scan before anything is built).
  * @throws {@link CodecError} `DICT_TOO_DEEP` when arrays and maps nest deeper than
- *   `limits.maxDepth` (checked by a structure scan before anything is built).
+ *   `limits.maxDepth` (checked by the same structure scan).
  * @throws {@link CodecError} `DICT_INVALID` for truncated or trailing data, a top level that is
  *   not a map, bin or ext values, non-str map keys, malformed UTF-8, NaN or infinite floats,
  *   the reserved byte 0xc1, and inexact 64-bit integers.
@@ -235,16 +242,21 @@ interface OpenContainer {
 /**
  * Walks the structure once, without building anything, and refuses everything the
  * dictionary model does not allow. It runs before the library decodes, because the library
- * has no depth limit: 16 MiB of nested one-element arrays would make it build 16 million
- * containers.
+ * has no depth or value-count limit: 16 MiB of nested one-element arrays, or of empty maps
+ * in one array, would make it build 16 million containers.
  *
+ * Every value (not map keys) is counted against `limits.maxValues` as its head byte is read.
  * Memory is bounded by `limits.maxDepth` (one entry per open container); string contents
  * are skipped here and checked when they are decoded.
  */
-function scanStructure(bytes: Uint8Array, limits: Pick<DictLimits, "maxDepth">): void {
+function scanStructure(
+  bytes: Uint8Array,
+  limits: Pick<DictLimits, "maxDepth" | "maxValues">,
+): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const open: OpenContainer[] = [];
   let position = 0;
+  let values = 0;
 
   const ensureAvailable = (byteCount: number): void => {
     if (bytes.byteLength - position < byteCount) {
@@ -282,8 +294,13 @@ function scanStructure(bytes: Uint8Array, limits: Pick<DictLimits, "maxDepth">):
     const head = view.getUint8(position);
     position += ONE_BYTE;
 
-    if (isKey && !isStrHead(head)) {
-      throw new CodecError(ErrorCode.DICT_INVALID, "MessagePack map keys must be strings");
+    if (isKey) {
+      if (!isStrHead(head)) {
+        throw new CodecError(ErrorCode.DICT_INVALID, "MessagePack map keys must be strings");
+      }
+    } else {
+      values++;
+      checkDictValues(values, limits);
     }
     let container: { count: number; isMap: boolean } | undefined;
     if (head <= POSITIVE_FIXINT_LAST || head >= NEGATIVE_FIXINT_FIRST) {

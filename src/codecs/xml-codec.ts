@@ -28,7 +28,7 @@
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from "saxes";
 import { CodecError, ErrorCode } from "../errors.js";
 import { setOwnProperty, type JsonObject, type JsonValue } from "./json-value.js";
-import { checkDictDepth, checkDictSize, type DictLimits } from "./limits.js";
+import { checkDictDepth, checkDictSize, checkDictValues, type DictLimits } from "./limits.js";
 import { decodeStrictUtf8 } from "./strict-utf8.js";
 
 /** The namespace of every element of the format. */
@@ -229,6 +229,8 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
  *   Children of `array` have neither. Order is kept.
  * - `object` and `array` contain only child elements, comments and whitespace. An `object`
  *   or `array` deeper than `limits.maxDepth` is DICT_TOO_DEEP, refused as it opens.
+ * - Every element is one value (`dict` included); the element that makes more than
+ *   `limits.maxValues` of them is DICT_TOO_LARGE, refused as it opens.
  * - `string`: its text, exactly (whitespace included). With `encoding="json"` (the only
  *   allowed value, and only on `string`) the text is a JSON string literal whose value is
  *   the string. `number`: text matching the JSON number grammar, read with `Number()`, finite
@@ -236,7 +238,7 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
  *   elements; `number`, `boolean` and `null` allow no surrounding whitespace.
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` is longer than `limits.maxBytes`
- *   (checked before anything is decoded).
+ *   (checked before anything is decoded), or it holds more than `limits.maxValues` values.
  * @throws {@link CodecError} `DICT_TOO_DEEP` when containers nest deeper than `limits.maxDepth`.
  * @throws {@link CodecError} `DICT_INVALID` for malformed UTF-8 or XML and any rule above.
  */
@@ -301,6 +303,8 @@ type Frame = (
 class DictBuilder {
   private readonly stack: Frame[] = [];
   private root: JsonObject | undefined;
+  /** Elements opened so far: every element is one value, and keys are attributes. */
+  private values = 0;
 
   constructor(private readonly limits: DictLimits) {}
 
@@ -321,6 +325,7 @@ class DictBuilder {
         throw invalid("<dict> takes no key or encoding attribute");
       }
       checkDictDepth(1, this.limits);
+      this.countValue();
       this.stack.push({ kind: "object", depth: 1, value: {}, key: undefined });
       return;
     }
@@ -340,16 +345,23 @@ class DictBuilder {
     if (isContainerElement(element)) {
       const depth = parent.depth + 1;
       checkDictDepth(depth, this.limits);
+      this.countValue();
       this.stack.push(
         element === "object"
           ? { kind: "object", depth, value: {}, key }
           : { kind: "array", depth, value: [], key },
       );
     } else if (isScalarElement(element)) {
+      this.countValue();
       this.stack.push({ kind: element, json: attributes.encoding !== undefined, text: "", key });
     } else {
       throw invalid(`unknown element <${tag.name}>`);
     }
+  }
+
+  private countValue(): void {
+    this.values++;
+    checkDictValues(this.values, this.limits);
   }
 
   text(content: string): void {

@@ -8,7 +8,12 @@ import {
   type DictFormat,
 } from "../../src/codecs/dict-format.js";
 import type { JsonObject, JsonValue } from "../../src/codecs/json-value.js";
-import { DEFAULT_DICT_LIMITS, MAX_DICT_BYTES, MAX_DICT_DEPTH } from "../../src/codecs/limits.js";
+import {
+  DEFAULT_DICT_LIMITS,
+  MAX_DICT_BYTES,
+  MAX_DICT_DEPTH,
+  MAX_DICT_VALUES,
+} from "../../src/codecs/limits.js";
 import { CodecError, ErrorCode } from "../../src/errors.js";
 import { jsonDictArbitrary } from "./dict-arbitraries.js";
 import { expectCodecError } from "./expect-codec-error.js";
@@ -125,7 +130,7 @@ describe.each(DICT_FORMATS)("%s limits", (format) => {
     }
     return depth === 1 ? {} : { k: inner };
   }
-  const roomy = { maxBytes: MAX_DICT_BYTES, maxDepth: 1000 };
+  const roomy = { ...DEFAULT_DICT_LIMITS, maxDepth: 1000 };
 
   test.each(["object", "array"] as const)(
     "depth maxDepth is accepted, maxDepth+1 refused (%s)",
@@ -143,14 +148,14 @@ describe.each(DICT_FORMATS)("%s limits", (format) => {
   );
 
   test("a custom maxDepth applies, an empty container counts, scalars add no depth", () => {
-    const limits = { maxBytes: MAX_DICT_BYTES, maxDepth: 2 };
+    const limits = { ...DEFAULT_DICT_LIMITS, maxDepth: 2 };
     const ok: JsonObject = { a: { b: 1, c: "x" }, d: [1, 2] };
     expectSameDict(decodeDict(encodeDict(ok, format, limits), format, limits), ok);
     expectCodecError(
       () => decodeDict(encodeDict({ a: [[]] }, format), format, limits),
       ErrorCode.DICT_TOO_DEEP,
     );
-    const flat = { maxBytes: MAX_DICT_BYTES, maxDepth: 1 };
+    const flat = { ...DEFAULT_DICT_LIMITS, maxDepth: 1 };
     expect(decodeDict(encodeDict({ a: 1 }, format), format, flat)).toEqual({ a: 1 });
     expectCodecError(
       () => decodeDict(encodeDict({ a: {} }, format), format, flat),
@@ -159,7 +164,7 @@ describe.each(DICT_FORMATS)("%s limits", (format) => {
   });
 
   test("over-size input is refused with DICT_TOO_LARGE before parsing", () => {
-    const limits = { maxBytes: 64, maxDepth: MAX_DICT_DEPTH };
+    const limits = { ...DEFAULT_DICT_LIMITS, maxBytes: 64, maxDepth: MAX_DICT_DEPTH };
     // Garbage in every format: only a size check that runs first can produce TOO_LARGE.
     const garbage = new Uint8Array(limits.maxBytes + 1).fill(0xc1);
     expectCodecError(() => decodeDict(garbage, format, limits), ErrorCode.DICT_TOO_LARGE);
@@ -172,12 +177,99 @@ describe.each(DICT_FORMATS)("%s limits", (format) => {
   test("exactly maxBytes is accepted, one more is refused, on encode and decode", () => {
     const dict: JsonObject = { text: "x".repeat(100) };
     const size = encodeDict(dict, format).byteLength;
-    const exact = { maxBytes: size, maxDepth: MAX_DICT_DEPTH };
+    const exact = { ...DEFAULT_DICT_LIMITS, maxBytes: size, maxDepth: MAX_DICT_DEPTH };
     const bytes = encodeDict(dict, format, exact);
     expectSameDict(decodeDict(bytes, format, exact), dict);
-    const short = { maxBytes: size - 1, maxDepth: MAX_DICT_DEPTH };
+    const short = { ...DEFAULT_DICT_LIMITS, maxBytes: size - 1, maxDepth: MAX_DICT_DEPTH };
     expectCodecError(() => encodeDict(dict, format, short), ErrorCode.DICT_TOO_LARGE);
     expectCodecError(() => decodeDict(bytes, format, short), ErrorCode.DICT_TOO_LARGE);
+  });
+});
+
+describe.each(DICT_FORMATS)("%s value count limit", (format) => {
+  const limits = { ...DEFAULT_DICT_LIMITS, maxValues: 50 };
+  /** Values that look like structure in some format, to show that only real values count. */
+  const tricky = ['a": [1, {}], "b', "<object/>", "\\", "\u0080\u00c1", ""];
+  const items: JsonValue[] = [{}, [], "s", -1.5e-7, true, false, null, 0, ...tricky];
+
+  /**
+   * A dictionary of exactly `count` values: the top level, `o`, its two values and `list`
+   * make 5 (the keys, colons and brackets included, count nothing), then one per item.
+   */
+  function dictWithValues(count: number): JsonObject {
+    const list = Array.from({ length: count - 5 }, (_, index) => items[index % items.length]);
+    return { o: { 'k": {[,': "v", x: 1 }, list } as JsonObject;
+  }
+
+  test("exactly maxValues is accepted, maxValues+1 refused, on encode and decode", () => {
+    const atLimit = dictWithValues(limits.maxValues);
+    const bytes = encodeDict(atLimit, format, limits);
+    expectSameDict(decodeDict(bytes, format, limits), atLimit);
+
+    const over = dictWithValues(limits.maxValues + 1);
+    const error = expectCodecError(
+      () => encodeDict(over, format, limits),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+    expect(error.message).toContain(`more than ${limits.maxValues} values`);
+    const overBytes = encodeDict(over, format);
+    expectCodecError(() => decodeDict(overBytes, format, limits), ErrorCode.DICT_TOO_LARGE);
+  });
+
+  test("the top-level object counts, keys do not", () => {
+    const one = { ...DEFAULT_DICT_LIMITS, maxValues: 1 };
+    expectSameDict(decodeDict(encodeDict({}, format), format, one), {});
+    expectCodecError(
+      () => decodeDict(encodeDict({ a: null }, format), format, one),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+    const two = { ...DEFAULT_DICT_LIMITS, maxValues: 2 };
+    const longKey = { ["key ".repeat(20)]: {} };
+    expectSameDict(decodeDict(encodeDict(longKey, format, two), format, two), longKey);
+  });
+
+  test("the default limit is MAX_DICT_VALUES", () => {
+    expect(DEFAULT_DICT_LIMITS.maxValues).toBe(MAX_DICT_VALUES);
+    expect(MAX_DICT_VALUES).toBe(1_000_000);
+  });
+});
+
+describe("16 MiB of empty containers is refused quickly under the default limits", () => {
+  const size = MAX_DICT_BYTES;
+  const inputs: Record<DictFormat, () => Uint8Array> = {
+    // {"a": array 32 of empty maps}: one byte per map, 16 million of them.
+    msgpack: () => {
+      const header = [0x81, 0xa1, 0x61, 0xdd];
+      const count = size - header.length - 4;
+      const bytes = new Uint8Array(size).fill(0x80);
+      bytes.set(header);
+      new DataView(bytes.buffer).setUint32(header.length, count);
+      return bytes;
+    },
+    json: () => {
+      const count = Math.floor((size - 8) / 3);
+      return new TextEncoder().encode(`{"a":[${"{},".repeat(count - 1)}{}]}`);
+    },
+    xml: () => {
+      const open = '<dict xmlns="urn:gb-transfer:dict:1"><array key="a">';
+      const close = "</array></dict>";
+      const count = Math.floor((size - open.length - close.length) / "<object/>".length);
+      return new TextEncoder().encode(`${open}${"<object/>".repeat(count)}${close}`);
+    },
+  };
+
+  test.each(["msgpack", "json", "xml"] as const)("%s", (format) => {
+    const input = inputs[format]();
+    expect(input.byteLength).toBeLessThanOrEqual(DEFAULT_DICT_LIMITS.maxBytes);
+    const started = performance.now();
+    const error = expectCodecError(() => decodeDict(input, format), ErrorCode.DICT_TOO_LARGE);
+    const elapsedMs = performance.now() - started;
+    expect(error.message).toContain(`more than ${MAX_DICT_VALUES} values`);
+    // msgpack and json refuse in a linear scan before building anything (about 0.1 s). xml
+    // refuses as the element over the limit opens, after parsing a million elements (about
+    // 1.3 s, as long as a dictionary just within the limit takes), so its budget is looser.
+    const budgetMs = format === "xml" ? 5_000 : 500;
+    expect(elapsedMs).toBeLessThan(budgetMs);
   });
 });
 

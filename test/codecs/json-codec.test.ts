@@ -1,5 +1,6 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { decodeJsonDict, encodeJsonDict } from "../../src/codecs/json-codec.js";
+import type { JsonObject } from "../../src/codecs/json-value.js";
 import { DEFAULT_DICT_LIMITS, MAX_DICT_DEPTH } from "../../src/codecs/limits.js";
 import { ErrorCode } from "../../src/errors.js";
 import { expectCodecError } from "./expect-codec-error.js";
@@ -115,11 +116,37 @@ describe("decodeJsonDict", () => {
   });
 
   test("depth counts both objects and arrays", () => {
-    const limits = { maxBytes: DEFAULT_DICT_LIMITS.maxBytes, maxDepth: 3 };
+    const limits = { ...DEFAULT_DICT_LIMITS, maxDepth: 3 };
     expectSameDict(decodeJsonDict(utf8.encode('{"a":[{}]}'), limits), { a: [{}] });
     expectCodecError(
       () => decodeJsonDict(utf8.encode('{"a":[{"b":[]}]}'), limits),
       ErrorCode.DICT_TOO_DEEP,
     );
+  });
+
+  test("the value scan counts exactly, whatever the whitespace, strings and numbers", () => {
+    // top, "a:b", the array, -0.5e+10, true, false, null, {}, [], {"q": ...}, "x" and "\"]"
+    // make 12; the keys (one holding a colon, one an escaped quote and brackets) count nothing.
+    const text = ` {\n "k:" : "a:b",\r\n\t"\\"[{" : [ -0.5e+10 , true,false,null ,{ } ,[],
+      {"q":"x"}, "\\"]" ] } `;
+    const expected = JSON.parse(text) as JsonObject;
+    const exact = { ...DEFAULT_DICT_LIMITS, maxValues: 12 };
+    expectSameDict(decodeJsonDict(utf8.encode(text), exact), expected);
+    expectCodecError(
+      () => decodeJsonDict(utf8.encode(text), { ...DEFAULT_DICT_LIMITS, maxValues: 11 }),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+  });
+
+  test("too many values are refused before JSON.parse runs", () => {
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      const limits = { ...DEFAULT_DICT_LIMITS, maxValues: 50 };
+      const text = `{"a":[${"{},".repeat(60)}{}]}`;
+      expectCodecError(() => decodeJsonDict(utf8.encode(text), limits), ErrorCode.DICT_TOO_LARGE);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -4,7 +4,7 @@ import {
   validateJsonObject,
   type JsonObject,
 } from "../../src/codecs/json-value.js";
-import { DEFAULT_DICT_LIMITS } from "../../src/codecs/limits.js";
+import { DEFAULT_DICT_LIMITS, MAX_DICT_VALUES } from "../../src/codecs/limits.js";
 import { CodecError, ErrorCode } from "../../src/errors.js";
 import { expectCodecError } from "./expect-codec-error.js";
 import { expectSameDict } from "./expect-same-dict.js";
@@ -78,8 +78,32 @@ describe("validateJsonObject", () => {
   });
 
   test("counts depth from 1 at the top level", () => {
-    expect(validateJsonObject({}, { maxDepth: 1 })).toEqual({});
-    expectCodecError(() => validateJsonObject({ a: [] }, { maxDepth: 1 }), ErrorCode.DICT_TOO_DEEP);
-    expect(validateJsonObject({ a: [1, "x"] }, { maxDepth: 2 })).toEqual({ a: [1, "x"] });
+    expect(validateJsonObject({}, { maxDepth: 1, maxValues: MAX_DICT_VALUES })).toEqual({});
+    expectCodecError(
+      () => validateJsonObject({ a: [] }, { maxDepth: 1, maxValues: MAX_DICT_VALUES }),
+      ErrorCode.DICT_TOO_DEEP,
+    );
+    expect(
+      validateJsonObject({ a: [1, "x"] }, { maxDepth: 2, maxValues: MAX_DICT_VALUES }),
+    ).toEqual({ a: [1, "x"] });
+  });
+
+  test("counts every value, the top level included and keys excluded", () => {
+    const value = { a: [1, "x", null, true, { b: {} }], c: [] };
+    // top, a, 1, "x", null, true, {b}, {}, c = 9 values.
+    const exact = { maxDepth: 4, maxValues: 9 };
+    expectSameDict(validateJsonObject(value, exact), value);
+    const error = expectCodecError(
+      () => validateJsonObject(value, { maxDepth: 4, maxValues: 8 }),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+    expect(error.message).toContain("more than 8 values");
+  });
+
+  test("a value that is not JSON is DICT_INVALID even where it would go over the count", () => {
+    expectCodecError(
+      () => validateJsonObject({ a: undefined }, { maxDepth: 4, maxValues: 1 }),
+      ErrorCode.DICT_INVALID,
+    );
   });
 });

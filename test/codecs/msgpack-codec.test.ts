@@ -161,11 +161,30 @@ describe("decodeMsgpackDict", () => {
   });
 
   test("depth counts maps and arrays, including empty ones", () => {
-    const limits = { maxBytes: DEFAULT_DICT_LIMITS.maxBytes, maxDepth: 3 };
+    const limits = { ...DEFAULT_DICT_LIMITS, maxDepth: 3 };
     expectSameDict(decodeMsgpackDict(fromHex("81 a161 91 80"), limits), { a: [{}] });
     expectCodecError(
       () => decodeMsgpackDict(fromHex("81 a161 91 81 a162 90"), limits),
       ErrorCode.DICT_TOO_DEEP,
+    );
+  });
+
+  test("the structure scan counts every value but not keys", () => {
+    // {"a": [{}, [], nil, {"b": 1}]}: top, array, {}, [], nil, {"b": 1}, 1 = 7 values.
+    const hex = "81 a161 94 80 90 c0 81 a162 01";
+    const exact = { ...DEFAULT_DICT_LIMITS, maxValues: 7 };
+    expectSameDict(decodeMsgpackDict(fromHex(hex), exact), { a: [{}, [], null, { b: 1 }] });
+    expectCodecError(
+      () => decodeMsgpackDict(fromHex(hex), { ...DEFAULT_DICT_LIMITS, maxValues: 6 }),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+  });
+
+  test("too many values are refused by the scan, before the trailing byte is reached", () => {
+    const limits = { ...DEFAULT_DICT_LIMITS, maxValues: 5 };
+    expectCodecError(
+      () => decodeMsgpackDict(fromHex("81 a161 94 80 80 80 80 c1"), limits),
+      ErrorCode.DICT_TOO_LARGE,
     );
   });
 });

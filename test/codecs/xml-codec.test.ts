@@ -332,7 +332,7 @@ ${dict('<string key="a">&lol3;</string>')}`;
   });
 
   test("depth counts objects and arrays, not scalars, and refuses as the element opens", () => {
-    const limits = { maxBytes: DEFAULT_DICT_LIMITS.maxBytes, maxDepth: 2 };
+    const limits = { ...DEFAULT_DICT_LIMITS, maxDepth: 2 };
     expectSameDict(
       decodeXmlDict(utf8.encode(dict('<array key="a"><number>1</number></array>')), limits),
       { a: [1] },
@@ -345,6 +345,31 @@ ${dict('<string key="a">&lol3;</string>')}`;
           limits,
         ),
       ErrorCode.DICT_TOO_DEEP,
+    );
+  });
+
+  test("every element is one value, keys and comments are not, refused as it opens", () => {
+    const xml = dict(
+      '<array key="a"><!-- <null/> --><null/><object/></array>' +
+        '<string key-json="&quot;s&quot;">x</string>',
+    );
+    // dict, array, null, object, string = 5 values.
+    expectSameDict(decodeXmlDict(utf8.encode(xml), { ...DEFAULT_DICT_LIMITS, maxValues: 5 }), {
+      a: [null, {}],
+      s: "x",
+    });
+    expectCodecError(
+      () => decodeXmlDict(utf8.encode(xml), { ...DEFAULT_DICT_LIMITS, maxValues: 4 }),
+      ErrorCode.DICT_TOO_LARGE,
+    );
+    // Still unclosed: the count error must come before the XML is found to be truncated.
+    expectCodecError(
+      () =>
+        decodeXmlDict(
+          utf8.encode(`<dict xmlns="${DICT_XML_NAMESPACE}"><array key="a"><null/><null/>`),
+          { ...DEFAULT_DICT_LIMITS, maxValues: 3 },
+        ),
+      ErrorCode.DICT_TOO_LARGE,
     );
   });
 });
