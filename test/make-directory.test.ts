@@ -31,7 +31,13 @@ describe("makeDirectory", () => {
   });
 
   // Node's recursive mkdir never returns for this path; ours fails at once.
-  it.runIf(existsSync("/proc/self"))("fails, rather than hanging, under /proc", async () => {
-    await expect(makeDirectory("/proc/gb-transfer-test/x")).rejects.toMatchObject({ code: "ENOENT" });
-  }, 5000);
+  it.runIf(existsSync("/proc/self"))(
+    "fails, rather than hanging, under /proc",
+    async () => {
+      await expect(makeDirectory("/proc/gb-transfer-test/x")).rejects.toMatchObject({
+        code: "ENOENT",
+      });
+    },
+    5000,
+  );
 });

@@ -1,4 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
@@ -75,6 +76,12 @@ function buildCommand(): Command {
     .option("--json", "print one JSON object per item on stdout, for scripts", false)
     .addHelpText("after", EXAMPLES);
 }
+
+/**
+ * Largest dictionary input (a --dict file, or stdin) read before it is refused: the
+ * JSON text may be larger than its encoded form (white space), but not without bound.
+ */
+const MAX_DICT_INPUT_BYTES = 4 * DEFAULT_DICT_LIMITS.maxBytes;
 
 /** A prepared item, validated before anything is sent. */
 type PlannedItem =
@@ -159,17 +166,25 @@ export async function runClient(argv: readonly string[], io: CommandIo): Promise
         }
         return client.sendFile(item.path, { encrypt: flags.encrypt, onProgress });
       });
-      // Receipts are reported in the order items were given.
+      // Receipts are reported in the order items were given. An item's id in --json
+      // output is its position in that order (1-based), whatever the wire id was.
+      // A connection-wide failure reaches every pending item as the same error object:
+      // it is printed once (--json still reports each item).
+      const printed = new Set<unknown>();
       for (const [index, result] of pending.entries()) {
         const item = plan[index];
         if (item === undefined) continue;
+        const id = index + 1;
         try {
           const sent = await result;
           progress.clear();
-          reportStored(terminal, sent, flags.json);
+          reportStored(terminal, sent, id, flags.json);
         } catch (error) {
           progress.clear();
-          reportFailed(terminal, item.label, index + 1, error, flags.json);
+          if (flags.json || !printed.has(error)) {
+            printed.add(error);
+            reportFailed(terminal, item.label, id, error, flags.json);
+          }
           if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
         }
       }
@@ -238,16 +253,32 @@ async function checkReadableFile(file: string): Promise<number> {
   return size;
 }
 
+/**
+ * Reads a dictionary's text from a file or stdin (`-`), refusing more than
+ * {@link MAX_DICT_INPUT_BYTES}: a regular file by its size before reading it, anything
+ * else (stdin, a pipe, a device) as soon as that much has been read.
+ */
 async function readInput(source: string, io: CommandIo): Promise<string> {
+  const where = source === "-" ? "on stdin" : `in ${source}`;
+  const tooLarge = (): CodecError =>
+    new CodecError(
+      ErrorCode.DICT_TOO_LARGE,
+      `the dictionary ${where} is too large (more than ${formatBytes(MAX_DICT_INPUT_BYTES)})`,
+    );
+  let input: AsyncIterable<Buffer> | undefined;
   try {
-    if (source !== "-") return await readFile(source, "utf8");
+    if (source === "-") {
+      input = io.stdin as AsyncIterable<Buffer>;
+    } else {
+      const info = await stat(source);
+      if (info.isFile() && info.size > MAX_DICT_INPUT_BYTES) throw tooLarge();
+      input = createReadStream(source);
+    }
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of io.stdin as AsyncIterable<Buffer>) {
+    for await (const chunk of input) {
       total += chunk.length;
-      if (total > DEFAULT_DICT_LIMITS.maxBytes * 4) {
-        throw new CodecError(ErrorCode.DICT_TOO_LARGE, "the dictionary on stdin is too large");
-      }
+      if (total > MAX_DICT_INPUT_BYTES) throw tooLarge();
       chunks.push(chunk);
     }
     return Buffer.concat(chunks).toString("utf8");
@@ -259,12 +290,12 @@ async function readInput(source: string, io: CommandIo): Promise<string> {
   }
 }
 
-function reportStored(terminal: Terminal, sent: SentItem, json: boolean): void {
+function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {
   const receipt = sent.receipt;
   if (json) {
     terminal.json({
       event: "stored",
-      id: sent.id,
+      id,
       kind: sent.kind,
       name: sent.name,
       encrypted: sent.encrypted,

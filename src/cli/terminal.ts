@@ -33,9 +33,14 @@ export class Terminal {
     this.io.stdout.write(`${text}\n`);
   }
 
-  /** One JSON object per line on stdout, for scripts. */
+  /**
+   * One JSON object per line on stdout, for scripts. JSON.stringify escapes only C0
+   * controls; DEL, C1, bidirectional and invisible characters are escaped here too (as
+   * `\uXXXX`, still valid JSON that parses to the same value), so a line shown on a
+   * terminal cannot drive it. The stringified line holds no raw newline or tab.
+   */
   json(value: object): void {
-    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+    this.io.stdout.write(`${escapeTerminalLine(JSON.stringify(value))}\n`);
   }
 
   /** A status line on stderr. */

@@ -44,6 +44,11 @@ import { DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** A connection on which the server says nothing for this long, while we wait, fails. */
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+/**
+ * How long {@link GbClient.close} waits for the server to close the connection after
+ * our end of it is closed; then the socket is destroyed.
+ */
+export const CLOSE_TIMEOUT_MS = 5_000;
 /** Bytes queued on the socket before the sender waits for it to drain. */
 const SOCKET_WRITE_BUFFER_BYTES = 1024 * 1024;
 
@@ -57,6 +62,8 @@ export interface ClientOptions {
   readonly encryption?: KeySource;
   readonly connectTimeoutMs?: number;
   readonly responseTimeoutMs?: number;
+  /** Bound on how long {@link GbClient.close} waits for the server to close; default {@link CLOSE_TIMEOUT_MS}. */
+  readonly closeTimeoutMs?: number;
 }
 
 /** Options common to every item. */
@@ -107,6 +114,8 @@ interface Slot {
   /** The server refused the item while we were still sending it. */
   aborted: boolean;
   settled: boolean;
+  /** Aborted when the item fails (refused, or the connection failed): stops reading its source. */
+  readonly stopReading: AbortController;
   resolve(item: SentItem): void;
   reject(error: GbError): void;
 }
@@ -130,24 +139,32 @@ export class GbClient {
   #writing: Promise<void> = Promise.resolve();
   #fatal: GbError | undefined;
   readonly #closed: Promise<void>;
+  readonly #closeTimeoutMs: number;
 
   private constructor(
     socket: Socket,
     parser: FrameParser,
     hello: Hello,
     masterKey: Buffer | undefined,
-    responseTimeoutMs: number,
+    timeouts: { readonly responseMs: number; readonly closeMs: number },
+    guard: EarlyErrorGuard,
   ) {
     this.#socket = socket;
     this.#parser = parser;
     this.#writer = new FrameWriter(socket);
     this.hello = hello;
     this.#masterKey = masterKey;
-    this.#closed = new Promise((resolve) =>
-      socket.once("close", () => {
-        resolve();
-      }),
-    );
+    this.#closeTimeoutMs = timeouts.closeMs;
+    const responseTimeoutMs = timeouts.responseMs;
+    // The socket may have closed already, while the key was being derived: then no
+    // "close" event is coming, and `socket.closed` says so.
+    this.#closed = socket.closed
+      ? Promise.resolve()
+      : new Promise((resolve) =>
+          socket.once("close", () => {
+            resolve();
+          }),
+        );
     socket.on("data", (chunk: Buffer) => {
       this.#parser.push(chunk);
       this.#readUnits();
@@ -169,8 +186,23 @@ export class GbClient {
       this.#fail(new NetworkError(ErrorCode.TIMEOUT, "the server stopped responding"));
       socket.destroy();
     });
-    // Units that arrived together with HELLO.
+    // Our own "error" listener is on: the one that kept errors from going unhandled
+    // since the handshake can go.
+    guard.release();
+    // Units that arrived together with HELLO (a BUSY refusal, say).
     this.#readUnits();
+    // The connection failed between HELLO and now (while the key was being derived).
+    if (socket.destroyed || guard.error !== undefined) {
+      const early = guard.error;
+      this.#fail(
+        early === undefined
+          ? new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection")
+          : new NetworkError(ErrorCode.CONNECTION_LOST, `connection lost: ${early.message}`, {
+              cause: early,
+            }),
+      );
+      socket.destroy();
+    }
   }
 
   /**
@@ -192,6 +224,10 @@ export class GbClient {
       writableHighWaterMark: SOCKET_WRITE_BUFFER_BYTES,
     };
     const socket = netConnect(connectOptions);
+    // From here until the client object has its own listener, a socket error must never
+    // go unhandled (it would crash the process): between HELLO and the constructor,
+    // deriving a key from a passphrase takes a while.
+    const guard = new EarlyErrorGuard(socket);
     const parser = new FrameParser(SERVER_FRAME_LIMITS, { expectPreamble: true });
     let hello: Hello;
     try {
@@ -226,7 +262,11 @@ export class GbClient {
       parser,
       hello,
       masterKey,
-      options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+      {
+        responseMs: options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+        closeMs: options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS,
+      },
+      guard,
     );
   }
 
@@ -285,12 +325,20 @@ export class GbClient {
   /**
    * Waits for every receipt, then closes the connection cleanly.
    * Items still in flight settle first (their promises report their own outcome).
+   * A server that does not close its side within the close timeout is cut off.
    */
   async close(): Promise<void> {
     await this.#writing;
     await Promise.allSettled(this.#results);
     if (!this.#socket.destroyed) this.#socket.end();
-    await this.#closed;
+    const timer = setTimeout(() => {
+      this.#socket.destroy();
+    }, this.#closeTimeoutMs);
+    try {
+      await this.#closed;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Drops the connection at once; items in flight fail with CONNECTION_LOST. */
@@ -340,6 +388,7 @@ export class GbClient {
           sha256: undefined,
           aborted: false,
           settled: false,
+          stopReading: new AbortController(),
           resolve: (item) => {
             slot.settled = true;
             this.#slots.delete(id);
@@ -349,6 +398,8 @@ export class GbClient {
             slot.settled = true;
             slot.aborted = true;
             this.#slots.delete(id);
+            // Stop waiting on the source at once, even if it is stalled mid-read.
+            slot.stopReading.abort();
             reject(error);
           },
         };
@@ -404,8 +455,9 @@ export class GbClient {
       if (!ok) await this.#writer.drain();
     };
     let held: Uint8Array | undefined;
+    const stop = slot.stopReading.signal;
     try {
-      outer: for await (const piece of source) {
+      outer: for await (const piece of readUntilAborted(source, stop)) {
         for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
           if (slot.aborted || this.#failure() !== undefined) break outer;
           if (held !== undefined) await sendChunk(held, false);
@@ -413,20 +465,11 @@ export class GbClient {
         }
       }
     } catch (error) {
-      const failure =
-        error instanceof GbError
-          ? error
-          : new InputError(
-              ErrorCode.INPUT_UNREADABLE,
-              `cannot read ${slot.meta.name}: ${describe(error)}`,
-              { cause: error },
-            );
-      // The protocol has no way to cancel an item half-sent, and the server must never
-      // store it: end the connection, which makes the server discard it.
-      slot.reject(failure);
-      this.#fail(failure);
-      this.#socket.destroy();
-      return;
+      // A source that ended because we stopped reading it is not an input error.
+      if (!stop.aborted) {
+        this.#failInput(slot, error);
+        return;
+      }
     } finally {
       closeSource(source);
     }
@@ -441,6 +484,23 @@ export class GbClient {
         this.#fail(toGbError(error, "sending failed"));
       },
     );
+  }
+
+  /** The item's source failed mid-item. */
+  #failInput(slot: Slot, error: unknown): void {
+    const failure =
+      error instanceof GbError
+        ? error
+        : new InputError(
+            ErrorCode.INPUT_UNREADABLE,
+            `cannot read ${slot.meta.name}: ${describe(error)}`,
+            { cause: error },
+          );
+    // The protocol has no way to cancel an item half-sent, and the server must never
+    // store it: end the connection, which makes the server discard it.
+    slot.reject(failure);
+    this.#fail(failure);
+    this.#socket.destroy();
   }
 
   #readUnits(): void {
@@ -672,6 +732,91 @@ async function handshake(
     socket.once("error", onError);
     socket.once("close", onClose);
   });
+}
+
+/**
+ * Keeps an "error" listener on the socket from connecting until the client object has
+ * its own, so that an error in between (the server resetting the connection while a
+ * key is derived) is remembered instead of crashing the process as an unhandled event.
+ */
+class EarlyErrorGuard {
+  /** The first socket error seen, if any. */
+  error: Error | undefined;
+  readonly #socket: Socket;
+  readonly #onError = (error: Error): void => {
+    this.error ??= error;
+  };
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on("error", this.#onError);
+  }
+
+  /** Call once another "error" listener is attached. */
+  release(): void {
+    this.#socket.off("error", this.#onError);
+  }
+}
+
+/**
+ * Iterates `source` until it ends or `signal` aborts. An abort ends the iteration at
+ * once, even while a read is pending on a stalled source (stdin, `tail -f`); the
+ * pending read's outcome is then ignored, and the source is asked to stop.
+ */
+async function* readUntilAborted(
+  source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  if (!(Symbol.asyncIterator in source)) {
+    for (const piece of source) {
+      if (signal.aborted) return;
+      yield piece;
+    }
+    return;
+  }
+  const iterator = source[Symbol.asyncIterator]();
+  /** True once the iterator finished by itself (ended or threw). */
+  let finished = false;
+  try {
+    for (;;) {
+      if (signal.aborted) return;
+      const next = iterator.next();
+      const result = await new Promise<IteratorResult<Uint8Array> | undefined>(
+        (resolve, reject) => {
+          const onAbort = (): void => {
+            resolve(undefined);
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+          next.then(
+            (value) => {
+              signal.removeEventListener("abort", onAbort);
+              resolve(value);
+            },
+            (error: unknown) => {
+              signal.removeEventListener("abort", onAbort);
+              finished = true;
+              reject(error instanceof Error ? error : new Error(String(error)));
+            },
+          );
+        },
+      );
+      if (result === undefined) {
+        // Aborted: the pending read may still fail (we destroy the source); that is ours.
+        next.catch(() => undefined);
+        return;
+      }
+      if (result.done === true) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+    }
+  } finally {
+    if (!finished && iterator.return !== undefined) {
+      // Not awaited: on a stalled source it would wait for the pending read.
+      Promise.resolve(iterator.return()).catch(() => undefined);
+    }
+  }
 }
 
 function closeSource(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): void {

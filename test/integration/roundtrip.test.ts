@@ -262,7 +262,9 @@ describe("sendStream", () => {
 
 describe("server limits and policies, through GbClient", () => {
   it("dictLimits: DICT_TOO_LARGE and DICT_TOO_DEEP fail only their item", async () => {
-    const ts = await startServer(resources, { dictLimits: { maxBytes: 200, maxDepth: 3, maxValues: 1000 } });
+    const ts = await startServer(resources, {
+      dictLimits: { maxBytes: 200, maxDepth: 3, maxValues: 1000 },
+    });
     const client = await connectClient(resources, ts);
     const large = client.sendDict({ big: "x".repeat(300) }, { format: "json", name: "large" });
     const deep = client.sendDict(

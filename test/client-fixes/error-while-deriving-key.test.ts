@@ -1,0 +1,117 @@
+/**
+ * Finding 11: between HELLO and the client object taking over, the client derives its
+ * key from a passphrase (about 0.3 s) with no "error" listener on the socket. A server
+ * that resets the connection then crashed the client ("Unhandled 'error' event
+ * ECONNRESET", exit 1; the README says 3), and one that closed it then left close()
+ * waiting forever for a "close" event that had already happened.
+ */
+import { randomBytes } from "node:crypto";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runClient } from "../../src/cli/client-command.js";
+import { ExitCode } from "../../src/cli/exit-codes.js";
+import { keyId } from "../../src/crypto/key-id.js";
+import { deriveKeyFromPassphrase } from "../../src/crypto/passphrase.js";
+import { GbClient } from "../../src/transfer/client.js";
+import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
+import { freshEnv, runClient as runClientBinary } from "../e2e/harness.js";
+import { SAMPLE_TEXT } from "../support/samples.js";
+import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "./fake-server.js";
+
+const PASSPHRASE = "correct horse battery staple";
+const SALT = randomBytes(16);
+/**
+ * How long after HELLO the server resets. Not a readiness wait: it puts the reset inside
+ * the client's key derivation (about 0.3 s) rather than in the same read as HELLO, where
+ * the OS would report it as a plain end of stream.
+ */
+const RESET_AFTER_MS = 50;
+let serverKeyId: Buffer;
+
+beforeAll(async () => {
+  // The server must hold the same key, or the client stops with KEY_MISMATCH instead.
+  serverKeyId = keyId(await deriveKeyFromPassphrase(PASSPHRASE, SALT));
+});
+
+afterEach(async () => {
+  await closeFakeServers();
+  await removeTempDirs();
+});
+
+/** Once the client is connected (its preamble arrived), greets, then runs `then`. */
+function greetThen(then: (peer: Peer) => void): (peer: Peer) => void {
+  return (peer) => {
+    peer.socket.once("data", () => {
+      peer.greet({ keyId: serverKeyId, scryptSalt: SALT });
+      then(peer);
+    });
+  };
+}
+
+const resetSoonAfterHello = greetThen((peer) => {
+  setTimeout(() => {
+    peer.socket.resetAndDestroy();
+  }, RESET_AFTER_MS);
+});
+
+const closeRightAfterHello = greetThen((peer) => {
+  peer.socket.end();
+});
+
+function connect(port: number): Promise<GbClient> {
+  return withTimeout(
+    GbClient.connect({ host: "127.0.0.1", port, encryption: { passphrase: PASSPHRASE } }),
+    WAIT_MS,
+    "connect",
+  );
+}
+
+describe("the connection fails while the client derives its key from a passphrase", () => {
+  it("a reset: the item fails with CONNECTION_LOST (no unhandled error) and close() returns", async () => {
+    const port = await fakeServer(resetSoonAfterHello);
+    const client = await connect(port);
+    await expect(
+      withTimeout(client.sendFile(SAMPLE_TEXT, { encrypt: true }), WAIT_MS, "sendFile"),
+    ).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    await withTimeout(client.close(), WAIT_MS, "close() after the connection was lost");
+  });
+
+  it("a close (already done when the client object is made): close() still returns", async () => {
+    const port = await fakeServer(closeRightAfterHello);
+    const client = await connect(port);
+    await expect(
+      withTimeout(client.sendFile(SAMPLE_TEXT, { encrypt: true }), WAIT_MS, "sendFile"),
+    ).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    await withTimeout(client.close(), WAIT_MS, "close() after the server closed");
+  });
+
+  it("gb-client, in process: exit 3 and one error line", async () => {
+    for (const script of [closeRightAfterHello, resetSoonAfterHello]) {
+      const port = await fakeServer(script);
+      const fake = fakeIo(await testEnv({ GB_PASSPHRASE: PASSPHRASE }));
+      const code = await withTimeout(
+        runClient(
+          ["--port", String(port), "--encrypt", "--file", SAMPLE_TEXT, "--file", SAMPLE_TEXT],
+          fake.io,
+        ),
+        WAIT_MS,
+        "runClient",
+      );
+      expect(code).toBe(ExitCode.NETWORK);
+      expect(fake.stdout.text).toBe("");
+      expect(fake.stderr.lines).toEqual([
+        expect.stringMatching(/^error: (connection lost: |the server closed the connection)/),
+      ]);
+    }
+  });
+
+  it("the gb-client binary: exit 3, not a crash (exit 1)", async () => {
+    const port = await fakeServer(resetSoonAfterHello);
+    const result = await runClientBinary(
+      ["--port", String(port), "--encrypt", "--file", SAMPLE_TEXT],
+      { env: await freshEnv({ GB_PASSPHRASE: PASSPHRASE }) },
+    );
+    expect(result.stderr).not.toContain("Unhandled");
+    expect(result.code).toBe(ExitCode.NETWORK);
+    expect(result.stderr).toMatch(/^error: (connection lost: |the server closed the connection)/);
+  });
+});
