@@ -126,7 +126,7 @@ export class PendingFile {
   async commit(): Promise<string> {
     try {
       await this.#close();
-      if (this.#durable) await this.#fsync();
+      if (this.#durable) await syncPath(this.#tempPath);
       return await this.#linkToFreeName();
     } catch (error) {
       await unlink(this.#tempPath).catch(() => undefined);
@@ -167,15 +167,6 @@ export class PendingFile {
     return this.#error;
   }
 
-  async #fsync(): Promise<void> {
-    const handle = await open(this.#tempPath, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
   async #linkToFreeName(): Promise<string> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
       // After many collisions (every stdin upload is named "stdin") a random suffix
@@ -197,7 +188,8 @@ export class PendingFile {
         // symbolic link planted at the destination, and no window where a partial file shows.
         await link(this.#tempPath, finalPath);
         await unlink(this.#tempPath);
-        if (this.#durable) await this.#fsyncDirectory();
+        // Makes the new name itself durable, not only the file's bytes.
+        if (this.#durable) await syncPath(this.#directory);
         return candidate;
       } catch (error) {
         if (isErrno(error, "EEXIST")) continue;
@@ -216,16 +208,6 @@ export class PendingFile {
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
   }
 
-  /** Makes the new name itself durable, not only the file's bytes. */
-  async #fsyncDirectory(): Promise<void> {
-    const handle = await open(this.#directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
   async #reserve(finalPath: string): Promise<boolean> {
     try {
       const handle = await open(finalPath, "wx");
@@ -235,6 +217,16 @@ export class PendingFile {
       if (isErrno(error, "EEXIST")) return false;
       throw error;
     }
+  }
+}
+
+/** fsync a file or directory by path. */
+async function syncPath(target: string): Promise<void> {
+  const handle = await open(target, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
