@@ -16,7 +16,7 @@ import {
 
 const resources = useResources();
 
-describe("server defences found in review", () => {
+describe("server limits against hostile clients", () => {
   it("a dictionary sent one byte per CHUNK is stored (each chunk copied, none retained)", async () => {
     const ts = await startServer(resources);
     const bytes = Buffer.from(JSON.stringify({ a: "x".repeat(3000), b: [1, 2, 3] }));
