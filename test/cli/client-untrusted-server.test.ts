@@ -3,33 +3,24 @@
  * the client prints and returns when the server says something unexpected. Whatever a
  * server sends is untrusted text and must never reach the terminal raw.
  */
-import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { FrameParser } from "../../src/framing/frame-parser.js";
 import { encodeFrame } from "../../src/framing/frame.js";
-import { encodePreamble } from "../../src/framing/preamble.js";
-import { CLIENT_FRAME_LIMITS, FrameType } from "../../src/protocol/constants.js";
+import { FrameType } from "../../src/protocol/constants.js";
 import {
-  decodeItemHeader,
   encodeError,
-  encodeHello,
   encodeReceipt,
   type ItemMeta,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
+import { closeFakeServers, fakeServer } from "../support/fake-server.js";
 import { SAMPLE_TEXT as NOTES } from "../support/samples.js";
 import { sha256 } from "../support/sha256.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
 
-const servers: Server[] = [];
-const sockets = new Set<Socket>();
-
 afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await closeFakeServers();
   await removeTempDirs();
 });
 
@@ -42,54 +33,17 @@ interface ReceivedItem {
 /** What the scripted server answers to a complete plaintext item: one frame, or null to drop the connection. */
 type Answer = (item: ReceivedItem) => Buffer | null;
 
-/** A minimal plaintext-only gb-transfer server that answers each item with `answer`. */
-async function scriptedServer(answer: Answer): Promise<number> {
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => undefined);
-    socket.write(encodePreamble(1));
-    socket.write(
-      encodeFrame(
-        FrameType.HELLO,
-        encodeHello({ server: "scripted", keyId: Buffer.alloc(16), scryptSalt: Buffer.alloc(16) }),
-      ),
-    );
-    const parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
-    let current: { id: number; meta: ItemMeta; parts: Buffer[] } | undefined;
-    socket.on("data", (chunk: Buffer) => {
-      parser.push(chunk);
-      for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
-        if (unit.kind === "preamble") continue;
-        const { type, payload } = unit.frame;
-        if (type === FrameType.ITEM) {
-          const header = decodeItemHeader(payload);
-          if (header.encrypted) throw new Error("the scripted server is plaintext only");
-          current = { id: header.id, meta: header.meta, parts: [] };
-        } else if (current !== undefined) {
-          current.parts.push(Buffer.from(payload));
-          if (type === FrameType.LAST_CHUNK) {
-            const reply = answer({
-              id: current.id,
-              meta: current.meta,
-              data: Buffer.concat(current.parts),
-            });
-            current = undefined;
-            if (reply === null) {
-              socket.destroy();
-              return;
-            }
-            socket.write(reply);
-          }
-        }
-      }
-    });
-    socket.on("end", () => socket.end());
+/** A plaintext-only gb-transfer server that answers each complete item with `answer`. */
+function scriptedServer(answer: Answer): Promise<number> {
+  return fakeServer((peer) => {
+    peer.greet({ server: "scripted" });
+    peer.onItemEnd = (item) => {
+      const data = Buffer.concat(item.frames.map((frame) => frame.payload));
+      const reply = answer({ id: item.id, meta: item.meta, data });
+      if (reply === null) peer.socket.destroy();
+      else peer.socket.write(reply);
+    };
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buffer {
@@ -197,16 +151,10 @@ describe("gb-client facing an untrusted server", () => {
   });
 
   it("a peer that is not a gb-transfer server exits 3", async () => {
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    const port = await fakeServer((peer) => {
+      peer.socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
     });
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    const { code, stderr } = await run(address.port);
+    const { code, stderr } = await run(port);
     expect(code).toBe(ExitCode.NETWORK);
     expect(stderr.text).toMatch(/^error: /);
   });

@@ -10,7 +10,13 @@ import { ExitCode } from "../../src/cli/exit-codes.js";
 import { CLOSE_TIMEOUT_MS, GbClient } from "../../src/transfer/client.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, storingScript, WAIT_MS, type Peer } from "./fake-server.js";
+import {
+  closeFakeServers,
+  fakeServer,
+  storingScript,
+  WAIT_MS,
+  type Peer,
+} from "../support/fake-server.js";
 
 afterEach(async () => {
   await closeFakeServers();

@@ -8,7 +8,7 @@ import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_DICT, SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "./fake-server.js";
+import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "../support/fake-server.js";
 
 afterEach(async () => {
   await closeFakeServers();

@@ -12,7 +12,7 @@ import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { DEFAULT_DICT_LIMITS } from "../../src/codecs/limits.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout } from "../cli/fake-io.js";
-import { WAIT_MS } from "./fake-server.js";
+import { WAIT_MS } from "../support/fake-server.js";
 
 afterEach(removeTempDirs);
 

@@ -15,7 +15,7 @@ import { GbClient } from "../../src/transfer/client.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
 import { freshEnv, runClient as runClientBinary } from "../e2e/harness.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "./fake-server.js";
+import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "../support/fake-server.js";
 
 const PASSPHRASE = "correct horse battery staple";
 const SALT = randomBytes(16);

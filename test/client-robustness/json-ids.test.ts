@@ -11,7 +11,7 @@ import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_DICT, SAMPLE_IMAGE, SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, storingScript, WAIT_MS } from "./fake-server.js";
+import { closeFakeServers, fakeServer, storingScript, WAIT_MS } from "../support/fake-server.js";
 
 afterEach(async () => {
   await closeFakeServers();

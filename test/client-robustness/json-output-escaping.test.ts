@@ -11,7 +11,7 @@ import { Terminal } from "../../src/cli/terminal.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
 import { Output } from "../support/output.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, WAIT_MS } from "./fake-server.js";
+import { closeFakeServers, fakeServer, WAIT_MS } from "../support/fake-server.js";
 
 afterEach(async () => {
   await closeFakeServers();

@@ -14,7 +14,7 @@ import { FrameType } from "../../src/protocol/constants.js";
 import { GbClient } from "../../src/transfer/client.js";
 import { fakeIo, removeTempDirs, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
-import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "./fake-server.js";
+import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "../support/fake-server.js";
 
 const stdins: PassThrough[] = [];
 
