@@ -41,3 +41,27 @@ export class ChunkCounter {
     this.finished = last;
   }
 }
+
+/** What {@link ChunkSealer} and {@link ChunkOpener} have in common: a counter and its view. */
+export abstract class ChunkStream {
+  protected readonly counter: ChunkCounter;
+
+  /**
+   * @param payloadKey the item's payloadKey (32 bytes), from deriveItemKeys.
+   * @param baseNonce the item's baseNonce (12 bytes), from deriveItemKeys.
+   * @throws {GbError} INTERNAL when a length is wrong (a bug in the caller).
+   */
+  constructor(payloadKey: Uint8Array, baseNonce: Uint8Array) {
+    this.counter = new ChunkCounter(payloadKey, baseNonce);
+  }
+
+  /** True once the final chunk has passed. */
+  get finished(): boolean {
+    return this.counter.finished;
+  }
+
+  /** The number of the next chunk (chunks are numbered from 0). */
+  get chunkIndex(): number {
+    return this.counter.index;
+  }
+}

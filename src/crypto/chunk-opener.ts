@@ -1,6 +1,6 @@
 import { CryptoError, ErrorCode } from "../errors.js";
 import { gcmDecrypt } from "./aes-gcm.js";
-import { ChunkCounter } from "./chunk-counter.js";
+import { ChunkStream } from "./chunk-counter.js";
 import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
 
 /**
@@ -17,28 +17,8 @@ import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
  *
  * After any failure the opener stays failed: every later call throws the same error.
  */
-export class ChunkOpener {
-  readonly #counter: ChunkCounter;
+export class ChunkOpener extends ChunkStream {
   #error: CryptoError | undefined;
-
-  /**
-   * @param payloadKey the item's payloadKey (32 bytes), from deriveItemKeys.
-   * @param baseNonce the item's baseNonce (12 bytes), from deriveItemKeys.
-   * @throws {GbError} INTERNAL when a length is wrong (a bug in the caller).
-   */
-  constructor(payloadKey: Uint8Array, baseNonce: Uint8Array) {
-    this.#counter = new ChunkCounter(payloadKey, baseNonce);
-  }
-
-  /** True once the final chunk has been opened successfully. */
-  get finished(): boolean {
-    return this.#counter.finished;
-  }
-
-  /** The number of the next chunk to open (chunks are numbered from 0). */
-  get chunkIndex(): number {
-    return this.#counter.index;
-  }
 
   /**
    * Opens the next chunk.
@@ -69,18 +49,18 @@ export class ChunkOpener {
    */
   end(): void {
     if (this.#error) throw this.#error;
-    if (!this.#counter.finished) {
+    if (!this.counter.finished) {
       this.#error = new CryptoError(
         ErrorCode.DECRYPT_FAILED,
-        `encrypted payload truncated: it ended after ${this.#counter.index} chunks without a final chunk`,
+        `encrypted payload truncated: it ended after ${this.counter.index} chunks without a final chunk`,
       );
       throw this.#error;
     }
   }
 
   #open(sealed: Uint8Array, last: boolean): Buffer {
-    const index = this.#counter.index;
-    if (this.#counter.finished) {
+    const index = this.counter.index;
+    if (this.counter.finished) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,
         `trailing data after the final chunk (chunk ${index})`,
@@ -97,7 +77,7 @@ export class ChunkOpener {
     if (sealed.length === TAG_BYTES && !last) {
       throw new CryptoError(ErrorCode.DECRYPT_FAILED, `chunk ${index} is empty but not final`);
     }
-    const counter = this.#counter;
+    const counter = this.counter;
     let plaintext: Buffer;
     try {
       plaintext = gcmDecrypt(counter.key, counter.nonce(last), sealed);

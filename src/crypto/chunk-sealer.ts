@@ -1,6 +1,6 @@
 import { ErrorCode, GbError } from "../errors.js";
 import { gcmEncrypt } from "./aes-gcm.js";
-import { ChunkCounter } from "./chunk-counter.js";
+import { ChunkStream } from "./chunk-counter.js";
 import { CHUNK_PLAINTEXT_BYTES } from "./constants.js";
 
 /**
@@ -11,28 +11,7 @@ import { CHUNK_PLAINTEXT_BYTES } from "./constants.js";
  * A non-final chunk carries 1..65536 plaintext bytes; the final one 0..65536, so an
  * empty item is a single empty final chunk. Exactly one chunk must be marked last.
  */
-export class ChunkSealer {
-  readonly #counter: ChunkCounter;
-
-  /**
-   * @param payloadKey the item's payloadKey (32 bytes), from deriveItemKeys.
-   * @param baseNonce the item's baseNonce (12 bytes), from deriveItemKeys.
-   * @throws {GbError} INTERNAL when a length is wrong (a bug in the caller).
-   */
-  constructor(payloadKey: Uint8Array, baseNonce: Uint8Array) {
-    this.#counter = new ChunkCounter(payloadKey, baseNonce);
-  }
-
-  /** True once the final chunk has been sealed. */
-  get finished(): boolean {
-    return this.#counter.finished;
-  }
-
-  /** The number of the next chunk to seal (chunks are numbered from 0). */
-  get chunkIndex(): number {
-    return this.#counter.index;
-  }
-
+export class ChunkSealer extends ChunkStream {
   /**
    * Seals the next chunk. Returns its ciphertext (as long as `plaintext`) and its 16-byte
    * tag separately, so the caller can write both without copying them into one buffer;
@@ -43,7 +22,7 @@ export class ChunkSealer {
    *   65536 bytes, or with an empty non-final chunk (all bugs in the caller).
    */
   seal(plaintext: Uint8Array, last: boolean): [ciphertext: Buffer, tag: Buffer] {
-    const counter = this.#counter;
+    const counter = this.counter;
     if (counter.finished) {
       throw new GbError(ErrorCode.INTERNAL, "cannot seal a chunk after the final chunk");
     }

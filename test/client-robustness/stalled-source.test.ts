@@ -54,17 +54,27 @@ function stalledStdin(fake: { stdin: PassThrough }): PassThrough {
   return fake.stdin;
 }
 
+/** Runs gb-client in-process sending a stdin that never ends. */
+async function runWithStalledStdin(port: number, extra: readonly string[] = []) {
+  const fake = fakeIo(await testEnv(), null);
+  const stdin = stalledStdin(fake);
+  const code = await withTimeout(
+    runClient(["--port", String(port), "--file", "-", ...extra], fake.io),
+    WAIT_MS,
+    "runClient with a stalled stdin",
+  );
+  return { fake, code, stdin };
+}
+
 describe("gb-client --file - with a stalled stdin", () => {
   it("refused at once: exits 4 at once, ends the item with an empty LAST_CHUNK, the next item is stored", async () => {
     const peers: Peer[] = [];
     const port = await fakeServer(refuseFirstItem(peers));
-    const fake = fakeIo(await testEnv(), null);
-    const stdin = stalledStdin(fake);
-    const code = await withTimeout(
-      runClient(["--port", String(port), "--json", "--file", "-", "--file", SAMPLE_TEXT], fake.io),
-      WAIT_MS,
-      "runClient with a stalled stdin",
-    );
+    const { fake, code, stdin } = await runWithStalledStdin(port, [
+      "--json",
+      "--file",
+      SAMPLE_TEXT,
+    ]);
     expect(code).toBe(ExitCode.REJECTED);
     expect(fake.stdout.json).toEqual([
       expect.objectContaining({ event: "failed", id: 1, code: "ENCRYPTION_REQUIRED" }),
@@ -81,13 +91,7 @@ describe("gb-client --file - with a stalled stdin", () => {
 
   it("refused at once, without --json: one error line, not an input error", async () => {
     const port = await fakeServer(refuseFirstItem([]));
-    const fake = fakeIo(await testEnv(), null);
-    stalledStdin(fake);
-    const code = await withTimeout(
-      runClient(["--port", String(port), "--file", "-"], fake.io),
-      WAIT_MS,
-      "runClient with a stalled stdin",
-    );
+    const { fake, code } = await runWithStalledStdin(port);
     expect(code).toBe(ExitCode.REJECTED);
     expect(fake.stderr.lines).toEqual([
       "error: the server refused stdin: this server accepts encrypted items only",
@@ -96,13 +100,7 @@ describe("gb-client --file - with a stalled stdin", () => {
 
   it("the connection drops: exits 3 at once, reported as connection lost, not as unreadable input", async () => {
     const port = await fakeServer(dropOnItem);
-    const fake = fakeIo(await testEnv(), null);
-    stalledStdin(fake);
-    const code = await withTimeout(
-      runClient(["--port", String(port), "--file", "-"], fake.io),
-      WAIT_MS,
-      "runClient with a stalled stdin",
-    );
+    const { fake, code } = await runWithStalledStdin(port);
     expect(code).toBe(ExitCode.NETWORK);
     expect(fake.stderr.lines).toEqual([
       expect.stringMatching(/^error: (connection lost: |the server closed the connection)/),
