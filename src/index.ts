@@ -20,7 +20,8 @@ export type {
   StreamItemOptions,
 } from "./transfer/client.js";
 export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
-export { GbServer, DEFAULT_HOST, DEFAULT_PORT } from "./transfer/server.js";
+export { GbServer } from "./transfer/server.js";
+export { DEFAULT_HOST, DEFAULT_PORT } from "./transfer/default-address.js";
 export type { ServerEvents, ServerOptions } from "./transfer/server.js";
 export type { ItemFailure, Peer, ReceivedItem } from "./transfer/received-item.js";
 export type { ReceiptBody } from "./protocol/messages.js";

@@ -7,7 +7,7 @@ import { validateJsonObject, type JsonObject } from "../codecs/json-value.js";
 import { DEFAULT_DICT_LIMITS } from "../codecs/limits.js";
 import { CodecError, ErrorCode, InputError } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/server.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";

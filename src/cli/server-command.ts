@@ -3,12 +3,11 @@ import { GbError } from "../errors.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
 import {
   DEFAULT_CLOSE_GRACE_MS,
-  DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_PORT,
   DEFAULT_PREVIEW_BYTES,
   GbServer,
 } from "../transfer/server.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { portParser, positiveInteger } from "./parse-options.js";

@@ -38,7 +38,7 @@ import {
   type ItemMeta,
   type ReceiptBody,
 } from "../protocol/messages.js";
-import { DEFAULT_HOST, DEFAULT_PORT } from "./server.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
 
 /** How long to wait for the TCP connection and the server's HELLO. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

@@ -151,11 +151,6 @@ export class ServerSession {
     return this.#closed;
   }
 
-  /** True while an item is being received. */
-  get inItem(): boolean {
-    return this.#state === "item" || this.#state === "discard";
-  }
-
   /**
    * Stops after the item in progress: an idle connection is told SHUTTING_DOWN and
    * closed at once; a busy one is closed when its current item ends.

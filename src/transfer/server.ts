@@ -10,11 +10,10 @@ import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
 import { ItemStore } from "./item-store.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
 import { ServerSession, type SessionContext } from "./server-session.js";
 import { SOFTWARE_NAME } from "./software-name.js";
 
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_PORT = 6688;
 /** A connection silent for this long is closed. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Connections served at once; more are told BUSY and closed. */
