@@ -3,9 +3,9 @@ import { SCRYPT_SALT_BYTES } from "../crypto/constants.js";
 import { defaultKeyFilePath, loadOrCreateKeyFile, readKeyFile } from "../crypto/key-file.js";
 import { deriveKeyFromPassphrase } from "../crypto/passphrase.js";
 import type { KeySource } from "../transfer/client.js";
+import { PASSPHRASE_ENV } from "./passphrase-env.js";
 
-/** The environment variable holding a passphrase. Never a command-line argument: argv is visible to every user. */
-export const PASSPHRASE_ENV = "GB_PASSPHRASE";
+export { PASSPHRASE_ENV };
 
 /** Where the server's key came from, for the start-up message. */
 export interface ServerKey {

@@ -1,41 +1,41 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
-import type { Terminal } from "./terminal.js";
+import { Terminal, type CommandIo } from "./terminal.js";
 
 /**
  * Parses `argv` with `command` without letting commander exit the process, routes its
- * output through `terminal`, and runs `action` with the parsed flags.
- * Returns the exit code: 0 for --help/--version, 2 for usage errors.
+ * output to `io`, and runs `action` with the parsed flags and a {@link Terminal}.
+ * Returns the exit code: 0 for --help/--version, 2 for usage errors. Nothing but
+ * commander is loaded until there is something to run or to colour.
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- Flags names the shape the command's option definitions produce
 export async function runCommand<Flags>(
   command: Command,
   argv: readonly string[],
-  terminal: Terminal,
-  action: (flags: Flags) => Promise<number>,
+  io: CommandIo,
+  action: (flags: Flags, terminal: Terminal) => Promise<number>,
 ): Promise<number> {
   command
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({
-      writeOut: (text) => terminal.io.stdout.write(text),
-      writeErr: (text) => terminal.io.stderr.write(text),
-      outputError: (text, write) => {
-        write(text);
-        terminal.hint(`run ${command.name()} --help for usage`);
-      },
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
     });
   try {
     command.parse(argv, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      if (error.exitCode === 0) return ExitCode.OK;
+      (await Terminal.open(io)).hint(`run ${command.name()} --help for usage`);
+      return ExitCode.USAGE;
     }
     throw error;
   }
+  const terminal = await Terminal.open(io);
   try {
     // Commander types parsed options loosely; the option definitions fix their shape.
-    return await action(command.opts<Record<string, unknown>>() as Flags);
+    return await action(command.opts<Record<string, unknown>>() as Flags, terminal);
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);

@@ -77,8 +77,7 @@ export async function runServer(
   io: CommandIo,
   signal: AbortSignal,
 ): Promise<number> {
-  const terminal = new Terminal(io);
-  return runCommand(buildCommand(), argv, terminal, async (flags: ServerFlags) => {
+  return runCommand(buildCommand(), argv, io, async (flags: ServerFlags, terminal) => {
     let key;
     try {
       key = await resolveServerKey(flags.keyFile, io.env);

@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { Chalk, type ChalkInstance } from "chalk";
+import type { ChalkInstance, Chalk } from "chalk";
 import { GbError } from "../errors.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 
@@ -22,10 +22,17 @@ export class Terminal {
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
 
-  constructor(io: CommandIo) {
+  /** @param colours chalk's `Chalk` class; see {@link Terminal.open}. */
+  constructor(io: CommandIo, colours: typeof Chalk) {
     this.io = io;
-    this.out = new Chalk({ level: colourLevel(io.stdout, io.env) });
-    this.err = new Chalk({ level: colourLevel(io.stderr, io.env) });
+    this.out = new colours({ level: colourLevel(io.stdout, io.env) });
+    this.err = new colours({ level: colourLevel(io.stderr, io.env) });
+  }
+
+  /** A terminal for `io`, loading chalk only now: `--help` never needs it. */
+  static async open(io: CommandIo): Promise<Terminal> {
+    const { Chalk } = await import("chalk");
+    return new Terminal(io, Chalk);
   }
 
   /** A result line on stdout. */

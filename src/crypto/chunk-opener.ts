@@ -1,5 +1,5 @@
 import { CryptoError, ErrorCode } from "../errors.js";
-import { gcmDecrypt } from "./aes-gcm.js";
+import { gcmDecryptParts } from "./aes-gcm.js";
 import { ChunkStream } from "./chunk-counter.js";
 import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
 
@@ -33,9 +33,18 @@ export class ChunkOpener extends ChunkStream {
    *   failed.
    */
   open(sealed: Uint8Array, last: boolean): Buffer {
+    const [plaintext] = this.openParts([sealed], sealed.length, last);
+    return plaintext ?? Buffer.alloc(0);
+  }
+
+  /**
+   * {@link open} of a chunk given as consecutive pieces (`length` bytes in all), as a
+   * socket delivered it; returns the plaintext as pieces, after the tag verified.
+   */
+  openParts(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
     if (this.#error) throw this.#error;
     try {
-      return this.#open(sealed, last);
+      return this.#open(parts, length, last);
     } catch (error) {
       if (error instanceof CryptoError) this.#error = error;
       throw error;
@@ -58,7 +67,7 @@ export class ChunkOpener extends ChunkStream {
     }
   }
 
-  #open(sealed: Uint8Array, last: boolean): Buffer {
+  #open(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
     const index = this.counter.index;
     if (this.counter.finished) {
       throw new CryptoError(
@@ -66,21 +75,21 @@ export class ChunkOpener extends ChunkStream {
         `trailing data after the final chunk (chunk ${index})`,
       );
     }
-    if (sealed.length < TAG_BYTES || sealed.length > SEALED_CHUNK_MAX_BYTES) {
+    if (length < TAG_BYTES || length > SEALED_CHUNK_MAX_BYTES) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,
-        `chunk ${index} is ${sealed.length} bytes; a sealed chunk is ${TAG_BYTES}..${SEALED_CHUNK_MAX_BYTES} bytes`,
+        `chunk ${index} is ${length} bytes; a sealed chunk is ${TAG_BYTES}..${SEALED_CHUNK_MAX_BYTES} bytes`,
       );
     }
     // The sealer never produces one, and accepting it would let a stream grow without
     // bound with no plaintext.
-    if (sealed.length === TAG_BYTES && !last) {
+    if (length === TAG_BYTES && !last) {
       throw new CryptoError(ErrorCode.DECRYPT_FAILED, `chunk ${index} is empty but not final`);
     }
     const counter = this.counter;
-    let plaintext: Buffer;
+    let plaintext: Buffer[];
     try {
-      plaintext = gcmDecrypt(counter.key, counter.nonce(last), sealed);
+      plaintext = gcmDecryptParts(counter.key, counter.nonce(last), parts, length);
     } catch (error) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,

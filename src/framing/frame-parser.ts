@@ -1,11 +1,11 @@
 import { ErrorCode, ProtocolError } from "../errors.js";
-import { FRAME_HEADER_BYTES, type Frame } from "./frame.js";
+import { FRAME_HEADER_BYTES, type ParsedFrame } from "./frame.js";
 import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
 
 /** What the parser yields: the peer's preamble once, then frames. */
 export type ParsedUnit =
   | { readonly kind: "preamble"; readonly version: number }
-  | { readonly kind: "frame"; readonly frame: Frame };
+  | { readonly kind: "frame"; readonly frame: ParsedFrame };
 
 /**
  * Maximum payload length per frame type, in bytes. A type missing from the map is
@@ -112,13 +112,34 @@ export class FrameParser {
       }
       case "payload": {
         if (this.#buffered < this.#length) return undefined;
-        const payload = this.#consume(this.#length);
+        const frame = new ReceivedFrame(this.#type, this.#consumeParts(this.#length), this.#length);
         this.#state = "header";
-        return { kind: "frame", frame: { type: this.#type, payload } };
+        return { kind: "frame", frame };
       }
       case "failed":
         return undefined;
     }
+  }
+
+  /** Takes exactly `n` buffered bytes as views into the received chunks, never copying. */
+  #consumeParts(n: number): Buffer[] {
+    this.#buffered -= n;
+    const parts: Buffer[] = [];
+    let remaining = n;
+    while (remaining > 0) {
+      const chunk = this.#chunks[0];
+      if (chunk === undefined) break;
+      if (remaining >= chunk.length) {
+        this.#chunks.shift();
+        parts.push(chunk);
+        remaining -= chunk.length;
+      } else {
+        parts.push(chunk.subarray(0, remaining));
+        this.#chunks[0] = chunk.subarray(remaining);
+        remaining = 0;
+      }
+    }
+    return parts;
   }
 
   /** Takes exactly `n` buffered bytes; zero-copy when they lie in one received chunk. */
@@ -146,5 +167,30 @@ export class FrameParser {
       else this.#chunks[0] = chunk.subarray(take);
     }
     return out;
+  }
+}
+
+/** A parsed frame; its contiguous payload is built only if someone asks for it. */
+class ReceivedFrame implements ParsedFrame {
+  readonly type: number;
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+  #payload: Buffer | undefined;
+
+  constructor(type: number, parts: readonly Buffer[], length: number) {
+    this.type = type;
+    this.parts = parts;
+    this.length = length;
+  }
+
+  get payload(): Buffer {
+    if (this.#payload === undefined) {
+      const [only] = this.parts;
+      this.#payload =
+        this.parts.length === 1 && only !== undefined
+          ? only
+          : Buffer.concat(this.parts, this.length);
+    }
+    return this.#payload;
   }
 }

@@ -13,6 +13,18 @@ export interface Frame {
 }
 
 /**
+ * A frame as the parser returns it: its payload also as the received pieces it spans,
+ * so a large payload split across two socket reads is never copied into one buffer.
+ * Reading `payload` joins the parts (once) when there are several.
+ */
+export interface ParsedFrame extends Frame {
+  /** The payload as views into the received buffers, in order; empty for an empty payload. */
+  readonly parts: readonly Buffer[];
+  /** The payload's length in bytes. */
+  readonly length: number;
+}
+
+/**
  * Encodes the 5-byte header for a frame whose payload is `payloadBytes` long.
  * The payload is written separately so that large payloads are never copied.
  */

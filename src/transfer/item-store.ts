@@ -1,7 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { link, open, rename, unlink } from "node:fs/promises";
-import { once } from "node:events";
+import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, StorageError } from "../errors.js";
 import { makeDirectory } from "../make-directory.js";
@@ -12,8 +10,20 @@ const NUMBERED_NAME_ATTEMPTS = 100;
 /** Names tried in all before giving up. */
 const MAX_NAME_ATTEMPTS = 200;
 
-/** Bytes the write stream buffers before asking the network side to wait. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
+/** Queued bytes that make one write (a single writev): few large writes, not many small ones. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Bytes queued or being written before the network side is asked to wait. */
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Pieces shorter than this are copied into a staging block rather than kept by reference,
+ * so that a peer sending tiny chunks can neither pin a socket buffer per byte nor make
+ * a write list of millions of entries. Larger pieces are written without a copy.
+ */
+const COPY_BELOW_BYTES = 16 * 1024;
+/** Size of a staging block for short pieces. */
+const STAGING_BYTES = 64 * 1024;
+/** writev takes at most IOV_MAX (1024 on Linux) buffers per call. */
+const MAX_WRITE_PIECES = 1024;
 
 /** Prefix of temporary files; they never collide with a stored name, which never starts with a dot. */
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
@@ -57,64 +67,73 @@ export class ItemStore {
       this.directory,
       `${TEMP_FILE_PREFIX}${randomBytes(8).toString("hex")}${TEMP_FILE_SUFFIX}`,
     );
-    const stream = createWriteStream(tempPath, {
-      flags: "wx",
-      mode: 0o644,
-      highWaterMark: WRITE_BUFFER_BYTES,
-    });
+    let handle: FileHandle;
     try {
-      await once(stream, "open");
+      handle = await open(tempPath, "wx", 0o644);
     } catch (error) {
       throw storageError("cannot create a file in the save directory", error);
     }
-    return new PendingFile(this.directory, baseName, tempPath, stream, this.#durable);
+    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable);
   }
 }
 
-/** A file being received. Exactly one of {@link commit} or {@link abort} ends it. */
+/**
+ * A file being received. Exactly one of {@link commit} or {@link abort} ends it.
+ *
+ * Writes are queued and go out as one writev per {@link WRITE_BATCH_BYTES}, one at a
+ * time, while the next batch fills; the caller is asked to wait only when
+ * {@link WRITE_BUFFER_BYTES} are queued or in flight.
+ */
 export class PendingFile {
   readonly #directory: string;
   readonly #baseName: string;
   readonly #tempPath: string;
-  readonly #stream: WriteStream;
+  readonly #handle: FileHandle;
   readonly #durable: boolean;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #staging: Buffer | undefined;
+  #stagingUsed = 0;
+  #writing: Promise<void> | undefined;
+  #writingBytes = 0;
+  #waiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   #error: unknown;
+  #closed = false;
 
   constructor(
     directory: string,
     baseName: string,
     tempPath: string,
-    stream: WriteStream,
+    handle: FileHandle,
     durable: boolean,
   ) {
     this.#directory = directory;
     this.#baseName = baseName;
     this.#tempPath = tempPath;
-    this.#stream = stream;
+    this.#handle = handle;
     this.#durable = durable;
-    stream.on("error", (error) => {
-      this.#error ??= error;
-    });
   }
 
   /**
-   * Queues `chunk` for writing. Returns a promise only when the caller must wait
-   * (the write buffer is full); rejects with STORAGE_FAILED when a write failed.
+   * Queues `pieces` for writing, in order; large ones are kept by reference, so the
+   * caller must not change them afterwards. Returns a promise only when the caller must
+   * wait (too much is queued); rejects with STORAGE_FAILED when a write failed.
    */
-  write(chunk: Uint8Array): Promise<void> | undefined {
+  write(pieces: readonly Uint8Array[]): Promise<void> | undefined {
     if (this.#error !== undefined) return Promise.reject(storageError("write failed", this.#error));
-    if (this.#stream.write(chunk)) return undefined;
+    for (const piece of pieces) {
+      if (piece.length === 0) continue;
+      if (piece.length < COPY_BELOW_BYTES) this.#stage(piece);
+      else {
+        this.#closeStaging();
+        this.#queue.push(piece);
+      }
+      this.#queuedBytes += piece.length;
+    }
+    if (this.#queuedBytes >= WRITE_BATCH_BYTES) this.#startWrite();
+    if (this.#queuedBytes + this.#writingBytes < WRITE_BUFFER_BYTES) return undefined;
     return new Promise<void>((resolve, reject) => {
-      const onDrain = (): void => {
-        this.#stream.off("error", onError);
-        resolve();
-      };
-      const onError = (error: unknown): void => {
-        this.#stream.off("drain", onDrain);
-        reject(storageError("write failed", error));
-      };
-      this.#stream.once("drain", onDrain);
-      this.#stream.once("error", onError);
+      this.#waiter = { resolve, reject };
     });
   }
 
@@ -125,10 +144,12 @@ export class PendingFile {
    */
   async commit(): Promise<string> {
     try {
+      await this.#flush();
+      if (this.#durable) await this.#handle.sync();
       await this.#close();
-      if (this.#durable) await syncPath(this.#tempPath);
       return await this.#linkToFreeName();
     } catch (error) {
+      await this.#close().catch(() => undefined);
       await unlink(this.#tempPath).catch(() => undefined);
       throw error instanceof StorageError ? error : storageError("cannot store the file", error);
     }
@@ -136,35 +157,76 @@ export class PendingFile {
 
   /** Discards the partial file. Never throws. */
   async abort(): Promise<void> {
-    const stream = this.#stream;
-    if (!stream.closed) {
-      // Listen before destroying; a stream that already closed (after a failed commit)
-      // would never emit "close" again.
-      const closed = once(stream, "close").catch(() => undefined);
-      stream.destroy();
-      await closed;
-    }
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#staging = undefined;
+    await this.#writing?.catch(() => undefined);
+    await this.#close().catch(() => undefined);
     await unlink(this.#tempPath).catch(() => undefined);
   }
 
-  async #close(): Promise<void> {
-    if (this.#error !== undefined) throw storageError("write failed", this.#error);
-    const stream = this.#stream;
-    await new Promise<void>((resolve, reject) => {
-      stream.once("error", reject);
-      stream.end(() => {
-        stream.off("error", reject);
-        resolve();
-      });
-    });
-    if (!stream.closed) await once(stream, "close");
-    const error = this.#writeError();
-    if (error !== undefined) throw storageError("write failed", error);
+  #stage(chunk: Uint8Array): void {
+    if (this.#staging === undefined || this.#stagingUsed + chunk.length > this.#staging.length) {
+      this.#closeStaging();
+      this.#staging = Buffer.allocUnsafe(STAGING_BYTES);
+    }
+    this.#staging.set(chunk, this.#stagingUsed);
+    this.#stagingUsed += chunk.length;
   }
 
-  /** The first write error (read through a method: it is set by an event across awaits). */
-  #writeError(): unknown {
-    return this.#error;
+  /** Queues the staged bytes so that a following large piece keeps its place in order. */
+  #closeStaging(): void {
+    if (this.#staging === undefined || this.#stagingUsed === 0) return;
+    this.#queue.push(this.#staging.subarray(0, this.#stagingUsed));
+    this.#staging = this.#staging.subarray(this.#stagingUsed);
+    this.#stagingUsed = 0;
+  }
+
+  /** Starts writing the queue unless a write is already under way (it restarts itself). */
+  #startWrite(): void {
+    if (this.#writing !== undefined || this.#error !== undefined) return;
+    this.#closeStaging();
+    if (this.#queue.length === 0) return;
+    const buffers = this.#queue;
+    this.#writingBytes = this.#queuedBytes;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#writing = writeAll(this.#handle, buffers).then(
+      () => {
+        this.#writing = undefined;
+        this.#writingBytes = 0;
+        if (this.#queuedBytes >= WRITE_BATCH_BYTES) this.#startWrite();
+        if (this.#queuedBytes + this.#writingBytes < WRITE_BUFFER_BYTES) {
+          const waiter = this.#waiter;
+          this.#waiter = undefined;
+          waiter?.resolve();
+        }
+      },
+      (error: unknown) => {
+        this.#writing = undefined;
+        this.#error ??= error;
+        const waiter = this.#waiter;
+        this.#waiter = undefined;
+        waiter?.reject(storageError("write failed", error));
+      },
+    );
+  }
+
+  /** Writes everything queued. @throws the first write error. */
+  async #flush(): Promise<void> {
+    for (;;) {
+      if (this.#writing !== undefined) await this.#writing;
+      if (this.#error !== undefined) throw storageError("write failed", this.#error);
+      this.#closeStaging();
+      if (this.#queue.length === 0) return;
+      this.#startWrite();
+    }
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close();
   }
 
   async #linkToFreeName(): Promise<string> {
@@ -217,6 +279,33 @@ export class PendingFile {
       if (isErrno(error, "EEXIST")) return false;
       throw error;
     }
+  }
+}
+
+/** Writes all of `buffers` at the file's position, in writev calls of at most MAX_WRITE_PIECES. */
+async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const batch = rest.slice(0, MAX_WRITE_PIECES);
+    let wanted = 0;
+    for (const buffer of batch) wanted += buffer.length;
+    const { bytesWritten } = await handle.writev(batch);
+    if (bytesWritten === wanted) {
+      rest = rest.slice(batch.length);
+      continue;
+    }
+    if (bytesWritten <= 0) throw new Error("the file system accepted no bytes");
+    // A short write: skip what went out and go on with the remainder.
+    let skip = bytesWritten;
+    const remaining: Uint8Array[] = [];
+    for (const buffer of rest) {
+      if (skip >= buffer.length) skip -= buffer.length;
+      else {
+        remaining.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    rest = remaining;
   }
 }
 

@@ -5,7 +5,7 @@ import { decodeDict } from "../codecs/dict-format.js";
 import type { DictLimits } from "../codecs/limits.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { ChunkOpener } from "../crypto/chunk-opener.js";
-import { CHUNK_PLAINTEXT_BYTES } from "../crypto/constants.js";
+import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
 import { deriveItemKeys, type ItemKeys } from "../crypto/item-keys.js";
 import { openOnce, sealOnce } from "../crypto/seal-once.js";
 import {
@@ -16,6 +16,7 @@ import {
   ProtocolError,
   toGbError,
 } from "../errors.js";
+import type { ParsedFrame } from "../framing/frame.js";
 import { FrameParser } from "../framing/frame-parser.js";
 import { FrameWriter } from "../framing/frame-writer.js";
 import {
@@ -183,7 +184,7 @@ export class ServerSession {
       let pending: Promise<void> | undefined;
       try {
         if (unit.kind === "preamble") this.#onPreamble(unit.version);
-        else pending = this.#onFrame(unit.frame.type, unit.frame.payload);
+        else pending = this.#onFrame(unit.frame);
       } catch (error) {
         this.#fatal(error);
         return;
@@ -220,14 +221,15 @@ export class ServerSession {
     this.#state = "ready";
   }
 
-  #onFrame(type: number, payload: Buffer): Promise<void> | undefined {
+  #onFrame(frame: ParsedFrame): Promise<void> | undefined {
+    const type = frame.type;
     switch (this.#state) {
       case "ready":
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
-        return this.#beginItem(payload);
+        return this.#beginItem(frame.payload);
       case "item":
-        if (type === FrameType.CHUNK) return this.#onChunk(payload, false);
-        if (type === FrameType.LAST_CHUNK) return this.#onChunk(payload, true);
+        if (type === FrameType.CHUNK) return this.#onChunk(frame, false);
+        if (type === FrameType.LAST_CHUNK) return this.#onChunk(frame, true);
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
       case "discard":
         if (type === FrameType.CHUNK) return undefined;
@@ -317,35 +319,39 @@ export class ServerSession {
     return undefined;
   }
 
-  #onChunk(payload: Buffer, last: boolean): Promise<void> | undefined {
+  #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
     const item = this.#item;
     if (item === undefined) throw unexpected(FrameType.CHUNK, "an ITEM frame");
-    let plaintext: Buffer;
+    // The chunk as the socket delivered it (usually two pieces): never joined or copied.
+    let plaintext: readonly Buffer[];
+    let length: number;
     if (item.opener !== undefined) {
       try {
-        plaintext = item.opener.open(payload, last);
+        plaintext = item.opener.openParts(frame.parts, frame.length, last);
       } catch (error) {
         return this.#failItem(item.id, item.meta.name, error, last);
       }
+      length = frame.length - TAG_BYTES;
     } else {
+      length = frame.length;
       // [F-CHUNK] a plaintext chunk carries at most CHUNK_PLAINTEXT_BYTES.
-      if (payload.length > CHUNK_PLAINTEXT_BYTES) {
+      if (length > CHUNK_PLAINTEXT_BYTES) {
         throw new ProtocolError(
           ErrorCode.FRAME_TOO_LARGE,
-          `a plaintext chunk of ${payload.length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES}`,
+          `a plaintext chunk of ${length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES}`,
         );
       }
       // [F-CHUNK] only the last chunk may be empty: empty chunks would let a peer keep
       // a connection busy forever while sending nothing.
-      if (payload.length === 0 && !last) {
+      if (length === 0 && !last) {
         throw new ProtocolError(
           ErrorCode.MALFORMED_MESSAGE,
           "an empty CHUNK (only LAST_CHUNK may be empty)",
         );
       }
-      plaintext = payload;
+      plaintext = frame.parts;
     }
-    item.bytes += plaintext.length;
+    item.bytes += length;
     const declared = item.meta.size;
     if (declared !== null && item.bytes > declared) {
       return this.#failItem(
@@ -355,21 +361,21 @@ export class ServerSession {
         last,
       );
     }
-    if (plaintext.length > 0) {
-      item.hash.update(plaintext);
+    let offset = item.bytes - length;
+    for (const piece of plaintext) {
+      item.hash.update(piece);
       if (item.dict !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
-        plaintext.copy(item.dict, item.bytes - plaintext.length);
-      } else {
-        this.#keepPreview(item, plaintext);
-        const pending = item.file?.write(plaintext);
-        if (pending !== undefined) {
-          return pending.then(
-            () => (last ? this.#finishItem(item) : undefined),
-            (error: unknown) => this.#failItem(item.id, item.meta.name, error, last),
-          );
-        }
-      }
+        piece.copy(item.dict, offset);
+        offset += piece.length;
+      } else this.#keepPreview(item, piece);
+    }
+    const pending = item.dict === undefined ? item.file?.write(plaintext) : undefined;
+    if (pending !== undefined) {
+      return pending.then(
+        () => (last ? this.#finishItem(item) : undefined),
+        (error: unknown) => this.#failItem(item.id, item.meta.name, error, last),
+      );
     }
     return last ? this.#finishItem(item) : undefined;
   }
@@ -406,7 +412,7 @@ export class ServerSession {
         if (store !== null) {
           const file = await store.begin(dictFileName(meta.name));
           item.file = file;
-          const pending = file.write(formatStoredDict(value, item.bytes));
+          const pending = file.write([formatStoredDict(value, item.bytes)]);
           if (pending !== undefined) await pending;
         }
       }

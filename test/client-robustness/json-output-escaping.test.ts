@@ -3,6 +3,7 @@
  * raw (JSON.stringify escapes only C0). Terminal.json escapes them as \uXXXX, which is
  * still valid JSON and parses back to the same value.
  */
+import { Chalk } from "chalk";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
@@ -31,12 +32,15 @@ const HOSTILE =
 function jsonLine(value: object): string {
   const stdout = new PassThrough();
   const output = new Output(stdout, WAIT_MS);
-  const terminal = new Terminal({
-    stdout,
-    stderr: new PassThrough(),
-    stdin: new PassThrough(),
-    env: { NO_COLOR: "1" },
-  });
+  const terminal = new Terminal(
+    {
+      stdout,
+      stderr: new PassThrough(),
+      stdin: new PassThrough(),
+      env: { NO_COLOR: "1" },
+    },
+    Chalk,
+  );
   terminal.json(value);
   return output.text;
 }
