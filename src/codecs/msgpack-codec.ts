@@ -11,7 +11,20 @@
  * (DICT_INVALID); use json or xml for such strings.
  */
 
-import { Decoder, Encoder, type DecoderOptions, type ExtensionCodecType } from "@msgpack/msgpack";
+import { createRequire } from "node:module";
+import type * as MessagePack from "@msgpack/msgpack";
+import type { DecoderOptions, ExtensionCodecType } from "@msgpack/msgpack";
+
+let messagePack: typeof MessagePack | undefined;
+
+/**
+ * The MessagePack library (its CommonJS build) is loaded on first use, not at start-up:
+ * most runs never encode or decode MessagePack.
+ */
+function loadMessagePack(): typeof MessagePack {
+  messagePack ??= createRequire(import.meta.url)("@msgpack/msgpack") as typeof MessagePack;
+  return messagePack;
+}
 import { CodecError, ErrorCode } from "../errors.js";
 import {
   validateJsonObject,
@@ -154,7 +167,7 @@ export function encodeMsgpackDict(
   limits: Pick<DictLimits, "maxDepth"> = DEFAULT_DICT_LIMITS,
 ): Uint8Array {
   requireWellFormedStrings(value);
-  const encoder = new Encoder({
+  const encoder = new (loadMessagePack().Encoder)({
     extensionCodec: NO_EXTENSIONS,
     // The library counts a scalar as one level deeper than the container holding it.
     maxDepth: limits.maxDepth + SCALAR_DEPTH_IN_LIBRARY,
@@ -181,7 +194,7 @@ export function encodeMsgpackDict(
 export function decodeMsgpackDict(bytes: Uint8Array, limits: DictLimits): JsonObject {
   checkDictSize(bytes.byteLength, limits);
   scanStructure(bytes, limits);
-  const decoder = new Decoder({
+  const decoder = new (loadMessagePack().Decoder)({
     extensionCodec: NO_EXTENSIONS,
     // Numbers, not bigints: the scan has already refused 64-bit integers a double cannot
     // hold exactly, and for the rest the library's high * 2^32 + low is exact.

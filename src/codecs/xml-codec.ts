@@ -25,7 +25,9 @@
  * element belongs. The rules are listed on {@link decodeXmlDict}.
  */
 
-import { SaxesParser, type SaxesTagNS, type XMLDecl } from "saxes";
+import { createRequire } from "node:module";
+import type * as Saxes from "saxes";
+import type { SaxesTagNS, XMLDecl } from "saxes";
 import { CodecError, ErrorCode } from "../errors.js";
 import { setOwnProperty, type JsonObject, type JsonValue } from "./json-value.js";
 import { checkDictDepth, checkDictSize, checkDictValues, type DictLimits } from "./limits.js";
@@ -67,6 +69,17 @@ const NONCHARACTER_FFFF = 0xffff;
 const HEX_RADIX = 16;
 
 const utf8Encoder = new TextEncoder();
+
+let saxes: typeof Saxes | undefined;
+
+/**
+ * saxes (a CommonJS package) is loaded on the first XML decode, not at start-up: most
+ * runs never parse XML, and it costs about 10 MB of memory and several ms to load.
+ */
+function loadSaxes(): typeof Saxes {
+  saxes ??= createRequire(import.meta.url)("saxes") as typeof Saxes;
+  return saxes;
+}
 
 /**
  * Encodes an already validated dictionary as XML, pretty-printed with two-space indentation.
@@ -248,7 +261,11 @@ export function decodeXmlDict(bytes: Uint8Array, limits: DictLimits): JsonObject
   const builder = new DictBuilder(limits);
   // XML 1.1 would also treat U+0085 and U+2028 as line ends and change them; forcing 1.0
   // keeps every string exact whatever the declaration says (and we refuse 1.1 anyway).
-  const parser = new SaxesParser({ xmlns: true, defaultXMLVersion: "1.0", forceXMLVersion: true });
+  const parser = new (loadSaxes().SaxesParser)({
+    xmlns: true,
+    defaultXMLVersion: "1.0",
+    forceXMLVersion: true,
+  });
   parser.on("xmldecl", checkDeclaration);
   parser.on("doctype", () => {
     throw invalid("DOCTYPE declarations are refused, and with them entity declarations");
