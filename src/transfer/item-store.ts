@@ -282,8 +282,14 @@ export class PendingFile {
   }
 }
 
-/** Writes all of `buffers` at the file's position, in writev calls of at most MAX_WRITE_PIECES. */
-async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[]): Promise<void> {
+/**
+ * Writes all of `buffers` at the file's position, in writev calls of at most
+ * MAX_WRITE_PIECES, going on after short writes. Exported for tests.
+ */
+export async function writeAll(
+  handle: { writev(buffers: readonly Uint8Array[]): Promise<{ bytesWritten: number }> },
+  buffers: readonly Uint8Array[],
+): Promise<void> {
   let rest = buffers;
   while (rest.length > 0) {
     const batch = rest.slice(0, MAX_WRITE_PIECES);

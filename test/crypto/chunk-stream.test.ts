@@ -107,6 +107,54 @@ describe("ChunkSealer / ChunkOpener round trip", () => {
   });
 });
 
+describe("ChunkOpener.openParts (a chunk split across socket reads)", () => {
+  /** Cuts `bytes` at the given offsets (sorted, deduplicated, in range). */
+  function cut(bytes: Buffer, offsets: readonly number[]): Buffer[] {
+    const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (const point of [...points, bytes.length]) {
+      if (point > start) parts.push(bytes.subarray(start, point));
+      start = point;
+    }
+    return parts;
+  }
+
+  it("opens any split of a chunk, the tag too, to the same plaintext (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.boolean(),
+        (size, offsets, last) => {
+          const data = patternBytes(size, size);
+          const sealer = new ChunkSealer(testKeys.payloadKey, testKeys.baseNonce);
+          const emptyNotLast = size === 0 && !last;
+          if (emptyNotLast) return;
+          const sealed = Buffer.concat(sealer.seal(data, last));
+          const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
+          const plaintext = opener.openParts(cut(sealed, offsets), sealed.length, last);
+          expect(Buffer.concat(plaintext).equals(data)).toBe(true);
+          expect(opener.chunkIndex).toBe(1);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses a flipped bit in a tag split between two parts", () => {
+    const data = patternBytes(100, 9);
+    const sealer = new ChunkSealer(testKeys.payloadKey, testKeys.baseNonce);
+    const sealed = Buffer.concat(sealer.seal(data, true));
+    for (const bit of [0, 7 * 8, 15 * 8 + 7]) {
+      const tampered = flipBit(sealed, (sealed.length - TAG_BYTES) * 8 + bit);
+      const parts = [tampered.subarray(0, sealed.length - 5), tampered.subarray(sealed.length - 5)];
+      const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
+      expectDecryptFailed(() => opener.openParts(parts, tampered.length, true));
+    }
+  });
+});
+
 describe("ChunkOpener refuses", () => {
   it("any single flipped bit in any chunk (property)", () => {
     const { chunks } = threeChunks();

@@ -92,6 +92,55 @@ describe("FrameParser", () => {
     );
   });
 
+  it("hands a payload split across reads over as views, not copies, and joins it on demand", () => {
+    const payload = Buffer.from("abcdefghij");
+    const bytes = encodeFrame(0x03, payload);
+    const first = bytes.subarray(0, 8); // header + "abc"
+    const second = bytes.subarray(8);
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    const [unit] = parseAll(parser, [first, second]);
+    if (unit?.kind !== "frame") throw new Error("expected a frame");
+    expect(unit.frame.length).toBe(10);
+    expect(unit.frame.parts.map((part) => part.toString())).toEqual(["abc", "defghij"]);
+    // Views into the received buffers: same memory, no copy.
+    expect(unit.frame.parts[0]?.buffer).toBe(first.buffer);
+    expect(unit.frame.parts[1]?.buffer).toBe(second.buffer);
+    expect(unit.frame.payload.toString()).toBe("abcdefghij");
+    expect(unit.frame.payload).toBe(unit.frame.payload); // joined once
+  });
+
+  it("gives an empty payload no parts", () => {
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    const [unit] = parseAll(parser, [encodeFrame(0x03, Buffer.alloc(0))]);
+    if (unit?.kind !== "frame") throw new Error("expected a frame");
+    expect(unit.frame.parts).toEqual([]);
+    expect(unit.frame.payload.length).toBe(0);
+  });
+
+  it("parts always add up to the payload under random splits", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 1000 }), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (payloads, cuts) => {
+          const bytes = Buffer.concat(payloads.map((payload) => encodeFrame(0x03, payload)));
+          const parser = new FrameParser(LIMITS, { expectPreamble: false });
+          const frames = parseAll(parser, splitAt(bytes, cuts)).flatMap((unit) =>
+            unit.kind === "frame" ? [unit.frame] : [],
+          );
+          expect(frames.map((frame) => [...Buffer.concat(frame.parts)])).toEqual(
+            payloads.map((payload) => [...payload]),
+          );
+          for (const frame of frames) {
+            expect(frame.parts.reduce((sum, part) => sum + part.length, 0)).toBe(frame.length);
+            expect(frame.parts.every((part) => part.length > 0)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("returns frames of random sizes intact under random splits", () => {
     fc.assert(
       fc.property(
