@@ -1,16 +1,20 @@
-import { once } from "node:events";
 import type { Socket } from "node:net";
 import { ErrorCode, NetworkError } from "../errors.js";
 import { encodeFrameHeader } from "./frame.js";
 import { encodePreamble } from "./preamble.js";
 
 /**
- * Writes preambles and frames to a socket. Header and payload parts go out in one
- * corked batch (a single writev) without concatenating the payload.
+ * Writes preambles and frames to a socket. Everything written in one turn of the event
+ * loop (a frame's header and payload parts, the chunks cut from one read of a file, the
+ * receipts for a burst of pipelined items) goes out in one corked batch, a single
+ * writev, without concatenating payloads.
  */
 export class FrameWriter {
   readonly #socket: Socket;
-  #holding = false;
+  #corked = false;
+  readonly #flushLater = (): void => {
+    this.flush();
+  };
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -22,6 +26,7 @@ export class FrameWriter {
   }
 
   writePreamble(version: number): boolean {
+    this.#batch();
     return this.#socket.write(encodePreamble(version));
   }
 
@@ -33,28 +38,25 @@ export class FrameWriter {
     let length = 0;
     for (const part of parts) length += part.length;
     const socket = this.#socket;
-    socket.cork();
+    this.#batch();
     let ok = socket.write(encodeFrameHeader(type, length));
     for (const part of parts) if (part.length > 0) ok = socket.write(part);
-    socket.uncork();
     return ok;
   }
 
-  /**
-   * Holds frames back until {@link flush} (or {@link drain}), so that the frames of a
-   * batch leave in one writev instead of one system call each.
-   */
-  hold(): void {
-    if (this.#holding) return;
-    this.#holding = true;
-    this.#socket.cork();
+  /** Sends what this turn of the event loop has written so far, now. */
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
   }
 
-  /** Sends whatever {@link hold} held back. */
-  flush(): void {
-    if (!this.#holding) return;
-    this.#holding = false;
-    this.#socket.uncork();
+  /** Holds writes back until the end of this turn of the event loop (or {@link flush}). */
+  #batch(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    setImmediate(this.#flushLater);
   }
 
   /**
@@ -65,16 +67,27 @@ export class FrameWriter {
     this.flush();
     const socket = this.#socket;
     if (!socket.writableNeedDrain) return;
-    const ac = new AbortController();
-    try {
-      await Promise.race([
-        once(socket, "drain", { signal: ac.signal }),
-        once(socket, "close", { signal: ac.signal }).then(() => {
-          throw new NetworkError(ErrorCode.CONNECTION_LOST, "the connection closed while sending");
-        }),
-      ]);
-    } finally {
-      ac.abort();
-    }
+    const lost = (): NetworkError =>
+      new NetworkError(ErrorCode.CONNECTION_LOST, "the connection closed while sending");
+    if (socket.destroyed) throw lost();
+    // Plain listeners: this runs once per MiB of a large file, and an AbortController
+    // per wait would cost an exception object each time.
+    await new Promise<void>((resolve, reject) => {
+      const settle = (): void => {
+        socket.off("drain", onDrain);
+        socket.off("close", onClose);
+      };
+      const onDrain = (): void => {
+        settle();
+        resolve();
+      };
+      const onClose = (): void => {
+        settle();
+        reject(lost());
+      };
+      socket.on("drain", onDrain);
+      socket.on("close", onClose);
+    });
   }
+
 }

@@ -120,7 +120,8 @@ interface Slot {
   aborted: boolean;
   settled: boolean;
   /** Aborted when the item fails (refused, or the connection failed): stops reading its source. */
-  readonly stopReading: AbortController;
+  /** Aborted to stop waiting on a stream source; made only for stream sources. */
+  stopReading: AbortController | undefined;
   resolve(item: SentItem): void;
   reject(error: GbError): void;
 }
@@ -393,7 +394,7 @@ export class GbClient {
           sha256: undefined,
           aborted: false,
           settled: false,
-          stopReading: new AbortController(),
+          stopReading: undefined,
           resolve: (item) => {
             slot.settled = true;
             this.#slots.delete(id);
@@ -404,7 +405,7 @@ export class GbClient {
             slot.aborted = true;
             this.#slots.delete(id);
             // Stop waiting on the source at once, even if it is stalled mid-read.
-            slot.stopReading.abort();
+            slot.stopReading?.abort();
             reject(error);
           },
         };
@@ -460,29 +461,25 @@ export class GbClient {
       if (!ok) await this.#writer.drain();
     };
     let held: Uint8Array | undefined;
-    const stop = slot.stopReading.signal;
+    // A list of buffers (a dictionary) is sent as it is; a stream is read until it ends
+    // or the item is given up.
+    const stop = Array.isArray(source) ? undefined : (slot.stopReading = new AbortController());
+    const pieces = stop === undefined ? source : readUntilAborted(source, stop.signal);
     try {
-      outer: for await (const piece of readUntilAborted(source, stop)) {
-        // The frames cut from one piece of the source leave together, in one writev.
-        this.#writer.hold();
+      outer: for await (const piece of pieces) {
         for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
           if (slot.aborted || this.#failure() !== undefined) break outer;
-          if (held !== undefined) {
-            await sendChunk(held, false);
-            this.#writer.hold(); // again, if waiting for the socket to drain released it
-          }
+          if (held !== undefined) await sendChunk(held, false);
           held = piece.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
         }
-        this.#writer.flush();
       }
     } catch (error) {
       // A source that ended because we stopped reading it is not an input error.
-      if (!stop.aborted) {
+      if (stop?.signal.aborted !== true) {
         this.#failInput(slot, error);
         return;
       }
     } finally {
-      this.#writer.flush();
       closeSource(source);
     }
     const failure = this.#failure();
@@ -512,6 +509,8 @@ export class GbClient {
     // store it: end the connection, which makes the server discard it.
     slot.reject(failure);
     this.#fail(failure);
+    // What was written so far goes out first, so the server sees the item cut short.
+    this.#writer.flush();
     this.#socket.destroy();
   }
 

@@ -22,6 +22,7 @@ import { FrameWriter } from "../framing/frame-writer.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
+  MAX_CHUNK_FRAME_BYTES,
   MAX_ERROR_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
 } from "../protocol/constants.js";
@@ -130,7 +131,8 @@ export class ServerSession {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
       this.#parser.push(chunk);
-      this.#pump();
+      if (this.#busy) this.#pauseIfFull();
+      else this.#pump();
     });
     socket.on("end", () => {
       this.#ended = true;
@@ -193,13 +195,15 @@ export class ServerSession {
       // server queue them without bound: stop reading until the receipts drain.
       if (pending === undefined && this.#socket.writableNeedDrain) pending = this.#writer.drain();
       if (pending !== undefined) {
+        // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
+        // short wait (committing a small item) costs no pause and resume of the socket.
         this.#busy = true;
-        this.#socket.pause();
+        this.#pauseIfFull();
         pending.then(
           () => {
             this.#busy = false;
             if (this.#state === "closed") return;
-            this.#socket.resume();
+            if (this.#socket.isPaused()) this.#socket.resume();
             this.#pump();
           },
           (error: unknown) => {
@@ -209,6 +213,11 @@ export class ServerSession {
         );
       }
     }
+  }
+
+  /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
+  #pauseIfFull(): void {
+    if (this.#parser.bufferedBytes >= MAX_CHUNK_FRAME_BYTES) this.#socket.pause();
   }
 
   #onPreamble(version: number): void {
