@@ -1,0 +1,255 @@
+/**
+ * Cases 1 and 2: one large file, plain (gb against socat and a Node pipe) and encrypted
+ * (gb --encrypt against socat over TLS 1.3). Throughput in MB/s; the received copy is
+ * checked (size, SHA-256) and deleted after each repetition, outside the timing.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { Child } from "./children.js";
+import { verifyAndClearDir, type SourceFile } from "./files.js";
+import { medianOf, runInterleaved, type Subject } from "./interleave.js";
+import {
+  GB_CLIENT,
+  benchScript,
+  killChild,
+  start,
+  startBaselineServer,
+  startGbServer,
+  startNode,
+  stopGbServer,
+  type BenchContext,
+  type StartedServer,
+} from "./programs.js";
+import { newCase, ratioResult, type CaseResult } from "./results.js";
+import { formatSize, megabytesPerSecond } from "./stats.js";
+
+/** socat's buffer size for these transfers. */
+const SOCAT_BUFFER_BYTES = "131072";
+
+/** How long socat may take to say it is listening. */
+const SOCAT_READY_MS = 10_000;
+
+export const SOCAT_MISSING =
+  "socat not found: install it (e.g. apt-get install socat) to compare against it";
+export const OPENSSL_MISSING =
+  "openssl not found: install it (e.g. apt-get install openssl) to compare against socat over TLS";
+
+/** The port in socat's `-d -d` line "listening on AF=2 127.0.0.1:PORT". */
+export function socatListeningPort(line: string): number | undefined {
+  const match = /\blistening on .*:(\d+)\s*$/.exec(line);
+  if (match === null) return undefined;
+  const port = Number(match[1]);
+  return port > 0 && port < 65536 ? port : undefined;
+}
+
+/** What socat's `-d -d` log says about the TLS session it negotiated. */
+export function socatTlsSession(log: string): { protocol: string | null; cipher: string | null } {
+  const protocol = /SSL proto version used: (\S+)/.exec(log)?.[1] ?? null;
+  const cipher = /SSL connection using (\S+)/.exec(log)?.[1] ?? null;
+  return { protocol, cipher };
+}
+
+function gbSubject(
+  context: BenchContext,
+  source: SourceFile,
+  encrypted: boolean,
+  name: string,
+): Subject {
+  const saveDir = path.join(context.work, "gb");
+  let server: StartedServer | null = null;
+  return {
+    name,
+    skip: null,
+    setup: async () => {
+      await mkdir(saveDir, { recursive: true });
+      server = await startGbServer(context, { saveDir });
+    },
+    measure: async () => {
+      if (server === null) throw new Error("gb-server is not running");
+      const args = [GB_CLIENT, "--port", String(server.port), "--file", source.path];
+      if (encrypted) args.push("--encrypt", "--key-file", context.keyFile);
+      const client = startNode(context, "gb-client", args);
+      const exit = await client.succeeded();
+      const milliseconds = exit.at - client.startedAt;
+      await verifyAndClearDir(saveDir, source, context.signal);
+      return megabytesPerSecond(source.bytes, milliseconds);
+    },
+    teardown: async () => {
+      if (server !== null) await stopGbServer(server);
+    },
+  };
+}
+
+interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+}
+
+function socatSubject(
+  context: BenchContext,
+  source: SourceFile,
+  tls: boolean,
+  result: CaseResult,
+): Subject {
+  const outDir = path.join(context.work, "socat");
+  const output = path.join(outDir, "out");
+  let tlsFiles: TlsFiles | null = null;
+  let skip: string | null = null;
+  if (context.tools.socat === null) skip = SOCAT_MISSING;
+  else if (tls && context.tools.openssl === null) skip = OPENSSL_MISSING;
+  return {
+    name: tls ? "socat-TLS" : "socat",
+    skip,
+    setup: async () => {
+      await mkdir(outDir, { recursive: true });
+      if (!tls) return;
+      const tlsDir = path.join(context.work, "tls");
+      await mkdir(tlsDir, { recursive: true });
+      const files = { cert: path.join(tlsDir, "cert.pem"), key: path.join(tlsDir, "key.pem") };
+      const openssl = start(context, "openssl", "openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        files.key,
+        "-out",
+        files.cert,
+      ]);
+      await openssl.succeeded();
+      tlsFiles = files;
+    },
+    measure: async () => {
+      let listen = "TCP-LISTEN:0,bind=127.0.0.1";
+      let connect = (port: number): string => `TCP:127.0.0.1:${port}`;
+      if (tls) {
+        if (tlsFiles === null) throw new Error("no TLS certificate");
+        const tlsOptions = "verify=0,openssl-min-proto-version=TLS1.3";
+        listen = `OPENSSL-LISTEN:0,bind=127.0.0.1,cert=${tlsFiles.cert},key=${tlsFiles.key},${tlsOptions}`;
+        connect = (port) => `OPENSSL:127.0.0.1:${port},${tlsOptions}`;
+      }
+      const receiver = start(context, "socat receiver", "socat", [
+        "-d",
+        "-d",
+        "-u",
+        "-b",
+        SOCAT_BUFFER_BYTES,
+        listen,
+        `CREATE:${output}`,
+      ]);
+      let sender: Child | null = null;
+      try {
+        const port = await receiver.waitForLine("stderr", socatListeningPort, SOCAT_READY_MS);
+        sender = start(context, "socat sender", "socat", [
+          "-u",
+          "-b",
+          SOCAT_BUFFER_BYTES,
+          `OPEN:${source.path}`,
+          connect(port),
+        ]);
+        const [sent, received] = await Promise.all([sender.succeeded(), receiver.succeeded()]);
+        const milliseconds = Math.max(sent.at, received.at) - sender.startedAt;
+        if (tls) {
+          const session = socatTlsSession(receiver.head("stderr"));
+          result.details["socatTlsProtocol"] = session.protocol;
+          result.details["socatTlsCipher"] = session.cipher;
+        }
+        await verifyAndClearDir(outDir, source, context.signal);
+        return megabytesPerSecond(source.bytes, milliseconds);
+      } finally {
+        await killChild(receiver);
+        if (sender !== null) await killChild(sender);
+      }
+    },
+  };
+}
+
+function nodePipeSubject(context: BenchContext, source: SourceFile): Subject {
+  const outDir = path.join(context.work, "node");
+  let server: StartedServer | null = null;
+  return {
+    name: "node",
+    skip: null,
+    setup: async () => {
+      await mkdir(outDir, { recursive: true });
+      server = await startBaselineServer(context, "pipe-server", ["--out-dir", outDir]);
+    },
+    measure: async () => {
+      if (server === null) throw new Error("pipe-server is not running");
+      const client = startNode(context, "pipe-client", [
+        benchScript("pipe-client"),
+        "--port",
+        String(server.port),
+        "--file",
+        source.path,
+      ]);
+      const exit = await client.succeeded();
+      const milliseconds = exit.at - client.startedAt;
+      await verifyAndClearDir(outDir, source, context.signal);
+      return megabytesPerSecond(source.bytes, milliseconds);
+    },
+    teardown: async () => {
+      if (server !== null) await killChild(server.child);
+    },
+  };
+}
+
+/** Case 1 (plain) or case 2 (encrypted). */
+export async function runFileCase(
+  context: BenchContext,
+  encrypted: boolean,
+  repetitions: number,
+): Promise<CaseResult> {
+  const source = context.large;
+  if (source === null) throw new Error("the large source file was not created");
+  const size = formatSize(source.bytes);
+  const result = encrypted
+    ? newCase(2, `encrypted ${size} file`, "MB/s", true)
+    : newCase(1, `plain ${size} file`, "MB/s", true);
+  result.details["bytes"] = source.bytes;
+  result.details["repetitions"] = repetitions;
+  const gbName = encrypted ? "gb --encrypt" : "gb";
+  const subjects = encrypted
+    ? [gbSubject(context, source, true, gbName), socatSubject(context, source, true, result)]
+    : [
+        gbSubject(context, source, false, gbName),
+        socatSubject(context, source, false, result),
+        nodePipeSubject(context, source),
+      ];
+  await runInterleaved(context, result, subjects, repetitions);
+  const gb = medianOf(result, gbName);
+  if (encrypted) {
+    result.ratios.push(
+      ratioResult("gb/socat-TLS", gb, medianOf(result, "socat-TLS"), { op: ">=", value: 1 }),
+    );
+    const cipher = result.details["socatTlsCipher"];
+    const protocol = result.details["socatTlsProtocol"];
+    if (typeof cipher === "string") {
+      result.notes.push(
+        `socat negotiated ${typeof protocol === "string" ? protocol : "TLS"} with ${cipher}`,
+      );
+    }
+    result.notes.push(
+      "gb encrypts with AES-256-GCM in 64 KiB chunks (keys per item, HKDF-SHA-256)",
+    );
+  } else {
+    result.ratios.push(
+      ratioResult("gb/socat", gb, medianOf(result, "socat"), { op: ">=", value: 0.9 }),
+      ratioResult("gb/node", gb, medianOf(result, "node"), null),
+    );
+  }
+  result.notes.push(
+    "time: client (sender) spawn to exit; gb's client exits once the server has stored the file and its SHA-256 receipt matched",
+  );
+  for (const subject of result.subjects) {
+    if (subject.status === "skipped" && subject.reason !== null) result.notes.push(subject.reason);
+  }
+  return result;
+}
