@@ -144,29 +144,7 @@ export class FrameParser {
 
   /** Takes exactly `n` buffered bytes; zero-copy when they lie in one received chunk. */
   #consume(n: number): Buffer {
-    this.#buffered -= n;
-    const first = this.#chunks[0];
-    if (first === undefined) return Buffer.alloc(0);
-    if (n === first.length) {
-      this.#chunks.shift();
-      return first;
-    }
-    if (n < first.length) {
-      this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const chunk = this.#chunks[0];
-      if (chunk === undefined) break;
-      const take = Math.min(chunk.length, n - offset);
-      chunk.copy(out, offset, 0, take);
-      offset += take;
-      if (take === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(take);
-    }
-    return out;
+    return joinParts(this.#consumeParts(n), n);
   }
 }
 
@@ -184,13 +162,13 @@ class ReceivedFrame implements ParsedFrame {
   }
 
   get payload(): Buffer {
-    if (this.#payload === undefined) {
-      const [only] = this.parts;
-      this.#payload =
-        this.parts.length === 1 && only !== undefined
-          ? only
-          : Buffer.concat(this.parts, this.length);
-    }
+    this.#payload ??= joinParts(this.parts, this.length);
     return this.#payload;
   }
+}
+
+/** `parts` (`length` bytes in all) as one buffer: the part itself when there is one. */
+function joinParts(parts: readonly Buffer[], length: number): Buffer {
+  const [only] = parts;
+  return parts.length === 1 && only !== undefined ? only : Buffer.concat(parts, length);
 }

@@ -89,5 +89,4 @@ export class FrameWriter {
       socket.on("close", onClose);
     });
   }
-
 }

@@ -119,8 +119,10 @@ interface Slot {
   /** The server refused the item while we were still sending it. */
   aborted: boolean;
   settled: boolean;
-  /** Aborted when the item fails (refused, or the connection failed): stops reading its source. */
-  /** Aborted to stop waiting on a stream source; made only for stream sources. */
+  /**
+   * Aborted when the item fails (refused, or the connection failed): stops reading its
+   * source. Made only for stream sources; a dictionary is already in memory.
+   */
   stopReading: AbortController | undefined;
   resolve(item: SentItem): void;
   reject(error: GbError): void;
