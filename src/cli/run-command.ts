@@ -39,5 +39,7 @@ export async function runCommand<Flags>(
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
+  } finally {
+    terminal.flush();
   }
 }

@@ -138,7 +138,7 @@ export async function runServer(
 
 function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags): void {
   if (flags.json) {
-    terminal.json({
+    const event: Record<string, unknown> = {
       event: "item",
       connection: item.connectionId,
       remote: item.remote,
@@ -151,8 +151,9 @@ function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags):
       sha256: item.sha256,
       savedAs: item.savedAs,
       savedPath: item.savedPath,
-      ...(flags.print && item.value !== undefined ? { value: item.value } : {}),
-    });
+    };
+    if (flags.print && item.value !== undefined) event["value"] = item.value;
+    terminal.json(event);
     return;
   }
   if (flags.print) {

@@ -12,15 +12,32 @@ export interface CommandIo {
 }
 
 /**
+ * Result lines held back before they are written at once. A busy server reports
+ * thousands of items a second; one write per line would cost a system call each (and
+ * wake the reader of the pipe each time).
+ */
+const MAX_HELD_STDOUT_CHARS = 64 * 1024;
+
+/**
  * All terminal output of the CLIs goes through here: results on stdout, diagnostics
  * on stderr as uniform `error:` / `warning:` / `hint:` lines, colour only on a terminal
  * (and never when NO_COLOR is set).
+ *
+ * Result lines written in one turn of the event loop leave in one write at the end of
+ * that turn (or sooner, when {@link MAX_HELD_STDOUT_CHARS} are held, a diagnostic is
+ * written, or {@link flush} is called), so lines keep their order across both streams.
  */
 export class Terminal {
   readonly io: CommandIo;
   /** Colours for stdout and stderr, each decided by its own stream. */
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
+  #held = "";
+  #flushScheduled = false;
+  readonly #flushLater = (): void => {
+    this.#flushScheduled = false;
+    this.flush();
+  };
 
   /** @param colours chalk's `Chalk` class; see {@link Terminal.open}. */
   constructor(io: CommandIo, colours: typeof Chalk) {
@@ -37,7 +54,7 @@ export class Terminal {
 
   /** A result line on stdout. */
   print(text: string): void {
-    this.io.stdout.write(`${text}\n`);
+    this.#hold(`${text}\n`);
   }
 
   /**
@@ -47,28 +64,51 @@ export class Terminal {
    * terminal cannot drive it. The stringified line holds no raw newline or tab.
    */
   json(value: object): void {
-    this.io.stdout.write(`${escapeTerminalLine(JSON.stringify(value))}\n`);
+    this.#hold(`${escapeTerminalLine(JSON.stringify(value))}\n`);
+  }
+
+  /** Writes the result lines held back, now. Call before the process exits. */
+  flush(): void {
+    if (this.#held === "") return;
+    const text = this.#held;
+    this.#held = "";
+    this.io.stdout.write(text);
   }
 
   /** A status line on stderr. */
   note(text: string): void {
-    this.io.stderr.write(`${text}\n`);
+    this.#stderr(`${text}\n`);
   }
 
   warn(text: string): void {
-    this.io.stderr.write(`${this.err.yellow("warning:")} ${text}\n`);
+    this.#stderr(`${this.err.yellow("warning:")} ${text}\n`);
   }
 
   /** `error: <message>` and, when the error has one, `hint: <hint>` on stderr. */
   error(error: unknown, prefix?: string): void {
     const message = error instanceof Error ? error.message : String(error);
     const text = escapeTerminalLine(prefix === undefined ? message : `${prefix}: ${message}`);
-    this.io.stderr.write(`${this.err.red.bold("error:")} ${text}\n`);
+    this.#stderr(`${this.err.red.bold("error:")} ${text}\n`);
     if (error instanceof GbError && error.hint !== undefined) this.hint(error.hint);
   }
 
   hint(text: string): void {
-    this.io.stderr.write(`${this.err.cyan("hint:")} ${text}\n`);
+    this.#stderr(`${this.err.cyan("hint:")} ${text}\n`);
+  }
+
+  #hold(text: string): void {
+    this.#held += text;
+    if (this.#held.length >= MAX_HELD_STDOUT_CHARS) this.flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flushLater);
+    }
+  }
+
+  /** Diagnostics follow the results printed before them. */
+  #stderr(text: string): void {
+    this.flush();
+    this.io.stderr.write(text);
   }
 }
 

@@ -42,6 +42,7 @@ function jsonLine(value: object): string {
     Chalk,
   );
   terminal.json(value);
+  terminal.flush();
   return output.text;
 }
 
