@@ -3,7 +3,7 @@
  */
 
 import { CodecError, ErrorCode } from "../errors.js";
-import { validateJsonObject, type JsonObject } from "./json-value.js";
+import { setOwnProperty, type JsonObject, type JsonValue } from "./json-value.js";
 import { checkDictDepth, checkDictSize, checkDictValues, type DictLimits } from "./limits.js";
 import { decodeStrictUtf8 } from "./strict-utf8.js";
 
@@ -20,8 +20,6 @@ const TAB = 0x09;
 const LINE_FEED = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-const utf8Encoder = new TextEncoder();
-
 /**
  * Encodes an already validated dictionary as compact UTF-8 JSON.
  *
@@ -30,7 +28,9 @@ const utf8Encoder = new TextEncoder();
  * folder use `encodeDict`, which validates and applies the size limit.
  */
 export function encodeJsonDict(value: JsonObject): Uint8Array {
-  return utf8Encoder.encode(JSON.stringify(value));
+  // Buffer.from, not TextEncoder: small results come from Node's shared pool instead of
+  // a fresh ArrayBuffer each (several times faster for a small dictionary).
+  return Buffer.from(JSON.stringify(value), "utf8");
 }
 
 /**
@@ -57,10 +57,47 @@ export function decodeJsonDict(bytes: Uint8Array, limits: DictLimits): JsonObjec
       cause: error,
     });
   }
-  // JSON.parse creates "__proto__" as an own key (CreateDataProperty), and validation copies
-  // it the same way, so no prototype is touched. Numbers too large for a double parse as
-  // Infinity, which validation refuses.
-  return validateJsonObject(parsed, limits);
+  // JSON.parse creates "__proto__" as an own key (CreateDataProperty), so no prototype is
+  // touched. Numbers too large for a double parse as Infinity, which is refused here.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new CodecError(ErrorCode.DICT_INVALID, "the top level must be an object");
+  }
+  checkParsedNumbers(parsed as JsonObject);
+  return parsed as JsonObject;
+}
+
+/**
+ * Checks, in place, the numbers of a tree that JSON.parse built: every one must be
+ * finite, and -0 becomes 0 (the data model's normalisation). Nothing else needs checking
+ * or copying: JSON.parse makes only plain objects, arrays and JSON scalars, with own
+ * data properties, and {@link checkJsonStructure} has already bounded its depth and
+ * size, so the recursion here is bounded too.
+ */
+function checkParsedNumbers(container: JsonObject | JsonValue[]): void {
+  if (Array.isArray(container)) {
+    for (let index = 0; index < container.length; index++) {
+      const item = container[index];
+      if (typeof item === "number") {
+        if (!Number.isFinite(item)) throw notFinite(item);
+        if (Object.is(item, -0)) container[index] = 0;
+      } else if (typeof item === "object" && item !== null) checkParsedNumbers(item);
+    }
+    return;
+  }
+  for (const key of Object.keys(container)) {
+    const item = container[key];
+    if (typeof item === "number") {
+      if (!Number.isFinite(item)) throw notFinite(item);
+      if (Object.is(item, -0)) setOwnProperty(container, key, 0);
+    } else if (typeof item === "object" && item !== null) checkParsedNumbers(item);
+  }
+}
+
+function notFinite(value: number): CodecError {
+  return new CodecError(
+    ErrorCode.DICT_INVALID,
+    `numbers must be finite, not ${String(value)} (too large for a double)`,
+  );
 }
 
 /**

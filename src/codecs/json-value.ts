@@ -100,7 +100,12 @@ class TreeCopier {
       }
       const item: unknown = descriptor.value;
       const key = this.adapters.key === undefined ? decodedKey : this.adapters.key(decodedKey);
-      setOwnProperty(copy, key, this.copyValue(item, depth));
+      const copied = this.copyValue(item, depth);
+      // Plain assignment creates an own data property for every key but "__proto__",
+      // whose inherited setter it would call instead; defineProperty (much slower) is
+      // kept for that one key.
+      if (key === "__proto__") setOwnProperty(copy, key, copied);
+      else copy[key] = copied;
     }
     return copy;
   }

@@ -68,8 +68,6 @@ const NONCHARACTER_FFFE = 0xfffe;
 const NONCHARACTER_FFFF = 0xffff;
 const HEX_RADIX = 16;
 
-const utf8Encoder = new TextEncoder();
-
 let saxes: typeof Saxes | undefined;
 
 /**
@@ -90,7 +88,7 @@ function loadSaxes(): typeof Saxes {
 export function encodeXmlDict(value: JsonObject): Uint8Array {
   const lines = [XML_DECLARATION];
   writeContainer(lines, 0, ROOT_ELEMENT, ` xmlns="${DICT_XML_NAMESPACE}"`, objectChildren(value));
-  return utf8Encoder.encode(lines.join("\n") + "\n");
+  return Buffer.from(lines.join("\n") + "\n", "utf8");
 }
 
 /** One child to write: its attributes (` key="..."` or nothing) and its value. */
