@@ -1,22 +1,55 @@
 import type { Socket } from "node:net";
 import { ErrorCode, NetworkError } from "../errors.js";
-import { encodeFrameHeader } from "./frame.js";
+import { FRAME_HEADER_BYTES } from "./frame.js";
 import { encodePreamble } from "./preamble.js";
 
 /**
- * Writes preambles and frames to a socket. Everything written in one turn of the event
- * loop (a frame's header and payload parts, the chunks cut from one read of a file, the
- * receipts for a burst of pipelined items) goes out in one corked batch, a single
- * writev, without concatenating payloads.
+ * Payloads up to this size are copied next to their header into a staging block, so
+ * that a burst of small frames (pipelined dictionaries, receipts) leaves as a few large
+ * buffers instead of two small ones per frame. Larger payloads are passed by reference.
+ */
+export const COPY_PAYLOAD_BELOW_BYTES = 4 * 1024;
+/**
+ * Size of the largest staging block. A connection's first block is small (most carry a
+ * few control frames); each new block doubles up to this size.
+ */
+export const STAGING_BLOCK_BYTES = 64 * 1024;
+const FIRST_STAGING_BLOCK_BYTES = 4 * 1024;
+
+/** What the writer needs of a socket (a `net.Socket`; tests pass a fake). */
+export type FrameSink = Pick<
+  Socket,
+  | "write"
+  | "end"
+  | "cork"
+  | "uncork"
+  | "destroyed"
+  | "writableEnded"
+  | "writableNeedDrain"
+  | "on"
+  | "off"
+>;
+
+/**
+ * Writes preambles and frames to a socket.
+ *
+ * Headers and small payloads are staged in one block and handed to the socket as one
+ * buffer; large payloads follow by reference, never copied. Everything written in one
+ * turn of the event loop (a frame's header and payload, the chunks cut from one read of
+ * a file, a burst of receipts) goes out in one corked batch: a single writev.
  */
 export class FrameWriter {
-  readonly #socket: Socket;
+  readonly #socket: FrameSink;
   #corked = false;
+  /** The current staging block; bytes before `#sent` were handed to the socket. */
+  #block: Buffer | undefined;
+  #sent = 0;
+  #used = 0;
   readonly #flushLater = (): void => {
     this.flush();
   };
 
-  constructor(socket: Socket) {
+  constructor(socket: FrameSink) {
     this.#socket = socket;
   }
 
@@ -27,7 +60,8 @@ export class FrameWriter {
 
   writePreamble(version: number): boolean {
     this.#batch();
-    return this.#socket.write(encodePreamble(version));
+    this.#stage(encodePreamble(version));
+    return this.#handOver();
   }
 
   /**
@@ -37,26 +71,33 @@ export class FrameWriter {
   writeFrame(type: number, ...parts: readonly Uint8Array[]): boolean {
     let length = 0;
     for (const part of parts) length += part.length;
-    const socket = this.#socket;
     this.#batch();
-    let ok = socket.write(encodeFrameHeader(type, length));
-    for (const part of parts) if (part.length > 0) ok = socket.write(part);
+    const header = this.#reserve(FRAME_HEADER_BYTES);
+    header.writeUInt8(type, 0);
+    header.writeUInt32BE(length, 1);
+    if (length < COPY_PAYLOAD_BELOW_BYTES) {
+      // Staged bytes reach the socket when the block is full or at the end of this turn
+      // (at most one block, uncounted by the socket's back-pressure meanwhile).
+      for (const part of parts) this.#stage(part);
+      return !this.#socket.writableNeedDrain;
+    }
+    let ok = this.#handOver();
+    for (const part of parts) if (part.length > 0) ok = this.#socket.write(part);
     return ok;
   }
 
   /** Sends what this turn of the event loop has written so far, now. */
   flush(): void {
+    this.#handOver();
     if (!this.#corked) return;
     this.#corked = false;
     this.#socket.uncork();
   }
 
-  /** Holds writes back until the end of this turn of the event loop (or {@link flush}). */
-  #batch(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#socket.cork();
-    setImmediate(this.#flushLater);
+  /** Sends anything held back, then ends our side of the connection. */
+  end(): void {
+    this.flush();
+    this.#socket.end();
   }
 
   /**
@@ -88,5 +129,47 @@ export class FrameWriter {
       socket.on("drain", onDrain);
       socket.on("close", onClose);
     });
+  }
+
+  /** `bytes` of room in the staging block, at its end; a new block when it is full. */
+  #reserve(bytes: number): Buffer {
+    let block = this.#block;
+    if (block === undefined || this.#used + bytes > block.length) {
+      this.#handOver();
+      // Handed-over bytes belong to the socket until written: a full block is never
+      // reused, only dropped (the socket keeps it alive while it needs it).
+      const size =
+        block === undefined
+          ? FIRST_STAGING_BLOCK_BYTES
+          : Math.min(block.length * 2, STAGING_BLOCK_BYTES);
+      block = Buffer.allocUnsafeSlow(Math.max(size, bytes));
+      this.#block = block;
+      this.#sent = 0;
+      this.#used = 0;
+    }
+    const room = block.subarray(this.#used, this.#used + bytes);
+    this.#used += bytes;
+    return room;
+  }
+
+  #stage(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.#reserve(bytes.length).set(bytes);
+  }
+
+  /** Gives the socket the staged bytes not yet given. Returns false when it is full. */
+  #handOver(): boolean {
+    const block = this.#block;
+    if (block === undefined || this.#used === this.#sent) return !this.#socket.writableNeedDrain;
+    const pending = block.subarray(this.#sent, this.#used);
+    this.#sent = this.#used;
+    return this.#socket.write(pending);
+  }
+
+  /** Holds writes back until the end of this turn of the event loop (or {@link flush}). */
+  #batch(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    setImmediate(this.#flushLater);
   }
 }

@@ -265,6 +265,6 @@ function refuse(socket: Socket, hello: Hello, shuttingDown: boolean): void {
       id: undefined,
     }),
   );
-  socket.end();
+  writer.end();
   setTimeout(() => socket.destroy(), 1000).unref();
 }
