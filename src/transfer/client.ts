@@ -1,4 +1,4 @@
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
@@ -12,6 +12,7 @@ import { deriveItemKeys, newItemSalt, type ItemKeys } from "../crypto/item-keys.
 import { keyId } from "../crypto/key-id.js";
 import { deriveKeyFromPassphrase } from "../crypto/passphrase.js";
 import { openOnce, sealOnce } from "../crypto/seal-once.js";
+import { sha256Hex } from "../crypto/sha256-hex.js";
 import {
   CryptoError,
   ErrorCode,
@@ -39,6 +40,7 @@ import {
   type ReceiptBody,
 } from "../protocol/messages.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
+import { SendQueue } from "./send-queue.js";
 
 /** How long to wait for the TCP connection and the server's HELLO. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -105,27 +107,60 @@ export interface SentItem {
 /** An item ready to go out: its metadata and the source of its bytes. */
 interface PreparedItem {
   readonly meta: ItemMeta;
-  readonly source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  readonly source: AsyncIterable<Uint8Array>;
 }
 
-interface Slot {
+/** An item on the wire, from its ITEM frame until its receipt (or failure) settles it. */
+class Slot {
   readonly id: number;
   readonly meta: ItemMeta;
   readonly keys: ItemKeys | undefined;
   readonly salt: Buffer | undefined;
-  readonly hash: Hash;
-  bytes: number;
+  bytes = 0;
   sha256: string | undefined;
   /** The server refused the item while we were still sending it. */
-  aborted: boolean;
-  settled: boolean;
+  aborted = false;
+  settled = false;
   /**
    * Aborted when the item fails (refused, or the connection failed): stops reading its
    * source. Made only for stream sources; a dictionary is already in memory.
    */
   stopReading: AbortController | undefined;
-  resolve(item: SentItem): void;
-  reject(error: GbError): void;
+  readonly #resolve: (item: SentItem) => void;
+  readonly #reject: (error: GbError) => void;
+  readonly #onSettled: (slot: Slot) => void;
+
+  constructor(
+    id: number,
+    meta: ItemMeta,
+    salt: Buffer | undefined,
+    keys: ItemKeys | undefined,
+    outcome: { resolve: (item: SentItem) => void; reject: (error: GbError) => void },
+    onSettled: (slot: Slot) => void,
+  ) {
+    this.id = id;
+    this.meta = meta;
+    this.salt = salt;
+    this.keys = keys;
+    this.#resolve = outcome.resolve;
+    this.#reject = outcome.reject;
+    this.#onSettled = onSettled;
+  }
+
+  resolve(item: SentItem): void {
+    this.settled = true;
+    this.#onSettled(this);
+    this.#resolve(item);
+  }
+
+  reject(error: GbError): void {
+    this.settled = true;
+    this.aborted = true;
+    this.#onSettled(this);
+    // Stop waiting on the source at once, even if it is stalled mid-read.
+    this.stopReading?.abort();
+    this.#reject(error);
+  }
 }
 
 /**
@@ -141,10 +176,11 @@ export class GbClient {
   readonly #writer: FrameWriter;
   readonly #masterKey: Buffer | undefined;
   readonly #slots = new Map<number, Slot>();
-  /** Every item's outcome, so {@link close} can wait for all of them. */
-  readonly #results = new Set<Promise<SentItem>>();
+  /** Called when the last item awaiting its receipt settles (see {@link close}). */
+  #onAllSettled: (() => void) | undefined;
   #nextId = 1;
-  #writing: Promise<void> = Promise.resolve();
+  /** Items waiting for their turn to be written, in call order. */
+  readonly #queue: SendQueue;
   #fatal: GbError | undefined;
   readonly #closed: Promise<void>;
   readonly #closeTimeoutMs: number;
@@ -160,6 +196,13 @@ export class GbClient {
     this.#socket = socket;
     this.#parser = parser;
     this.#writer = new FrameWriter(socket);
+    const writer = this.#writer;
+    this.#queue = new SendQueue(
+      { full: () => socket.writableNeedDrain, drain: () => writer.drain() },
+      (error) => {
+        this.#fail(toGbError(error, "sending failed"));
+      },
+    );
     this.hello = hello;
     this.#masterKey = masterKey;
     this.#closeTimeoutMs = timeouts.closeMs;
@@ -279,20 +322,31 @@ export class GbClient {
   }
 
   /**
-   * Sends a dictionary serialized in `options.format`. A dictionary that cannot be
-   * encoded rejects with a CodecError and sends nothing.
+   * Sends a dictionary serialized in `options.format`. It is serialized now, so later
+   * changes to `value` do not affect what is sent. A dictionary that cannot be encoded
+   * rejects with a CodecError and sends nothing.
    */
   sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
-    return this.#send(() => {
-      const bytes = encodeDict(value, options.format);
-      const meta: ItemMeta = {
-        kind: "dict",
-        format: options.format,
-        name: options.name ?? "dictionary.json",
-        size: bytes.length,
-      };
-      return { meta, source: [bytes] };
-    }, options);
+    let bytes: Uint8Array;
+    try {
+      this.#checkCanEncrypt(options);
+      bytes = encodeDict(value, options.format);
+    } catch (error) {
+      return Promise.reject(toGbError(error, "cannot prepare the item"));
+    }
+    const meta: ItemMeta = {
+      kind: "dict",
+      format: options.format,
+      name: options.name ?? "dictionary.json",
+      size: bytes.length,
+    };
+    return new Promise<SentItem>((resolve, reject) => {
+      this.#queue.push(() => {
+        const slot = this.#openSlot(meta, options, { resolve, reject });
+        this.#writeWhole(slot, bytes, options.onProgress);
+        return undefined;
+      });
+    });
   }
 
   /**
@@ -336,9 +390,13 @@ export class GbClient {
    * A server that does not close its side within the close timeout is cut off.
    */
   async close(): Promise<void> {
-    await this.#writing;
-    await Promise.allSettled(this.#results);
-    if (!this.#socket.destroyed) this.#socket.end();
+    await this.#queue.idle();
+    if (this.#slots.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onAllSettled = resolve;
+      });
+    }
+    if (!this.#socket.destroyed) this.#writer.end();
     const timer = setTimeout(() => {
       this.#socket.destroy();
     }, this.#closeTimeoutMs);
@@ -355,88 +413,68 @@ export class GbClient {
   }
 
   /**
-   * Queues an item. Its place in the send order is taken now, synchronously, so items
-   * go out in call order; `prepare` (reading metadata, opening the source) runs when
-   * its turn comes, and the wire id is assigned only once the item really goes out.
+   * Queues a streamed item. Its place in the send order is taken now, synchronously, so
+   * items go out in call order; `prepare` (reading metadata, opening the source) runs
+   * when its turn comes, and the wire id is assigned only once the item really goes out.
    */
   #send(
     prepare: () => PreparedItem | Promise<PreparedItem>,
     options: ItemOptions,
   ): Promise<SentItem> {
-    const encrypt = options.encrypt ?? false;
-    const result = new Promise<SentItem>((resolve, reject) => {
-      const previous = this.#writing;
-      this.#writing = previous.then(async () => {
+    return new Promise<SentItem>((resolve, reject) => {
+      this.#queue.push(async () => {
         let prepared: PreparedItem;
         try {
-          if (encrypt && this.#masterKey === undefined) {
-            throw new CryptoError(
-              ErrorCode.KEY_MISSING,
-              "encryption was asked for but the client has no key",
-            );
-          }
+          this.#checkCanEncrypt(options);
           prepared = await prepare();
         } catch (error) {
           reject(toGbError(error, "cannot prepare the item"));
           return;
         }
-        const id = this.#nextId++;
-        const salt = encrypt ? newItemSalt() : undefined;
-        const keys =
-          salt !== undefined && this.#masterKey !== undefined
-            ? deriveItemKeys(this.#masterKey, salt)
-            : undefined;
-        const slot: Slot = {
-          id,
-          meta: prepared.meta,
-          keys,
-          salt,
-          hash: createHash("sha256"),
-          bytes: 0,
-          sha256: undefined,
-          aborted: false,
-          settled: false,
-          stopReading: undefined,
-          resolve: (item) => {
-            slot.settled = true;
-            this.#slots.delete(id);
-            resolve(item);
-          },
-          reject: (error) => {
-            slot.settled = true;
-            slot.aborted = true;
-            this.#slots.delete(id);
-            // Stop waiting on the source at once, even if it is stalled mid-read.
-            slot.stopReading?.abort();
-            reject(error);
-          },
-        };
-        this.#slots.set(id, slot);
+        const slot = this.#openSlot(prepared.meta, options, { resolve, reject });
         await this.#writeItem(slot, prepared.source, options.onProgress);
       });
-      // Keep the queue alive whatever happened to this item.
-      this.#writing = this.#writing.catch((error: unknown) => {
-        this.#fail(toGbError(error, "sending failed"));
-      });
     });
-    this.#results.add(result);
-    const forget = (): void => {
-      this.#results.delete(result);
-    };
-    result.then(forget, forget);
-    return result;
   }
 
-  async #writeItem(
-    slot: Slot,
-    source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
-    onProgress: ((bytesSent: number) => void) | undefined,
-  ): Promise<void> {
-    if (this.#fatal !== undefined) {
-      slot.reject(this.#fatal);
-      closeSource(source);
-      return;
+  /** @throws {CryptoError} KEY_MISSING when encryption is asked for without a key. */
+  #checkCanEncrypt(options: ItemOptions): void {
+    if (options.encrypt === true && this.#masterKey === undefined) {
+      throw new CryptoError(
+        ErrorCode.KEY_MISSING,
+        "encryption was asked for but the client has no key",
+      );
     }
+  }
+
+  /** Gives an item its wire id and keys, and tracks it until its receipt settles it. */
+  #openSlot(
+    meta: ItemMeta,
+    options: ItemOptions,
+    outcome: { resolve: (item: SentItem) => void; reject: (error: GbError) => void },
+  ): Slot {
+    const id = this.#nextId++;
+    const salt = options.encrypt === true ? newItemSalt() : undefined;
+    const keys =
+      salt !== undefined && this.#masterKey !== undefined
+        ? deriveItemKeys(this.#masterKey, salt)
+        : undefined;
+    const slot = new Slot(id, meta, salt, keys, outcome, this.#forgetSlot);
+    this.#slots.set(id, slot);
+    return slot;
+  }
+
+  readonly #forgetSlot = (slot: Slot): void => {
+    this.#slots.delete(slot.id);
+    if (this.#slots.size === 0 && this.#onAllSettled !== undefined) {
+      const onAllSettled = this.#onAllSettled;
+      this.#onAllSettled = undefined;
+      onAllSettled();
+    }
+  };
+
+  /** Writes the ITEM frame; returns the sealer of the item's chunks when it is encrypted. */
+  #writeHeader(slot: Slot): ChunkSealer | undefined {
     const keys = slot.keys;
     const header =
       keys === undefined || slot.salt === undefined
@@ -448,12 +486,53 @@ export class GbClient {
             sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
           });
     this.#writer.writeFrame(FrameType.ITEM, header);
-    const sealer =
-      keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
+    return keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
+  }
+
+  /**
+   * Writes a whole item held in memory (a dictionary) at once: its bytes are already
+   * in memory, so the frames only take views of them.
+   */
+  #writeWhole(
+    slot: Slot,
+    bytes: Uint8Array,
+    onProgress: ((bytesSent: number) => void) | undefined,
+  ): void {
+    if (this.#fatal !== undefined) {
+      slot.reject(this.#fatal);
+      return;
+    }
+    const sealer = this.#writeHeader(slot);
+    slot.bytes = bytes.length;
+    slot.sha256 = sha256Hex(bytes);
+    // [F-LAST] the last chunk may be empty (an empty dictionary cannot be, but bytes may).
+    for (let offset = 0; ; offset += CHUNK_PLAINTEXT_BYTES) {
+      const chunk = bytes.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
+      const last = offset + CHUNK_PLAINTEXT_BYTES >= bytes.length;
+      const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
+      if (sealer === undefined) this.#writer.writeFrame(type, chunk);
+      else this.#writer.writeFrame(type, ...sealer.seal(chunk, last));
+      if (last) break;
+    }
+    onProgress?.(slot.bytes);
+  }
+
+  async #writeItem(
+    slot: Slot,
+    source: AsyncIterable<Uint8Array>,
+    onProgress: ((bytesSent: number) => void) | undefined,
+  ): Promise<void> {
+    if (this.#fatal !== undefined) {
+      slot.reject(this.#fatal);
+      closeSource(source);
+      return;
+    }
+    const sealer = this.#writeHeader(slot);
+    const hash = createHash("sha256");
     const sendChunk = async (plaintext: Uint8Array, last: boolean): Promise<void> => {
-      slot.hash.update(plaintext);
+      hash.update(plaintext);
       slot.bytes += plaintext.length;
-      if (last) slot.sha256 = slot.hash.digest("hex");
+      if (last) slot.sha256 = hash.digest("hex");
       const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
       const ok =
         sealer === undefined
@@ -463,10 +542,9 @@ export class GbClient {
       if (!ok) await this.#writer.drain();
     };
     let held: Uint8Array | undefined;
-    // A list of buffers (a dictionary) is sent as it is; a stream is read until it ends
-    // or the item is given up.
-    const stop = Array.isArray(source) ? undefined : (slot.stopReading = new AbortController());
-    const pieces = stop === undefined ? source : readUntilAborted(source, stop.signal);
+    // The source is read until it ends or the item is given up.
+    const stop = (slot.stopReading = new AbortController());
+    const pieces = readUntilAborted(source, stop.signal);
     try {
       outer: for await (const piece of pieces) {
         for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
@@ -477,7 +555,7 @@ export class GbClient {
       }
     } catch (error) {
       // A source that ended because we stopped reading it is not an input error.
-      if (stop?.signal.aborted !== true) {
+      if (!stop.signal.aborted) {
         this.#failInput(slot, error);
         return;
       }

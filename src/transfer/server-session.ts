@@ -8,6 +8,7 @@ import { ChunkOpener } from "../crypto/chunk-opener.js";
 import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
 import { deriveItemKeys, type ItemKeys } from "../crypto/item-keys.js";
 import { openOnce, sealOnce } from "../crypto/seal-once.js";
+import { sha256Hex } from "../crypto/sha256-hex.js";
 import {
   CodecError,
   CryptoError,
@@ -75,7 +76,8 @@ interface ActiveItem {
   readonly meta: ItemMeta;
   readonly keys: ItemKeys | undefined;
   readonly opener: ChunkOpener | undefined;
-  readonly hash: Hash;
+  /** Running SHA-256 of a file; a dictionary is hashed whole once complete. */
+  readonly hash: Hash | undefined;
   bytes: number;
   /**
    * Dictionary payload (dictionaries only): allocated at the declared size, which was
@@ -306,7 +308,7 @@ export class ServerSession {
       meta,
       keys,
       opener: keys === undefined ? undefined : new ChunkOpener(keys.payloadKey, keys.baseNonce),
-      hash: createHash("sha256"),
+      hash: meta.kind === "dict" ? undefined : createHash("sha256"),
       bytes: 0,
       dict: meta.kind === "dict" ? Buffer.allocUnsafe(meta.size) : undefined,
       file: undefined,
@@ -372,7 +374,7 @@ export class ServerSession {
     }
     let offset = item.bytes - length;
     for (const piece of plaintext) {
-      item.hash.update(piece);
+      item.hash?.update(piece);
       if (item.dict !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
         piece.copy(item.dict, offset);
@@ -398,12 +400,18 @@ export class ServerSession {
     item.previewLength += kept.length;
   }
 
-  async #finishItem(item: ActiveItem): Promise<void> {
+  /**
+   * Verifies, decodes and stores a complete item, then acknowledges it. Synchronous
+   * (no promise, no wait) when there is nothing to write: a dictionary on a server that
+   * does not save, or a file item when not saving.
+   */
+  #finishItem(item: ActiveItem): Promise<void> | undefined {
     const meta = item.meta;
     // From here the item is this function's alone: a connection that drops now does not
     // make it "truncated" (all its bytes arrived); it is stored and reported once.
     this.#item = undefined;
-    let received: ReceivedItem;
+    let sha256: string;
+    let value: JsonObject | undefined;
     try {
       if (meta.size !== null && item.bytes !== meta.size) {
         throw new GbError(
@@ -411,55 +419,94 @@ export class ServerSession {
           `the item ended after ${item.bytes} of the declared ${meta.size} bytes`,
         );
       }
-      const sha256 = item.hash.digest("hex");
-      let value: JsonObject | undefined;
-      let savedAs: string | null = null;
-      const store = this.#context.store;
       if (meta.kind === "dict") {
-        value = decodeDict(item.dict ?? Buffer.alloc(0), meta.format, this.#context.dictLimits);
+        const bytes = item.dict ?? Buffer.alloc(0);
+        sha256 = sha256Hex(bytes);
+        value = decodeDict(bytes, meta.format, this.#context.dictLimits);
         this.#releaseDict(item);
-        if (store !== null) {
-          const file = await store.begin(dictFileName(meta.name));
-          item.file = file;
-          const pending = file.write([formatStoredDict(value, item.bytes)]);
-          if (pending !== undefined) await pending;
-        }
+      } else {
+        sha256 = item.hash?.digest("hex") ?? sha256Hex(Buffer.alloc(0));
       }
-      if (item.file !== undefined) {
-        savedAs = await item.file.commit();
-        item.file = undefined;
-      }
-      this.#sendReceipt(item, {
-        kind: meta.kind,
-        name: meta.name,
-        bytes: item.bytes,
-        sha256,
-        savedAs,
-      });
-      received = {
-        ...this.peer,
-        id: item.id,
-        kind: meta.kind,
-        name: meta.name,
-        format: meta.kind === "dict" ? meta.format : undefined,
-        encrypted: item.keys !== undefined,
-        bytes: item.bytes,
-        sha256,
-        savedAs,
-        savedPath: savedAs === null || store === null ? null : path.join(store.directory, savedAs),
-        value,
-        preview: meta.kind === "file" ? Buffer.concat(item.preview) : undefined,
-      };
     } catch (error) {
-      this.#releaseDict(item);
-      if (item.file !== undefined) await item.file.abort();
+      return this.#abandonItem(item, error);
+    }
+    const store = this.#context.store;
+    if (store === null || (meta.kind === "file" && item.file === undefined)) {
+      this.#acknowledge(item, sha256, value, null);
+      return this.#afterItem();
+    }
+    return this.#storeItem(item, store, sha256, value);
+  }
+
+  /** Writes a dictionary out (files are already written), commits, acknowledges. */
+  async #storeItem(
+    item: ActiveItem,
+    store: ItemStore,
+    sha256: string,
+    value: JsonObject | undefined,
+  ): Promise<void> {
+    let savedAs: string;
+    try {
+      if (item.meta.kind === "dict" && value !== undefined) {
+        const file = await store.begin(dictFileName(item.meta.name));
+        item.file = file;
+        const pending = file.write([formatStoredDict(value, item.bytes)]);
+        if (pending !== undefined) await pending;
+      }
+      if (item.file === undefined) {
+        throw new GbError(ErrorCode.INTERNAL, "the item has no file to store");
+      }
+      savedAs = await item.file.commit();
       item.file = undefined;
-      await this.#failItem(item.id, meta.name, error, true);
+    } catch (error) {
+      await this.#abandonItem(item, error);
       return;
     }
-    // Outside the try: the item is stored and acknowledged whatever a listener does.
-    this.#context.onItem(received);
+    this.#acknowledge(item, sha256, value, savedAs);
     await this.#afterItem();
+  }
+
+  /** An item whose LAST_CHUNK arrived failed while being verified or stored. */
+  async #abandonItem(item: ActiveItem, error: unknown): Promise<void> {
+    this.#releaseDict(item);
+    if (item.file !== undefined) await item.file.abort();
+    item.file = undefined;
+    await this.#failItem(item.id, item.meta.name, error, true);
+  }
+
+  /** Sends the receipt of a stored item and reports it to the server's listeners. */
+  #acknowledge(
+    item: ActiveItem,
+    sha256: string,
+    value: JsonObject | undefined,
+    savedAs: string | null,
+  ): void {
+    const meta = item.meta;
+    const store = this.#context.store;
+    this.#sendReceipt(item, {
+      kind: meta.kind,
+      name: meta.name,
+      bytes: item.bytes,
+      sha256,
+      savedAs,
+    });
+    // The item is stored and acknowledged whatever a listener does. (No spread of the
+    // peer: a literal that starts with a spread defines every later member the slow way.)
+    this.#context.onItem({
+      connectionId: this.peer.connectionId,
+      remote: this.peer.remote,
+      id: item.id,
+      kind: meta.kind,
+      name: meta.name,
+      format: meta.kind === "dict" ? meta.format : undefined,
+      encrypted: item.keys !== undefined,
+      bytes: item.bytes,
+      sha256,
+      savedAs,
+      savedPath: savedAs === null || store === null ? null : path.join(store.directory, savedAs),
+      value,
+      preview: meta.kind === "file" ? Buffer.concat(item.preview) : undefined,
+    });
   }
 
   #sendReceipt(item: ActiveItem, body: ReceiptBody): void {
@@ -535,7 +582,7 @@ export class ServerSession {
     if (this.#state === "ready" && this.#parser.atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
-      this.#socket.end();
+      this.#writer.end();
       return;
     }
     this.#fatal(
@@ -560,7 +607,7 @@ export class ServerSession {
         FrameType.ERROR,
         encodeError({ code: error.code, message, id: undefined }),
       );
-      this.#socket.end();
+      this.#writer.end();
       // A peer that does not read must not hold the socket open.
       setTimeout(() => this.#socket.destroy(), 1000).unref();
     }
