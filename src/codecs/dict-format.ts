@@ -3,7 +3,7 @@
  */
 
 import { decodeJsonDict, encodeJsonDict } from "./json-codec.js";
-import { validateJsonObject, type JsonObject } from "./json-value.js";
+import { checkJsonObject, validateJsonObject, type JsonObject } from "./json-value.js";
 import { checkDictSize, DEFAULT_DICT_LIMITS, type DictLimits } from "./limits.js";
 import { decodeMsgpackDict, encodeMsgpackDict } from "./msgpack-codec.js";
 import { decodeXmlDict, encodeXmlDict } from "./xml-codec.js";
@@ -36,17 +36,18 @@ export function encodeDict(
   format: DictFormat,
   limits: DictLimits = DEFAULT_DICT_LIMITS,
 ): Uint8Array {
-  const checked = validateJsonObject(value, limits);
   let bytes: Uint8Array;
   switch (format) {
     case "json":
-      bytes = encodeJsonDict(checked);
+      // JSON.stringify reads the tree once, now, and writes -0 as 0: nothing to copy.
+      checkJsonObject(value, limits);
+      bytes = encodeJsonDict(value);
       break;
     case "msgpack":
-      bytes = encodeMsgpackDict(checked, limits);
+      bytes = encodeMsgpackDict(validateJsonObject(value, limits), limits);
       break;
     case "xml":
-      bytes = encodeXmlDict(checked);
+      bytes = encodeXmlDict(validateJsonObject(value, limits));
       break;
   }
   checkDictSize(bytes.byteLength, limits);

@@ -77,21 +77,39 @@ export function validateJsonObject(
   return copier.copyObject(value, 1);
 }
 
+/**
+ * Checks, like {@link validateJsonObject}, that `value` is a plain JSON object tree,
+ * without copying it: for an encoder that only reads the tree once, at once (as
+ * `JSON.stringify` does), where a copy would only add work.
+ *
+ * @throws {@link CodecError} as {@link validateJsonObject} does.
+ */
+export function checkJsonObject(value: unknown, limits: CopyLimits): asserts value is JsonObject {
+  if (!isPlainObject(value)) {
+    throw invalid(`the top level must be an object, not ${describe(value)}`);
+  }
+  new TreeCopier(limits, {}, false).copyObject(value, 1);
+}
+
 type CopyLimits = Pick<DictLimits, "maxDepth" | "maxValues">;
 
-/** One validating copy: it carries the limits, the adapters and the running value count. */
+/**
+ * One validating walk: it carries the limits, the adapters and the running value count.
+ * It builds the copy only when asked to.
+ */
 class TreeCopier {
   private values = 0;
 
   constructor(
     private readonly limits: CopyLimits,
     private readonly adapters: JsonTreeAdapters,
+    private readonly copying = true,
   ) {}
 
   copyObject(source: object, depth: number): JsonObject {
     checkDictDepth(depth, this.limits);
     this.countValue();
-    const copy: JsonObject = {};
+    const copy: JsonObject | undefined = this.copying ? {} : undefined;
     for (const decodedKey of Object.keys(source)) {
       const descriptor = Object.getOwnPropertyDescriptor(source, decodedKey);
       // Reading through the descriptor never runs a getter from the outside value.
@@ -101,24 +119,28 @@ class TreeCopier {
       const item: unknown = descriptor.value;
       const key = this.adapters.key === undefined ? decodedKey : this.adapters.key(decodedKey);
       const copied = this.copyValue(item, depth);
+      if (copy === undefined) continue;
       // Plain assignment creates an own data property for every key but "__proto__",
       // whose inherited setter it would call instead; defineProperty (much slower) is
       // kept for that one key.
       if (key === "__proto__") setOwnProperty(copy, key, copied);
       else copy[key] = copied;
     }
-    return copy;
+    // Not copying: the source was checked to be a plain object of JSON values.
+    return copy ?? (source as JsonObject);
   }
 
   private copyArray(source: readonly unknown[], depth: number): JsonValue[] {
     checkDictDepth(depth, this.limits);
     this.countValue();
-    const copy: JsonValue[] = [];
+    const copy: JsonValue[] | undefined = this.copying ? [] : undefined;
     for (let index = 0; index < source.length; index++) {
       if (!(index in source)) throw invalid("arrays must not have holes");
-      copy.push(this.copyValue(source[index], depth));
+      const copied = this.copyValue(source[index], depth);
+      copy?.push(copied);
     }
-    return copy;
+    // Not copying: every element was checked to be a JSON value.
+    return copy ?? (source as JsonValue[]);
   }
 
   /** `parentDepth` is the depth of the container holding `value`. */
