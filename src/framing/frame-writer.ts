@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { ErrorCode, NetworkError } from "../errors.js";
+import { ErrorCode, GbError, NetworkError } from "../errors.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import { encodePreamble } from "./preamble.js";
 
@@ -14,7 +14,12 @@ export const COPY_PAYLOAD_BELOW_BYTES = 4 * 1024;
  * few control frames); each new block doubles up to this size.
  */
 export const STAGING_BLOCK_BYTES = 64 * 1024;
-const FIRST_STAGING_BLOCK_BYTES = 4 * 1024;
+/** Small enough to come from Node's shared buffer pool: no allocation of its own. */
+const FIRST_STAGING_BLOCK_BYTES = 2 * 1024;
+
+/** The type is one byte and the length four (big-endian) in a frame header. [F-HEADER] */
+const MAX_FRAME_TYPE = 0xff;
+const MAX_PAYLOAD_BYTES = 0xffff_ffff;
 
 /** What the writer needs of a socket (a `net.Socket`; tests pass a fake). */
 export type FrameSink = Pick<
@@ -61,7 +66,7 @@ export class FrameWriter {
   writePreamble(version: number): boolean {
     this.#batch();
     this.#stage(encodePreamble(version));
-    return this.#handOver();
+    return !this.#socket.writableNeedDrain;
   }
 
   /**
@@ -72,9 +77,7 @@ export class FrameWriter {
     let length = 0;
     for (const part of parts) length += part.length;
     this.#batch();
-    const header = this.#reserve(FRAME_HEADER_BYTES);
-    header.writeUInt8(type, 0);
-    header.writeUInt32BE(length, 1);
+    this.#writeHeader(type, length);
     if (length < COPY_PAYLOAD_BELOW_BYTES) {
       // Staged bytes reach the socket when the block is full or at the end of this turn
       // (at most one block, uncounted by the socket's back-pressure meanwhile).
@@ -84,6 +87,25 @@ export class FrameWriter {
     let ok = this.#handOver();
     for (const part of parts) if (part.length > 0) ok = this.#socket.write(part);
     return ok;
+  }
+
+  /**
+   * Writes a frame with one payload, like {@link writeFrame}, and calls `onWritten` once
+   * the payload's memory may be used again: at once when it was copied, else when the
+   * socket has handed it to the kernel (or was destroyed).
+   */
+  writeFrameThen(type: number, payload: Uint8Array, onWritten: () => void): boolean {
+    if (payload.length < COPY_PAYLOAD_BELOW_BYTES) {
+      const ok = this.writeFrame(type, payload);
+      onWritten();
+      return ok;
+    }
+    this.#batch();
+    this.#writeHeader(type, payload.length);
+    this.#handOver();
+    return this.#socket.write(payload, () => {
+      onWritten();
+    });
   }
 
   /** Sends what this turn of the event loop has written so far, now. */
@@ -131,6 +153,27 @@ export class FrameWriter {
     });
   }
 
+  /**
+   * Stages a frame header. Checked first: a header that cannot be encoded must not leave
+   * reserved bytes behind, which would go out as garbage with the next frame.
+   */
+  #writeHeader(type: number, length: number): void {
+    if (
+      !Number.isInteger(type) ||
+      type < 0 ||
+      type > MAX_FRAME_TYPE ||
+      length > MAX_PAYLOAD_BYTES
+    ) {
+      throw new GbError(
+        ErrorCode.INTERNAL,
+        `cannot encode a frame of type ${type} and ${length} bytes`,
+      );
+    }
+    const header = this.#reserve(FRAME_HEADER_BYTES);
+    header.writeUInt8(type, 0);
+    header.writeUInt32BE(length, 1);
+  }
+
   /** `bytes` of room in the staging block, at its end; a new block when it is full. */
   #reserve(bytes: number): Buffer {
     let block = this.#block;
@@ -142,7 +185,7 @@ export class FrameWriter {
         block === undefined
           ? FIRST_STAGING_BLOCK_BYTES
           : Math.min(block.length * 2, STAGING_BLOCK_BYTES);
-      block = Buffer.allocUnsafeSlow(Math.max(size, bytes));
+      block = Buffer.allocUnsafe(Math.max(size, bytes));
       this.#block = block;
       this.#sent = 0;
       this.#used = 0;

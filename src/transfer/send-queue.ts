@@ -24,6 +24,8 @@ export class SendQueue {
   #jobs: (SendJob | undefined)[] = [];
   #head = 0;
   #running: Promise<void> | undefined;
+  /** A job is running inside {@link push}; a job it pushes must wait for it. */
+  #inline = false;
 
   /** @param onError receives what a job (or a wait for the socket) threw; the queue goes on. */
   constructor(target: SendTarget, onError: (error: unknown) => void) {
@@ -33,19 +35,28 @@ export class SendQueue {
 
   /** Runs `job` after every job pushed before it. */
   push(job: SendJob): void {
-    if (this.#running === undefined && !this.#target.full()) {
-      let pending: Promise<void> | undefined;
-      try {
-        pending = job();
-      } catch (error) {
-        this.#onError(error);
-        return;
-      }
-      if (pending !== undefined) this.#running = this.#run(pending);
+    if (this.#running !== undefined || this.#inline || this.#target.full()) {
+      this.#jobs.push(job);
+      if (!this.#inline) this.#running ??= this.#run(undefined);
       return;
     }
-    this.#jobs.push(job);
-    this.#running ??= this.#run(undefined);
+    this.#inline = true;
+    let pending: Promise<void> | undefined;
+    try {
+      pending = job();
+    } catch (error) {
+      this.#onError(error);
+    } finally {
+      this.#inline = false;
+    }
+    if (pending !== undefined || this.#head < this.#jobs.length) {
+      this.#running = this.#run(pending);
+    }
+  }
+
+  /** True when no job is waiting or running. */
+  get idleNow(): boolean {
+    return this.#running === undefined;
   }
 
   /** Resolves once every job pushed so far has finished. Never rejects. */
