@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import path from "node:path";
@@ -40,6 +39,7 @@ import {
   type ReceiptBody,
 } from "../protocol/messages.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
+import { PooledFileReader } from "./pooled-file-reader.js";
 import { SendQueue } from "./send-queue.js";
 
 /** How long to wait for the TCP connection and the server's HELLO. */
@@ -51,11 +51,6 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
  * our end of it is closed; then the socket is destroyed.
  */
 export const CLOSE_TIMEOUT_MS = 5_000;
-/**
- * Bytes per read of a file: many chunks per read, so the thread pool is asked once per
- * MiB rather than once per chunk. Chunks are views into the read buffer, not copies.
- */
-const FILE_READ_BYTES = 1024 * 1024;
 /** Bytes queued on the socket before the sender waits for it to drain. */
 const SOCKET_WRITE_BUFFER_BYTES = 1024 * 1024;
 
@@ -182,12 +177,18 @@ export class GbClient {
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
   #fatal: GbError | undefined;
+  /**
+   * The server closed the connection while nothing was in flight (the usual end, after
+   * {@link close}): the error that later sends fail with is made only if one is sent.
+   */
+  #closedQuietly = false;
   readonly #closed: Promise<void>;
   readonly #closeTimeoutMs: number;
 
   private constructor(
     socket: Socket,
     parser: FrameParser,
+    writer: FrameWriter,
     hello: Hello,
     masterKey: Buffer | undefined,
     timeouts: { readonly responseMs: number; readonly closeMs: number },
@@ -195,8 +196,7 @@ export class GbClient {
   ) {
     this.#socket = socket;
     this.#parser = parser;
-    this.#writer = new FrameWriter(socket);
-    const writer = this.#writer;
+    this.#writer = writer;
     this.#queue = new SendQueue(
       { full: () => socket.writableNeedDrain, drain: () => writer.drain() },
       (error) => {
@@ -228,7 +228,12 @@ export class GbClient {
       );
     });
     socket.on("close", () => {
-      this.#fail(new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection"));
+      // An error object (with its stack) per connection is measurable for one-shot
+      // clients; with nothing in flight nobody would see it.
+      if (this.#slots.size === 0 && this.#queue.idleNow) this.#closedQuietly = true;
+      else {
+        this.#fail(new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection"));
+      }
     });
     socket.setTimeout(responseTimeoutMs);
     socket.resume();
@@ -280,9 +285,10 @@ export class GbClient {
     // deriving a key from a passphrase takes a while.
     const guard = new EarlyErrorGuard(socket);
     const parser = new FrameParser(SERVER_FRAME_LIMITS, { expectPreamble: true });
+    const writer = new FrameWriter(socket);
     let hello: Hello;
     try {
-      hello = await handshake(socket, parser, host, port, timeoutMs);
+      hello = await handshake(socket, writer, parser, host, port, timeoutMs);
     } catch (error) {
       socket.destroy();
       throw error;
@@ -304,6 +310,8 @@ export class GbClient {
           );
         }
       } catch (error) {
+        // The held-back preamble goes first, so the server sees a clean goodbye.
+        writer.flush();
         socket.destroy();
         throw error;
       }
@@ -311,6 +319,7 @@ export class GbClient {
     return new GbClient(
       socket,
       parser,
+      writer,
       hello,
       masterKey,
       {
@@ -373,7 +382,7 @@ export class GbClient {
       const meta: ItemMeta = { kind: "file", name: options.name ?? path.basename(filePath), size };
       return {
         meta,
-        source: createReadStream(filePath, { highWaterMark: FILE_READ_BYTES }),
+        source: new PooledFileReader(filePath),
       };
     }, options);
   }
@@ -498,8 +507,9 @@ export class GbClient {
     bytes: Uint8Array,
     onProgress: ((bytesSent: number) => void) | undefined,
   ): void {
-    if (this.#fatal !== undefined) {
-      slot.reject(this.#fatal);
+    const fatal = this.#failure();
+    if (fatal !== undefined) {
+      slot.reject(fatal);
       return;
     }
     const sealer = this.#writeHeader(slot);
@@ -522,35 +532,53 @@ export class GbClient {
     source: AsyncIterable<Uint8Array>,
     onProgress: ((bytesSent: number) => void) | undefined,
   ): Promise<void> {
-    if (this.#fatal !== undefined) {
-      slot.reject(this.#fatal);
+    const fatal = this.#failure();
+    if (fatal !== undefined) {
+      slot.reject(fatal);
       closeSource(source);
       return;
     }
     const sealer = this.#writeHeader(slot);
     const hash = createHash("sha256");
-    const sendChunk = async (plaintext: Uint8Array, last: boolean): Promise<void> => {
+    // A pooled file's read buffers are given back once their last chunk is out.
+    const reader = source instanceof PooledFileReader ? source : undefined;
+    /** `done` is the piece `plaintext` ends, when nothing else refers to it after this. */
+    const sendChunk = async (
+      plaintext: Uint8Array,
+      last: boolean,
+      done: Uint8Array | undefined,
+    ): Promise<void> => {
       hash.update(plaintext);
       slot.bytes += plaintext.length;
       if (last) slot.sha256 = hash.digest("hex");
       const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
-      const ok =
-        sealer === undefined
-          ? this.#writer.writeFrame(type, plaintext)
-          : this.#writer.writeFrame(type, ...sealer.seal(plaintext, last));
+      let ok: boolean;
+      if (sealer !== undefined) {
+        ok = this.#writer.writeFrame(type, ...sealer.seal(plaintext, last));
+        if (done !== undefined) reader?.recycle(done);
+      } else if (done !== undefined && reader !== undefined) {
+        ok = this.#writer.writeFrameThen(type, plaintext, () => {
+          reader.recycle(done);
+        });
+      } else {
+        ok = this.#writer.writeFrame(type, plaintext);
+      }
       onProgress?.(slot.bytes);
       if (!ok) await this.#writer.drain();
     };
     let held: Uint8Array | undefined;
+    let heldEnds: Uint8Array | undefined;
     // The source is read until it ends or the item is given up.
     const stop = (slot.stopReading = new AbortController());
     const pieces = readUntilAborted(source, stop.signal);
     try {
       outer: for await (const piece of pieces) {
+        if (piece.length === 0) reader?.recycle(piece);
         for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
           if (slot.aborted || this.#failure() !== undefined) break outer;
-          if (held !== undefined) await sendChunk(held, false);
+          if (held !== undefined) await sendChunk(held, false, heldEnds);
           held = piece.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
+          heldEnds = offset + CHUNK_PLAINTEXT_BYTES >= piece.length ? piece : undefined;
         }
       }
     } catch (error) {
@@ -568,11 +596,13 @@ export class GbClient {
       return;
     }
     // [F-LAST] every item ends with exactly one LAST_CHUNK, even one the server refused.
-    await sendChunk(slot.aborted ? new Uint8Array(0) : (held ?? new Uint8Array(0)), true).catch(
-      (error: unknown) => {
-        this.#fail(toGbError(error, "sending failed"));
-      },
-    );
+    await sendChunk(
+      slot.aborted ? new Uint8Array(0) : (held ?? new Uint8Array(0)),
+      true,
+      undefined,
+    ).catch((error: unknown) => {
+      this.#fail(toGbError(error, "sending failed"));
+    });
   }
 
   /** The item's source failed mid-item. */
@@ -720,6 +750,9 @@ export class GbClient {
 
   /** The connection-wide failure, if any (read through a method: it changes across awaits). */
   #failure(): GbError | undefined {
+    if (this.#fatal === undefined && this.#closedQuietly) {
+      this.#fatal = new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection");
+    }
     return this.#fatal;
   }
 
@@ -733,6 +766,7 @@ export class GbClient {
 /** Connects and reads the server's preamble and HELLO, leaving the socket paused. */
 async function handshake(
   socket: Socket,
+  writer: FrameWriter,
   parser: FrameParser,
   host: string,
   port: number,
@@ -759,7 +793,8 @@ async function handshake(
       else resolve(outcome);
     };
     const onConnect = (): void => {
-      new FrameWriter(socket).writePreamble(PROTOCOL_VERSION);
+      // Held back until the first frame: one packet less per connection.
+      writer.writePreamble(PROTOCOL_VERSION);
     };
     const onError = (error: NodeJS.ErrnoException): void => {
       const refused = error.code === "ECONNREFUSED";
@@ -912,6 +947,7 @@ async function* readUntilAborted(
 
 function closeSource(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): void {
   if (source instanceof Readable) source.destroy();
+  else if (source instanceof PooledFileReader) source.close();
 }
 
 function describe(error: unknown): string {

@@ -31,7 +31,6 @@ import {
   decodeItemHeader,
   decodeMeta,
   encodeError,
-  encodeHello,
   encodeReceipt,
   encodeReceiptBody,
   type Hello,
@@ -46,6 +45,8 @@ import { safeBaseName } from "./safe-name.js";
 /** What a session needs from its server. */
 export interface SessionContext {
   readonly hello: Hello;
+  /** {@link hello} encoded once for every connection. */
+  readonly helloPayload: Buffer;
   readonly masterKey: Buffer;
   readonly store: ItemStore | null;
   readonly dictLimits: DictLimits;
@@ -148,7 +149,7 @@ export class ServerSession {
     });
     // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client.
     this.#writer.writePreamble(PROTOCOL_VERSION);
-    this.#writer.writeFrame(FrameType.HELLO, encodeHello(context.hello));
+    this.#writer.writeFrame(FrameType.HELLO, context.helloPayload);
   }
 
   /** Resolves once the connection has closed. */

@@ -91,6 +91,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     const dictBudgetBytes = options.dictBudgetBytes ?? DEFAULT_DICT_BUDGET_BYTES;
     this.#context = {
       hello,
+      helloPayload: encodeHello(hello),
       masterKey,
       store,
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
@@ -209,7 +210,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
       this.#refused.add(socket);
       socket.once("close", () => this.#refused.delete(socket));
-      refuse(socket, this.#context.hello, this.#closing !== undefined);
+      refuse(socket, this.#context.helloPayload, this.#closing !== undefined);
       return;
     }
     const session = new ServerSession(socket, peer, this.#context);
@@ -248,13 +249,13 @@ export class GbServer extends EventEmitter<ServerEvents> {
 }
 
 /** Tells a client we cannot serve it, in the protocol so it can say why, then closes. */
-function refuse(socket: Socket, hello: Hello, shuttingDown: boolean): void {
+function refuse(socket: Socket, helloPayload: Buffer, shuttingDown: boolean): void {
   const writer = new FrameWriter(socket);
   socket.on("error", () => undefined);
   // Read (and drop) whatever the peer sends so its FIN is seen and the socket can close.
   socket.resume();
   writer.writePreamble(PROTOCOL_VERSION);
-  writer.writeFrame(FrameType.HELLO, encodeHello(hello));
+  writer.writeFrame(FrameType.HELLO, helloPayload);
   writer.writeFrame(
     FrameType.ERROR,
     encodeError({
