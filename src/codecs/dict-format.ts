@@ -55,6 +55,21 @@ export function encodeDict(
 }
 
 /**
+ * {@link encodeDict} for the `json` format, as text: a writer that encodes it in place
+ * (as UTF-8) needs no buffer of its own. Same checks and errors as {@link encodeDict}.
+ */
+export function encodeJsonDictText(
+  value: JsonObject,
+  limits: DictLimits = DEFAULT_DICT_LIMITS,
+): string {
+  checkJsonObject(value, limits);
+  const text = JSON.stringify(value);
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: most dictionaries need no exact count.
+  if (text.length * 3 > limits.maxBytes) checkDictSize(Buffer.byteLength(text, "utf8"), limits);
+  return text;
+}
+
+/**
  * Decodes a dictionary received in `format`. The result is a fresh plain object tree; keys
  * such as `__proto__` are ordinary own keys and no prototype is ever modified.
  *

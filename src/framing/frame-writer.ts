@@ -16,6 +16,8 @@ export const COPY_PAYLOAD_BELOW_BYTES = 4 * 1024;
 export const STAGING_BLOCK_BYTES = 64 * 1024;
 /** Small enough to come from Node's shared buffer pool: no allocation of its own. */
 const FIRST_STAGING_BLOCK_BYTES = 2 * 1024;
+/** Before the first frame: no block yet. */
+const NO_BLOCK = Buffer.alloc(0);
 
 /** The type is one byte and the length four (big-endian) in a frame header. [F-HEADER] */
 const MAX_FRAME_TYPE = 0xff;
@@ -47,7 +49,7 @@ export class FrameWriter {
   readonly #socket: FrameSink;
   #corked = false;
   /** The current staging block; bytes before `#sent` were handed to the socket. */
-  #block: Buffer | undefined;
+  #block: Buffer = NO_BLOCK;
   #sent = 0;
   #used = 0;
   readonly #flushLater = (): void => {
@@ -87,6 +89,28 @@ export class FrameWriter {
     let ok = this.#handOver();
     for (const part of parts) if (part.length > 0) ok = this.#socket.write(part);
     return ok;
+  }
+
+  /**
+   * Writes one frame whose payload is `text` in UTF-8 (a JSON control message, a JSON
+   * dictionary): a short text is encoded straight into the staging block, with no
+   * buffer of its own.
+   * @returns false when the socket's buffer is full, as {@link writeFrame}.
+   */
+  writeTextFrame(type: number, text: string): boolean {
+    // Each UTF-16 unit is at most 3 UTF-8 bytes: a short text needs no exact count first.
+    const length =
+      text.length * 3 < COPY_PAYLOAD_BELOW_BYTES ? undefined : Buffer.byteLength(text, "utf8");
+    if (length !== undefined && length >= COPY_PAYLOAD_BELOW_BYTES) {
+      return this.writeFrame(type, Buffer.from(text, "utf8"));
+    }
+    this.#batch();
+    // Room for the longest encoding; the header gets the real length once it is known.
+    const headerAt = this.#reserve(FRAME_HEADER_BYTES + (length ?? text.length * 3));
+    const written = this.#block.write(text, headerAt + FRAME_HEADER_BYTES, "utf8");
+    this.#used = headerAt + FRAME_HEADER_BYTES + written;
+    this.#writeHeaderAt(headerAt, type, written);
+    return !this.#socket.writableNeedDrain;
   }
 
   /**
@@ -169,20 +193,26 @@ export class FrameWriter {
         `cannot encode a frame of type ${type} and ${length} bytes`,
       );
     }
-    const header = this.#reserve(FRAME_HEADER_BYTES);
-    header.writeUInt8(type, 0);
-    header.writeUInt32BE(length, 1);
+    this.#writeHeaderAt(this.#reserve(FRAME_HEADER_BYTES), type, length);
   }
 
-  /** `bytes` of room in the staging block, at its end; a new block when it is full. */
-  #reserve(bytes: number): Buffer {
+  #writeHeaderAt(offset: number, type: number, length: number): void {
+    this.#block[offset] = type;
+    this.#block.writeUInt32BE(length, offset + 1);
+  }
+
+  /**
+   * Reserves `bytes` of room at the end of the staging block (a new block when it is
+   * full) and returns where the room starts in {@link #block}.
+   */
+  #reserve(bytes: number): number {
     let block = this.#block;
-    if (block === undefined || this.#used + bytes > block.length) {
+    if (this.#used + bytes > block.length) {
       this.#handOver();
       // Handed-over bytes belong to the socket until written: a full block is never
       // reused, only dropped (the socket keeps it alive while it needs it).
       const size =
-        block === undefined
+        block === NO_BLOCK
           ? FIRST_STAGING_BLOCK_BYTES
           : Math.min(block.length * 2, STAGING_BLOCK_BYTES);
       block = Buffer.allocUnsafe(Math.max(size, bytes));
@@ -190,20 +220,21 @@ export class FrameWriter {
       this.#sent = 0;
       this.#used = 0;
     }
-    const room = block.subarray(this.#used, this.#used + bytes);
+    const at = this.#used;
     this.#used += bytes;
-    return room;
+    return at;
   }
 
   #stage(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#reserve(bytes.length).set(bytes);
+    if (bytes.length === 0) return;
+    const at = this.#reserve(bytes.length);
+    this.#block.set(bytes, at);
   }
 
   /** Gives the socket the staged bytes not yet given. Returns false when it is full. */
   #handOver(): boolean {
-    const block = this.#block;
-    if (block === undefined || this.#used === this.#sent) return !this.#socket.writableNeedDrain;
-    const pending = block.subarray(this.#sent, this.#used);
+    if (this.#used === this.#sent) return !this.#socket.writableNeedDrain;
+    const pending = this.#block.subarray(this.#sent, this.#used);
     this.#sent = this.#used;
     return this.#socket.write(pending);
   }

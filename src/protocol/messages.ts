@@ -130,14 +130,21 @@ export function decodeMeta(payload: Uint8Array): ItemMeta {
 }
 
 export function encodeItemHeader(header: ItemHeader): Buffer {
-  return header.encrypted
-    ? encodeJsonPayload({
-        id: header.id,
-        encrypted: true,
-        salt: header.salt.toString("hex"),
-        sealedMeta: header.sealedMeta.toString("base64"),
-      })
-    : encodeJsonPayload({ id: header.id, encrypted: false, meta: metaToJson(header.meta) });
+  return Buffer.from(itemHeaderText(header), "utf8");
+}
+
+/** The JSON text of an ITEM payload, for writers that encode it in place. */
+export function itemHeaderText(header: ItemHeader): string {
+  return JSON.stringify(
+    header.encrypted
+      ? {
+          id: header.id,
+          encrypted: true,
+          salt: header.salt.toString("hex"),
+          sealedMeta: header.sealedMeta.toString("base64"),
+        }
+      : { id: header.id, encrypted: false, meta: metaToJson(header.meta) },
+  );
 }
 
 /** @throws {ProtocolError} MALFORMED_MESSAGE */
@@ -196,12 +203,16 @@ export function decodeReceiptBody(payload: Uint8Array): ReceiptBody {
 }
 
 export function encodeReceipt(message: ReceiptMessage): Buffer {
-  return message.encrypted
-    ? encodeJsonPayload({
-        id: message.id,
-        sealedReceipt: message.sealedReceipt.toString("base64"),
-      })
-    : encodeJsonPayload({ id: message.id, receipt: receiptToJson(message.receipt) });
+  return Buffer.from(receiptText(message), "utf8");
+}
+
+/** The JSON text of a RECEIPT payload, for writers that encode it in place. */
+export function receiptText(message: ReceiptMessage): string {
+  return JSON.stringify(
+    message.encrypted
+      ? { id: message.id, sealedReceipt: message.sealedReceipt.toString("base64") }
+      : { id: message.id, receipt: receiptToJson(message.receipt) },
+  );
 }
 
 /** @throws {ProtocolError} MALFORMED_MESSAGE */

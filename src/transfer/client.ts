@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
+import { encodeDict, encodeJsonDictText, type DictFormat } from "../codecs/dict-format.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { ChunkSealer } from "../crypto/chunk-sealer.js";
 import { CHUNK_PLAINTEXT_BYTES } from "../crypto/constants.js";
@@ -32,7 +32,7 @@ import {
   decodeHello,
   decodeReceipt,
   decodeReceiptBody,
-  encodeItemHeader,
+  itemHeaderText,
   encodeMeta,
   type Hello,
   type ItemMeta,
@@ -336,10 +336,18 @@ export class GbClient {
    * rejects with a CodecError and sends nothing.
    */
   sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
-    let bytes: Uint8Array;
+    // A small JSON dictionary stays text until it is encoded straight into the frame.
+    let payload: Uint8Array | string;
+    let size: number;
     try {
       this.#checkCanEncrypt(options);
-      bytes = encodeDict(value, options.format);
+      if (options.format === "json") {
+        payload = encodeJsonDictText(value);
+        size = Buffer.byteLength(payload, "utf8");
+      } else {
+        payload = encodeDict(value, options.format);
+        size = payload.length;
+      }
     } catch (error) {
       return Promise.reject(toGbError(error, "cannot prepare the item"));
     }
@@ -347,12 +355,12 @@ export class GbClient {
       kind: "dict",
       format: options.format,
       name: options.name ?? "dictionary.json",
-      size: bytes.length,
+      size,
     };
     return new Promise<SentItem>((resolve, reject) => {
       this.#queue.push(() => {
         const slot = this.#openSlot(meta, options, { resolve, reject });
-        this.#writeWhole(slot, bytes, options.onProgress);
+        this.#writeWhole(slot, payload, options.onProgress);
         return undefined;
       });
     });
@@ -487,14 +495,14 @@ export class GbClient {
     const keys = slot.keys;
     const header =
       keys === undefined || slot.salt === undefined
-        ? encodeItemHeader({ id: slot.id, encrypted: false, meta: slot.meta })
-        : encodeItemHeader({
+        ? itemHeaderText({ id: slot.id, encrypted: false, meta: slot.meta })
+        : itemHeaderText({
             id: slot.id,
             encrypted: true,
             salt: slot.salt,
             sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
           });
-    this.#writer.writeFrame(FrameType.ITEM, header);
+    this.#writer.writeTextFrame(FrameType.ITEM, header);
     return keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
   }
 
@@ -504,7 +512,7 @@ export class GbClient {
    */
   #writeWhole(
     slot: Slot,
-    bytes: Uint8Array,
+    payload: Uint8Array | string,
     onProgress: ((bytesSent: number) => void) | undefined,
   ): void {
     const fatal = this.#failure();
@@ -513,8 +521,18 @@ export class GbClient {
       return;
     }
     const sealer = this.#writeHeader(slot);
-    slot.bytes = bytes.length;
-    slot.sha256 = sha256Hex(bytes);
+    slot.bytes = slot.meta.size ?? 0;
+    slot.sha256 = sha256Hex(payload);
+    if (
+      typeof payload === "string" &&
+      sealer === undefined &&
+      slot.bytes <= CHUNK_PLAINTEXT_BYTES
+    ) {
+      this.#writer.writeTextFrame(FrameType.LAST_CHUNK, payload);
+      onProgress?.(slot.bytes);
+      return;
+    }
+    const bytes = typeof payload === "string" ? Buffer.from(payload, "utf8") : payload;
     // [F-LAST] the last chunk may be empty (an empty dictionary cannot be, but bytes may).
     for (let offset = 0; ; offset += CHUNK_PLAINTEXT_BYTES) {
       const chunk = bytes.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);

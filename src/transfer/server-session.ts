@@ -31,7 +31,7 @@ import {
   decodeItemHeader,
   decodeMeta,
   encodeError,
-  encodeReceipt,
+  receiptText,
   encodeReceiptBody,
   type Hello,
   type ItemMeta,
@@ -515,13 +515,13 @@ export class ServerSession {
     // so it neither reveals the plaintext's hash nor can be forged without the key.
     const message =
       item.keys === undefined
-        ? encodeReceipt({ id: item.id, encrypted: false, receipt: body })
-        : encodeReceipt({
+        ? receiptText({ id: item.id, encrypted: false, receipt: body })
+        : receiptText({
             id: item.id,
             encrypted: true,
             sealedReceipt: sealOnce(item.keys.receiptKey, encodeReceiptBody(body)),
           });
-    this.#writer.writeFrame(FrameType.RECEIPT, message);
+    this.#writer.writeTextFrame(FrameType.RECEIPT, message);
   }
 
   /**

@@ -96,3 +96,16 @@ describe("sha256Hex without crypto.hash (Node before 20.12)", () => {
     );
   });
 });
+
+describe("sha256Hex of a string", () => {
+  it("hashes the string's UTF-8 bytes", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (text) => {
+        expect(sha256Hex(text)).toBe(sha256Hex(Buffer.from(text, "utf8")));
+      }),
+    );
+    expect(sha256Hex("abc")).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+  });
+});

@@ -586,3 +586,55 @@ describe("FrameWriter on a loopback socket", () => {
     expect(writer.closed).toBe(true);
   });
 });
+
+describe("FrameWriter.writeTextFrame", () => {
+  const texts: readonly (readonly [string, string])[] = [
+    ["empty", ""],
+    ["ASCII JSON", '{"id":1,"receipt":{"kind":"dict"}}'],
+    ["two-, three- and four-byte UTF-8", "é中😀".repeat(50)],
+    ["a lone surrogate (written as U+FFFD, as Buffer.from does)", "a\ud800b"],
+    ["just under the copy threshold in bytes", "x".repeat(COPY_PAYLOAD_BELOW_BYTES - 1)],
+    ["at the copy threshold", "x".repeat(COPY_PAYLOAD_BELOW_BYTES)],
+    ["far over the threshold, multi-byte", "中".repeat(COPY_PAYLOAD_BELOW_BYTES)],
+  ];
+
+  it.each(texts)("writes %s exactly as writeFrame of its UTF-8 bytes", async (_name, text) => {
+    const { sink, writer } = fakeWriter();
+    writer.writeFrame(FrameType.ITEM, Buffer.from("before"));
+    writer.writeTextFrame(FrameType.RECEIPT, text);
+    writer.writeFrame(FrameType.ITEM, Buffer.from("after"));
+    await endOfTurn();
+    const expected = Buffer.concat([
+      encodeFrame(FrameType.ITEM, Buffer.from("before")),
+      encodeFrame(FrameType.RECEIPT, Buffer.from(text, "utf8")),
+      encodeFrame(FrameType.ITEM, Buffer.from("after")),
+    ]);
+    expect(sink.wire.equals(expected)).toBe(true);
+  });
+
+  it("fills several staging blocks with texts of every length and keeps them in order", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: "grapheme", maxLength: 300 }), { maxLength: 400 }),
+        async (list) => {
+          const { sink, writer } = fakeWriter();
+          for (const text of list) writer.writeTextFrame(FrameType.ITEM, text);
+          await endOfTurn();
+          const expected = Buffer.concat(
+            list.map((text) => encodeFrame(FrameType.ITEM, Buffer.from(text, "utf8"))),
+          );
+          expect(sink.wire.equals(expected)).toBe(true);
+          sink.expectChunksUntouched();
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it("reports back-pressure like writeFrame", () => {
+    const { sink, writer } = fakeWriter();
+    expect(writer.writeTextFrame(FrameType.ITEM, "a")).toBe(true);
+    sink.writableNeedDrain = true;
+    expect(writer.writeTextFrame(FrameType.ITEM, "b")).toBe(false);
+  });
+});
