@@ -6,8 +6,8 @@ import type { SourceFile } from "./files.js";
 
 /** The repository root, from dist-bench/bench/ where this file is compiled to. */
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const GB_SERVER = path.join(REPO_ROOT, "bin", "gb-server.js");
-export const GB_CLIENT = path.join(REPO_ROOT, "bin", "gb-client.js");
+export const GB_SERVER = path.join(REPO_ROOT, "bin", "gb-server.cjs");
+export const GB_CLIENT = path.join(REPO_ROOT, "bin", "gb-client.cjs");
 
 /** A compiled program next to this file, by its base name ("frame-server"). */
 export function benchScript(name: string): string {

@@ -1,6 +1,6 @@
 /**
  * Helpers for end-to-end tests that run the real gb-server and gb-client binaries
- * (bin/*.js, which load the built dist/) as child processes.
+ * (bin/*.cjs, which load the bundled CLI in dist/) as child processes.
  *
  * Every wait is bounded; every child and temporary directory is registered so that
  * {@link cleanup} can kill and remove whatever a test left. Importing this module
@@ -26,8 +26,8 @@ export { sha256 } from "../support/sha256.js";
 export { withTimeout };
 
 export const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
-export const SERVER_BIN = path.join(ROOT, "bin", "gb-server.js");
-export const CLIENT_BIN = path.join(ROOT, "bin", "gb-client.js");
+export const SERVER_BIN = path.join(ROOT, "bin", "gb-server.cjs");
+export const CLIENT_BIN = path.join(ROOT, "bin", "gb-client.cjs");
 
 /** samples/data.json, parsed. */
 export const sample = JSON.parse(await readFile(SAMPLE_DICT, "utf8")) as JsonObject;
