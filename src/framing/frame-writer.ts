@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { ErrorCode, GbError, NetworkError } from "../errors.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
-import { encodePreamble } from "./preamble.js";
+import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
 
 /**
  * Payloads up to this size are copied next to their header into a staging block, so
@@ -14,8 +14,11 @@ export const COPY_PAYLOAD_BELOW_BYTES = 4 * 1024;
  * few control frames); each new block doubles up to this size.
  */
 export const STAGING_BLOCK_BYTES = 64 * 1024;
-/** Small enough to come from Node's shared buffer pool: no allocation of its own. */
-const FIRST_STAGING_BLOCK_BYTES = 2 * 1024;
+/**
+ * Room for what a short connection writes (a greeting and a receipt, or an item): it
+ * comes from Node's shared buffer pool, so a connection costs no allocation of its own.
+ */
+const FIRST_STAGING_BLOCK_BYTES = 512;
 /** Before the first frame: no block yet. */
 const NO_BLOCK = Buffer.alloc(0);
 
@@ -67,7 +70,9 @@ export class FrameWriter {
 
   writePreamble(version: number): boolean {
     this.#batch();
-    this.#stage(encodePreamble(version));
+    const at = this.#reserve(PREAMBLE_BYTES);
+    PREAMBLE_MAGIC.copy(this.#block, at);
+    this.#block.writeUInt16BE(version, at + PREAMBLE_MAGIC.length);
     return !this.#socket.writableNeedDrain;
   }
 

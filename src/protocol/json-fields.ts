@@ -97,10 +97,18 @@ export function readNullableString(
   return own(record, field) === null ? null : readString(record, field, maxLength);
 }
 
+/** One compiled pattern per byte length (a handful), not one per message. */
+const hexPatterns = new Map<number, RegExp>();
+
 /** Lower-case hex of exactly `bytes` bytes. */
 export function readHex(record: Record<string, unknown>, field: string, bytes: number): Buffer {
   const value = own(record, field);
-  if (typeof value !== "string" || !new RegExp(`^[0-9a-f]{${bytes * 2}}$`).test(value)) {
+  let pattern = hexPatterns.get(bytes);
+  if (pattern === undefined) {
+    pattern = new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
+    hexPatterns.set(bytes, pattern);
+  }
+  if (typeof value !== "string" || !pattern.test(value)) {
     throw malformed(`"${field}" must be ${bytes} bytes of lower-case hex`);
   }
   return Buffer.from(value, "hex");
