@@ -68,6 +68,17 @@ export class FrameWriter {
     return this.#socket.destroyed || this.#socket.writableEnded;
   }
 
+  /**
+   * Stages the preamble without sending it: it leaves with the first frame written, or
+   * at {@link flush} or {@link end}. A client saves a packet this way (and the server a
+   * read) while it waits for the server's HELLO. [P-PREAMBLE]
+   */
+  holdPreamble(version: number): void {
+    const at = this.#reserve(PREAMBLE_BYTES);
+    PREAMBLE_MAGIC.copy(this.#block, at);
+    this.#block.writeUInt16BE(version, at + PREAMBLE_MAGIC.length);
+  }
+
   writePreamble(version: number): boolean {
     this.#batch();
     const at = this.#reserve(PREAMBLE_BYTES);

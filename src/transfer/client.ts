@@ -426,6 +426,8 @@ export class GbClient {
 
   /** Drops the connection at once; items in flight fail with CONNECTION_LOST. */
   destroy(): void {
+    // A held-back preamble goes first, so the server sees a client that left, not garbage.
+    this.#writer.flush();
     this.#socket.destroy();
   }
 
@@ -812,7 +814,7 @@ async function handshake(
     };
     const onConnect = (): void => {
       // Held back until the first frame: one packet less per connection.
-      writer.writePreamble(PROTOCOL_VERSION);
+      writer.holdPreamble(PROTOCOL_VERSION);
     };
     const onError = (error: NodeJS.ErrnoException): void => {
       const refused = error.code === "ECONNREFUSED";

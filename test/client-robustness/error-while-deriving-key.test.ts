@@ -37,13 +37,14 @@ afterEach(async () => {
   await removeTempDirs();
 });
 
-/** Once the client is connected (its preamble arrived), greets, then runs `then`. */
+/**
+ * Greets at once, as a server must (the client may hold its preamble back until its
+ * first frame [P-PREAMBLE]), then runs `then`.
+ */
 function greetThen(then: (peer: Peer) => void): (peer: Peer) => void {
   return (peer) => {
-    peer.socket.once("data", () => {
-      peer.greet({ keyId: serverKeyId, scryptSalt: SALT });
-      then(peer);
-    });
+    peer.greet({ keyId: serverKeyId, scryptSalt: SALT });
+    then(peer);
   };
 }
 
