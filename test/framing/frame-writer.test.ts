@@ -547,6 +547,19 @@ describe("FrameWriter on a loopback socket", () => {
     expectFrames(parse(bytes, frames.length + 1), frames);
   });
 
+  it("delivers a held preamble, sent with the first frame of a later turn", async () => {
+    const { client, received } = await loopback();
+    const writer = new FrameWriter(client);
+    writer.holdPreamble(PROTOCOL_VERSION);
+    await endOfTurn();
+    const frames: FrameSpec[] = [{ type: FrameType.ITEM, parts: [Buffer.from('{"id":1}')] }];
+    writer.writeFrame(FrameType.ITEM, ...frames[0]!.parts);
+    writer.end();
+    const bytes = await withTimeout(received, WAIT_MS, "the client's bytes");
+    expect(bytes.equals(expectedWire(frames, true))).toBe(true);
+    expectFrames(parse(bytes, 2), frames);
+  });
+
   it("reports back-pressure and resumes after drain(), losing nothing", async () => {
     const { client, received } = await loopback();
     const writer = new FrameWriter(client);
@@ -584,6 +597,61 @@ describe("FrameWriter on a loopback socket", () => {
     expect(error).toBeInstanceOf(GbError);
     expect((error as GbError).code).toBe(ErrorCode.CONNECTION_LOST);
     expect(writer.closed).toBe(true);
+  });
+});
+
+describe("FrameWriter.holdPreamble", () => {
+  it("holds the preamble without corking or sending it, even past the end of the turn", async () => {
+    const { sink, writer } = fakeWriter();
+    writer.holdPreamble(PROTOCOL_VERSION);
+    expect(sink.ops).toEqual([]);
+    await endOfTurn();
+    expect(sink.ops).toEqual([]);
+  });
+
+  it("sends the held preamble with the first frame, in one buffer", async () => {
+    const { sink, writer } = fakeWriter();
+    writer.holdPreamble(PROTOCOL_VERSION);
+    writer.writeFrame(0x02, Buffer.from("first"));
+    await endOfTurn();
+    expect(sink.ops).toEqual(["cork", "write", "uncork"]);
+    expect(
+      sink.wire.equals(
+        Buffer.concat([encodePreamble(PROTOCOL_VERSION), encodeFrame(0x02, Buffer.from("first"))]),
+      ),
+    ).toBe(true);
+  });
+
+  it("sends the held preamble before a large payload", () => {
+    const { sink, writer } = fakeWriter();
+    writer.holdPreamble(PROTOCOL_VERSION);
+    const payload = pattern(COPY_PAYLOAD_BELOW_BYTES, 1);
+    writer.writeFrame(0x03, payload);
+    expect(sink.chunks[1]).toBe(payload);
+    writer.flush();
+    expect(
+      sink.wire.equals(
+        Buffer.concat([encodePreamble(PROTOCOL_VERSION), encodeFrame(0x03, payload)]),
+      ),
+    ).toBe(true);
+  });
+
+  it("flush() sends a held preamble", () => {
+    const { sink, writer } = fakeWriter();
+    writer.holdPreamble(PROTOCOL_VERSION);
+    writer.flush();
+    expect(sink.ops).toEqual(["write"]);
+    expect(sink.wire.equals(encodePreamble(PROTOCOL_VERSION))).toBe(true);
+  });
+
+  it("end() sends a held preamble before it ends the socket", async () => {
+    const { sink, writer } = fakeWriter();
+    writer.holdPreamble(PROTOCOL_VERSION);
+    writer.end();
+    expect(sink.ops).toEqual(["write", "end"]);
+    expect(sink.wire.equals(encodePreamble(PROTOCOL_VERSION))).toBe(true);
+    await endOfTurn();
+    expect(sink.ops).toEqual(["write", "end"]);
   });
 });
 
