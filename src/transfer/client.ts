@@ -349,7 +349,7 @@ export class GbClient {
         size = payload.length;
       }
     } catch (error) {
-      return Promise.reject(toGbError(error, "cannot prepare the item"));
+      return handled(Promise.reject(toGbError(error, "cannot prepare the item")));
     }
     const meta: ItemMeta = {
       kind: "dict",
@@ -357,13 +357,15 @@ export class GbClient {
       name: options.name ?? "dictionary.json",
       size,
     };
-    return new Promise<SentItem>((resolve, reject) => {
-      this.#queue.push(() => {
-        const slot = this.#openSlot(meta, options, { resolve, reject });
-        this.#writeWhole(slot, payload, options.onProgress);
-        return undefined;
-      });
-    });
+    return handled(
+      new Promise<SentItem>((resolve, reject) => {
+        this.#queue.push(() => {
+          const slot = this.#openSlot(meta, options, { resolve, reject });
+          this.#writeWhole(slot, payload, options.onProgress);
+          return undefined;
+        });
+      }),
+    );
   }
 
   /**
@@ -440,20 +442,22 @@ export class GbClient {
     prepare: () => PreparedItem | Promise<PreparedItem>,
     options: ItemOptions,
   ): Promise<SentItem> {
-    return new Promise<SentItem>((resolve, reject) => {
-      this.#queue.push(async () => {
-        let prepared: PreparedItem;
-        try {
-          this.#checkCanEncrypt(options);
-          prepared = await prepare();
-        } catch (error) {
-          reject(toGbError(error, "cannot prepare the item"));
-          return;
-        }
-        const slot = this.#openSlot(prepared.meta, options, { resolve, reject });
-        await this.#writeItem(slot, prepared.source, options.onProgress);
-      });
-    });
+    return handled(
+      new Promise<SentItem>((resolve, reject) => {
+        this.#queue.push(async () => {
+          let prepared: PreparedItem;
+          try {
+            this.#checkCanEncrypt(options);
+            prepared = await prepare();
+          } catch (error) {
+            reject(toGbError(error, "cannot prepare the item"));
+            return;
+          }
+          const slot = this.#openSlot(prepared.meta, options, { resolve, reject });
+          await this.#writeItem(slot, prepared.source, options.onProgress);
+        });
+      }),
+    );
   }
 
   /** @throws {CryptoError} KEY_MISSING when encryption is asked for without a key. */
@@ -963,6 +967,16 @@ async function* readUntilAborted(
       Promise.resolve(iterator.return()).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Marks an item's promise as handled: its outcome is also what {@link GbClient.close}
+ * waits for, and a caller that awaits items one by one must not see a later item's
+ * failure reported as an unhandled rejection before it gets to it.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function closeSource(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): void {

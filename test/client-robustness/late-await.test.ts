@@ -1,0 +1,36 @@
+/**
+ * A caller that awaits its items one by one reaches a failed item only after the earlier
+ * ones settle. Until then the failure must not count as an unhandled rejection (vitest
+ * fails the run on one, and Node would print a warning or exit).
+ */
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { GbClient } from "../../src/transfer/client.js";
+import { closeFakeServers, fakeServer, storingScript } from "../support/fake-server.js";
+import { TempDirs } from "../support/temp-dirs.js";
+
+const temp = new TempDirs();
+
+afterEach(async () => {
+  await closeFakeServers();
+  await temp.removeAll();
+});
+
+const turns = async (count: number): Promise<void> => {
+  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe("an item awaited late", () => {
+  it("rejects when awaited, without an unhandled rejection before", async () => {
+    const port = await fakeServer(storingScript);
+    const client = await GbClient.connect({ host: "127.0.0.1", port });
+    const missing = path.join(await temp.make("gb-late-"), "missing.txt");
+    const failing = client.sendFile(missing);
+    const badDict = client.sendDict({ n: Number.NaN }, { format: "json" });
+    // Both fail now; nobody has attached a handler yet.
+    await turns(5);
+    await expect(failing).rejects.toMatchObject({ code: "INPUT_UNREADABLE" });
+    await expect(badDict).rejects.toMatchObject({ code: "DICT_INVALID" });
+    await client.close();
+  });
+});
