@@ -73,6 +73,23 @@ function newQueue(target: SendTarget, log: Log): SendQueue {
   });
 }
 
+/** Runs an async job "a" and a job "b" queued behind it, to the end. */
+async function runAThenB(log: Log, queue: SendQueue): Promise<void> {
+  const first = deferred();
+  queue.push(asyncJob(log, "a", first));
+  queue.push(syncJob(log, "b"));
+  first.resolve();
+  await withTimeout(queue.idle(), WAIT_MS, "idle");
+  expect(log.entries).toEqual(["a", "a done", "b"]);
+}
+
+/** A log, a fake socket writing to it, and a queue on that socket logging its errors. */
+function setup(): { log: Log; target: FakeTarget; queue: SendQueue } {
+  const log = new Log();
+  const target = new FakeTarget(log);
+  return { log, target, queue: newQueue(target, log) };
+}
+
 /** A job that logs `name` and returns nothing. */
 const syncJob =
   (log: Log, name: string): SendJob =>
@@ -99,9 +116,7 @@ const asyncJob =
 
 describe("SendQueue", () => {
   it("runs a job pushed while idle, with room on the socket, inside push()", () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     queue.push(syncJob(log, "a"));
     expect(log.entries).toEqual(["a"]);
     queue.push(syncJob(log, "b"));
@@ -110,8 +125,7 @@ describe("SendQueue", () => {
   });
 
   it("makes later jobs wait for a job's promise, and runs them in push order", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     const first = deferred();
     const third = deferred();
     queue.push(asyncJob(log, "a", first));
@@ -133,8 +147,7 @@ describe("SendQueue", () => {
   });
 
   it("runs a thousand queued jobs exactly once each, in push order", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     const gate = deferred();
     queue.push(asyncJob(log, "gate", gate));
     const names = Array.from({ length: 1000 }, (_, index) => `job ${index}`);
@@ -151,9 +164,7 @@ describe("SendQueue", () => {
   });
 
   it("waits for target.drain() before the next job while the socket is full", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     target.isFull = true;
     queue.push(syncJob(log, "a"));
     // Nothing runs while the socket is full; the wait for it starts at once.
@@ -173,9 +184,7 @@ describe("SendQueue", () => {
   });
 
   it("checks for room between jobs: a socket that fills during a job is drained before the next", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     const first = deferred();
     queue.push(asyncJob(log, "a", first));
     queue.push(syncJob(log, "b"));
@@ -191,21 +200,13 @@ describe("SendQueue", () => {
   });
 
   it("does not call drain() when the socket has room", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
-    const first = deferred();
-    queue.push(asyncJob(log, "a", first));
-    queue.push(syncJob(log, "b"));
-    first.resolve();
-    await withTimeout(queue.idle(), WAIT_MS, "idle");
-    expect(log.entries).toEqual(["a", "a done", "b"]);
+    const { log, target, queue } = setup();
+    await runAThenB(log, queue);
     expect(target.drains).toHaveLength(0);
   });
 
   it("hands a job's synchronous throw to onError, and runs the next job (idle path)", () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     queue.push(() => {
       throw new Error("boom");
     });
@@ -215,8 +216,7 @@ describe("SendQueue", () => {
   });
 
   it("hands throws and rejections of queued jobs to onError, in order, and goes on", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     const first = deferred();
     const second = deferred();
     queue.push(asyncJob(log, "a", first));
@@ -258,9 +258,7 @@ describe("SendQueue", () => {
   });
 
   it("hands a rejected drain() to onError and still runs the job", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     target.isFull = true;
     queue.push(syncJob(log, "a"));
     queue.push(syncJob(log, "b"));
@@ -281,8 +279,7 @@ describe("SendQueue", () => {
   });
 
   it("idle() resolves at once when nothing was pushed, and after synchronous jobs", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     await expect(withTimeout(queue.idle(), WAIT_MS, "idle")).resolves.toBeUndefined();
     queue.push(syncJob(log, "a"));
     await expect(withTimeout(queue.idle(), WAIT_MS, "idle")).resolves.toBeUndefined();
@@ -290,8 +287,7 @@ describe("SendQueue", () => {
   });
 
   it("idle() resolves only after every job pushed so far has finished", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     const first = deferred();
     const second = deferred();
     queue.push(asyncJob(log, "a", first));
@@ -311,9 +307,7 @@ describe("SendQueue", () => {
   });
 
   it("idle() never rejects, even when the last job and the last drain failed", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     const first = deferred();
     queue.push(asyncJob(log, "a", first));
     queue.push(() => Promise.reject(new Error("b failed")));
@@ -334,15 +328,8 @@ describe("SendQueue", () => {
   });
 
   it("runs a new push synchronously again once the queue has emptied", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
-    const first = deferred();
-    queue.push(asyncJob(log, "a", first));
-    queue.push(syncJob(log, "b"));
-    first.resolve();
-    await withTimeout(queue.idle(), WAIT_MS, "idle");
-    expect(log.entries).toEqual(["a", "a done", "b"]);
+    const { log, target, queue } = setup();
+    await runAThenB(log, queue);
     queue.push(syncJob(log, "c"));
     expect(log.entries).toEqual(["a", "a done", "b", "c"]);
 
@@ -357,9 +344,7 @@ describe("SendQueue", () => {
   });
 
   it("idleNow is true exactly while no job is waiting or running", async () => {
-    const log = new Log();
-    const target = new FakeTarget(log);
-    const queue = newQueue(target, log);
+    const { log, target, queue } = setup();
     expect(queue.idleNow).toBe(true);
     queue.push(syncJob(log, "a"));
     expect(queue.idleNow).toBe(true);
@@ -382,8 +367,7 @@ describe("SendQueue", () => {
   // A job started inside push() (queue idle) that pushes another job before it returns:
   // the inner job must wait for the outer one, and idle() must wait for both.
   it("keeps one job at a time, and idle() waits for all, when a job pushes another as it starts", async () => {
-    const log = new Log();
-    const queue = newQueue(new FakeTarget(log), log);
+    const { log, queue } = setup();
     const outer = deferred();
     const inner = deferred();
     queue.push(() => {
