@@ -288,7 +288,10 @@ export class GbClient {
     const writer = new FrameWriter(socket);
     let hello: Hello;
     try {
-      hello = await handshake(socket, writer, parser, host, port, timeoutMs);
+      // Deriving a key from a passphrase takes a while after HELLO: the socket is paused
+      // meanwhile. Otherwise the client object takes over in this turn, as it is.
+      const pause = options.encryption !== undefined && "passphrase" in options.encryption;
+      hello = await handshake(socket, writer, parser, { host, port, timeoutMs, pause });
     } catch (error) {
       socket.destroy();
       throw error;
@@ -787,15 +790,14 @@ export class GbClient {
   }
 }
 
-/** Connects and reads the server's preamble and HELLO, leaving the socket paused. */
+/** Connects and reads the server's preamble and HELLO (pausing the socket when asked). */
 async function handshake(
   socket: Socket,
   writer: FrameWriter,
   parser: FrameParser,
-  host: string,
-  port: number,
-  timeoutMs: number,
+  settings: { host: string; port: number; timeoutMs: number; pause: boolean },
 ): Promise<Hello> {
+  const { host, port, timeoutMs } = settings;
   return new Promise<Hello>((resolve, reject) => {
     const timer = setTimeout(() => {
       finish(
@@ -807,8 +809,10 @@ async function handshake(
     }, timeoutMs);
     const finish = (outcome: Hello | GbError): void => {
       clearTimeout(timer);
-      // Paused until the client object takes over, so no byte after HELLO is lost.
-      socket.pause();
+      // Paused until the client object takes over, so no byte after HELLO is lost while
+      // a key is derived. (With no wait in between, the object takes over before the
+      // next read, and pausing would only cost two system calls.)
+      if (settings.pause) socket.pause();
       socket.off("data", onData);
       socket.off("error", onError);
       socket.off("close", onClose);
