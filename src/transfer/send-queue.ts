@@ -26,6 +26,8 @@ export class SendQueue {
   #running: Promise<void> | undefined;
   /** A job is running inside {@link push}; a job it pushes must wait for it. */
   #inline = false;
+  /** A run is going; false again once it ended, even within the call that started it. */
+  #active = false;
 
   /** @param onError receives what a job (or a wait for the socket) threw; the queue goes on. */
   constructor(target: SendTarget, onError: (error: unknown) => void) {
@@ -35,9 +37,9 @@ export class SendQueue {
 
   /** Runs `job` after every job pushed before it. */
   push(job: SendJob): void {
-    if (this.#running !== undefined || this.#inline || this.#target.full()) {
+    if (this.#active || this.#inline || this.#target.full()) {
       this.#jobs.push(job);
-      if (!this.#inline) this.#running ??= this.#run(undefined);
+      if (!this.#inline && !this.#active) this.#start(undefined);
       return;
     }
     this.#inline = true;
@@ -49,14 +51,12 @@ export class SendQueue {
     } finally {
       this.#inline = false;
     }
-    if (pending !== undefined || this.#head < this.#jobs.length) {
-      this.#running = this.#run(pending);
-    }
+    if (pending !== undefined || this.#head < this.#jobs.length) this.#start(pending);
   }
 
   /** True when no job is waiting or running. */
   get idleNow(): boolean {
-    return this.#running === undefined;
+    return !this.#active;
   }
 
   /** Resolves once every job pushed so far has finished. Never rejects. */
@@ -64,7 +64,17 @@ export class SendQueue {
     return this.#running ?? Promise.resolve();
   }
 
+  /**
+   * Starts a run. A run whose jobs are all synchronous ends within this call: it must
+   * not then be kept as the run in progress, or no later job would ever run.
+   */
+  #start(first: Promise<void> | undefined): void {
+    const run = this.#run(first);
+    if (this.#active) this.#running = run;
+  }
+
   async #run(first: Promise<void> | undefined): Promise<void> {
+    this.#active = true;
     if (first !== undefined) await first.catch(this.#onError);
     while (this.#head < this.#jobs.length) {
       const job = this.#jobs[this.#head];
@@ -87,5 +97,6 @@ export class SendQueue {
     this.#jobs = [];
     this.#head = 0;
     this.#running = undefined;
+    this.#active = false;
   }
 }

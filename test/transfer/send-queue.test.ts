@@ -366,6 +366,38 @@ describe("SendQueue", () => {
 
   // A job started inside push() (queue idle) that pushes another job before it returns:
   // the inner job must wait for the outer one, and idle() must wait for both.
+  it("still runs later jobs after a job pushed a synchronous one from inside push()", async () => {
+    // The inner job finished within the outer push(): the queue must not be left
+    // believing a run is still going (later jobs would then never run).
+    const { log, queue } = setup();
+    queue.push(() => {
+      log.add("a");
+      queue.push(syncJob(log, "b"));
+      return undefined;
+    });
+    await withTimeout(queue.idle(), WAIT_MS, "idle");
+    queue.push(syncJob(log, "c"));
+    await withTimeout(queue.idle(), WAIT_MS, "idle");
+    expect(log.entries).toEqual(["a", "b", "c"]);
+    expect(queue.idleNow).toBe(true);
+  });
+
+  it("queues a job pushed by a queued job while it runs, behind the jobs already waiting", async () => {
+    const { log, target, queue } = setup();
+    target.isFull = true;
+    queue.push(() => {
+      log.add("a");
+      queue.push(syncJob(log, "c"));
+      return undefined;
+    });
+    queue.push(syncJob(log, "b"));
+    target.isFull = false;
+    target.drains[0]!.resolve();
+    await withTimeout(queue.idle(), WAIT_MS, "idle");
+    expect(log.entries).toEqual(["drain 1", "a", "b", "c"]);
+    expect(queue.idleNow).toBe(true);
+  });
+
   it("keeps one job at a time, and idle() waits for all, when a job pushes another as it starts", async () => {
     const { log, queue } = setup();
     const outer = deferred();
