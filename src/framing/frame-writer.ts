@@ -136,9 +136,10 @@ export class FrameWriter {
    */
   writeFrameThen(type: number, payload: Uint8Array, onWritten: () => void): boolean {
     if (payload.length < COPY_PAYLOAD_BELOW_BYTES) {
-      const ok = this.writeFrame(type, payload);
-      onWritten();
-      return ok;
+      this.writeFrame(type, payload);
+      // Copied, but the caller's memory may also hold earlier payloads written by
+      // reference and not yet sent: call back only once everything before is out.
+      return this.#handOver(onWritten);
     }
     this.#batch();
     this.#writeHeader(type, payload.length);
@@ -247,12 +248,20 @@ export class FrameWriter {
     this.#block.set(bytes, at);
   }
 
-  /** Gives the socket the staged bytes not yet given. Returns false when it is full. */
-  #handOver(): boolean {
+  /**
+   * Gives the socket the staged bytes not yet given. Returns false when it is full.
+   * `onWritten` (only with bytes staged) is called once those bytes, and everything
+   * written before them, are out.
+   */
+  #handOver(onWritten?: () => void): boolean {
     if (this.#used === this.#sent) return !this.#socket.writableNeedDrain;
     const pending = this.#block.subarray(this.#sent, this.#used);
     this.#sent = this.#used;
-    return this.#socket.write(pending);
+    return onWritten === undefined
+      ? this.#socket.write(pending)
+      : this.#socket.write(pending, () => {
+          onWritten();
+        });
   }
 
   /** Holds writes back until the end of this turn of the event loop (or {@link flush}). */

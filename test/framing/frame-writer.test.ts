@@ -46,9 +46,18 @@ class FakeSink extends EventEmitter {
   /** What write() returns; by default, whether the buffer has room. */
   writeResult: (() => boolean) | undefined;
 
-  write(chunk: Uint8Array): boolean {
+  /** Callbacks of writes not yet completed, in order (see {@link completeWrites}). */
+  readonly pendingCallbacks: (() => void)[] = [];
+
+  write(chunk: Uint8Array, callback?: () => void): boolean {
     this.events.push({ op: "write", chunk, copy: Buffer.from(chunk) });
+    this.pendingCallbacks.push(callback ?? (() => undefined));
     return this.writeResult === undefined ? !this.writableNeedDrain : this.writeResult();
+  }
+
+  /** Completes the first `count` writes not yet completed, as a socket would, in order. */
+  completeWrites(count = this.pendingCallbacks.length): void {
+    for (const callback of this.pendingCallbacks.splice(0, count)) callback();
   }
 
   cork(): void {
@@ -652,6 +661,47 @@ describe("FrameWriter.holdPreamble", () => {
     expect(sink.wire.equals(encodePreamble(PROTOCOL_VERSION))).toBe(true);
     await endOfTurn();
     expect(sink.ops).toEqual(["write", "end"]);
+  });
+});
+
+describe("FrameWriter.writeFrameThen", () => {
+  it("calls back for a payload written by reference only once the socket wrote it", () => {
+    const { sink, writer } = fakeWriter();
+    const payload = pattern(COPY_PAYLOAD_BELOW_BYTES, 1);
+    let called = 0;
+    writer.writeFrameThen(FrameType.CHUNK, payload, () => {
+      called++;
+    });
+    expect(sink.chunks.at(-1)).toBe(payload);
+    expect(called).toBe(0);
+    sink.completeWrites();
+    expect(called).toBe(1);
+  });
+
+  it("calls back for a copied payload only after earlier writes by reference are out", () => {
+    // A read buffer's last chunk is short (copied) while its earlier chunks, written by
+    // reference, still wait in the socket: the buffer may be reused only after those.
+    const { sink, writer } = fakeWriter();
+    const buffer = pattern(COPY_PAYLOAD_BELOW_BYTES + 100, 2);
+    writer.writeFrame(FrameType.CHUNK, buffer.subarray(0, COPY_PAYLOAD_BELOW_BYTES));
+    let called = 0;
+    writer.writeFrameThen(FrameType.CHUNK, buffer.subarray(COPY_PAYLOAD_BELOW_BYTES), () => {
+      called++;
+    });
+    const writes = sink.pendingCallbacks.length;
+    sink.completeWrites(writes - 1);
+    expect(called).toBe(0);
+    sink.completeWrites();
+    expect(called).toBe(1);
+    writer.flush();
+    expect(
+      sink.wire.equals(
+        Buffer.concat([
+          encodeFrame(FrameType.CHUNK, buffer.subarray(0, COPY_PAYLOAD_BELOW_BYTES)),
+          encodeFrame(FrameType.CHUNK, buffer.subarray(COPY_PAYLOAD_BELOW_BYTES)),
+        ]),
+      ),
+    ).toBe(true);
   });
 });
 
