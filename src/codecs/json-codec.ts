@@ -38,8 +38,7 @@ export function encodeJsonDict(value: JsonObject): Uint8Array {
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` is longer than `limits.maxBytes`
  *   (checked before anything is decoded), or the text holds more than `limits.maxValues`
- *   values (counted by a linear scan before `JSON.parse` runs, and again exactly while the
- *   parsed tree is validated).
+ *   values (counted by a linear scan before `JSON.parse` runs, exact for valid JSON).
  * @throws {@link CodecError} `DICT_TOO_DEEP` when arrays and objects nest deeper than
  *   `limits.maxDepth` (checked by the same linear scan).
  * @throws {@link CodecError} `DICT_INVALID` for malformed UTF-8, malformed JSON, a top level

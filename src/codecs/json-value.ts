@@ -7,6 +7,7 @@
  * writes -0 exactly as it writes 0.
  */
 
+import { types } from "node:util";
 import { CodecError, ErrorCode } from "../errors.js";
 import { checkDictDepth, checkDictValues, type DictLimits } from "./limits.js";
 
@@ -80,7 +81,10 @@ export function validateJsonObject(
 /**
  * Checks, like {@link validateJsonObject}, that `value` is a plain JSON object tree,
  * without copying it: for an encoder that only reads the tree once, at once (as
- * `JSON.stringify` does), where a copy would only add work.
+ * `JSON.stringify` does), where a copy would only add work. Since the encoder then reads
+ * the caller's own objects, anything that could make it read something other than what
+ * was checked is refused as well: proxies, array subclasses, arrays with a `toJSON` of
+ * their own, and accessor elements.
  *
  * @throws {@link CodecError} as {@link validateJsonObject} does.
  */
@@ -109,6 +113,11 @@ class TreeCopier {
   copyObject(source: object, depth: number): JsonObject {
     checkDictDepth(depth, this.limits);
     this.countValue();
+    // Not copying, JSON.stringify will read the caller's object again: a proxy could
+    // then answer differently from what was checked.
+    if (!this.copying && types.isProxy(source)) {
+      throw invalid("objects must be plain objects, not proxies");
+    }
     const copy: JsonObject | undefined = this.copying ? {} : undefined;
     for (const decodedKey of Object.keys(source)) {
       const descriptor = Object.getOwnPropertyDescriptor(source, decodedKey);
@@ -133,10 +142,30 @@ class TreeCopier {
   private copyArray(source: readonly unknown[], depth: number): JsonValue[] {
     checkDictDepth(depth, this.limits);
     this.countValue();
+    // Not copying, JSON.stringify will read the caller's own array: it must be a plain
+    // one, without a toJSON of its own or inherited, that nothing can change under it.
+    if (
+      !this.copying &&
+      (Object.getPrototypeOf(source) !== Array.prototype ||
+        Object.hasOwn(source, "toJSON") ||
+        types.isProxy(source))
+    ) {
+      throw invalid("arrays must be plain arrays (no subclass, proxy or toJSON)");
+    }
     const copy: JsonValue[] | undefined = this.copying ? [] : undefined;
     for (let index = 0; index < source.length; index++) {
       if (!(index in source)) throw invalid("arrays must not have holes");
-      const copied = this.copyValue(source[index], depth);
+      let element: unknown;
+      if (this.copying) element = source[index];
+      else {
+        // Read once here and once by JSON.stringify: an accessor could differ between.
+        const descriptor = Object.getOwnPropertyDescriptor(source, index);
+        if (descriptor === undefined || !("value" in descriptor)) {
+          throw invalid(`array element ${index} is not a data property`);
+        }
+        element = descriptor.value;
+      }
+      const copied = this.copyValue(element, depth);
       copy?.push(copied);
     }
     // Not copying: every element was checked to be a JSON value.
