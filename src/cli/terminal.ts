@@ -18,6 +18,29 @@ export interface CommandIo {
  */
 const MAX_HELD_STDOUT_CHARS = 64 * 1024;
 
+/** Terminals holding result lines right now. */
+const holding = new Set<Terminal>();
+let exitHookInstalled = false;
+
+/**
+ * Writes the held lines of every terminal if the process exits before the end of the
+ * turn (process.exit on a second Ctrl-C, or when a reader of stdout or stderr is gone).
+ */
+function writeHeldLinesOnExit(terminal: Terminal): void {
+  holding.add(terminal);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const held of [...holding]) {
+      try {
+        held.flush();
+      } catch {
+        // Exiting: a stream that cannot take the lines any more loses them.
+      }
+    }
+  });
+}
+
 /**
  * All terminal output of the CLIs goes through here: results on stdout, diagnostics
  * on stderr as uniform `error:` / `warning:` / `hint:` lines, colour only on a terminal
@@ -72,6 +95,7 @@ export class Terminal {
     if (this.#held === "") return;
     const text = this.#held;
     this.#held = "";
+    holding.delete(this);
     this.io.stdout.write(text);
   }
 
@@ -97,6 +121,7 @@ export class Terminal {
   }
 
   #hold(text: string): void {
+    if (this.#held === "") writeHeldLinesOnExit(this);
     this.#held += text;
     if (this.#held.length >= MAX_HELD_STDOUT_CHARS) this.flush();
     else if (!this.#flushScheduled) {

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
 /**
  * Terminal holds result lines (print, json) and writes them in one write at the end of
  * the event-loop turn, or sooner: on flush(), before any diagnostic on stderr, and once
@@ -215,5 +217,28 @@ describe("Terminal batching", () => {
       expect(text.length).toBeGreaterThanOrEqual(HOLD_LIMIT);
       expect(text.length).toBeLessThan(HOLD_LIMIT + 60);
     }
+  });
+});
+
+describe("Terminal lines held when the process exits", () => {
+  it("are written even by process.exit() in the same turn", () => {
+    const terminalModule = pathToFileURL(
+      fileURLToPath(new URL("../../dist/cli/terminal.js", import.meta.url)),
+    ).href;
+    const script = [
+      `import { Terminal } from ${JSON.stringify(terminalModule)};`,
+      `import { Chalk } from "chalk";`,
+      `const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: {} };`,
+      `const terminal = new Terminal(io, Chalk);`,
+      `terminal.print("one");`,
+      `terminal.json({ n: 2 });`,
+      `process.exit(0);`,
+    ].join("\n");
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('one\n{"n":2}\n');
   });
 });
