@@ -293,6 +293,7 @@ export class GbClient {
       const pause = options.encryption !== undefined && "passphrase" in options.encryption;
       hello = await handshake(socket, writer, parser, { host, port, timeoutMs, pause });
     } catch (error) {
+      writer.flush();
       socket.destroy();
       throw error;
     }
