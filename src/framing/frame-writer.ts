@@ -81,9 +81,7 @@ export class FrameWriter {
 
   writePreamble(version: number): boolean {
     this.#batch();
-    const at = this.#reserve(PREAMBLE_BYTES);
-    PREAMBLE_MAGIC.copy(this.#block, at);
-    this.#block.writeUInt16BE(version, at + PREAMBLE_MAGIC.length);
+    this.holdPreamble(version);
     return !this.#socket.writableNeedDrain;
   }
 
