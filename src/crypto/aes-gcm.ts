@@ -28,52 +28,12 @@ export function gcmDecrypt(
   nonce: Uint8Array,
   sealed: Uint8Array,
 ): Buffer {
-  const [plaintext] = gcmDecryptParts(key, nonce, [sealed], sealed.length);
-  return plaintext ?? Buffer.alloc(0);
-}
-
-/**
- * {@link gcmDecrypt} of a sealed message given as consecutive pieces (`parts`, `length`
- * bytes in all, at least 16), as a socket delivered it: nothing is joined or copied
- * first. Returns the plaintext as pieces, only after the tag verified.
- */
-export function gcmDecryptParts(
-  key: KeyObject | Uint8Array,
-  nonce: Uint8Array,
-  parts: readonly Uint8Array[],
-  length: number,
-): Buffer[] {
-  const tagStart = length - TAG_BYTES;
+  const tagStart = sealed.length - TAG_BYTES;
   const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAuthTag(sliceParts(parts, tagStart, length));
+  decipher.setAuthTag(sealed.subarray(tagStart));
   // update() hands back bytes before the tag is checked; they stay private to this
   // function until final() has verified the tag.
-  const plaintext: Buffer[] = [];
-  let offset = 0;
-  for (const part of parts) {
-    const end = Math.min(part.length, tagStart - offset);
-    if (end > 0) plaintext.push(decipher.update(part.subarray(0, end)));
-    offset += part.length;
-    if (offset >= tagStart) break;
-  }
+  const plaintext = decipher.update(sealed.subarray(0, tagStart));
   decipher.final();
   return plaintext;
-}
-
-/** Bytes `start..end` of the concatenation of `parts`: a view when they lie in one part. */
-function sliceParts(parts: readonly Uint8Array[], start: number, end: number): Uint8Array {
-  let out: Buffer | undefined;
-  let offset = 0;
-  let filled = 0;
-  for (const part of parts) {
-    const from = Math.max(start - offset, 0);
-    const to = Math.min(end - offset, part.length);
-    offset += part.length;
-    if (from >= to) continue;
-    if (out === undefined && to - from === end - start) return part.subarray(from, to);
-    out ??= Buffer.alloc(end - start);
-    out.set(part.subarray(from, to), filled);
-    filled += to - from;
-  }
-  return out ?? new Uint8Array(0);
 }

@@ -1,5 +1,5 @@
 import { CryptoError, ErrorCode } from "../errors.js";
-import { gcmDecryptParts } from "./aes-gcm.js";
+import { gcmDecrypt } from "./aes-gcm.js";
 import { ChunkStream } from "./chunk-counter.js";
 import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
 
@@ -41,7 +41,8 @@ export class ChunkOpener extends ChunkStream {
 
   /**
    * {@link open} of a chunk given as consecutive pieces (`length` bytes in all), as a
-   * socket delivered it; returns the plaintext as pieces, after the tag verified.
+   * socket delivered it; returns the plaintext, after the tag verified, as a list of
+   * pieces (one piece: see #contiguous) like the plaintext path's frame parts.
    */
   openParts(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
     if (this.#error) throw this.#error;
@@ -76,15 +77,16 @@ export class ChunkOpener extends ChunkStream {
    * allocates, which the garbage collector frees only in batches of tens of MB; peak
    * memory of a server receiving encrypted files drops by about 10 MB.
    */
-  #contiguous(parts: readonly Uint8Array[], length: number): readonly Uint8Array[] {
-    if (parts.length <= 1) return parts;
+  #contiguous(parts: readonly Uint8Array[], length: number): Uint8Array {
+    const [only] = parts;
+    if (parts.length === 1 && only !== undefined) return only;
     const joined = (this.#joined ??= Buffer.allocUnsafe(SEALED_CHUNK_MAX_BYTES));
     let offset = 0;
     for (const part of parts) {
       joined.set(part, offset);
       offset += part.length;
     }
-    return [joined.subarray(0, length)];
+    return joined.subarray(0, length);
   }
 
   #open(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
@@ -109,12 +111,7 @@ export class ChunkOpener extends ChunkStream {
     const counter = this.counter;
     let plaintext: Buffer[];
     try {
-      plaintext = gcmDecryptParts(
-        counter.key,
-        counter.nonce(last),
-        this.#contiguous(parts, length),
-        length,
-      );
+      plaintext = [gcmDecrypt(counter.key, counter.nonce(last), this.#contiguous(parts, length))];
     } catch (error) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,

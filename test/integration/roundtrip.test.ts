@@ -392,3 +392,30 @@ describe("send()", () => {
     await client.close();
   });
 });
+
+describe("JSON dictionaries of every size, plain and encrypted", () => {
+  // The client sends a small JSON dictionary as text encoded straight into a frame, a
+  // larger one as a buffer, and one over a chunk (64 KiB) as several chunks.
+  const SIZES = [10, 3_000, 20_000, 200_000] as const;
+
+  it.each(SIZES)("a ~%i-character string round-trips with a matching receipt", async (length) => {
+    const ts = await startServer(resources);
+    const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+    const value: JsonObject = { text: "é中😀x".repeat(Math.ceil(length / 5)), n: -0 };
+    const expected = Buffer.from(JSON.stringify(value), "utf8");
+    const [plain, sealed] = await Promise.all([
+      client.sendDict(value, { format: "json", name: "plain" }),
+      client.sendDict(value, { format: "json", name: "sealed", encrypt: true }),
+    ]);
+    await client.close();
+    for (const sent of [plain, sealed]) {
+      expect(sent.bytes).toBe(expected.length);
+      expect(sent.sha256).toBe(sha256(expected));
+      expect(sent.receipt).toMatchObject({ bytes: expected.length, sha256: sha256(expected) });
+    }
+    expect(ts.items.map((item) => item.value)).toEqual([
+      { text: value["text"], n: 0 },
+      { text: value["text"], n: 0 },
+    ]);
+  });
+});
