@@ -2,13 +2,17 @@
  * Baseline subject of the dictionary cases: the same dictionaries as JSON in length-
  * prefixed frames over `net`. pipelined: one connection, all frames written (honouring
  * back-pressure), then all acknowledgements awaited. oneshot: --concurrency loops, each
- * connecting, writing one frame, awaiting its acknowledgement and closing.
- * Prints {"items","elapsedMs"}.
+ * connecting, writing one frame, awaiting its acknowledgement and closing. With --warmup N,
+ * an untimed first pass of N items comes before. Prints {"items","elapsedMs","warmup"}.
  */
 import net from "node:net";
 import { once } from "node:events";
-import { performance } from "node:perf_hooks";
-import { parseDictClientArgs, runLoops, type DictClientReport } from "./dict-client-args.js";
+import {
+  parseDictClientArgs,
+  runLoops,
+  runPasses,
+  type DictClientReport,
+} from "./dict-client-args.js";
 import { ACK_BYTES, encodeFrame } from "./frames.js";
 import { sampleRecord } from "./sample-dict.js";
 
@@ -49,19 +53,19 @@ async function exchange(
   }
 }
 
-const started = performance.now();
-if (args.mode === "pipelined") {
-  await exchange(args.count, async (socket) => {
-    for (let index = 0; index < args.count; index++) {
-      if (!socket.write(frameFor(index))) await once(socket, "drain");
-    }
-  });
-} else {
-  await runLoops(args.count, args.concurrency, (index) =>
+const report: DictClientReport = await runPasses(args, async (count) => {
+  if (args.mode === "pipelined") {
+    await exchange(count, async (socket) => {
+      for (let index = 0; index < count; index++) {
+        if (!socket.write(frameFor(index))) await once(socket, "drain");
+      }
+    });
+    return;
+  }
+  await runLoops(count, args.concurrency, (index) =>
     exchange(1, async (socket) => {
       socket.write(frameFor(index));
     }),
   );
-}
-const report: DictClientReport = { items: args.count, elapsedMs: performance.now() - started };
+});
 console.log(JSON.stringify(report));

@@ -243,9 +243,27 @@ describe("parsing what the programs print", () => {
     expect(parseDictClientReport('noise\n{"items":20,"elapsedMs":12.5}\n', 20)).toEqual({
       items: 20,
       elapsedMs: 12.5,
+      warmup: null,
     });
     expect(() => parseDictClientReport('{"items":19,"elapsedMs":12.5}', 20)).toThrow(/19 items/);
     expect(() => parseDictClientReport("not json", 20)).toThrow(/no report/);
     expect(() => parseDictClientReport('{"items":20}', 20)).toThrow(/invalid report/);
+  });
+
+  it("reads a dictionary client's warm-up pass and checks it is the one asked for", () => {
+    const line = '{"items":20,"elapsedMs":12.5,"warmup":{"items":30,"elapsedMs":40}}';
+    expect(parseDictClientReport(line, 20, 30)).toEqual({
+      items: 20,
+      elapsedMs: 12.5,
+      warmup: { items: 30, elapsedMs: 40 },
+    });
+    expect(() => parseDictClientReport(line, 20, 29)).toThrow(/30 items, not 29/);
+    expect(() => parseDictClientReport(line, 20)).toThrow(/warm-up pass/);
+    expect(() => parseDictClientReport('{"items":20,"elapsedMs":12.5}', 20, 30)).toThrow(
+      /warm-up pass/,
+    );
+    expect(() =>
+      parseDictClientReport('{"items":20,"elapsedMs":1,"warmup":{"items":30}}', 20, 30),
+    ).toThrow(/invalid report/);
   });
 });
