@@ -105,12 +105,15 @@ interface PreparedItem {
   readonly source: AsyncIterable<Uint8Array>;
 }
 
-/** An item on the wire, from its ITEM frame until its receipt (or failure) settles it. */
+/**
+ * An item, from the call that sends it until its receipt (or failure) settles it. It
+ * gets its wire id and keys when its turn to go out comes ({@link GbClient} #openSlot).
+ */
 class Slot {
-  readonly id: number;
+  id = 0;
   readonly meta: ItemMeta;
-  readonly keys: ItemKeys | undefined;
-  readonly salt: Buffer | undefined;
+  keys: ItemKeys | undefined;
+  salt: Buffer | undefined;
   bytes = 0;
   sha256: string | undefined;
   /** The server refused the item while we were still sending it. */
@@ -121,24 +124,24 @@ class Slot {
    * source. Made only for stream sources; a dictionary is already in memory.
    */
   stopReading: AbortController | undefined;
+  /**
+   * The caller's promise, when it is marked handled only if it fails (see {@link reject}):
+   * cheaper, per pipelined dictionary, than a handler attached to every promise.
+   */
+  promise: Promise<SentItem> | undefined;
   readonly #resolve: (item: SentItem) => void;
   readonly #reject: (error: GbError) => void;
   readonly #onSettled: (slot: Slot) => void;
 
   constructor(
-    id: number,
     meta: ItemMeta,
-    salt: Buffer | undefined,
-    keys: ItemKeys | undefined,
-    outcome: { resolve: (item: SentItem) => void; reject: (error: GbError) => void },
+    resolve: (item: SentItem) => void,
+    reject: (error: GbError) => void,
     onSettled: (slot: Slot) => void,
   ) {
-    this.id = id;
     this.meta = meta;
-    this.salt = salt;
-    this.keys = keys;
-    this.#resolve = outcome.resolve;
-    this.#reject = outcome.reject;
+    this.#resolve = resolve;
+    this.#reject = reject;
     this.#onSettled = onSettled;
   }
 
@@ -154,6 +157,7 @@ class Slot {
     this.#onSettled(this);
     // Stop waiting on the source at once, even if it is stalled mid-read.
     this.stopReading?.abort();
+    if (this.promise !== undefined) void handled(this.promise);
     this.#reject(error);
   }
 }
@@ -361,15 +365,17 @@ export class GbClient {
       name: options.name ?? "dictionary.json",
       size,
     };
-    return handled(
-      new Promise<SentItem>((resolve, reject) => {
-        this.#queue.push(() => {
-          const slot = this.#openSlot(meta, options, { resolve, reject });
-          this.#writeWhole(slot, payload, options.onProgress);
-          return undefined;
-        });
-      }),
-    );
+    let slot!: Slot;
+    const promise = new Promise<SentItem>((resolve, reject) => {
+      slot = new Slot(meta, resolve, reject, this.#forgetSlot);
+    });
+    slot.promise = promise;
+    this.#queue.push(() => {
+      this.#openSlot(slot, options);
+      this.#writeWhole(slot, payload, options.onProgress);
+      return undefined;
+    });
+    return promise;
   }
 
   /**
@@ -457,7 +463,8 @@ export class GbClient {
             reject(toGbError(error, "cannot prepare the item"));
             return;
           }
-          const slot = this.#openSlot(prepared.meta, options, { resolve, reject });
+          const slot = new Slot(prepared.meta, resolve, reject, this.#forgetSlot);
+          this.#openSlot(slot, options);
           await this.#writeItem(slot, prepared.source, options.onProgress);
         });
       }),
@@ -475,20 +482,13 @@ export class GbClient {
   }
 
   /** Gives an item its wire id and keys, and tracks it until its receipt settles it. */
-  #openSlot(
-    meta: ItemMeta,
-    options: ItemOptions,
-    outcome: { resolve: (item: SentItem) => void; reject: (error: GbError) => void },
-  ): Slot {
-    const id = this.#nextId++;
-    const salt = options.encrypt === true ? newItemSalt() : undefined;
-    const keys =
-      salt !== undefined && this.#masterKey !== undefined
-        ? deriveItemKeys(this.#masterKey, salt)
-        : undefined;
-    const slot = new Slot(id, meta, salt, keys, outcome, this.#forgetSlot);
-    this.#slots.set(id, slot);
-    return slot;
+  #openSlot(slot: Slot, options: ItemOptions): void {
+    slot.id = this.#nextId++;
+    if (options.encrypt === true) {
+      slot.salt = newItemSalt();
+      if (this.#masterKey !== undefined) slot.keys = deriveItemKeys(this.#masterKey, slot.salt);
+    }
+    this.#slots.set(slot.id, slot);
   }
 
   readonly #forgetSlot = (slot: Slot): void => {
@@ -765,6 +765,9 @@ export class GbClient {
       );
       return;
     }
+    // The result outlives the receipt it was read from: it shares our own copies of the
+    // strings the receipt repeats, and the receipt's own go with it.
+    const name = body.name === slot.meta.name ? slot.meta.name : body.name;
     slot.resolve({
       id: slot.id,
       kind: slot.meta.kind,
@@ -772,7 +775,13 @@ export class GbClient {
       encrypted: slot.keys !== undefined,
       bytes: slot.bytes,
       sha256: slot.sha256,
-      receipt: body,
+      receipt: {
+        kind: slot.meta.kind,
+        name,
+        bytes: body.bytes,
+        sha256: slot.sha256,
+        savedAs: body.savedAs,
+      },
     });
   }
 

@@ -33,4 +33,22 @@ describe("an item awaited late", () => {
     await expect(badDict).rejects.toMatchObject({ code: "DICT_INVALID" });
     await client.close();
   });
+
+  it("rejects dictionaries the server refused or lost, without an unhandled rejection before", async () => {
+    // The first dictionary is refused; the connection drops after the second one arrives.
+    const port = await fakeServer((peer) => {
+      peer.greet();
+      peer.onItemEnd = (item) => {
+        if (item.id === 1) peer.error("REJECTED", "not this one", item.id);
+        else peer.socket.destroy();
+      };
+    });
+    const client = await GbClient.connect({ host: "127.0.0.1", port });
+    const refused = client.sendDict({ n: 1 }, { format: "json", name: "refused.json" });
+    const lost = client.sendDict({ n: 2 }, { format: "json", name: "lost.json" });
+    await turns(5);
+    await expect(refused).rejects.toMatchObject({ code: "REJECTED" });
+    await expect(lost).rejects.toMatchObject({ code: "CONNECTION_LOST" });
+    await client.close();
+  });
 });
