@@ -371,8 +371,7 @@ export class GbClient {
     });
     slot.promise = promise;
     this.#queue.push(() => {
-      this.#openSlot(slot, options);
-      this.#writeWhole(slot, payload, options.onProgress);
+      if (this.#openSlot(slot, options)) this.#writeWhole(slot, payload, options.onProgress);
       return undefined;
     });
     return promise;
@@ -464,8 +463,11 @@ export class GbClient {
             return;
           }
           const slot = new Slot(prepared.meta, resolve, reject, this.#forgetSlot);
-          this.#openSlot(slot, options);
-          await this.#writeItem(slot, prepared.source, options.onProgress);
+          if (this.#openSlot(slot, options)) {
+            await this.#writeItem(slot, prepared.source, options.onProgress);
+          } else {
+            closeSource(prepared.source);
+          }
         });
       }),
     );
@@ -481,14 +483,23 @@ export class GbClient {
     }
   }
 
-  /** Gives an item its wire id and keys, and tracks it until its receipt settles it. */
-  #openSlot(slot: Slot, options: ItemOptions): void {
-    slot.id = this.#nextId++;
+  /**
+   * Gives an item its keys and wire id, and tracks it until its receipt settles it.
+   * Returns false, the item failed, when its keys could not be made.
+   */
+  #openSlot(slot: Slot, options: ItemOptions): boolean {
     if (options.encrypt === true) {
-      slot.salt = newItemSalt();
-      if (this.#masterKey !== undefined) slot.keys = deriveItemKeys(this.#masterKey, slot.salt);
+      try {
+        slot.salt = newItemSalt();
+        if (this.#masterKey !== undefined) slot.keys = deriveItemKeys(this.#masterKey, slot.salt);
+      } catch (error) {
+        slot.reject(toGbError(error, "cannot make the item's keys"));
+        return false;
+      }
     }
+    slot.id = this.#nextId++;
     this.#slots.set(slot.id, slot);
+    return true;
   }
 
   readonly #forgetSlot = (slot: Slot): void => {
