@@ -236,6 +236,12 @@ export async function runDictCase(
     const row = newSubject(coldName(subject));
     row.samples.push(...samples);
     finishSubject(row);
+    // A subject that failed part-way failed for its cold row too.
+    const warm = result.subjects.find((candidate) => candidate.name === subject);
+    if (warm !== undefined && warm.status !== "ok") {
+      row.status = warm.status;
+      row.reason = warm.reason;
+    }
     result.subjects.push(row);
   }
   const goal = mode === "pipelined" ? 0.5 : 0.8;
@@ -259,7 +265,7 @@ export async function runDictCase(
   );
   result.notes.push(
     "dictionary: ~200 bytes of JSON; time measured inside the client process, connect to last receipt and close",
-    `each client process first sends ${shape.warmup} items the same way, untimed (the "cold" rows time that pass, while the process compiles its code and grows its heap); the timed pass that follows measures the steady state, which the goal is judged on`,
+    `each client process first runs a warm-up pass of ${shape.warmup} items sent the same way, while it compiles its code and grows its heap; the "cold" rows report that pass, for information; the pass after it measures the steady state, which the goal is judged on`,
     "gb --no-save decodes, validates and hashes every dictionary and returns a SHA-256 receipt, storing nothing, like node, which parses each frame's JSON and acknowledges it; gb (saving) also stores each one durably (temporary file, fsync, link, directory fsync)",
   );
   return result;
