@@ -4,8 +4,11 @@
  * checked (size, SHA-256) and deleted after each repetition, outside the timing.
  */
 import { mkdir } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import type { Child } from "./children.js";
+import { cpuCeilingRatio } from "./cpu-time.js";
+import { cryptoPassSeconds } from "./crypto-cost.js";
 import { verifyAndClearDir, type SourceFile } from "./files.js";
 import { medianOf, runInterleaved, type Subject } from "./interleave.js";
 import {
@@ -21,7 +24,7 @@ import {
   type StartedServer,
 } from "./programs.js";
 import { newCase, ratioResult, type CaseResult } from "./results.js";
-import { formatSize, megabytesPerSecond } from "./stats.js";
+import { formatFigure, formatRatio, formatSize, megabytesPerSecond } from "./stats.js";
 
 /** socat's buffer size for these transfers. */
 const SOCAT_BUFFER_BYTES = "131072";
@@ -49,6 +52,12 @@ export function socatTlsSession(log: string): { protocol: string | null; cipher:
   return { protocol, cipher };
 }
 
+/** The server's process, whose CPU time counts for every repetition it serves. */
+function serverPids(server: StartedServer | null): readonly number[] {
+  const pid = server?.child.process.pid;
+  return pid === undefined ? [] : [pid];
+}
+
 function gbSubject(
   context: BenchContext,
   source: SourceFile,
@@ -64,6 +73,7 @@ function gbSubject(
       await mkdir(saveDir, { recursive: true });
       server = await startGbServer(context, { saveDir });
     },
+    cpuPids: () => serverPids(server),
     measure: async () => {
       if (server === null) throw new Error("gb-server is not running");
       const args = [GB_CLIENT, "--port", String(server.port), "--file", source.path];
@@ -100,6 +110,8 @@ function socatSubject(
   return {
     name: tls ? "socat-TLS" : "socat",
     skip,
+    // Both socat processes live for one repetition and are waited for.
+    cpuPids: () => [],
     setup: async () => {
       await mkdir(outDir, { recursive: true });
       if (!tls) return;
@@ -181,6 +193,7 @@ function nodePipeSubject(context: BenchContext, source: SourceFile): Subject {
       await mkdir(outDir, { recursive: true });
       server = await startBaselineServer(context, "pipe-server", ["--out-dir", outDir]);
     },
+    cpuPids: () => serverPids(server),
     measure: async () => {
       if (server === null) throw new Error("pipe-server is not running");
       const client = startNode(context, "pipe-client", [
@@ -199,6 +212,51 @@ function nodePipeSubject(context: BenchContext, source: SourceFile): Subject {
       if (server !== null) await killChild(server.child);
     },
   };
+}
+
+/**
+ * What the machine allows: gb needs at least the CPU of the socat baseline (the same
+ * bytes read, sent, received and written; over TLS, AES-256-GCM at both ends too) plus
+ * the SHA-256 of every byte at both ends, which socat does not do. Spread over every
+ * core with none idle, that CPU time bounds gb's wall time from below, and so its ratio
+ * to socat from above. The cost of one cryptographic pass is measured here, in this
+ * process.
+ */
+function addCpuCeiling(
+  result: CaseResult,
+  source: SourceFile,
+  baselineName: string,
+  encrypted: boolean,
+): void {
+  const sha256 = cryptoPassSeconds("sha256", source.bytes);
+  result.details["sha256PassCpuSeconds"] = sha256;
+  const passes = [`SHA-256 ${formatFigure(sha256)} s`];
+  if (encrypted) {
+    const aes = cryptoPassSeconds("aes-256-gcm", source.bytes);
+    result.details["aesGcmPassCpuSeconds"] = aes;
+    passes.push(`AES-256-GCM ${formatFigure(aes)} s`);
+  }
+  result.notes.push(
+    `CPU of one pass over the file in Node, measured in this run: ${passes.join(", ")}; gb makes each pass at both ends, socat hashes nothing`,
+  );
+  const baseline = result.subjects.find((subject) => subject.name === baselineName);
+  const baselineCpu = baseline?.cpuMedian ?? null;
+  const baselineRate = baseline?.median ?? null;
+  if (baselineCpu === null || baselineRate === null || baselineRate <= 0) return;
+  const cores = os.availableParallelism();
+  const floor = baselineCpu + 2 * sha256;
+  const ceiling = cpuCeilingRatio(source.bytes / 1e6 / baselineRate, floor, cores);
+  if (ceiling === null) return;
+  const gbName = encrypted ? "gb --encrypt" : "gb";
+  result.ratios.push({
+    name: `${gbName}/${baselineName}, CPU ceiling`,
+    value: ceiling,
+    goal: null,
+    met: null,
+  });
+  result.notes.push(
+    `CPU ceiling: gb needs at least ${baselineName}'s ${formatFigure(baselineCpu)} s of CPU plus two SHA-256 passes, ${formatFigure(floor)} s; on ${cores} cores its transfer takes at least ${formatFigure(floor / cores)} s, so ${gbName}/${baselineName} can reach ${formatRatio(ceiling)} at most`,
+  );
 }
 
 /** Case 1 (plain) or case 2 (encrypted). */
@@ -247,7 +305,9 @@ export async function runFileCase(
   }
   result.notes.push(
     "time: client (sender) spawn to exit; gb's client exits once the server has stored the file and its SHA-256 receipt matched",
+    "cpu s: CPU time (user + system) of a repetition, all of the subject's processes (sender, receiver), median",
   );
+  addCpuCeiling(result, source, encrypted ? "socat-TLS" : "socat", encrypted);
   for (const subject of result.subjects) {
     if (subject.status === "skipped" && subject.reason !== null) result.notes.push(subject.reason);
   }

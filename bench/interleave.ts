@@ -1,4 +1,5 @@
 /** Runs a case's subjects side by side: repetition 1 of each, then repetition 2 of each, … */
+import { startCpuTimer } from "./cpu-time.js";
 import type { BenchContext } from "./programs.js";
 import { finishSubject, newSubject, type CaseResult, type SubjectResult } from "./results.js";
 import { formatFigure } from "./stats.js";
@@ -11,6 +12,12 @@ export interface Subject {
   readonly setup?: () => Promise<void>;
   /** One repetition: returns the measured figure, in the case's unit. */
   readonly measure: (repetition: number) => Promise<number>;
+  /**
+   * When present, each repetition's CPU time is measured too: that of the child
+   * processes it started and waited for, plus that of these processes (servers that
+   * serve every repetition), read when the repetition starts.
+   */
+  readonly cpuPids?: () => readonly number[];
   /** Stops what setup started; runs whenever setup ran, also after failures. */
   readonly teardown?: () => Promise<void>;
 }
@@ -67,10 +74,16 @@ export async function runInterleaved(
         if (state.result.status !== "ok") continue;
         try {
           context.signal.throwIfAborted();
+          const ticks = context.tools.cpuTicksPerSecond;
+          const pids = state.subject.cpuPids?.();
+          const cpuTimer = ticks !== null && pids !== undefined ? startCpuTimer(ticks, pids) : null;
           const value = await state.subject.measure(repetition);
           state.result.samples.push(value);
+          const cpu = cpuTimer?.() ?? null;
+          if (cpu !== null) state.result.cpuSeconds.push(cpu);
+          const cpuText = cpu === null ? "" : ` (${formatFigure(cpu)} s of CPU)`;
           context.progress(
-            `case ${result.id}: rep ${repetition}/${repetitions} ${state.subject.name}: ${formatFigure(value)} ${result.unit}`,
+            `case ${result.id}: rep ${repetition}/${repetitions} ${state.subject.name}: ${formatFigure(value)} ${result.unit}${cpuText}`,
           );
         } catch (error) {
           fail(state.result, error);

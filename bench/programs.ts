@@ -54,6 +54,8 @@ export interface Tools {
   readonly socat: string | null;
   /** openssl's version, or null when it is not installed. */
   readonly openssl: string | null;
+  /** The clock ticks per second of /proc's CPU times, or null when there is no /proc to read. */
+  readonly cpuTicksPerSecond: number | null;
 }
 
 /** What a case gets: where to work, what to send, and the signal that ends it. */

@@ -1,5 +1,5 @@
 /** The shape of benchmark results, as printed and as written to JSON. */
-import { meetsGoal, ratio, summarize, type Goal } from "./stats.js";
+import { median, meetsGoal, ratio, summarize, type Goal } from "./stats.js";
 
 export type Status = "ok" | "failed" | "skipped";
 
@@ -12,6 +12,9 @@ export interface SubjectResult {
   median: number | null;
   min: number | null;
   max: number | null;
+  /** CPU seconds (user + system) of the subject's processes, one per repetition, when measured. */
+  readonly cpuSeconds: number[];
+  cpuMedian: number | null;
 }
 
 export interface RatioResult {
@@ -39,7 +42,17 @@ export interface CaseResult {
 }
 
 export function newSubject(name: string): SubjectResult {
-  return { name, status: "ok", reason: null, samples: [], median: null, min: null, max: null };
+  return {
+    name,
+    status: "ok",
+    reason: null,
+    samples: [],
+    median: null,
+    min: null,
+    max: null,
+    cpuSeconds: [],
+    cpuMedian: null,
+  };
 }
 
 export function newCase(
@@ -62,12 +75,13 @@ export function newCase(
   };
 }
 
-/** Fills in median, min and max from the samples. */
+/** Fills in median, min and max from the samples, and the median CPU time. */
 export function finishSubject(subject: SubjectResult): void {
   const summary = summarize(subject.samples);
   subject.median = summary.median;
   subject.min = summary.min;
   subject.max = summary.max;
+  subject.cpuMedian = median(subject.cpuSeconds);
 }
 
 /** A ratio of two figures with its goal checked. */

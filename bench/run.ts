@@ -17,6 +17,7 @@ import { runDictCase } from "./case-dicts.js";
 import { runMemoryCase } from "./case-memory.js";
 import { runStartupCase } from "./case-startup.js";
 import { killAllChildren, liveChildCount } from "./children.js";
+import { procStatAvailable } from "./cpu-time.js";
 import { makeWorkDir, writeRandomFile, type SourceFile, type WorkDir } from "./files.js";
 import { describeError } from "./interleave.js";
 import { REPO_ROOT, type BenchContext, type RunSettings, type Tools } from "./programs.js";
@@ -128,9 +129,16 @@ async function toolOutput(command: string, args: readonly string[]): Promise<str
 async function detectTools(): Promise<Tools> {
   const socat = await toolOutput("socat", ["-V"]);
   const openssl = await toolOutput("openssl", ["version"]);
+  let cpuTicksPerSecond: number | null = null;
+  if (procStatAvailable()) {
+    // Linux's USER_HZ, which /proc's times count in, is 100 wherever getconf is missing.
+    const ticks = Number(await toolOutput("getconf", ["CLK_TCK"]));
+    cpuTicksPerSecond = Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  }
   return {
     socat: socat === null ? null : (/socat version \S+/.exec(socat)?.[0] ?? "socat"),
     openssl: openssl === null ? null : (openssl.split("\n")[0] ?? "openssl"),
+    cpuTicksPerSecond,
   };
 }
 

@@ -32,6 +32,7 @@ export const TABLE_HEADERS = [
   "min",
   "max",
   "unit",
+  "cpu s",
   "ratio",
   "goal",
   "met",
@@ -44,6 +45,7 @@ const TABLE_ALIGN: readonly Align[] = [
   "right",
   "right",
   "left",
+  "right",
   "right",
   "left",
   "left",
@@ -59,8 +61,9 @@ function metText(met: boolean | null): string {
 }
 
 /**
- * One row per subject (median, min, max of its samples) and one per ratio (its value,
- * goal and whether it is met), grouped by case; the case title heads each group.
+ * One row per subject (median, min, max of its samples, and the median CPU seconds of a
+ * repetition when they were measured) and one per ratio (its value, goal and whether it
+ * is met), grouped by case; the case title heads each group.
  */
 export function resultRows(cases: readonly CaseResult[]): string[][] {
   const rows: string[][] = [];
@@ -75,13 +78,15 @@ export function resultRows(cases: readonly CaseResult[]): string[][] {
           ? [figure(subject.median), figure(subject.min), figure(subject.max)]
           : [subject.status, "", ""];
       const name = subject.status === "failed" ? `${subject.name} [FAILED]` : subject.name;
-      rows.push(["", name, ...stats, result.unit, "", "", ""]);
+      const cpu = subject.cpuMedian === null ? "" : figure(subject.cpuMedian);
+      rows.push(["", name, ...stats, result.unit, cpu, "", "", ""]);
     }
     for (const entry of result.ratios) {
       const value = entry.value === null ? "-" : formatRatio(entry.value);
       rows.push([
         "",
         entry.name,
+        "",
         "",
         "",
         "",

@@ -62,6 +62,10 @@ describe("median, min, max", () => {
     subject.samples.push(300, 100, 200, 400);
     finishSubject(subject);
     expect([subject.median, subject.min, subject.max]).toEqual([250, 100, 400]);
+    expect(subject.cpuMedian).toBeNull();
+    subject.cpuSeconds.push(3, 1, 2);
+    finishSubject(subject);
+    expect(subject.cpuMedian).toBe(2);
   });
 });
 
@@ -140,6 +144,7 @@ describe("formatting", () => {
     const result = newCase(1, "plain 1 GiB file", "MB/s", true);
     const gb = newSubject("gb");
     gb.samples.push(900, 1000, 950);
+    gb.cpuSeconds.push(3.5, 3.25, 4);
     finishSubject(gb);
     const socat = newSubject("socat");
     socat.samples.push(1000, 1000, 1000);
@@ -158,10 +163,11 @@ describe("formatting", () => {
   it("puts a row per subject and per ratio under the case title", () => {
     const rows = resultRows([sampleCase()]);
     expect(rows[0]).toEqual(["1. plain 1 GiB file", "(higher is better)"]);
-    expect(rows[1]).toEqual(["", "gb", "950.0", "900.0", "1000", "MB/s", "", "", ""]);
-    expect(rows[3]).toEqual(["", "node", "skipped", "", "", "MB/s", "", "", ""]);
-    expect(rows[4]).toEqual(["", "gb/socat", "", "", "", "", "0.95", "≥ 0.9", "yes"]);
-    expect(rows[5]).toEqual(["", "gb/node", "", "", "", "", "-", "≥ 1", "-"]);
+    expect(rows[1]).toEqual(["", "gb", "950.0", "900.0", "1000", "MB/s", "3.50", "", "", ""]);
+    expect(rows[2]).toEqual(["", "socat", "1000", "1000", "1000", "MB/s", "", "", "", ""]);
+    expect(rows[3]).toEqual(["", "node", "skipped", "", "", "MB/s", "", "", "", ""]);
+    expect(rows[4]).toEqual(["", "gb/socat", "", "", "", "", "", "0.95", "≥ 0.9", "yes"]);
+    expect(rows[5]).toEqual(["", "gb/node", "", "", "", "", "", "-", "≥ 1", "-"]);
   });
 
   it("marks failed cases, failed subjects and missed goals", () => {
@@ -173,7 +179,9 @@ describe("formatting", () => {
     expect(table).toContain("1. plain 1 GiB file [FAILED]");
     expect(table).toContain("gb [FAILED]");
     expect(table).toMatch(/worse\s+0\.50\s+≥ 0\.9\s+NO$/m);
-    expect(table.split("\n")[0]).toMatch(/^case\s+subject\s+median\s+min\s+max\s+unit/);
+    expect(table.split("\n")[0]).toMatch(
+      /^case\s+subject\s+median\s+min\s+max\s+unit\s+cpu s\s+ratio/,
+    );
   });
 });
 

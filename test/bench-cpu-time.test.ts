@@ -1,0 +1,118 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+import {
+  cpuCeilingRatio,
+  parseProcStat,
+  procStatAvailable,
+  startCpuTimer,
+} from "../bench/cpu-time.js";
+import { cryptoPassSeconds } from "../bench/crypto-cost.js";
+
+/** A /proc/PID/stat line: pid, (comm), state, then fields 4 to 13, then the four times. */
+function statLine(comm: string, times: [number, number, number, number]): string {
+  const middle = "1 1 1 0 -1 4194304 100 0 0 0";
+  return `4242 (${comm}) S ${middle} ${times.join(" ")} 20 0 1 0 5 1000 300\n`;
+}
+
+/** Burns at least `seconds` of this process's CPU time, giving up after ten times that in wall time. */
+function burnCpu(seconds: number): void {
+  const start = process.cpuUsage();
+  const deadline = performance.now() + seconds * 10_000;
+  let x = 0;
+  while (performance.now() < deadline) {
+    for (let i = 0; i < 100_000; i++) x = (x * 31 + i) % 1_000_003;
+    const used = process.cpuUsage(start);
+    if ((used.user + used.system) / 1e6 >= seconds) return;
+  }
+  throw new Error(`could not burn ${seconds} s of CPU (${x})`);
+}
+
+describe("CPU time from /proc", () => {
+  it("reads the four times of a stat line", () => {
+    expect(parseProcStat(statLine("node", [120, 30, 7, 2]))).toEqual({
+      utime: 120,
+      stime: 30,
+      cutime: 7,
+      cstime: 2,
+    });
+  });
+
+  it("counts fields from the last parenthesis: a command name may hold spaces and parentheses", () => {
+    expect(parseProcStat(statLine("a) (b c)", [5, 6, 7, 8]))).toEqual({
+      utime: 5,
+      stime: 6,
+      cutime: 7,
+      cstime: 8,
+    });
+  });
+
+  it("refuses a line without the expected fields", () => {
+    expect(parseProcStat("")).toBeNull();
+    expect(parseProcStat("4242 node S 1 1")).toBeNull();
+    expect(parseProcStat("4242 (node) S 1 1 1")).toBeNull();
+    expect(parseProcStat(statLine("node", [1, -2, 3, 4]))).toBeNull();
+  });
+
+  it.runIf(procStatAvailable())("counts a running process's CPU time", () => {
+    const stop = startCpuTimer(100, [process.pid]);
+    burnCpu(0.2);
+    const seconds = stop();
+    expect(seconds).not.toBeNull();
+    // /proc counts in ticks of 10 ms; the test process may use more than it burned.
+    expect(seconds!).toBeGreaterThanOrEqual(0.15);
+    expect(seconds!).toBeLessThan(10);
+  });
+
+  it.runIf(procStatAvailable())(
+    "counts a child's CPU time once it has been waited for",
+    async () => {
+      const stop = startCpuTimer(100, []);
+      const child = spawn(process.execPath, [
+        "-e",
+        `const s = process.cpuUsage(); const end = Date.now() + 5000;
+       while (Date.now() < end) { const u = process.cpuUsage(s); if (u.user + u.system >= 300000) break; }`,
+      ]);
+      const [code] = (await once(child, "exit")) as [number | null];
+      expect(code).toBe(0);
+      const seconds = stop();
+      expect(seconds).not.toBeNull();
+      expect(seconds!).toBeGreaterThanOrEqual(0.25);
+    },
+  );
+
+  it.runIf(procStatAvailable())("has no figure when a process it follows is gone", async () => {
+    const child = spawn(process.execPath, ["-e", "0"]);
+    await once(child, "spawn");
+    const pid = child.pid!;
+    const stop = startCpuTimer(100, [pid]);
+    await once(child, "exit");
+    expect(stop()).toBeNull();
+  });
+});
+
+describe("CPU ceiling", () => {
+  it("bounds a ratio by the CPU floor spread over the cores", () => {
+    // The baseline takes 1 s; the subject needs 3 s of CPU: on 2 cores at least 1.5 s.
+    expect(cpuCeilingRatio(1, 3, 2)).toBeCloseTo(2 / 3, 10);
+    // With enough cores the ceiling is above 1: the CPU does not bound the subject.
+    expect(cpuCeilingRatio(1, 3, 8)).toBeCloseTo(8 / 3, 10);
+  });
+
+  it("has no figure without the figures it needs", () => {
+    expect(cpuCeilingRatio(null, 3, 2)).toBeNull();
+    expect(cpuCeilingRatio(1, null, 2)).toBeNull();
+    expect(cpuCeilingRatio(0, 3, 2)).toBeNull();
+    expect(cpuCeilingRatio(1, 0, 2)).toBeNull();
+    expect(() => cpuCeilingRatio(1, 3, 0)).toThrow(RangeError);
+  });
+
+  it("measures the CPU time of a cryptographic pass", () => {
+    for (const pass of ["sha256", "aes-256-gcm"] as const) {
+      const seconds = cryptoPassSeconds(pass, 1024 * 1024 + 5);
+      expect(Number.isFinite(seconds)).toBe(true);
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      expect(seconds).toBeLessThan(10);
+    }
+  });
+});
