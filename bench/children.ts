@@ -21,6 +21,19 @@ export function liveChildCount(): number {
   return live.size;
 }
 
+/** When recent children started and exited (performance.now()), newest last. */
+const recentExits: { readonly startedAt: number; readonly exitedAt: number }[] = [];
+const RECENT_EXITS_KEPT = 256;
+
+/**
+ * Whether a child started before `since` has exited after it. A CPU time read from
+ * /proc/self/stat's children's times would then include that child's whole life (a
+ * server of another subject that died, a child killed after an earlier case).
+ */
+export function earlierChildExitedSince(since: number): boolean {
+  return recentExits.some((exit) => exit.exitedAt >= since && exit.startedAt < since);
+}
+
 export interface ExitInfo {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -109,6 +122,8 @@ export class Child {
         options.signal.removeEventListener("abort", onAbort);
         live.delete(child);
         this.#exitInfo = { code, signal, at, timedOut, aborted, spawnError };
+        recentExits.push({ startedAt: this.startedAt, exitedAt: at });
+        if (recentExits.length > RECENT_EXITS_KEPT) recentExits.shift();
         return this.#exitInfo;
       };
       // The exit time is taken at "exit"; the promise resolves at "close", once all of the

@@ -87,10 +87,10 @@ export function startCpuTimer(
 }
 
 /**
- * The best throughput ratio, subject over baseline, that the machine allows when the
- * subject needs at least `floorCpuSeconds` of CPU per run and has `cores` cores: its
- * wall time cannot drop below floorCpuSeconds / cores, against the baseline's
- * `baselineSeconds`. Null when a figure is missing.
+ * An estimate of the best throughput ratio, subject over baseline, that the machine
+ * allows when the subject needs at least `floorCpuSeconds` of CPU per run and has
+ * `cores` cores: its wall time cannot drop below floorCpuSeconds / cores, against the
+ * baseline's `baselineSeconds`. Null when a figure is missing or not positive.
  */
 export function cpuCeilingRatio(
   baselineSeconds: number | null,
@@ -101,4 +101,28 @@ export function cpuCeilingRatio(
   if (!(cores > 0)) throw new RangeError(`cores must be positive: ${cores}`);
   if (!(floorCpuSeconds > 0) || !(baselineSeconds > 0)) return null;
   return baselineSeconds / (floorCpuSeconds / cores);
+}
+
+/**
+ * {@link cpuCeilingRatio} for each repetition of a baseline that moved `bytes` bytes:
+ * `rates` are its throughputs in MB/s and `cpuSeconds` its CPU times, one per
+ * repetition (null where unread); the floor of each is its CPU plus `extraCpuSeconds`.
+ * The lowest and highest, or null when no repetition has both figures.
+ */
+export function cpuCeilingRange(
+  bytes: number,
+  rates: readonly number[],
+  cpuSeconds: readonly (number | null)[],
+  extraCpuSeconds: number,
+  cores: number,
+): { readonly min: number; readonly max: number } | null {
+  const ceilings: number[] = [];
+  rates.forEach((rate, index) => {
+    const cpu = cpuSeconds[index] ?? null;
+    if (cpu === null || !(rate > 0)) return;
+    const ceiling = cpuCeilingRatio(bytes / 1e6 / rate, cpu + extraCpuSeconds, cores);
+    if (ceiling !== null) ceilings.push(ceiling);
+  });
+  if (ceilings.length === 0) return null;
+  return { min: Math.min(...ceilings), max: Math.max(...ceilings) };
 }

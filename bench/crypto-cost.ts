@@ -6,20 +6,11 @@
  */
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
 
-/** gb's chunk size (the protocol's plaintext chunk, [F-CHUNK]). */
-const CHUNK_BYTES = 64 * 1024;
+/** gb's chunk size (the protocol's plaintext chunk, [F-CHUNK]; a test checks they agree). */
+export const CHUNK_BYTES = 64 * 1024;
 
-/** The buffer the chunks are cut from, again and again: large enough to defeat caches. */
+/** The random bytes the chunks are cut from, over and over. */
 const SOURCE_BYTES = 16 * 1024 * 1024;
-
-export type CryptoPass = "sha256" | "aes-256-gcm";
-
-function cpuSecondsOf(work: () => void): number {
-  const start = process.cpuUsage();
-  work();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-}
 
 /**
  * An untimed first pass, of at most this many bytes: the first thousand ciphers cost
@@ -28,27 +19,41 @@ function cpuSecondsOf(work: () => void): number {
  */
 const WARM_UP_BYTES = 64 * 1024 * 1024;
 
+export type CryptoPass = "sha256" | "aes-256-gcm";
+
 /** CPU seconds of one `pass` over `bytes` bytes, after an untimed warm-up pass. */
 export function cryptoPassSeconds(pass: CryptoPass, bytes: number): number {
   timedPass(pass, Math.min(bytes, WARM_UP_BYTES));
   return timedPass(pass, bytes);
 }
 
+/** Calls `visit` with consecutive chunks of `source`, wrapping around, `bytes` bytes in all. */
+export function forEachChunk(source: Buffer, bytes: number, visit: (chunk: Buffer) => void): void {
+  if (source.length === 0 && bytes > 0) throw new RangeError("no source bytes to cut chunks from");
+  for (let done = 0; done < bytes;) {
+    for (let offset = 0; offset < source.length && done < bytes; offset += CHUNK_BYTES) {
+      const chunk = source.subarray(offset, offset + Math.min(CHUNK_BYTES, bytes - done));
+      visit(chunk);
+      done += chunk.length;
+    }
+  }
+}
+
+/** The CPU seconds `work` takes, this process's threads included. */
+function cpuSecondsOf(work: () => void): number {
+  const start = process.cpuUsage();
+  work();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** One timed pass; the random source is made before the clock starts. */
 function timedPass(pass: CryptoPass, bytes: number): number {
   const source = randomBytes(Math.min(SOURCE_BYTES, bytes));
-  const chunks = (visit: (chunk: Buffer) => void): void => {
-    for (let done = 0; done < bytes;) {
-      for (let offset = 0; offset < source.length && done < bytes; offset += CHUNK_BYTES) {
-        const chunk = source.subarray(offset, offset + Math.min(CHUNK_BYTES, bytes - done));
-        visit(chunk);
-        done += chunk.length;
-      }
-    }
-  };
   if (pass === "sha256") {
     return cpuSecondsOf(() => {
       const hash = createHash("sha256");
-      chunks((chunk) => hash.update(chunk));
+      forEachChunk(source, bytes, (chunk) => hash.update(chunk));
       hash.digest();
     });
   }
@@ -56,7 +61,7 @@ function timedPass(pass: CryptoPass, bytes: number): number {
   const nonce = Buffer.alloc(12);
   let counter = 0;
   return cpuSecondsOf(() => {
-    chunks((chunk) => {
+    forEachChunk(source, bytes, (chunk) => {
       nonce.writeUInt32BE(counter++ >>> 0, 8);
       const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: 16 });
       cipher.update(chunk);

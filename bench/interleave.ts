@@ -1,4 +1,6 @@
 /** Runs a case's subjects side by side: repetition 1 of each, then repetition 2 of each, … */
+import { performance } from "node:perf_hooks";
+import { earlierChildExitedSince } from "./children.js";
 import { startCpuTimer } from "./cpu-time.js";
 import type { BenchContext } from "./programs.js";
 import { finishSubject, newSubject, type CaseResult, type SubjectResult } from "./results.js";
@@ -14,8 +16,10 @@ export interface Subject {
   readonly measure: (repetition: number) => Promise<number>;
   /**
    * When present, each repetition's CPU time is measured too: that of the child
-   * processes it started and waited for, plus that of these processes (servers that
-   * serve every repetition), read when the repetition starts.
+   * processes reaped meanwhile (those it started), plus that of these processes
+   * (servers that serve every repetition), read when the repetition starts. A
+   * repetition during which an older child exited has no CPU figure: that child's
+   * whole life would count.
    */
   readonly cpuPids?: () => readonly number[];
   /** Stops what setup started; runs whenever setup ran, also after failures. */
@@ -76,11 +80,15 @@ export async function runInterleaved(
           context.signal.throwIfAborted();
           const ticks = context.tools.cpuTicksPerSecond;
           const pids = state.subject.cpuPids?.();
+          const startedAt = performance.now();
           const cpuTimer = ticks !== null && pids !== undefined ? startCpuTimer(ticks, pids) : null;
           const value = await state.subject.measure(repetition);
           state.result.samples.push(value);
-          const cpu = cpuTimer?.() ?? null;
-          if (cpu !== null) state.result.cpuSeconds.push(cpu);
+          let cpu: number | null = null;
+          if (cpuTimer !== null) {
+            cpu = earlierChildExitedSince(startedAt) ? null : cpuTimer();
+            state.result.cpuSeconds.push(cpu);
+          }
           const cpuText = cpu === null ? "" : ` (${formatFigure(cpu)} s of CPU)`;
           context.progress(
             `case ${result.id}: rep ${repetition}/${repetitions} ${state.subject.name}: ${formatFigure(value)} ${result.unit}${cpuText}`,

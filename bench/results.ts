@@ -12,8 +12,11 @@ export interface SubjectResult {
   median: number | null;
   min: number | null;
   max: number | null;
-  /** CPU seconds (user + system) of the subject's processes, one per repetition, when measured. */
-  readonly cpuSeconds: number[];
+  /**
+   * When the subject's CPU time is measured: CPU seconds (user + system) of its
+   * processes, one per sample (null when that repetition's could not be read).
+   */
+  readonly cpuSeconds: (number | null)[];
   cpuMedian: number | null;
 }
 
@@ -81,7 +84,7 @@ export function finishSubject(subject: SubjectResult): void {
   subject.median = summary.median;
   subject.min = summary.min;
   subject.max = summary.max;
-  subject.cpuMedian = median(subject.cpuSeconds);
+  subject.cpuMedian = median(subject.cpuSeconds.filter((cpu) => cpu !== null));
 }
 
 /** A ratio of two figures with its goal checked. */

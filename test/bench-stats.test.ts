@@ -63,7 +63,7 @@ describe("median, min, max", () => {
     finishSubject(subject);
     expect([subject.median, subject.min, subject.max]).toEqual([250, 100, 400]);
     expect(subject.cpuMedian).toBeNull();
-    subject.cpuSeconds.push(3, 1, 2);
+    subject.cpuSeconds.push(3, null, 1, 2);
     finishSubject(subject);
     expect(subject.cpuMedian).toBe(2);
   });
