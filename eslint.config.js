@@ -22,6 +22,24 @@ export default tseslint.config(
     },
   },
   {
+    // Library code names no command-line flag: hints that do live in src/cli/hints.ts.
+    files: ["src/**"],
+    ignores: ["src/cli/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "Literal[value=/(^|\\s)--[a-z]/]",
+          message: "Library code names no CLI flag; put the hint in src/cli/hints.ts.",
+        },
+        {
+          selector: "TemplateElement[value.raw=/(^|\\s)--[a-z]/]",
+          message: "Library code names no CLI flag; put the hint in src/cli/hints.ts.",
+        },
+      ],
+    },
+  },
+  {
     files: ["src/cli/**", "test/**", "bench/**", "scripts/**"],
     rules: { "no-restricted-properties": "off" },
   },

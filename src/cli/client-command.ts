@@ -30,7 +30,7 @@ or a passphrase in $${PASSPHRASE_ENV}. The key never leaves this machine's files
 
 Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lost,
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
-7 unreadable or invalid input, 1 internal error.`;
+7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error.`;
 
 function buildCommand(): Command {
   return new Command("gb-client")

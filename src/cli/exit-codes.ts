@@ -1,4 +1,4 @@
-import { ErrorCode, GbError, RemoteError } from "../errors.js";
+import { ErrorCode, GbError } from "../errors.js";
 
 /** Process exit codes of gb-client and gb-server; documented in the README. */
 export const ExitCode = {
@@ -20,42 +20,63 @@ export const ExitCode = {
    * file to send); for gb-server the save directory.
    */
   INPUT: 7,
+  /** The server answered something the protocol does not allow (a malformed or unexpected frame). */
+  PROTOCOL: 8,
   /** Interrupted by a second Ctrl-C. */
   INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-const KEY_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.KEY_MISSING,
-  ErrorCode.KEY_INVALID,
-  ErrorCode.KEY_MISMATCH,
-  ErrorCode.DECRYPT_FAILED,
-]);
-
-const NETWORK_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.CONNECT_FAILED,
-  ErrorCode.CONNECTION_LOST,
-  ErrorCode.TIMEOUT,
-  ErrorCode.BAD_PREAMBLE,
-  ErrorCode.UNSUPPORTED_VERSION,
-]);
-
-const INPUT_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.INPUT_UNREADABLE,
-  ErrorCode.DICT_INVALID,
-  ErrorCode.DICT_TOO_DEEP,
-  ErrorCode.DICT_TOO_LARGE,
-  ErrorCode.STORAGE_FAILED,
-]);
-
-/** The exit code for a failure. Errors the server reported map by their origin first. */
+/**
+ * The exit code for a failure. A code the peer reported (`remote`) is a refusal (4),
+ * except for key problems, which are 5 wherever they were found.
+ */
 export function exitCodeFor(error: unknown): ExitCode {
   if (!(error instanceof GbError)) return ExitCode.INTERNAL;
-  if (KEY_CODES.has(error.code)) return ExitCode.KEY;
-  if (error instanceof RemoteError) return ExitCode.REJECTED;
-  if (error.code === ErrorCode.INTEGRITY_MISMATCH) return ExitCode.INTEGRITY;
-  if (NETWORK_CODES.has(error.code)) return ExitCode.NETWORK;
-  if (INPUT_CODES.has(error.code)) return ExitCode.INPUT;
-  if (error.code === ErrorCode.INTERNAL) return ExitCode.INTERNAL;
-  return ExitCode.REJECTED;
+  const refusedOr = (local: ExitCode): ExitCode => (error.remote ? ExitCode.REJECTED : local);
+  const code: ErrorCode = error.code;
+  switch (code) {
+    case ErrorCode.KEY_MISSING:
+    case ErrorCode.KEY_INVALID:
+    case ErrorCode.KEY_MISMATCH:
+    case ErrorCode.DECRYPT_FAILED:
+      return ExitCode.KEY;
+    case ErrorCode.INTEGRITY_MISMATCH:
+      return ExitCode.INTEGRITY;
+    // BAD_PREAMBLE, UNSUPPORTED_VERSION: a peer that is not a gb-transfer server (or
+    // speaks another version) is nothing to talk to, like an address where none listens.
+    case ErrorCode.CONNECT_FAILED:
+    case ErrorCode.CONNECTION_LOST:
+    case ErrorCode.TIMEOUT:
+    case ErrorCode.BAD_PREAMBLE:
+    case ErrorCode.UNSUPPORTED_VERSION:
+      return refusedOr(ExitCode.NETWORK);
+    case ErrorCode.FRAME_TOO_LARGE:
+    case ErrorCode.UNKNOWN_FRAME_TYPE:
+    case ErrorCode.MALFORMED_MESSAGE:
+    case ErrorCode.UNEXPECTED_FRAME:
+    case ErrorCode.TRUNCATED:
+      return refusedOr(ExitCode.PROTOCOL);
+    case ErrorCode.DICT_INVALID:
+    case ErrorCode.DICT_TOO_LARGE:
+    case ErrorCode.DICT_TOO_DEEP:
+    case ErrorCode.INPUT_UNREADABLE:
+    case ErrorCode.STORAGE_FAILED:
+      return refusedOr(ExitCode.INPUT);
+    case ErrorCode.BUSY:
+    case ErrorCode.SHUTTING_DOWN:
+    case ErrorCode.ENCRYPTION_REQUIRED:
+    case ErrorCode.REJECTED:
+    case ErrorCode.SIZE_MISMATCH:
+    case ErrorCode.REPLAYED:
+      return ExitCode.REJECTED;
+    case ErrorCode.INTERNAL:
+      return ExitCode.INTERNAL;
+    default:
+      return unreachable(code);
+  }
+}
+
+function unreachable(code: never): never {
+  throw new Error(`no exit code for error code ${String(code)}`);
 }

@@ -22,17 +22,18 @@ export async function runCommand<Flags>(
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
+  const program = command.name() === "gb-server" ? "gb-server" : "gb-client";
   try {
     command.parse(argv, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.OK;
-      (await Terminal.open(io)).hint(`run ${command.name()} --help for usage`);
+      (await Terminal.open(io, program)).hint(`run ${command.name()} --help for usage`);
       return ExitCode.USAGE;
     }
     throw error;
   }
-  const terminal = await Terminal.open(io);
+  const terminal = await Terminal.open(io, program);
   try {
     // Commander types parsed options loosely; the option definitions fix their shape.
     return await action(command.opts<Record<string, unknown>>() as Flags, terminal);

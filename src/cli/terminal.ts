@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { ChalkInstance, Chalk } from "chalk";
-import { GbError } from "../errors.js";
+import { hintFor, type Program } from "./hints.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 
 /** Where a command writes. Tests pass their own streams. */
@@ -55,6 +55,8 @@ export class Terminal {
   /** Colours for stdout and stderr, each decided by its own stream. */
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
+  /** Whose hints {@link error} shows; none when unknown. */
+  readonly #program: Program | undefined;
   #held = "";
   #flushScheduled = false;
   readonly #flushLater = (): void => {
@@ -62,17 +64,21 @@ export class Terminal {
     this.flush();
   };
 
-  /** @param colours chalk's `Chalk` class; see {@link Terminal.open}. */
-  constructor(io: CommandIo, colours: typeof Chalk) {
+  /**
+   * @param colours chalk's `Chalk` class; see {@link Terminal.open}.
+   * @param program the program whose hints {@link error} adds to an error.
+   */
+  constructor(io: CommandIo, colours: typeof Chalk, program?: Program) {
     this.io = io;
+    this.#program = program;
     this.out = new colours({ level: colourLevel(io.stdout, io.env) });
     this.err = new colours({ level: colourLevel(io.stderr, io.env) });
   }
 
   /** A terminal for `io`, loading chalk only now: `--help` never needs it. */
-  static async open(io: CommandIo): Promise<Terminal> {
+  static async open(io: CommandIo, program?: Program): Promise<Terminal> {
     const { Chalk } = await import("chalk");
-    return new Terminal(io, Chalk);
+    return new Terminal(io, Chalk, program);
   }
 
   /** A result line on stdout. */
@@ -108,12 +114,13 @@ export class Terminal {
     this.#stderr(`${this.err.yellow("warning:")} ${text}\n`);
   }
 
-  /** `error: <message>` and, when the error has one, `hint: <hint>` on stderr. */
+  /** `error: <message>` and, when there is one ({@link hintFor}), `hint: <hint>` on stderr. */
   error(error: unknown, prefix?: string): void {
     const message = error instanceof Error ? error.message : String(error);
     const text = escapeTerminalLine(prefix === undefined ? message : `${prefix}: ${message}`);
     this.#stderr(`${this.err.red.bold("error:")} ${text}\n`);
-    if (error instanceof GbError && error.hint !== undefined) this.hint(error.hint);
+    const hint = hintFor(error, this.#program);
+    if (hint !== undefined) this.hint(hint);
   }
 
   hint(text: string): void {

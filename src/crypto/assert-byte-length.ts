@@ -1,4 +1,4 @@
-import { ErrorCode, GbError } from "../errors.js";
+import { ErrorCode, InternalError } from "../errors.js";
 
 /**
  * Checks the length of a key or nonce handed in by other gb-transfer code. Such values
@@ -8,6 +8,9 @@ import { ErrorCode, GbError } from "../errors.js";
  */
 export function assertByteLength(value: Uint8Array, expected: number, what: string): void {
   if (value.length !== expected) {
-    throw new GbError(ErrorCode.INTERNAL, `${what} must be ${expected} bytes, got ${value.length}`);
+    throw new InternalError(
+      ErrorCode.INTERNAL,
+      `${what} must be ${expected} bytes, got ${value.length}`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, GbError } from "../errors.js";
+import { ErrorCode, InternalError } from "../errors.js";
 import { NONCE_BYTES } from "./constants.js";
 
 /** Value XORed into the last nonce byte of the final chunk. */
@@ -44,7 +44,7 @@ export function writeChunkNonce(
   last: boolean,
 ): void {
   if (!Number.isSafeInteger(index) || index < 0 || index > MAX_CHUNK_INDEX) {
-    throw new GbError(ErrorCode.INTERNAL, `chunk index ${index} is out of range`);
+    throw new InternalError(ErrorCode.INTERNAL, `chunk index ${index} is out of range`);
   }
   baseNonce.copy(target, 0, 0, NONCE_BYTES);
   // index < 2^53, so it fits in the low 64 bits; the top 3 counter bytes stay zero.

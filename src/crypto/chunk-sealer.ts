@@ -1,4 +1,4 @@
-import { ErrorCode, GbError } from "../errors.js";
+import { ErrorCode, InternalError } from "../errors.js";
 import { gcmEncrypt } from "./aes-gcm.js";
 import { ChunkStream } from "./chunk-counter.js";
 import { CHUNK_PLAINTEXT_BYTES } from "./constants.js";
@@ -24,16 +24,16 @@ export class ChunkSealer extends ChunkStream {
   seal(plaintext: Uint8Array, last: boolean): [ciphertext: Buffer, tag: Buffer] {
     const counter = this.counter;
     if (counter.finished) {
-      throw new GbError(ErrorCode.INTERNAL, "cannot seal a chunk after the final chunk");
+      throw new InternalError(ErrorCode.INTERNAL, "cannot seal a chunk after the final chunk");
     }
     if (plaintext.length > CHUNK_PLAINTEXT_BYTES) {
-      throw new GbError(
+      throw new InternalError(
         ErrorCode.INTERNAL,
         `chunk of ${plaintext.length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES} bytes`,
       );
     }
     if (plaintext.length === 0 && !last) {
-      throw new GbError(ErrorCode.INTERNAL, "only the final chunk may be empty");
+      throw new InternalError(ErrorCode.INTERNAL, "only the final chunk may be empty");
     }
     const sealed = gcmEncrypt(counter.key, counter.nonce(last), plaintext);
     counter.advance(last);

@@ -43,9 +43,6 @@ const OCTAL = 8;
 /** Digits when printing a mode, as in `0644`. */
 const MODE_DIGITS = 4;
 
-/** What a user can do when there is no key file. */
-const MISSING_KEY_HINT = "start gb-server once to create it, or pass --key-file PATH";
-
 /**
  * How many times {@link loadOrCreateKeyFile} reads a key file that another process has
  * just created but may not have finished writing (20 x 25 ms: half a second in all).
@@ -112,7 +109,6 @@ export function parseKeyFile(text: string, path: string): Buffer {
     throw new CryptoError(
       ErrorCode.KEY_INVALID,
       `key file ${path} is malformed: ${problem} ${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE} hex digits`,
-      { hint: "restore the key file from a copy, or pass --key-file PATH" },
     );
   }
   return Buffer.from(keyLine, "hex");
@@ -160,7 +156,6 @@ async function openForReading(path: string): Promise<FileHandle> {
     if (errnoCode(error) === "ENOENT") {
       throw new CryptoError(ErrorCode.KEY_MISSING, `no key file at ${path}`, {
         cause: error,
-        hint: MISSING_KEY_HINT,
       });
     }
     throw new CryptoError(
@@ -227,7 +222,6 @@ async function tryCreateKeyFile(path: string): Promise<Buffer | undefined> {
   const cannotCreate = (error: unknown): CryptoError =>
     new CryptoError(ErrorCode.KEY_MISSING, `cannot create key file ${path}: ${describe(error)}`, {
       cause: error,
-      hint: "pass --key-file PATH with a writable location",
     });
   try {
     // mode applies only to directories this call creates; existing ones are left alone.

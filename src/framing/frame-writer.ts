@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { ErrorCode, GbError, NetworkError } from "../errors.js";
+import { ErrorCode, InternalError, NetworkError } from "../errors.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
 
@@ -203,7 +203,7 @@ export class FrameWriter {
       type > MAX_FRAME_TYPE ||
       length > MAX_PAYLOAD_BYTES
     ) {
-      throw new GbError(
+      throw new InternalError(
         ErrorCode.INTERNAL,
         `cannot encode a frame of type ${type} and ${length} bytes`,
       );

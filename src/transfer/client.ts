@@ -20,8 +20,7 @@ import {
   IntegrityError,
   NetworkError,
   ProtocolError,
-  RemoteError,
-  isErrorCode,
+  errorFromPeer,
   toGbError,
 } from "../errors.js";
 import { FrameParser } from "../framing/frame-parser.js";
@@ -312,9 +311,6 @@ export class GbClient {
           throw new CryptoError(
             ErrorCode.KEY_MISMATCH,
             "the server holds a different key than this client",
-            {
-              hint: "use the same key file (or GB_PASSPHRASE) on both sides; the server prints which key file it uses",
-            },
           );
         }
       } catch (error) {
@@ -729,13 +725,12 @@ export class GbClient {
     }
     if (type === FrameType.ERROR) {
       const message = decodeError(payload);
-      const code = isErrorCode(message.code) ? message.code : ErrorCode.REJECTED;
       const what =
         message.id === undefined
           ? "the connection"
           : (this.#slots.get(message.id)?.meta.name ?? `item ${message.id}`);
-      const error = new RemoteError(
-        code,
+      const error = errorFromPeer(
+        message.code,
         `the server refused ${what}: ${message.message}`,
         message.id,
       );
@@ -846,15 +841,11 @@ async function handshake(
       writer.holdPreamble(PROTOCOL_VERSION);
     };
     const onError = (error: NodeJS.ErrnoException): void => {
-      const refused = error.code === "ECONNREFUSED";
       finish(
         new NetworkError(
           ErrorCode.CONNECT_FAILED,
           `cannot connect to ${host}:${port}: ${error.message}`,
-          {
-            cause: error,
-            ...(refused ? { hint: "is gb-server running? Start it with: npx gb-server" } : {}),
-          },
+          { cause: error },
         ),
       );
     };
@@ -875,16 +866,14 @@ async function handshake(
               throw new ProtocolError(
                 ErrorCode.UNSUPPORTED_VERSION,
                 `the server speaks protocol version ${unit.version}; this client speaks ${PROTOCOL_VERSION}`,
-                { hint: "use the same gb-transfer version on both sides" },
               );
             }
             continue;
           }
           if (unit.frame.type === FrameType.ERROR) {
             const message = decodeError(unit.frame.payload);
-            const code = isErrorCode(message.code) ? message.code : ErrorCode.REJECTED;
-            throw new RemoteError(
-              code,
+            throw errorFromPeer(
+              message.code,
               `the server refused the connection: ${message.message}`,
               undefined,
             );

@@ -13,8 +13,11 @@ import {
   CodecError,
   CryptoError,
   ErrorCode,
-  GbError,
+  IntegrityError,
+  InternalError,
+  NetworkError,
   ProtocolError,
+  RefusedError,
   toGbError,
 } from "../errors.js";
 import type { ParsedFrame } from "../framing/frame.js";
@@ -128,7 +131,7 @@ export class ServerSession {
     socket.setNoDelay(true);
     socket.setTimeout(context.idleTimeoutMs);
     socket.on("timeout", () => {
-      this.#fatal(new ProtocolError(ErrorCode.TIMEOUT, "no data from the client; closing"));
+      this.#fatal(new NetworkError(ErrorCode.TIMEOUT, "no data from the client; closing"));
     });
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
@@ -164,7 +167,7 @@ export class ServerSession {
   drain(): void {
     this.#draining = true;
     if (this.#state === "ready" || this.#state === "preamble") {
-      this.#fatal(new ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
+      this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
   }
 
@@ -282,9 +285,9 @@ export class ServerSession {
         }
       } else {
         if (this.#context.requireEncryption) {
-          throw new GbError(
+          throw new RefusedError(
             ErrorCode.ENCRYPTION_REQUIRED,
-            "this server accepts encrypted items only; send with --encrypt",
+            "this server accepts encrypted items only",
           );
         }
         meta = header.meta;
@@ -296,7 +299,7 @@ export class ServerSession {
         );
       }
       if (meta.kind === "dict" && !this.#context.reserveDictBytes(meta.size)) {
-        throw new GbError(
+        throw new RefusedError(
           ErrorCode.BUSY,
           "the server is receiving too many dictionaries at once; try again later",
         );
@@ -369,7 +372,10 @@ export class ServerSession {
       return this.#failItem(
         item.id,
         item.meta.name,
-        new GbError(ErrorCode.SIZE_MISMATCH, `more than the declared ${declared} bytes arrived`),
+        new IntegrityError(
+          ErrorCode.SIZE_MISMATCH,
+          `more than the declared ${declared} bytes arrived`,
+        ),
         last,
       );
     }
@@ -415,7 +421,7 @@ export class ServerSession {
     let value: JsonObject | undefined;
     try {
       if (meta.size !== null && item.bytes !== meta.size) {
-        throw new GbError(
+        throw new IntegrityError(
           ErrorCode.SIZE_MISMATCH,
           `the item ended after ${item.bytes} of the declared ${meta.size} bytes`,
         );
@@ -455,7 +461,7 @@ export class ServerSession {
         if (pending !== undefined) await pending;
       }
       if (item.file === undefined) {
-        throw new GbError(ErrorCode.INTERNAL, "the item has no file to store");
+        throw new InternalError(ErrorCode.INTERNAL, "the item has no file to store");
       }
       savedAs = await item.file.commit();
       item.file = undefined;
@@ -572,7 +578,7 @@ export class ServerSession {
     if (this.#state === "closed") return undefined;
     this.#state = "ready";
     if (this.#draining) {
-      this.#fatal(new ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
+      this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
     return undefined;
   }

@@ -144,15 +144,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
     const port = options.port ?? DEFAULT_PORT;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
-        const hint =
-          error.code === "EADDRINUSE"
-            ? `another program is using port ${port}; stop it or pass --port`
-            : undefined;
         reject(
           new NetworkError(
             ErrorCode.CONNECT_FAILED,
             `cannot listen on ${host}:${port}: ${error.message}`,
-            hint === undefined ? { cause: error } : { cause: error, hint },
+            { cause: error },
           ),
         );
       };

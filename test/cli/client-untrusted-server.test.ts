@@ -140,6 +140,27 @@ describe("gb-client facing an untrusted server", () => {
     expect(stderr.text).toContain("error: the server refused notes.txt: no \\u001b[31mway");
   });
 
+  it("a malformed RECEIPT is a protocol failure: exit 8, never 'refused by the server'", async () => {
+    const port = await scriptedServer(() =>
+      encodeFrame(FrameType.RECEIPT, Buffer.from('{"id":1,"receipt":{"kind":"file"}}')),
+    );
+    const { code, stdout, stderr } = await run(port, ["--json"]);
+    expect(code).toBe(ExitCode.PROTOCOL);
+    expect(stdout.json).toEqual([
+      expect.objectContaining({ event: "failed", id: 1, code: "MALFORMED_MESSAGE" }),
+    ]);
+    expect(stderr.text).not.toContain("refused");
+  });
+
+  it("a receipt for an item never sent is a protocol failure: exit 8", async () => {
+    const port = await scriptedServer((item) => receipt({ ...item, id: item.id + 41 }, {}));
+    const { code, stdout } = await run(port, ["--json"]);
+    expect(code).toBe(ExitCode.PROTOCOL);
+    expect(stdout.json).toEqual([
+      expect.objectContaining({ event: "failed", id: 1, code: "UNEXPECTED_FRAME" }),
+    ]);
+  });
+
   it("a server that drops the connection before the receipt: exit 3", async () => {
     const port = await scriptedServer(() => null);
     const { code, stdout, stderr } = await run(port, ["--json"]);

@@ -9,7 +9,7 @@ import { Chalk } from "chalk";
 import { PassThrough } from "node:stream";
 import { describe, expect, it, vi } from "vitest";
 import { Terminal } from "../../src/cli/terminal.js";
-import { ErrorCode, GbError } from "../../src/errors.js";
+import { CryptoError, ErrorCode } from "../../src/errors.js";
 
 /** Characters held before the terminal writes without waiting for the end of the turn. */
 const HOLD_LIMIT = 64 * 1024;
@@ -140,7 +140,7 @@ describe("Terminal batching", () => {
     terminal.print("a");
     terminal.warn("careful");
     terminal.json({ b: 1 });
-    terminal.error(new GbError(ErrorCode.KEY_MISSING, "no key", { hint: "make one" }), "client");
+    terminal.error(new CryptoError(ErrorCode.KEY_MISSING, "no key", { hint: "make one" }), "client");
     terminal.print("c");
     terminal.hint("later");
     terminal.print("d");

@@ -1,3 +1,4 @@
+import { hintFor } from "../../src/cli/hints.js";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,12 +89,13 @@ describe("readKeyFile", () => {
     expect((await readKeyFile(path)).toString("hex")).toBe(KEY_HEX);
   });
 
-  it("reports a missing file as KEY_MISSING, with a hint", async () => {
+  it("reports a missing file as KEY_MISSING; the CLI's hint names --key-file", async () => {
     const path = join(dir, "absent");
     const error = await rejection(readKeyFile(path));
     expect(error.code).toBe(ErrorCode.KEY_MISSING);
     expect(error.message).toContain(path);
-    expect(error.hint).toContain("--key-file");
+    expect(error.hint).toBeUndefined();
+    expect(hintFor(error, "gb-client")).toContain("--key-file");
     expect(error.cause).toBeDefined();
   });
 

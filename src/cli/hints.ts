@@ -1,0 +1,73 @@
+import { ErrorCode, GbError } from "../errors.js";
+
+/** The two programs; a hint may depend on which one failed. */
+export type Program = "gb-client" | "gb-server";
+
+/**
+ * What the user can do about a failure, in terms of the programs' own flags and
+ * commands. The library's errors never name a flag; their own `hint`, when they have one,
+ * is a remedy that depends on the data (`chmod 600 'path'`) and is shown instead.
+ */
+export function hintFor(error: unknown, program: Program | undefined): string | undefined {
+  if (!(error instanceof GbError)) return undefined;
+  if (error.hint !== undefined || program === undefined) return error.hint;
+  const code: ErrorCode = error.code;
+  switch (code) {
+    case ErrorCode.KEY_MISSING:
+      return program === "gb-server"
+        ? "pass --key-file PATH with a writable location"
+        : "start gb-server once to create it, or pass --key-file PATH";
+    case ErrorCode.KEY_INVALID:
+      return "restore the key file from a copy, or pass --key-file PATH";
+    case ErrorCode.KEY_MISMATCH:
+      return "use the same key file (or GB_PASSPHRASE) on both sides; gb-server prints which key file it uses";
+    case ErrorCode.CONNECT_FAILED:
+      return connectHint(error, program);
+    case ErrorCode.UNSUPPORTED_VERSION:
+      return "use the same gb-transfer version on both sides";
+    case ErrorCode.ENCRYPTION_REQUIRED:
+      return "this server takes encrypted items only: send them with --encrypt";
+    case ErrorCode.BAD_PREAMBLE:
+    case ErrorCode.FRAME_TOO_LARGE:
+    case ErrorCode.UNKNOWN_FRAME_TYPE:
+    case ErrorCode.MALFORMED_MESSAGE:
+    case ErrorCode.UNEXPECTED_FRAME:
+    case ErrorCode.TRUNCATED:
+    case ErrorCode.CONNECTION_LOST:
+    case ErrorCode.TIMEOUT:
+    case ErrorCode.BUSY:
+    case ErrorCode.SHUTTING_DOWN:
+    case ErrorCode.REJECTED:
+    case ErrorCode.SIZE_MISMATCH:
+    case ErrorCode.INTEGRITY_MISMATCH:
+    case ErrorCode.DICT_INVALID:
+    case ErrorCode.DICT_TOO_LARGE:
+    case ErrorCode.DICT_TOO_DEEP:
+    case ErrorCode.DECRYPT_FAILED:
+    case ErrorCode.REPLAYED:
+    case ErrorCode.INPUT_UNREADABLE:
+    case ErrorCode.STORAGE_FAILED:
+    case ErrorCode.INTERNAL:
+      return undefined;
+    default:
+      return unreachable(code);
+  }
+}
+
+/** Refused: nothing listens there. In use: the server's port is taken. */
+function connectHint(error: GbError, program: Program): string | undefined {
+  const cause: unknown = error.cause;
+  const errno = cause instanceof Error && "code" in cause ? cause.code : undefined;
+  if (program === "gb-client" && errno === "ECONNREFUSED") {
+    return "is gb-server running? Start it with: npx gb-server";
+  }
+  if (program === "gb-server" && errno === "EADDRINUSE") {
+    const port = "port" in (cause as object) ? (cause as { port: unknown }).port : undefined;
+    return `another program is using port ${typeof port === "number" ? port : "?"}; stop it or pass --port`;
+  }
+  return undefined;
+}
+
+function unreachable(code: never): never {
+  throw new Error(`no hint case for error code ${String(code)}`);
+}
