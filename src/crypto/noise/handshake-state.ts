@@ -314,6 +314,7 @@ export class HandshakeState {
   #endMessage(): void {
     this.#messageIndex += 1;
     if (!this.finished) return;
+    this.#forgetSecrets();
     const [initiatorToResponder, responderToInitiator] = this.#symmetric.split();
     this.#result = {
       initiatorToResponder,
@@ -324,11 +325,21 @@ export class HandshakeState {
     };
   }
 
+  /**
+   * Only `h` outlives the handshake (§5): our copies of the PSKs are zeroed and the
+   * ephemeral key pair dropped, so a later leak of this object reveals neither.
+   */
+  #forgetSecrets(): void {
+    for (const psk of this.#psks) psk.fill(0);
+    this.#e = undefined;
+  }
+
   /** Runs one message's processing; any error in it ends the handshake [N-HS-FAIL]. */
   #failOnError<T>(step: () => T): T {
     try {
       return step();
     } catch (error) {
+      this.#forgetSecrets();
       this.#failure =
         error instanceof GbError
           ? error

@@ -189,6 +189,21 @@ describe("HandshakeState (§5.3)", () => {
     },
   );
 
+  it("copies the PSKs it is given: the caller's buffers are neither read late nor wiped", () => {
+    const initiatorPsk = Buffer.from(PSK);
+    const responderPsk = Buffer.from(PSK);
+    const [initiator, responder] = pair(
+      "NNpsk2",
+      { psks: [initiatorPsk] },
+      { psks: [responderPsk] },
+    );
+    initiatorPsk.fill(1);
+    responderPsk.fill(2);
+    complete(initiator, responder);
+    expect(initiatorPsk.every((byte) => byte === 1)).toBe(true);
+    expect(responderPsk.every((byte) => byte === 2)).toBe(true);
+  });
+
   it("two handshakes with the same PSK derive different keys (fresh ephemerals)", () => {
     const first = complete(...pair("NNpsk0", { psks: [PSK] }, { psks: [PSK] }));
     const second = complete(...pair("NNpsk0", { psks: [PSK] }, { psks: [PSK] }));
