@@ -40,9 +40,10 @@ export interface SealedPieces {
  *
  * Encryption comes three ways. `encryptPiecesWithAd` suits large records, written by
  * reference in a vectored write; `encryptWithAdInto` suits small ones, staged next to
- * their header. On full-size messages both cost what a bare AES-GCM pass does, within
- * measurement noise, while `encryptWithAd` (whole, joined) costs 15 % more, and 70 % more
- * when its input must first be joined too (test/crypto/noise/cipher-state.bench.ts).
+ * their header. In CPU time on full-size messages, pieces cost what a bare AES-GCM pass
+ * does, writing into a buffer up to 17 % more (one copy), `encryptWithAd` (whole, joined)
+ * about 15 % more, and 70 to 140 % more when its input must first be joined too
+ * (test/crypto/noise/cipher-state.bench.ts).
  */
 export class CipherState {
   #key: KeyObject | undefined;
