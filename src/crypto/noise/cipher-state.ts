@@ -186,8 +186,8 @@ export class CipherState {
   }
 
   /**
-   * Rekey(): sets `k = REKEY(k)`, the first 32 bytes of ENCRYPT(k, 2^64 − 1, zerolen,
-   * 32 zero bytes) (§4.2, §11.3). `n` is unchanged.
+   * [N-REKEY] Rekey(): sets `k = REKEY(k)`, the first 32 bytes of ENCRYPT(k, 2^64 − 1,
+   * zerolen, 32 zero bytes) (§4.2, §11.3). `n` is unchanged.
    * @throws {InternalError} INTERNAL when there is no key.
    */
   rekey(): void {
@@ -225,7 +225,7 @@ export class CipherState {
   }
 
   /**
-   * The AESGCM nonce of `n`: 32 zero bits, then `n` as 64-bit big-endian (§12.4).
+   * [N-NONCE] The AESGCM nonce of `n`: 32 zero bits, then `n` as 64-bit big-endian (§12.4).
    * [N-NONCE-MAX] `n` = 2^64 − 1 is reserved, so once `n` reaches it every message is
    * refused (§5.1): the session must end.
    */
