@@ -14,8 +14,9 @@ export interface Frame {
 
 /**
  * A frame as the parser returns it: its payload also as the received pieces it spans,
- * so a large payload split across two socket reads is never copied into one buffer.
- * Reading `payload` joins the parts (once) when there are several.
+ * so the parser never copies a payload split across socket reads into one buffer. A
+ * consumer that needs it contiguous joins it: reading `payload` does (once, when there
+ * are several parts), and so does the chunk opener, to decrypt a sealed chunk in one call.
  */
 export interface ParsedFrame extends Frame {
   /** The payload as views into the received buffers, in order; empty for an empty payload. */

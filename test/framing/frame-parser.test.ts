@@ -1,13 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../src/errors.js";
-import {
-  encodeFrame,
-  encodeFrameHeader,
-  encodePreamble,
-  FrameParser,
-  type ParsedUnit,
-} from "../../src/framing/index.js";
+import { encodeFrame, encodeFrameHeader } from "../../src/framing/frame.js";
+import { FrameParser, type ParsedUnit } from "../../src/framing/frame-parser.js";
+import { encodePreamble } from "../../src/framing/preamble.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
 
 const LIMITS = new Map([

@@ -5,7 +5,8 @@ import { deriveItemKeys } from "../../src/crypto/item-keys.js";
 import { ChunkOpener } from "../../src/crypto/chunk-opener.js";
 import { keyId } from "../../src/crypto/key-id.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
-import { encodeFrame, encodePreamble } from "../../src/framing/index.js";
+import { encodeFrame } from "../../src/framing/frame.js";
+import { encodePreamble } from "../../src/framing/preamble.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
