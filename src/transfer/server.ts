@@ -11,7 +11,8 @@ import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
 import { ItemStore } from "./item-store.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
-import { ServerSession, type SessionContext } from "./server-session.js";
+import { ServerSession } from "./server-session.js";
+import type { SessionContext } from "./session-context.js";
 import { SOFTWARE_NAME } from "./software-name.js";
 
 /** A connection silent for this long is closed. */
