@@ -281,8 +281,12 @@ export class InboundItem {
 }
 
 /**
- * Opens an encrypted item's sealed metadata and remembers its salt. Only an authentic
- * item is remembered, so a peer without the key cannot fill the memory of salts.
+ * Opens an encrypted item's sealed metadata and remembers its salt.
+ *
+ * [E-REPLAY] The salt is remembered as soon as the metadata authenticated, before
+ * anything else can refuse the item: a refused item replayed later (when the server is
+ * less busy, say) must not be stored after all. Only authentic metadata counts, so a
+ * peer without the key cannot fill the memory of salts.
  */
 function openMeta(
   keys: ItemKeys,
@@ -304,12 +308,11 @@ function openMeta(
     }
     throw error;
   }
-  const meta = decodeMeta(plaintext);
   if (!context.rememberSalt(salt)) {
     throw new CryptoError(
       ErrorCode.REPLAYED,
       "an item with this salt was already received: a replay",
     );
   }
-  return meta;
+  return decodeMeta(plaintext);
 }
