@@ -55,7 +55,14 @@ export interface ServerOptions {
 export interface ServerEvents {
   item: [item: ReceivedItem];
   failure: [failure: ItemFailure];
-  /** A listener of `item` or `failure` threw; without an `error` listener this throws. */
+  /**
+   * A connection could not be accepted (the process is out of file descriptors: EMFILE,
+   * ENFILE; out of memory...): a NetworkError CONNECT_FAILED whose `cause` is the system
+   * error. The server keeps listening; such errors tend to come in storms, one per
+   * connection attempt.
+   */
+  acceptError: [error: NetworkError];
+  /** A listener of `item`, `failure` or `acceptError` threw; without an `error` listener this throws. */
   error: [error: unknown];
 }
 
@@ -159,8 +166,9 @@ export class GbServer extends EventEmitter<ServerEvents> {
         resolve();
       });
     });
-    server.#server.on("error", () => {
-      // Accept errors (such as EMFILE) are transient; the server keeps listening.
+    // Once listening, every error of the listener is a failure to accept a connection.
+    server.#server.on("error", (error) => {
+      server.#onAcceptError(error);
     });
     return server;
   }
@@ -180,6 +188,16 @@ export class GbServer extends EventEmitter<ServerEvents> {
           throw error;
         });
     }
+  }
+
+  /** An accept error is reported, not fatal: the server keeps serving and listening. */
+  #onAcceptError(cause: Error): void {
+    const error = new NetworkError(
+      ErrorCode.CONNECT_FAILED,
+      `cannot accept a connection: ${cause.message}`,
+      { cause },
+    );
+    this.#emitSafely(() => this.emit("acceptError", error));
   }
 
   /** The address actually bound (the real port when 0 was asked for). */
