@@ -27,6 +27,8 @@ export const DEFAULT_PREVIEW_BYTES = 4096;
 export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
 /** Encrypted-item salts remembered to refuse replays (16 bytes each, oldest forgotten first). */
 const MAX_REMEMBERED_SALTS = 100_000;
+/** How long a refused client gets to read its ERROR before its socket is destroyed. */
+const REFUSED_LINGER_MS = 1000;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -282,5 +284,5 @@ function refuse(socket: Socket, helloPayload: Buffer, shuttingDown: boolean): vo
     }),
   );
   writer.end();
-  setTimeout(() => socket.destroy(), 1000).unref();
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
