@@ -26,17 +26,10 @@ export interface ParsedFrame extends Frame {
 }
 
 /**
- * Encodes the 5-byte header for a frame whose payload is `payloadBytes` long.
- * The payload is written separately so that large payloads are never copied.
+ * Encodes a whole frame into one buffer: [F-HEADER] written out once, for peers that
+ * build frames by hand (the test suite's raw clients and servers). {@link FrameWriter}
+ * stages its frames itself, without a buffer per frame.
  */
-export function encodeFrameHeader(type: number, payloadBytes: number): Buffer {
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt8(type, 0);
-  header.writeUInt32BE(payloadBytes, 1);
-  return header;
-}
-
-/** Encodes a whole frame into one buffer; for small control frames and tests. */
 export function encodeFrame(type: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
   frame.writeUInt8(type, 0);
