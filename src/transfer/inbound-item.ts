@@ -209,7 +209,7 @@ export class InboundItem {
     else this.#file = file;
   }
 
-  /** SHA-256 (hex) of the plaintext received: for the receipt, once the item is complete. */
+  /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */
   sha256(): string {
     if (this.#hash !== undefined) return this.#hash.digest("hex");
     return sha256Hex(this.dictBytes());
