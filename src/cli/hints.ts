@@ -54,12 +54,18 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
   }
 }
 
-/** Refused: nothing listens there. In use: the server's port is taken. */
+/**
+ * Refused: nothing listens there. In use: the server's port is taken. Out of file
+ * descriptors: the server cannot accept connections.
+ */
 function connectHint(error: GbError, program: Program): string | undefined {
   const cause: unknown = error.cause;
   const errno = cause instanceof Error && "code" in cause ? cause.code : undefined;
   if (program === "gb-client" && errno === "ECONNREFUSED") {
     return "is gb-server running? Start it with: npx gb-server";
+  }
+  if (program === "gb-server" && (errno === "EMFILE" || errno === "ENFILE")) {
+    return "the server is out of file descriptors: raise the limit (ulimit -n) or lower --max-connections";
   }
   if (program === "gb-server" && errno === "EADDRINUSE") {
     const port = "port" in (cause as object) ? (cause as { port: unknown }).port : undefined;

@@ -9,6 +9,7 @@ import {
 } from "../transfer/server.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
+import { AcceptErrorReporter } from "./accept-error-reporter.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { portParser, positiveInteger } from "./parse-options.js";
 import { failureLine, itemBody, itemHeading } from "./print-item.js";
@@ -124,12 +125,17 @@ export async function runServer(
     server.on("failure", (failure) => {
       reportFailure(terminal, failure, flags);
     });
+    const acceptErrors = new AcceptErrorReporter(terminal, flags.json);
+    server.on("acceptError", (error) => {
+      acceptErrors.report(error);
+    });
     // Reporting must never take the server down; if it throws, say so and go on.
     server.on("error", (error) => {
       terminal.error(error, "cannot report an item");
     });
 
     await waitForStop(signal);
+    acceptErrors.flush();
     terminal.note("shutting down: finishing items in flight…");
     await server.close(DEFAULT_CLOSE_GRACE_MS);
     return ExitCode.OK;

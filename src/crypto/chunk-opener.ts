@@ -3,17 +3,23 @@ import { gcmDecrypt } from "./aes-gcm.js";
 import { ChunkStream } from "./chunk-counter.js";
 import { SEALED_CHUNK_MAX_BYTES, TAG_BYTES } from "./constants.js";
 
+/** Bytes of the smallest sealed final chunk: the tag of an empty plaintext. */
+const MIN_SEALED_LAST_BYTES = TAG_BYTES;
+/** Bytes of the smallest sealed non-final chunk: one plaintext byte and the tag. */
+const MIN_SEALED_CHUNK_BYTES = TAG_BYTES + 1;
+
 /**
  * Decrypts and authenticates the chunks produced by {@link ChunkSealer}, in order.
  *
  * Each chunk's nonce encodes its position and whether it is the final one, so a chunk
- * that was altered, moved, dropped from the end, or given the wrong final flag fails
- * authentication, and a chunk after the final one is refused as trailing data. Only
- * verified plaintext is ever returned.
+ * that was altered, moved, or given the wrong final flag fails authentication, a stream
+ * cut short cannot pass an earlier chunk off as its final one, and a chunk after the
+ * final one is refused as trailing data. Only verified plaintext is ever returned.
  *
- * The caller must also call {@link end} (or check {@link finished}) when its input ends,
- * because a stream cut off exactly between two chunks is otherwise indistinguishable
- * from one that has more to come.
+ * The opener cannot tell a stream that stopped between two chunks from one with more to
+ * come: that is for its caller's framing to say. In gb-transfer every item's data ends
+ * with a LAST_CHUNK, and a connection that ends before it is TRUNCATED [S-END].
+ * {@link finished} tells whether the final chunk has been opened.
  *
  * After any failure the opener stays failed: every later call throws the same error.
  */
@@ -23,50 +29,24 @@ export class ChunkOpener extends ChunkStream {
   #joined: Buffer | undefined;
 
   /**
-   * Opens the next chunk.
+   * Opens the next chunk, given as consecutive pieces (`length` bytes in all) as a socket
+   * delivered it: the ciphertext followed by its 16-byte tag. The pieces may be views into
+   * larger buffers; they are not retained.
    *
-   * @param sealed the chunk's ciphertext followed by its 16-byte tag (16..65552 bytes).
-   *   It may be a view into a larger buffer; it is not retained.
    * @param last true when the sender marked this chunk as the item's final chunk.
    * @returns the chunk's plaintext, after its tag verified.
-   * @throws {CryptoError} DECRYPT_FAILED when the chunk is too short or too long, is an
-   *   empty non-final chunk, follows the final chunk, or fails authentication (wrong key,
-   *   altered, reordered or truncated data, wrong final flag), or when an earlier chunk
-   *   failed.
+   * @throws {CryptoError} DECRYPT_FAILED when the chunk is too short or too long (a
+   *   non-final chunk under 17 bytes, a final one under 16: [F-SEALED-MIN]), follows the
+   *   final chunk, or fails authentication (wrong key, altered, reordered or truncated
+   *   data, wrong final flag), or when an earlier chunk failed.
    */
-  open(sealed: Uint8Array, last: boolean): Buffer {
-    const [plaintext] = this.openParts([sealed], sealed.length, last);
-    return plaintext ?? Buffer.alloc(0);
-  }
-
-  /**
-   * {@link open} of a chunk given as consecutive pieces (`length` bytes in all), as a
-   * socket delivered it; returns the plaintext, after the tag verified, as a list of
-   * pieces (one piece: see #contiguous) like the plaintext path's frame parts.
-   */
-  openParts(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
+  openParts(parts: readonly Uint8Array[], length: number, last: boolean): Buffer {
     if (this.#error) throw this.#error;
     try {
       return this.#open(parts, length, last);
     } catch (error) {
       if (error instanceof CryptoError) this.#error = error;
       throw error;
-    }
-  }
-
-  /**
-   * Declares that the input has ended.
-   * @throws {CryptoError} DECRYPT_FAILED when the final chunk has not been opened: the
-   *   payload was truncated at a chunk boundary.
-   */
-  end(): void {
-    if (this.#error) throw this.#error;
-    if (!this.counter.finished) {
-      this.#error = new CryptoError(
-        ErrorCode.DECRYPT_FAILED,
-        `encrypted payload truncated: it ended after ${this.counter.index} chunks without a final chunk`,
-      );
-      throw this.#error;
     }
   }
 
@@ -89,7 +69,7 @@ export class ChunkOpener extends ChunkStream {
     return joined.subarray(0, length);
   }
 
-  #open(parts: readonly Uint8Array[], length: number, last: boolean): Buffer[] {
+  #open(parts: readonly Uint8Array[], length: number, last: boolean): Buffer {
     const index = this.counter.index;
     if (this.counter.finished) {
       throw new CryptoError(
@@ -97,21 +77,20 @@ export class ChunkOpener extends ChunkStream {
         `trailing data after the final chunk (chunk ${index})`,
       );
     }
-    if (length < TAG_BYTES || length > SEALED_CHUNK_MAX_BYTES) {
+    // [F-SEALED-MIN] Refused by length alone, before any decryption: an empty non-final
+    // chunk (the sealer never makes one) would let a stream grow without bound with no
+    // plaintext, and anything shorter than a tag cannot have been sealed.
+    const minimum = last ? MIN_SEALED_LAST_BYTES : MIN_SEALED_CHUNK_BYTES;
+    if (length < minimum || length > SEALED_CHUNK_MAX_BYTES) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,
-        `chunk ${index} is ${length} bytes; a sealed chunk is ${TAG_BYTES}..${SEALED_CHUNK_MAX_BYTES} bytes`,
+        `${last ? "final " : ""}chunk ${index} is ${length} bytes; a sealed ${last ? "final" : "non-final"} chunk is ${minimum}..${SEALED_CHUNK_MAX_BYTES} bytes`,
       );
     }
-    // The sealer never produces one, and accepting it would let a stream grow without
-    // bound with no plaintext.
-    if (length === TAG_BYTES && !last) {
-      throw new CryptoError(ErrorCode.DECRYPT_FAILED, `chunk ${index} is empty but not final`);
-    }
     const counter = this.counter;
-    let plaintext: Buffer[];
+    let plaintext: Buffer;
     try {
-      plaintext = [gcmDecrypt(counter.key, counter.nonce(last), this.#contiguous(parts, length))];
+      plaintext = gcmDecrypt(counter.key, counter.nonce(last), this.#contiguous(parts, length));
     } catch (error) {
       throw new CryptoError(
         ErrorCode.DECRYPT_FAILED,

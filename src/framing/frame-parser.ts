@@ -16,10 +16,18 @@ export type FrameLimits = ReadonlyMap<number, number>;
 type State = "preamble" | "header" | "payload" | "failed";
 
 /**
- * An incremental, bounded frame parser. Feed it bytes as they arrive with {@link push};
- * take complete units with {@link next}. It never buffers more than one frame beyond
- * what has been taken, and it refuses an unknown type or an oversize length as soon as
- * the 5-byte header is in, before waiting for (or allocating) the payload.
+ * An incremental frame parser. Feed it bytes as they arrive with {@link push}; take
+ * complete units with {@link next}. It refuses an unknown type or an oversize length as
+ * soon as the 5-byte header is in, before waiting for (or allocating) the payload
+ * [F-LIMIT].
+ *
+ * It keeps every buffer pushed to it, by reference, until the units they hold have been
+ * taken: the pieces of a frame still arriving wait until the frame is complete, and
+ * whatever follows a complete frame waits for the next call to {@link next}. So it holds
+ * what its caller pushed and did not yet take; the caller bounds that by taking units as
+ * they complete, or by no longer reading its socket while it cannot (a server session
+ * waiting for the disk pauses its socket once {@link bufferedBytes} reach a largest
+ * frame).
  *
  * After an error the parser stays failed: every later call throws the same error.
  */
@@ -47,7 +55,10 @@ export class FrameParser {
     return this.#buffered === 0 && this.#state === "header";
   }
 
-  /** Appends received bytes. The parser keeps a reference; the caller must not reuse it. */
+  /**
+   * Appends received bytes. The parser keeps a reference until the bytes are taken as
+   * part of a unit; the caller must not reuse the buffer.
+   */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);

@@ -14,8 +14,9 @@ export interface Frame {
 
 /**
  * A frame as the parser returns it: its payload also as the received pieces it spans,
- * so a large payload split across two socket reads is never copied into one buffer.
- * Reading `payload` joins the parts (once) when there are several.
+ * so the parser never copies a payload split across socket reads into one buffer. A
+ * consumer that needs it contiguous joins it: reading `payload` does (once, when there
+ * are several parts), and so does the chunk opener, to decrypt a sealed chunk in one call.
  */
 export interface ParsedFrame extends Frame {
   /** The payload as views into the received buffers, in order; empty for an empty payload. */
@@ -25,17 +26,10 @@ export interface ParsedFrame extends Frame {
 }
 
 /**
- * Encodes the 5-byte header for a frame whose payload is `payloadBytes` long.
- * The payload is written separately so that large payloads are never copied.
+ * Encodes a whole frame into one buffer: [F-HEADER] written out once, for peers that
+ * build frames by hand (the test suite's raw clients and servers). {@link FrameWriter}
+ * stages its frames itself, without a buffer per frame.
  */
-export function encodeFrameHeader(type: number, payloadBytes: number): Buffer {
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt8(type, 0);
-  header.writeUInt32BE(payloadBytes, 1);
-  return header;
-}
-
-/** Encodes a whole frame into one buffer; for small control frames and tests. */
 export function encodeFrame(type: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
   frame.writeUInt8(type, 0);

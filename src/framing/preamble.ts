@@ -7,7 +7,10 @@
 export const PREAMBLE_MAGIC: Readonly<Buffer> = Buffer.from("GBTP\r\n", "latin1");
 export const PREAMBLE_BYTES = 8;
 
-/** Encodes the preamble announcing `version`. */
+/**
+ * Encodes the preamble announcing `version`, for peers that build their bytes by hand;
+ * {@link FrameWriter} stages its own.
+ */
 export function encodePreamble(version: number): Buffer {
   const preamble = Buffer.allocUnsafe(PREAMBLE_BYTES);
   PREAMBLE_MAGIC.copy(preamble, 0);

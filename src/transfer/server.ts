@@ -11,7 +11,8 @@ import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
 import { ItemStore } from "./item-store.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
-import { ServerSession, type SessionContext } from "./server-session.js";
+import { ServerSession } from "./server-session.js";
+import type { SessionContext } from "./session-context.js";
 import { SOFTWARE_NAME } from "./software-name.js";
 
 /** A connection silent for this long is closed. */
@@ -26,6 +27,8 @@ export const DEFAULT_PREVIEW_BYTES = 4096;
 export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
 /** Encrypted-item salts remembered to refuse replays (16 bytes each, oldest forgotten first). */
 const MAX_REMEMBERED_SALTS = 100_000;
+/** How long a refused client gets to read its ERROR before its socket is destroyed. */
+const REFUSED_LINGER_MS = 1000;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -54,7 +57,14 @@ export interface ServerOptions {
 export interface ServerEvents {
   item: [item: ReceivedItem];
   failure: [failure: ItemFailure];
-  /** A listener of `item` or `failure` threw; without an `error` listener this throws. */
+  /**
+   * A connection could not be accepted (the process is out of file descriptors: EMFILE,
+   * ENFILE; out of memory...): a NetworkError CONNECT_FAILED whose `cause` is the system
+   * error. The server keeps listening; such errors tend to come in storms, one per
+   * connection attempt.
+   */
+  acceptError: [error: NetworkError];
+  /** A listener of `item`, `failure` or `acceptError` threw; without an `error` listener this throws. */
   error: [error: unknown];
 }
 
@@ -158,8 +168,9 @@ export class GbServer extends EventEmitter<ServerEvents> {
         resolve();
       });
     });
-    server.#server.on("error", () => {
-      // Accept errors (such as EMFILE) are transient; the server keeps listening.
+    // Once listening, every error of the listener is a failure to accept a connection.
+    server.#server.on("error", (error) => {
+      server.#onAcceptError(error);
     });
     return server;
   }
@@ -179,6 +190,16 @@ export class GbServer extends EventEmitter<ServerEvents> {
           throw error;
         });
     }
+  }
+
+  /** An accept error is reported, not fatal: the server keeps serving and listening. */
+  #onAcceptError(cause: Error): void {
+    const error = new NetworkError(
+      ErrorCode.CONNECT_FAILED,
+      `cannot accept a connection: ${cause.message}`,
+      { cause },
+    );
+    this.#emitSafely(() => this.emit("acceptError", error));
   }
 
   /** The address actually bound (the real port when 0 was asked for). */
@@ -263,5 +284,5 @@ function refuse(socket: Socket, helloPayload: Buffer, shuttingDown: boolean): vo
     }),
   );
   writer.end();
-  setTimeout(() => socket.destroy(), 1000).unref();
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }

@@ -72,11 +72,15 @@ export function sealChunks(
   return sealed;
 }
 
+/** Opens one whole sealed chunk (one piece, as when a socket read held all of it). */
+export function openOne(opener: ChunkOpener, sealed: Uint8Array, last: boolean): Buffer {
+  return opener.openParts([sealed], sealed.length, last);
+}
+
 /** Opens `chunks` in order and returns the joined plaintext; requires a final chunk. */
 export function openChunks(chunks: readonly SealedChunk[], keys: ItemKeys = testKeys): Buffer {
   const opener = new ChunkOpener(keys.payloadKey, keys.baseNonce);
-  const parts = chunks.map(({ sealed, last }) => opener.open(sealed, last));
-  opener.end();
+  const parts = chunks.map(({ sealed, last }) => openOne(opener, sealed, last));
   expect(opener.finished).toBe(true);
   expect(opener.chunkIndex).toBe(chunks.length);
   return Buffer.concat(parts);

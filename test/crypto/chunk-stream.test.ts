@@ -12,6 +12,7 @@ import { CryptoError, ErrorCode, GbError } from "../../src/errors.js";
 import {
   expectDecryptFailed,
   openChunks,
+  openOne,
   patternBytes,
   referenceSeal,
   sealChunks,
@@ -103,7 +104,7 @@ describe("ChunkSealer / ChunkOpener round trip", () => {
     const framed = Buffer.concat([Buffer.from([1, 2, 3]), chunk!.sealed, Buffer.from([4])]);
     const view = framed.subarray(3, 3 + chunk!.sealed.length);
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    expect(opener.open(view, true).equals(data)).toBe(true);
+    expect(openOne(opener, view, true).equals(data)).toBe(true);
   });
 });
 
@@ -134,7 +135,7 @@ describe("ChunkOpener.openParts (a chunk split across socket reads)", () => {
           const sealed = Buffer.concat(sealer.seal(data, last));
           const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
           const plaintext = opener.openParts(cut(sealed, offsets), sealed.length, last);
-          expect(Buffer.concat(plaintext).equals(data)).toBe(true);
+          expect(plaintext.equals(data)).toBe(true);
           expect(opener.chunkIndex).toBe(1);
         },
       ),
@@ -165,8 +166,10 @@ describe("ChunkOpener refuses", () => {
           i === target ? { ...chunk, sealed: flipBit(chunk.sealed, bit) } : chunk,
         );
         const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-        for (let i = 0; i < target; i += 1) opener.open(tampered[i]!.sealed, tampered[i]!.last);
-        expectDecryptFailed(() => opener.open(tampered[target]!.sealed, tampered[target]!.last));
+        for (let i = 0; i < target; i += 1) openOne(opener, tampered[i]!.sealed, tampered[i]!.last);
+        expectDecryptFailed(() =>
+          openOne(opener, tampered[target]!.sealed, tampered[target]!.last),
+        );
       }),
       { numRuns: 200 },
     );
@@ -185,8 +188,8 @@ describe("ChunkOpener refuses", () => {
           const sealed = chunks[target]!.sealed;
           const tampered = flipBit(sealed, bitSeed % (sealed.length * 8));
           const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-          for (let i = 0; i < target; i += 1) opener.open(chunks[i]!.sealed, chunks[i]!.last);
-          expectDecryptFailed(() => opener.open(tampered, chunks[target]!.last));
+          for (let i = 0; i < target; i += 1) openOne(opener, chunks[i]!.sealed, chunks[i]!.last);
+          expectDecryptFailed(() => openOne(opener, tampered, chunks[target]!.last));
         },
       ),
       { numRuns: 100 },
@@ -196,48 +199,45 @@ describe("ChunkOpener refuses", () => {
   it("truncation: the chunk before a dropped final chunk cannot pass as final", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    opener.open(chunks[0]!.sealed, false);
-    expectDecryptFailed(() => opener.open(chunks[1]!.sealed, true));
+    openOne(opener, chunks[0]!.sealed, false);
+    expectDecryptFailed(() => openOne(opener, chunks[1]!.sealed, true));
   });
 
   it("truncation: an item with only its first chunk, marked final", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    expectDecryptFailed(() => opener.open(chunks[0]!.sealed, true));
+    expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, true));
   });
 
-  it("truncation: input that ends at a chunk boundary before the final chunk", () => {
+  it("truncation: input that ends at a chunk boundary is not finished (the framing says so: [S-END])", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    opener.open(chunks[0]!.sealed, false);
-    opener.open(chunks[1]!.sealed, false);
+    openOne(opener, chunks[0]!.sealed, false);
+    openOne(opener, chunks[1]!.sealed, false);
     expect(opener.finished).toBe(false);
-    const error = expectDecryptFailed(() => {
-      opener.end();
-    });
-    expect(error.message).toMatch(/truncated/);
+    expect(opener.chunkIndex).toBe(2);
   });
 
   it("reordering: two chunks swapped", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    expectDecryptFailed(() => opener.open(chunks[1]!.sealed, false));
+    expectDecryptFailed(() => openOne(opener, chunks[1]!.sealed, false));
   });
 
   it("reordering: a chunk repeated", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    opener.open(chunks[0]!.sealed, false);
-    expectDecryptFailed(() => opener.open(chunks[0]!.sealed, false));
+    openOne(opener, chunks[0]!.sealed, false);
+    expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, false));
   });
 
   it("trailing data: any chunk after the final one", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    for (const { sealed, last } of chunks) opener.open(sealed, last);
+    for (const { sealed, last } of chunks) openOne(opener, sealed, last);
     expect(opener.finished).toBe(true);
     for (const last of [false, true]) {
-      const error = expectDecryptFailed(() => opener.open(chunks[0]!.sealed, last));
+      const error = expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, last));
       expect(error.message).toMatch(/trailing data after the final chunk/);
     }
   });
@@ -245,20 +245,20 @@ describe("ChunkOpener refuses", () => {
   it("trailing data: a second item's chunks appended after an empty item", () => {
     const chunks = [...sealChunks([Buffer.alloc(0)]), ...sealChunks([Buffer.from("x")])];
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    opener.open(chunks[0]!.sealed, true);
-    expectDecryptFailed(() => opener.open(chunks[1]!.sealed, true));
+    openOne(opener, chunks[0]!.sealed, true);
+    expectDecryptFailed(() => openOne(opener, chunks[1]!.sealed, true));
   });
 
   it("a final chunk presented as non-final, and a non-final one as final", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    opener.open(chunks[0]!.sealed, false);
-    opener.open(chunks[1]!.sealed, false);
-    expectDecryptFailed(() => opener.open(chunks[2]!.sealed, false));
+    openOne(opener, chunks[0]!.sealed, false);
+    openOne(opener, chunks[1]!.sealed, false);
+    expectDecryptFailed(() => openOne(opener, chunks[2]!.sealed, false));
 
     const single = sealChunks([Buffer.from("one chunk")]);
     expectDecryptFailed(() =>
-      new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce).open(single[0]!.sealed, false),
+      openOne(new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce), single[0]!.sealed, false),
     );
   });
 
@@ -267,7 +267,7 @@ describe("ChunkOpener refuses", () => {
     const wrongKey = Buffer.from(testKeys.payloadKey);
     wrongKey[0]! ^= 1;
     const opener = new ChunkOpener(wrongKey, testKeys.baseNonce);
-    expectDecryptFailed(() => opener.open(chunks[0]!.sealed, false));
+    expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, false));
   });
 
   it("another item's keys (another salt)", () => {
@@ -281,24 +281,49 @@ describe("ChunkOpener refuses", () => {
     const wrongNonce = Buffer.from(testKeys.baseNonce);
     wrongNonce[11]! ^= 0x80;
     const opener = new ChunkOpener(testKeys.payloadKey, wrongNonce);
-    expectDecryptFailed(() => opener.open(chunks[0]!.sealed, false));
+    expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, false));
   });
 
   it("a sealed chunk shorter than a tag or longer than the maximum", () => {
     for (const length of [0, 1, TAG_BYTES - 1, SEALED_CHUNK_MAX_BYTES + 1]) {
       for (const last of [false, true]) {
         const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-        expectDecryptFailed(() => opener.open(Buffer.alloc(length), last));
+        expectDecryptFailed(() => openOne(opener, Buffer.alloc(length), last));
       }
     }
   });
 
-  it("an empty non-final chunk, even with a valid tag", () => {
+  it("[F-SEALED-MIN] by length alone: a non-final chunk under 17 bytes, a final one under 16", () => {
+    // Valid seals of an empty plaintext: only the length rule can refuse the non-final one.
+    const emptyNonFinal = referenceSeal(testKeys, 0, false, Buffer.alloc(0));
+    const emptyFinal = referenceSeal(testKeys, 0, true, Buffer.alloc(0));
+    expectDecryptFailed(() =>
+      openOne(new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce), emptyNonFinal, false),
+    );
+    for (const length of [0, 1, TAG_BYTES - 1]) {
+      expectDecryptFailed(() =>
+        openOne(
+          new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce),
+          emptyFinal.subarray(0, length),
+          true,
+        ),
+      );
+    }
+    // The boundaries themselves: 17 bytes non-final, 16 bytes final.
+    const oneByte = referenceSeal(testKeys, 0, false, Buffer.from("x"));
+    expect(oneByte.length).toBe(TAG_BYTES + 1);
+    const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
+    expect(openOne(opener, oneByte, false).toString()).toBe("x");
+    expect(openOne(opener, referenceSeal(testKeys, 1, true, Buffer.alloc(0)), true).length).toBe(0);
+    expect(opener.finished).toBe(true);
+  });
+
+  it("an empty non-final chunk, even with a valid tag [F-SEALED-MIN]", () => {
     // ChunkSealer refuses to produce one, so seal it with node:crypto directly.
     const sealed = referenceSeal(testKeys, 0, false, Buffer.alloc(0));
     expect(sealed.length).toBe(TAG_BYTES);
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    expectDecryptFailed(() => opener.open(sealed, false));
+    expectDecryptFailed(() => openOne(opener, sealed, false));
   });
 
   it("matches an independent reference implementation of the chunk nonces", () => {
@@ -313,8 +338,8 @@ describe("ChunkOpener refuses", () => {
   it("everything after a failure, even valid chunks", () => {
     const { chunks } = threeChunks();
     const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
-    const first = expectDecryptFailed(() => opener.open(flipBit(chunks[0]!.sealed, 0), false));
-    const again = expectDecryptFailed(() => opener.open(chunks[0]!.sealed, false));
+    const first = expectDecryptFailed(() => openOne(opener, flipBit(chunks[0]!.sealed, 0), false));
+    const again = expectDecryptFailed(() => openOne(opener, chunks[0]!.sealed, false));
     expect(again).toBe(first);
     expect(opener.chunkIndex).toBe(0);
     expect(opener.finished).toBe(false);
@@ -330,8 +355,7 @@ describe("ChunkOpener refuses", () => {
         (inputs) => {
           const opener = new ChunkOpener(testKeys.payloadKey, testKeys.baseNonce);
           expectDecryptFailed(() => {
-            for (const [sealed, last] of inputs) opener.open(sealed, last);
-            opener.end();
+            for (const [sealed, last] of inputs) openOne(opener, sealed, last);
           });
         },
       ),

@@ -1,13 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../src/errors.js";
-import {
-  encodeFrame,
-  encodeFrameHeader,
-  encodePreamble,
-  FrameParser,
-  type ParsedUnit,
-} from "../../src/framing/index.js";
+import { encodeFrame } from "../../src/framing/frame.js";
+import { FrameParser, type ParsedUnit } from "../../src/framing/frame-parser.js";
+import { encodePreamble } from "../../src/framing/preamble.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
 
 const LIMITS = new Map([
@@ -39,7 +35,6 @@ function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
 describe("frame encoding [F-HEADER]", () => {
   it("lays out type, big-endian length and payload", () => {
     expect(encodeFrame(0x03, Buffer.from("hi")).toString("hex")).toBe("03000000026869");
-    expect(encodeFrameHeader(0x01, 0x01020304).toString("hex")).toBe("0101020304");
   });
 
   it("encodes the preamble as GBTP CR LF and a u16 version [P-PREAMBLE]", () => {
@@ -161,7 +156,7 @@ describe("FrameParser", () => {
 
   it("refuses an oversize length from the header alone, before any payload [F-LIMIT]", () => {
     const parser = new FrameParser(LIMITS, { expectPreamble: false });
-    parser.push(encodeFrameHeader(0x01, 17));
+    parser.push(Buffer.from("0100000011", "hex"));
     expect(protocolErrorCode(() => parser.next())).toBe("FRAME_TOO_LARGE");
     // A 4 GiB declaration is refused the same way, without allocating.
     const huge = new FrameParser(LIMITS, { expectPreamble: false });

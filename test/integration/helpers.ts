@@ -511,16 +511,16 @@ export interface EncryptedItem {
 /**
  * Builds an encrypted item under `masterKey`, the way a correct client does. Tests then
  * put the chunks on the wire as they like (tampered, reordered, ...).
- * `lastFlags` overrides the flag each chunk is sealed with.
+ * `lastFlags` overrides the flag each chunk is sealed with; `salt` replaces the fresh one.
  */
 export function encryptedItem(
   masterKey: Uint8Array,
   id: number,
   meta: ItemMeta,
   data: Uint8Array,
-  options: { chunkSize?: number; lastFlags?: readonly boolean[] } = {},
+  options: { chunkSize?: number; lastFlags?: readonly boolean[]; salt?: Buffer } = {},
 ): EncryptedItem {
-  const salt = newItemSalt();
+  const salt = options.salt ?? newItemSalt();
   const keys = deriveItemKeys(masterKey, salt);
   const itemFrame = frame(
     FrameType.ITEM,
