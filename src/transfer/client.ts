@@ -1,14 +1,7 @@
 import type { Socket } from "node:net";
 import type { JsonObject } from "../codecs/json-value.js";
 import { deriveItemKeys, newItemSalt } from "../crypto/item-keys.js";
-import {
-  CryptoError,
-  ErrorCode,
-  GbError,
-  InputError,
-  NetworkError,
-  toGbError,
-} from "../errors.js";
+import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
 import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
 import type { Hello, ItemMeta } from "../protocol/messages.js";

@@ -71,7 +71,8 @@ export class ItemChunker {
             sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
           });
     writer.writeTextFrame(FrameType.ITEM, header);
-    const sealer = keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
+    const sealer =
+      keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
     return new ItemChunker(writer, slot, sealer, options);
   }
 
@@ -84,7 +85,11 @@ export class ItemChunker {
     const size =
       this.#slot.meta.size ??
       (typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length);
-    if (typeof payload === "string" && this.#sealer === undefined && size <= CHUNK_PLAINTEXT_BYTES) {
+    if (
+      typeof payload === "string" &&
+      this.#sealer === undefined &&
+      size <= CHUNK_PLAINTEXT_BYTES
+    ) {
       // One chunk of text: encoded straight into the frame writer's staging block.
       this.#writer.writeTextFrame(FrameType.LAST_CHUNK, payload);
       this.#slot.bytes = size;

@@ -126,5 +126,9 @@ export function prepareStream(
   source: AsyncIterable<Uint8Array>,
   options: { readonly name: string; readonly size: number | null },
 ): PreparedStream {
-  return { origin: "stream", meta: { kind: "file", name: options.name, size: options.size }, source };
+  return {
+    origin: "stream",
+    meta: { kind: "file", name: options.name, size: options.size },
+    source,
+  };
 }

@@ -22,7 +22,11 @@ export class InputFileError extends InputError {
 
   constructor(
     message: string,
-    input: { readonly path: string; readonly reason: InputFileReason; readonly kind: InputFileKind },
+    input: {
+      readonly path: string;
+      readonly reason: InputFileReason;
+      readonly kind: InputFileKind;
+    },
     options: GbErrorOptions = {},
   ) {
     super(ErrorCode.INPUT_UNREADABLE, message, options);

@@ -15,9 +15,7 @@ const BYTES_PER_MIB = 1024 * 1024;
 export const MAX_DICT_INPUT_BYTES = 4 * DEFAULT_DICT_LIMITS.maxBytes;
 
 /** Where a dictionary's JSON text comes from: a file, or standard input. */
-export type DictInput =
-  | { readonly path: string }
-  | { readonly stdin: AsyncIterable<Uint8Array> };
+export type DictInput = { readonly path: string } | { readonly stdin: AsyncIterable<Uint8Array> };
 
 /** The input as the user names it: its path, or `-` for standard input. */
 export function dictInputLabel(input: DictInput): string {
