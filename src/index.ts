@@ -19,12 +19,33 @@ export type {
   SentItem,
   StreamItemOptions,
 } from "./transfer/client.js";
+export {
+  prepareDict,
+  prepareDictInput,
+  prepareFile,
+  prepareStream,
+  type PreparedDict,
+  type PreparedFile,
+  type PreparedItem,
+  type PreparedStream,
+} from "./transfer/client/prepared-item.js";
+export {
+  MAX_DICT_INPUT_BYTES,
+  readDictInput,
+  type DictInput,
+} from "./transfer/inputs/read-dict-input.js";
+export {
+  InputFileError,
+  type InputFileKind,
+  type InputFileReason,
+} from "./transfer/inputs/input-file-error.js";
+export { DictTextError } from "./transfer/inputs/dict-text-error.js";
 export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
 export { GbServer } from "./transfer/server.js";
 export { DEFAULT_HOST, DEFAULT_PORT } from "./transfer/default-address.js";
 export type { ServerEvents, ServerOptions } from "./transfer/server.js";
 export type { ItemFailure, Peer, ReceivedItem } from "./transfer/received-item.js";
-export type { ReceiptBody } from "./protocol/messages.js";
+export type { ItemMeta, ReceiptBody } from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
 export type { JsonObject, JsonValue } from "./codecs/json-value.js";

@@ -1,22 +1,11 @@
 import { Command, Option } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
+import type { ClientFlags } from "./client-flags.js";
 import { portParser } from "./parse-options.js";
 import { PASSPHRASE_ENV } from "./passphrase-env.js";
 import { runCommand } from "./run-command.js";
 import type { CommandIo } from "./terminal.js";
-
-/** Options as commander parses them. */
-export interface ClientFlags {
-  host: string;
-  port: number;
-  dict?: string;
-  format: "json" | "binary" | "xml";
-  file: string[];
-  encrypt: boolean;
-  keyFile?: string;
-  json: boolean;
-}
 
 const EXAMPLES = `
 Examples:

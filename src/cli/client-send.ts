@@ -1,12 +1,13 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import path from "node:path";
-import { encodeDict, type DictFormat } from "../codecs/dict-format.js";
-import { validateJsonObject, type JsonObject } from "../codecs/json-value.js";
-import { DEFAULT_DICT_LIMITS } from "../codecs/limits.js";
-import { CodecError, ErrorCode, InputError } from "../errors.js";
+import type { DictFormat } from "../codecs/dict-format.js";
+import { ErrorCode } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
-import type { ClientFlags } from "./client-command.js";
+import {
+  prepareDictInput,
+  prepareFile,
+  prepareStream,
+  type PreparedItem,
+} from "../transfer/client/prepared-item.js";
+import { FORMAT_BY_OPTION, type ClientFlags } from "./client-flags.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";
 import { Progress } from "./progress.js";
@@ -14,34 +15,14 @@ import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 
-/** `--format` names as users know them, mapped to wire formats. */
-const FORMAT_BY_OPTION: Readonly<Record<ClientFlags["format"], DictFormat>> = {
-  json: "json",
-  binary: "msgpack",
-  xml: "xml",
-};
+/** Name of a file item read from standard input. */
+const STDIN_FILE_NAME = "stdin";
 
-/**
- * Largest dictionary input (a --dict file, or stdin) read before it is refused: the
- * JSON text may be larger than its encoded form (white space), but not without bound.
- */
-const MAX_DICT_INPUT_BYTES = 4 * DEFAULT_DICT_LIMITS.maxBytes;
-
-/** A prepared item, validated before anything is sent. */
-type PlannedItem =
-  | {
-      readonly kind: "dict";
-      readonly label: string;
-      readonly name: string;
-      readonly value: JsonObject;
-    }
-  | {
-      readonly kind: "file";
-      readonly label: string;
-      readonly path: string;
-      /** Size when known (not for stdin), for the progress display. */
-      readonly size: number | undefined;
-    };
+/** An item as the user named it (its label), prepared before connecting. */
+interface PlannedItem {
+  readonly label: string;
+  readonly item: PreparedItem;
+}
 
 /** Does what gb-client's options ask: checks every input, connects, sends, reports. */
 export async function sendItems(
@@ -88,27 +69,15 @@ export async function sendItems(
   const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map((item) => {
-      const onProgress = (bytesSent: number): void => {
-        progress.update(item.label, bytesSent, item.kind === "file" ? item.size : undefined);
-      };
-      if (item.kind === "dict") {
-        return client.sendDict(item.value, {
-          format,
-          name: item.name,
-          encrypt: flags.encrypt,
-          onProgress,
-        });
-      }
-      if (item.path === "-") {
-        return client.sendStream(io.stdin as AsyncIterable<Buffer>, {
-          name: "stdin",
-          size: null,
-          encrypt: flags.encrypt,
-          onProgress,
-        });
-      }
-      return client.sendFile(item.path, { encrypt: flags.encrypt, onProgress });
+    const pending = plan.map(({ label, item }) => {
+      // A file's size is known (not standard input's): progress shows how far along it is.
+      const total = item.origin === "path" ? item.meta.size : undefined;
+      return client.send(item, {
+        encrypt: flags.encrypt,
+        onProgress: (bytesSent: number): void => {
+          progress.update(label, bytesSent, total);
+        },
+      });
     });
     // Receipts are reported in the order items were given. An item's id in --json
     // output is its position in that order (1-based), whatever the wire id was.
@@ -139,98 +108,29 @@ export async function sendItems(
   return exitCode;
 }
 
+/**
+ * Prepares every item the user named, in the order they are sent: the dictionary
+ * first, then the files in the order given. `-` is standard input.
+ */
 async function planItems(
   flags: ClientFlags,
   format: DictFormat,
   io: CommandIo,
 ): Promise<PlannedItem[]> {
+  const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
   if (flags.dict !== undefined) {
-    const source = flags.dict;
-    const text = await readInput(source, io);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new CodecError(
-        ErrorCode.DICT_INVALID,
-        `${source} is not valid JSON: ${describe(error)}`,
-        {
-          cause: error,
-          hint: "--dict expects a file holding one JSON object, such as samples/data.json",
-        },
-      );
-    }
-    const value = validateJsonObject(parsed, DEFAULT_DICT_LIMITS);
-    // Encode once here so size and depth problems show before connecting.
-    encodeDict(value, format);
-    const name = source === "-" ? "stdin.json" : path.basename(source);
-    plan.push({ kind: "dict", label: source, name, value });
+    const input = flags.dict === "-" ? { stdin } : { path: flags.dict };
+    plan.push({ label: flags.dict, item: await prepareDictInput(input, format) });
   }
   for (const file of flags.file) {
-    const size = file === "-" ? undefined : await checkReadableFile(file);
-    plan.push({ kind: "file", label: file, path: file, size });
+    const item =
+      file === "-"
+        ? prepareStream(stdin, { name: STDIN_FILE_NAME, size: null })
+        : await prepareFile(file);
+    plan.push({ label: file, item });
   }
   return plan;
-}
-
-/** Returns the file's size. */
-async function checkReadableFile(file: string): Promise<number> {
-  let isFile: boolean;
-  let size: number;
-  try {
-    const info = await stat(file);
-    isFile = info.isFile();
-    size = info.size;
-  } catch (error) {
-    throw new InputError(ErrorCode.INPUT_UNREADABLE, `cannot read ${file}: ${describe(error)}`, {
-      cause: error,
-      hint: "check the path given to --file",
-    });
-  }
-  if (!isFile) {
-    throw new InputError(ErrorCode.INPUT_UNREADABLE, `${file} is not a regular file`, {
-      hint: "to send a directory, archive it first: tar c DIR | gb-client --file -",
-    });
-  }
-  return size;
-}
-
-/**
- * Reads a dictionary's text from a file or stdin (`-`), refusing more than
- * {@link MAX_DICT_INPUT_BYTES}: a regular file by its size before reading it, anything
- * else (stdin, a pipe, a device) as soon as that much has been read.
- */
-async function readInput(source: string, io: CommandIo): Promise<string> {
-  const where = source === "-" ? "on stdin" : `in ${source}`;
-  const tooLarge = (): CodecError =>
-    new CodecError(
-      ErrorCode.DICT_TOO_LARGE,
-      `the dictionary ${where} is too large (more than ${formatBytes(MAX_DICT_INPUT_BYTES)})`,
-    );
-  let input: AsyncIterable<Buffer> | undefined;
-  try {
-    if (source === "-") {
-      input = io.stdin as AsyncIterable<Buffer>;
-    } else {
-      const info = await stat(source);
-      if (info.isFile() && info.size > MAX_DICT_INPUT_BYTES) throw tooLarge();
-      input = createReadStream(source);
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of input) {
-      total += chunk.length;
-      if (total > MAX_DICT_INPUT_BYTES) throw tooLarge();
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString("utf8");
-  } catch (error) {
-    if (error instanceof CodecError) throw error;
-    throw new InputError(ErrorCode.INPUT_UNREADABLE, `cannot read ${source}: ${describe(error)}`, {
-      cause: error,
-    });
-  }
 }
 
 function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {
@@ -277,8 +177,4 @@ function reportFailed(
     return;
   }
   terminal.error(error);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, GbError } from "../errors.js";
+import { dictInputHint, inputHint } from "./input-hints.js";
 
 /** The two programs; a hint may depend on which one failed. */
 export type Program = "gb-client" | "gb-server";
@@ -27,6 +28,10 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
       return "use the same gb-transfer version on both sides";
     case ErrorCode.ENCRYPTION_REQUIRED:
       return "this server takes encrypted items only: send them with --encrypt";
+    case ErrorCode.INPUT_UNREADABLE:
+      return inputHint(error);
+    case ErrorCode.DICT_INVALID:
+      return dictInputHint(error);
     case ErrorCode.BAD_PREAMBLE:
     case ErrorCode.FRAME_TOO_LARGE:
     case ErrorCode.UNKNOWN_FRAME_TYPE:
@@ -40,12 +45,10 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
     case ErrorCode.REJECTED:
     case ErrorCode.SIZE_MISMATCH:
     case ErrorCode.INTEGRITY_MISMATCH:
-    case ErrorCode.DICT_INVALID:
     case ErrorCode.DICT_TOO_LARGE:
     case ErrorCode.DICT_TOO_DEEP:
     case ErrorCode.DECRYPT_FAILED:
     case ErrorCode.REPLAYED:
-    case ErrorCode.INPUT_UNREADABLE:
     case ErrorCode.STORAGE_FAILED:
     case ErrorCode.INTERNAL:
       return undefined;

@@ -1,6 +1,7 @@
 import type { DictFormat } from "../codecs/dict-format.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { GbClient, type ClientOptions, type SentItem } from "./client.js";
+import type { PreparedItem } from "./client/prepared-item.js";
 
 /** One item for {@link send}. */
 export type ItemToSend =
@@ -10,7 +11,9 @@ export type ItemToSend =
       readonly name?: string;
       readonly encrypt?: boolean;
     }
-  | { readonly file: string; readonly encrypt?: boolean };
+  | { readonly file: string; readonly encrypt?: boolean }
+  /** An item made by one of the `prepare*` functions, checked before connecting. */
+  | { readonly prepared: PreparedItem; readonly encrypt?: boolean };
 
 /** The outcome of one item: stored and verified, or the error that stopped it. */
 export type SendOutcome =
@@ -27,15 +30,18 @@ export async function send(
 ): Promise<SendOutcome[]> {
   const client = await GbClient.connect(options);
   try {
-    const results = items.map((item) =>
-      "dict" in item
-        ? client.sendDict(item.dict, {
-            format: item.format,
-            ...(item.name === undefined ? {} : { name: item.name }),
-            encrypt: item.encrypt ?? false,
-          })
-        : client.sendFile(item.file, { encrypt: item.encrypt ?? false }),
-    );
+    const results = items.map((item) => {
+      const encrypt = item.encrypt ?? false;
+      if ("prepared" in item) return client.send(item.prepared, { encrypt });
+      if ("dict" in item) {
+        return client.sendDict(item.dict, {
+          format: item.format,
+          ...(item.name === undefined ? {} : { name: item.name }),
+          encrypt,
+        });
+      }
+      return client.sendFile(item.file, { encrypt });
+    });
     const settled = await Promise.allSettled(results);
     return settled.map((outcome) =>
       outcome.status === "fulfilled"

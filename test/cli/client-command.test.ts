@@ -93,6 +93,33 @@ describe("runClient local failures", () => {
     expect((await run(["--dict", "-"], "{ nope")).stderr).toMatch(/^error: - is not valid JSON/);
   });
 
+  it("a directory given to --file returns 7 before connecting, with the hint to archive it", async () => {
+    const { code, stdout, stderr } = await run(["--port", "1", "--file", SAMPLES]);
+    expect(code).toBe(ExitCode.INPUT);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      `error: ${SAMPLES} is not a regular file\n` +
+        "hint: to send a directory, archive it first: tar c DIR | gb-client --file -\n",
+    );
+  });
+
+  it("a --dict that is not JSON gets the --dict hint; JSON that is not an object does not", async () => {
+    const notJson = await run(["--port", "1", "--dict", "-"], "{ nope");
+    expect(notJson.code).toBe(ExitCode.INPUT);
+    expect(notJson.stderr).toMatch(
+      /\nhint: --dict expects a file holding one JSON object, such as samples\/data\.json\n$/,
+    );
+    const notObject = await run(["--port", "1", "--dict", "-"], "[1, 2, 3]");
+    expect(notObject.code).toBe(ExitCode.INPUT);
+    expect(notObject.stderr).toMatch(/^error: [^\n]*\n$/);
+  });
+
+  it("a missing --dict file returns 7 without the --file hint", async () => {
+    const { code, stderr } = await run(["--port", "1", "--dict", path.join(SAMPLES, "nope.json")]);
+    expect(code).toBe(ExitCode.INPUT);
+    expect(stderr).toMatch(/^error: cannot read .*nope\.json: ENOENT[^\n]*\n$/);
+  });
+
   it("nothing listening returns 3", async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PooledFileReader } from "../../src/transfer/pooled-file-reader.js";
+import { PooledFileReader } from "../../src/transfer/client/pooled-file-reader.js";
 import { TempDirs } from "../support/temp-dirs.js";
 import { withTimeout } from "../support/with-timeout.js";
 

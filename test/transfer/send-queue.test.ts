@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SendQueue, type SendJob, type SendTarget } from "../../src/transfer/send-queue.js";
+import { SendQueue, type SendJob, type SendTarget } from "../../src/transfer/client/send-queue.js";
 import { withTimeout } from "../support/with-timeout.js";
 
 /** Bound for every wait in these tests. */

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 
 /** Bytes per read: many chunks per read, so the thread pool is asked once per MiB. */
 export const FILE_READ_BYTES = 1024 * 1024;
@@ -26,6 +26,8 @@ export class PooledFileReader implements AsyncIterable<Uint8Array> {
   readonly #owned = new Map<ArrayBufferLike, Buffer>();
   #waiter: ((buffer: Buffer | undefined) => void) | undefined;
   #closed = false;
+  /** The file, opened by {@link open} and not yet taken over by an iteration. */
+  #handle: FileHandle | undefined;
 
   constructor(path: string, bufferBytes = FILE_READ_BYTES, buffers = FILE_READ_BUFFERS) {
     this.#path = path;
@@ -49,16 +51,33 @@ export class PooledFileReader implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** Stops reading: a read waiting for a free buffer ends the iteration. */
+  /**
+   * Opens the file now rather than at the first read, so that a file that cannot be
+   * opened is found before its reader is used. Optional: iterating opens it otherwise.
+   * @throws what `fs.open` throws (ENOENT, EACCES, ...).
+   */
+  async open(): Promise<void> {
+    this.#handle ??= await open(this.#path, "r");
+  }
+
+  /**
+   * Stops reading: a read waiting for a free buffer ends the iteration. A file opened
+   * by {@link open} that no iteration took over is closed.
+   */
   close(): void {
     this.#closed = true;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.(undefined);
+    const handle = this.#handle;
+    this.#handle = undefined;
+    // Nothing to do about a failure to close a file that was only opened.
+    handle?.close().catch(() => undefined);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    const handle = await open(this.#path, "r");
+    const handle = this.#handle ?? (await open(this.#path, "r"));
+    this.#handle = undefined;
     try {
       for (;;) {
         const buffer = await this.#takeFree();

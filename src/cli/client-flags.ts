@@ -1,0 +1,20 @@
+import type { DictFormat } from "../codecs/dict-format.js";
+
+/** gb-client's options as commander parses them. */
+export interface ClientFlags {
+  host: string;
+  port: number;
+  dict?: string;
+  format: "json" | "binary" | "xml";
+  file: string[];
+  encrypt: boolean;
+  keyFile?: string;
+  json: boolean;
+}
+
+/** `--format` names as users know them, mapped to wire formats. */
+export const FORMAT_BY_OPTION: Readonly<Record<ClientFlags["format"], DictFormat>> = {
+  json: "json",
+  binary: "msgpack",
+  xml: "xml",
+};

@@ -1,0 +1,21 @@
+import { DictTextError } from "../transfer/inputs/dict-text-error.js";
+import { InputFileError } from "../transfer/inputs/input-file-error.js";
+
+/** What to do about an input gb-client cannot use, told apart by the error's fields. */
+export function inputHint(error: unknown): string | undefined {
+  if (!(error instanceof InputFileError) || error.kind !== "file") return undefined;
+  switch (error.reason) {
+    case "missing":
+    case "unreadable":
+      return "check the path given to --file";
+    case "not-a-file":
+      return "to send a directory, archive it first: tar c DIR | gb-client --file -";
+  }
+}
+
+/** What to do about a --dict input that is not JSON at all. */
+export function dictInputHint(error: unknown): string | undefined {
+  return error instanceof DictTextError
+    ? "--dict expects a file holding one JSON object, such as samples/data.json"
+    : undefined;
+}

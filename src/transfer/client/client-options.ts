@@ -1,0 +1,57 @@
+import type { DictFormat } from "../../codecs/dict-format.js";
+import type { ReceiptBody } from "../../protocol/messages.js";
+
+/** How long to wait for the TCP connection and the server's HELLO. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** A connection on which the server says nothing for this long, while we wait, fails. */
+export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+/**
+ * How long `GbClient.close` waits for the server to close the connection after our end
+ * of it is closed; then the socket is destroyed.
+ */
+export const CLOSE_TIMEOUT_MS = 5_000;
+
+/** Where the encryption key comes from: the key itself, or a passphrase (scrypt). */
+export type KeySource = { readonly key: Uint8Array } | { readonly passphrase: string };
+
+export interface ClientOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Needed to send encrypted items; checked against the server's key on connect. */
+  readonly encryption?: KeySource;
+  readonly connectTimeoutMs?: number;
+  readonly responseTimeoutMs?: number;
+  /** Bound on how long `GbClient.close` waits for the server to close; default {@link CLOSE_TIMEOUT_MS}. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Options common to every item. */
+export interface ItemOptions {
+  /** Encrypt this item (requires {@link ClientOptions.encryption}). */
+  readonly encrypt?: boolean;
+  /** Called as plaintext bytes go out, with the running total. */
+  readonly onProgress?: (bytesSent: number) => void;
+}
+
+export interface DictItemOptions extends ItemOptions {
+  readonly format: DictFormat;
+  /** Name the server stores it under (as `<name>.json`); default "dictionary.json". */
+  readonly name?: string;
+}
+
+export interface StreamItemOptions extends ItemOptions {
+  readonly name: string;
+  /** Exact byte count when known; the server then checks it. null when unknown. */
+  readonly size: number | null;
+}
+
+/** A stored item: what we sent, and the server's receipt, which matched it. */
+export interface SentItem {
+  readonly id: number;
+  readonly kind: "dict" | "file";
+  readonly name: string;
+  readonly encrypted: boolean;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly receipt: ReceiptBody;
+}

@@ -1,0 +1,179 @@
+import { createHash, type Hash } from "node:crypto";
+import { ChunkSealer } from "../../crypto/chunk-sealer.js";
+import { CHUNK_PLAINTEXT_BYTES } from "../../crypto/constants.js";
+import { sealOnce } from "../../crypto/seal-once.js";
+import { sha256Hex } from "../../crypto/sha256-hex.js";
+import type { FrameWriter } from "../../framing/frame-writer.js";
+import { FrameType } from "../../protocol/constants.js";
+import { encodeMeta, itemHeaderText } from "../../protocol/messages.js";
+import type { ItemSlot } from "./item-slot.js";
+
+const NO_BYTES = new Uint8Array(0);
+
+export interface ChunkerOptions {
+  /** Called as plaintext bytes go out, with the running total. */
+  readonly onProgress?: ((bytesSent: number) => void) | undefined;
+  /**
+   * Gives back the memory under a piece given to {@link ItemChunker.add} once nothing
+   * refers to it any more (its last chunk was copied, sealed, or handed to the kernel).
+   */
+  readonly recycle?: ((piece: Uint8Array) => void) | undefined;
+}
+
+/**
+ * Writes one item to the wire: its ITEM frame, then its plaintext cut into chunks of at
+ * most {@link CHUNK_PLAINTEXT_BYTES}, sealed when the item is encrypted [F-CHUNK], the
+ * last of them in a LAST_CHUNK frame [F-LAST]. Dictionaries and streamed files go
+ * through the same cutting: the last chunk seen is held back until the next piece, or
+ * the end, shows whether it ends the item.
+ *
+ * As the data goes out it sets the item's byte count and, with its LAST_CHUNK, its
+ * SHA-256 on the {@link ItemSlot}.
+ */
+export class ItemChunker {
+  readonly #writer: FrameWriter;
+  readonly #slot: ItemSlot;
+  readonly #sealer: ChunkSealer | undefined;
+  readonly #onProgress: ((bytesSent: number) => void) | undefined;
+  readonly #recycle: ((piece: Uint8Array) => void) | undefined;
+  /** Made for streamed data only: a whole payload is hashed in one shot. */
+  #hash: Hash | undefined;
+  #held: Uint8Array | undefined;
+  /** The piece {@link #held} is the last chunk of, to recycle once it is written. */
+  #heldPiece: Uint8Array | undefined;
+
+  private constructor(
+    writer: FrameWriter,
+    slot: ItemSlot,
+    sealer: ChunkSealer | undefined,
+    options: ChunkerOptions,
+  ) {
+    this.#writer = writer;
+    this.#slot = slot;
+    this.#sealer = sealer;
+    this.#onProgress = options.onProgress;
+    this.#recycle = options.recycle;
+  }
+
+  /**
+   * Writes the ITEM frame of `slot` (its metadata sealed when it has keys [E-SEAL]) and
+   * returns the chunker of its data.
+   */
+  static begin(writer: FrameWriter, slot: ItemSlot, options: ChunkerOptions = {}): ItemChunker {
+    const keys = slot.keys;
+    const header =
+      keys === undefined || slot.salt === undefined
+        ? itemHeaderText({ id: slot.id, encrypted: false, meta: slot.meta })
+        : itemHeaderText({
+            id: slot.id,
+            encrypted: true,
+            salt: slot.salt,
+            sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
+          });
+    writer.writeTextFrame(FrameType.ITEM, header);
+    const sealer =
+      keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
+    return new ItemChunker(writer, slot, sealer, options);
+  }
+
+  /**
+   * Writes a whole item held in memory (a dictionary), LAST_CHUNK included: its bytes
+   * are already in memory, so the frames only take views of them.
+   */
+  writeWhole(payload: Uint8Array | string): void {
+    const sha256 = sha256Hex(payload);
+    const size =
+      this.#slot.meta.size ??
+      (typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length);
+    if (
+      typeof payload === "string" &&
+      this.#sealer === undefined &&
+      size <= CHUNK_PLAINTEXT_BYTES
+    ) {
+      // One chunk of text: encoded straight into the frame writer's staging block.
+      this.#writer.writeTextFrame(FrameType.LAST_CHUNK, payload);
+      this.#slot.bytes = size;
+      this.#onProgress?.(size);
+    } else {
+      this.#cut(typeof payload === "string" ? Buffer.from(payload, "utf8") : payload);
+      this.#writeLast();
+    }
+    this.#slot.sha256 = sha256;
+  }
+
+  /**
+   * Adds the next piece of a streamed item's plaintext, of any length: the chunk held so
+   * far and every chunk of `piece` but its last are written now.
+   * @returns false when the socket's buffer is full: wait for it to drain before adding more.
+   */
+  add(piece: Uint8Array): boolean {
+    this.#hash ??= createHash("sha256");
+    return this.#cut(piece);
+  }
+
+  /**
+   * Ends a streamed item: the chunk held back goes out as its LAST_CHUNK (an empty one
+   * when there is none), and the item's SHA-256 is set.
+   * @returns false when the socket's buffer is full, as {@link add}.
+   */
+  end(): boolean {
+    const hash = (this.#hash ??= createHash("sha256"));
+    const room = this.#writeLast();
+    this.#slot.sha256 = hash.digest("hex");
+    return room;
+  }
+
+  /**
+   * [K-ABORT] Ends an item the server refused while it was still being sent: the chunk
+   * held back is dropped and an empty LAST_CHUNK closes the item [F-LAST], also for an
+   * encrypted one (a server discarding a refused item reads none of its chunks).
+   */
+  abort(): void {
+    this.#held = undefined;
+    this.#heldPiece = undefined;
+    this.#writer.writeFrame(FrameType.LAST_CHUNK);
+  }
+
+  #cut(piece: Uint8Array): boolean {
+    if (piece.length === 0) {
+      this.#recycle?.(piece);
+      return true;
+    }
+    let room = true;
+    for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
+      if (this.#held !== undefined) room = this.#write(this.#held, false, this.#heldPiece);
+      this.#held = piece.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
+      this.#heldPiece = offset + CHUNK_PLAINTEXT_BYTES >= piece.length ? piece : undefined;
+    }
+    return room;
+  }
+
+  #writeLast(): boolean {
+    const held = this.#held ?? NO_BYTES;
+    const piece = this.#heldPiece;
+    this.#held = undefined;
+    this.#heldPiece = undefined;
+    return this.#write(held, true, piece);
+  }
+
+  /** `ends` is the piece `plaintext` ends, when nothing else refers to it after this. */
+  #write(plaintext: Uint8Array, last: boolean, ends: Uint8Array | undefined): boolean {
+    this.#hash?.update(plaintext);
+    this.#slot.bytes += plaintext.length;
+    const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
+    const recycle = this.#recycle;
+    let room: boolean;
+    if (this.#sealer !== undefined) {
+      room = this.#writer.writeFrame(type, ...this.#sealer.seal(plaintext, last));
+      if (ends !== undefined) recycle?.(ends);
+    } else if (ends !== undefined && recycle !== undefined) {
+      room = this.#writer.writeFrameThen(type, plaintext, () => {
+        recycle(ends);
+      });
+    } else {
+      room = this.#writer.writeFrame(type, plaintext);
+    }
+    this.#onProgress?.(this.#slot.bytes);
+    return room;
+  }
+}

@@ -1,0 +1,102 @@
+import type { ItemKeys } from "../../crypto/item-keys.js";
+import type { GbError } from "../../errors.js";
+import type { ItemMeta } from "../../protocol/messages.js";
+import type { SentItem } from "./client-options.js";
+
+/**
+ * An item, from the call that sends it until its answer (or a failure) settles it. It
+ * gets its wire id and keys when its turn to go out comes, and its byte count and
+ * SHA-256 as its data goes out.
+ *
+ * Settling is its one teardown path: the item stops being tracked, the reading of its
+ * source stops, and its caller's promise settles.
+ */
+export class ItemSlot {
+  /** The wire id; 0 until the item goes out. */
+  id = 0;
+  readonly meta: ItemMeta;
+  keys: ItemKeys | undefined;
+  salt: Buffer | undefined;
+  /** Plaintext bytes sent so far. */
+  bytes = 0;
+  /** SHA-256 of the plaintext, set once its LAST_CHUNK is written: the item is then sent. */
+  sha256: string | undefined;
+  /** The item failed (refused, or the connection failed) before it was all sent. */
+  aborted = false;
+  settled = false;
+  /**
+   * Aborted when the item settles: stops reading its source. Made only for streamed
+   * sources; a dictionary is already in memory.
+   */
+  stopReading: AbortController | undefined;
+  /**
+   * The caller's promise, when it is marked handled only if it fails (see {@link reject}):
+   * cheaper, per pipelined dictionary, than a handler attached to every promise.
+   */
+  promise: Promise<SentItem> | undefined;
+  readonly #resolve: (item: SentItem) => void;
+  readonly #reject: (error: GbError) => void;
+  readonly #onSettled: (slot: ItemSlot) => void;
+
+  /** @param onSettled called once, when the item settles either way. */
+  constructor(
+    meta: ItemMeta,
+    resolve: (item: SentItem) => void,
+    reject: (error: GbError) => void,
+    onSettled: (slot: ItemSlot) => void,
+  ) {
+    this.meta = meta;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#onSettled = onSettled;
+  }
+
+  /** A slot that makes its own promise, kept in {@link promise}. */
+  static withPromise(
+    meta: ItemMeta,
+    onSettled: (slot: ItemSlot) => void,
+  ): { readonly slot: ItemSlot; readonly promise: Promise<SentItem> } {
+    let slot!: ItemSlot;
+    const promise = new Promise<SentItem>((resolve, reject) => {
+      slot = new ItemSlot(meta, resolve, reject, onSettled);
+    });
+    slot.promise = promise;
+    return { slot, promise };
+  }
+
+  /** True when the item goes out encrypted. */
+  get encrypted(): boolean {
+    return this.keys !== undefined;
+  }
+
+  resolve(item: SentItem): void {
+    if (this.#settle()) this.#resolve(item);
+  }
+
+  reject(error: GbError): void {
+    this.aborted = true;
+    if (!this.#settle()) return;
+    if (this.promise !== undefined) void handled(this.promise);
+    this.#reject(error);
+  }
+
+  /** Returns false when the item had settled already. */
+  #settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.#onSettled(this);
+    // Stop waiting on the source at once, even if it is stalled mid-read.
+    this.stopReading?.abort();
+    return true;
+  }
+}
+
+/**
+ * Marks an item's promise as handled: its outcome is also what `GbClient.close` waits
+ * for, and a caller that awaits items one by one must not see a later item's failure
+ * reported as an unhandled rejection before it gets to it.
+ */
+export function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

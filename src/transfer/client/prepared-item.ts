@@ -1,0 +1,134 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { encodeDict, encodeJsonDictText, type DictFormat } from "../../codecs/dict-format.js";
+import type { JsonObject } from "../../codecs/json-value.js";
+import type { ItemMeta } from "../../protocol/messages.js";
+import { InputFileError, inputFileError } from "../inputs/input-file-error.js";
+import { readDictInput, type DictInput } from "../inputs/read-dict-input.js";
+
+/** Name of a dictionary sent without one. */
+export const DEFAULT_DICT_NAME = "dictionary.json";
+/** Name of a dictionary read from standard input. */
+export const STDIN_DICT_NAME = "stdin.json";
+
+/** The metadata of a dictionary item. */
+export type DictMeta = Extract<ItemMeta, { kind: "dict" }>;
+/** The metadata of a file item. */
+export type FileMeta = Extract<ItemMeta, { kind: "file" }>;
+
+/**
+ * A dictionary checked and serialized: what goes on the wire is fixed, and can be sent
+ * (as often as wanted) without being looked at again.
+ */
+export interface PreparedDict {
+  readonly origin: "memory";
+  readonly meta: DictMeta;
+  /** The serialized dictionary; a JSON one stays text until it is encoded into its frame. */
+  readonly payload: Uint8Array | string;
+}
+
+/** A regular file, found and measured: it is opened when its turn to go out comes. */
+export interface PreparedFile {
+  readonly origin: "path";
+  readonly meta: FileMeta & { readonly size: number };
+  readonly path: string;
+}
+
+/** Bytes from a stream (standard input, a socket), sent as a file; it can be sent once. */
+export interface PreparedStream {
+  readonly origin: "stream";
+  readonly meta: FileMeta;
+  readonly source: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * An item ready to send with `GbClient.send`: every check that needs no connection is
+ * done, so that a typo is found before anything is sent. Made by {@link prepareDict},
+ * {@link prepareDictInput}, {@link prepareFile} and {@link prepareStream}.
+ */
+export type PreparedItem = PreparedDict | PreparedFile | PreparedStream;
+
+/**
+ * Checks and serializes a dictionary now: later changes to `value` do not affect what
+ * is sent.
+ * @throws {CodecError} DICT_INVALID / DICT_TOO_DEEP / DICT_TOO_LARGE (see `encodeDict`).
+ */
+export function prepareDict(
+  value: JsonObject,
+  options: { readonly format: DictFormat; readonly name?: string },
+): PreparedDict {
+  // A small JSON dictionary stays text until it is encoded straight into the frame.
+  let payload: Uint8Array | string;
+  let size: number;
+  if (options.format === "json") {
+    payload = encodeJsonDictText(value);
+    size = Buffer.byteLength(payload, "utf8");
+  } else {
+    payload = encodeDict(value, options.format);
+    size = payload.length;
+  }
+  const name = options.name ?? DEFAULT_DICT_NAME;
+  return { origin: "memory", meta: { kind: "dict", format: options.format, name, size }, payload };
+}
+
+/**
+ * Reads a dictionary from the JSON text of a file or of standard input (see
+ * `readDictInput`), and prepares it in `format`. A file's dictionary is named after the
+ * file; one from standard input is {@link STDIN_DICT_NAME}.
+ * @throws {InputFileError} / {InputError} INPUT_UNREADABLE when it cannot be read.
+ * @throws {DictTextError} DICT_INVALID when the text is not JSON.
+ * @throws {CodecError} when it is not a valid dictionary, or too large.
+ */
+export async function prepareDictInput(
+  input: DictInput,
+  format: DictFormat,
+): Promise<PreparedDict> {
+  const value = await readDictInput(input);
+  const name = "path" in input ? path.basename(input.path) : STDIN_DICT_NAME;
+  return prepareDict(value, { format, name });
+}
+
+/**
+ * Finds the file at `filePath` and takes its size, which the server will check. The
+ * item is named after the file unless `options.name` is given.
+ * @throws {InputFileError} INPUT_UNREADABLE when it is missing, cannot be examined, or
+ *   is not a regular file (a directory, a device).
+ */
+export async function prepareFile(
+  filePath: string,
+  options: { readonly name?: string } = {},
+): Promise<PreparedFile> {
+  let isFile: boolean;
+  let size: number;
+  try {
+    const info = await stat(filePath);
+    isFile = info.isFile();
+    size = info.size;
+  } catch (error) {
+    throw inputFileError(filePath, "file", error);
+  }
+  if (!isFile) {
+    throw new InputFileError(`${filePath} is not a regular file`, {
+      path: filePath,
+      reason: "not-a-file",
+      kind: "file",
+    });
+  }
+  const name = options.name ?? path.basename(filePath);
+  return { origin: "path", meta: { kind: "file", name, size }, path: filePath };
+}
+
+/**
+ * Sends the bytes of `source` as a file named `options.name`. When `options.size` is
+ * not null the server checks that exactly that many bytes arrive.
+ */
+export function prepareStream(
+  source: AsyncIterable<Uint8Array>,
+  options: { readonly name: string; readonly size: number | null },
+): PreparedStream {
+  return {
+    origin: "stream",
+    meta: { kind: "file", name: options.name, size: options.size },
+    source,
+  };
+}

@@ -1,0 +1,156 @@
+import { openOnce } from "../../crypto/seal-once.js";
+import {
+  ErrorCode,
+  IntegrityError,
+  ProtocolError,
+  errorFromPeer,
+  type GbError,
+} from "../../errors.js";
+import { FrameType } from "../../protocol/constants.js";
+import {
+  decodeError,
+  decodeReceipt,
+  decodeReceiptBody,
+  type ReceiptBody,
+  type ReceiptMessage,
+} from "../../protocol/messages.js";
+import type { SentItem } from "./client-options.js";
+import type { ItemSlot } from "./item-slot.js";
+
+/** What a frame from the server, after HELLO, means for the items in flight. */
+export type Answer =
+  /** The item was stored, and its receipt matched what was sent. */
+  | { readonly slot: ItemSlot; readonly stored: SentItem }
+  /** The item failed: the server refused it, or its receipt did not hold up. */
+  | { readonly slot: ItemSlot; readonly failed: GbError }
+  /** The server refused the connection (an ERROR without an id). */
+  | { readonly connectionFailed: GbError };
+
+/**
+ * Reads a frame the server sent after HELLO: a RECEIPT or an ERROR. `oldest` is the
+ * oldest item still awaiting its answer, the only one the server may answer [K-ORDER].
+ *
+ * @throws {ProtocolError} UNEXPECTED_FRAME for another frame type, an answer for
+ *   another item than `oldest` [K-ORDER], or a receipt for an item not yet all sent.
+ * @throws {ProtocolError} MALFORMED_MESSAGE for a message of the wrong shape, or a
+ *   receipt sealed, or not, unlike its item [K-SEALED-RECEIPT].
+ */
+export function readAnswer(type: number, payload: Buffer, oldest: ItemSlot | undefined): Answer {
+  if (type === FrameType.RECEIPT) {
+    const message = decodeReceipt(payload);
+    const slot = answered(oldest, message.id, "a receipt");
+    const sha256 = slot.sha256;
+    if (sha256 === undefined) {
+      throw new ProtocolError(
+        ErrorCode.UNEXPECTED_FRAME,
+        `a receipt for item ${slot.id} before it was sent`,
+      );
+    }
+    const body = openReceipt(slot, message);
+    return body instanceof IntegrityError
+      ? { slot, failed: body }
+      : checkReceipt(slot, sha256, body);
+  }
+  if (type === FrameType.ERROR) {
+    const message = decodeError(payload);
+    if (message.id === undefined) {
+      const text = `the server refused the connection: ${message.message}`;
+      return { connectionFailed: errorFromPeer(message.code, text, undefined) };
+    }
+    // An item may be refused before it was all sent: the client then ends it [K-ABORT].
+    const slot = answered(oldest, message.id, "an error");
+    const text = `the server refused ${slot.meta.name}: ${message.message}`;
+    return { slot, failed: errorFromPeer(message.code, text, message.id) };
+  }
+  throw new ProtocolError(
+    ErrorCode.UNEXPECTED_FRAME,
+    `unexpected frame type ${type} from the server`,
+  );
+}
+
+/**
+ * [K-ORDER] The server answers items strictly in item order: an answer names the oldest
+ * item still awaiting one, or the server broke the protocol.
+ */
+function answered(oldest: ItemSlot | undefined, id: number, what: string): ItemSlot {
+  if (oldest === undefined) {
+    throw new ProtocolError(
+      ErrorCode.UNEXPECTED_FRAME,
+      `${what} for item ${id}, but no item awaits an answer`,
+    );
+  }
+  if (oldest.id !== id) {
+    throw new ProtocolError(
+      ErrorCode.UNEXPECTED_FRAME,
+      `${what} for item ${id} while item ${oldest.id} awaits its answer first`,
+    );
+  }
+  return oldest;
+}
+
+/**
+ * [K-SEALED-RECEIPT] The receipt's body: sealed under the item's receipt key when the
+ * item was encrypted, in the clear otherwise. A sealed receipt that fails authentication
+ * fails the item (returned): it may or may not be stored, and nothing confirms it.
+ * @throws {ProtocolError} MALFORMED_MESSAGE when the receipt is sealed, or not, unlike
+ *   its item, or an authentic sealed body is malformed.
+ */
+function openReceipt(slot: ItemSlot, message: ReceiptMessage): ReceiptBody | IntegrityError {
+  if (!message.encrypted) {
+    if (slot.keys !== undefined) {
+      throw new ProtocolError(
+        ErrorCode.MALFORMED_MESSAGE,
+        "an unsealed receipt for an encrypted item",
+      );
+    }
+    return message.receipt;
+  }
+  if (slot.keys === undefined) {
+    throw new ProtocolError(ErrorCode.MALFORMED_MESSAGE, "a sealed receipt for a plaintext item");
+  }
+  let plaintext: Buffer;
+  try {
+    plaintext = openOnce(slot.keys.receiptKey, message.sealedReceipt);
+  } catch (error) {
+    return new IntegrityError(
+      ErrorCode.INTEGRITY_MISMATCH,
+      `the sealed receipt for ${slot.meta.name} is not authentic`,
+      { cause: error, itemId: slot.id },
+    );
+  }
+  return decodeReceiptBody(plaintext);
+}
+
+/**
+ * [K-RECEIPT-CHECK] A receipt confirms the item only when its `bytes`, `sha256` and
+ * `kind` are what was sent.
+ */
+function checkReceipt(slot: ItemSlot, sha256: string, body: ReceiptBody): Answer {
+  if (body.bytes !== slot.bytes || body.sha256 !== sha256 || body.kind !== slot.meta.kind) {
+    return {
+      slot,
+      failed: new IntegrityError(
+        ErrorCode.INTEGRITY_MISMATCH,
+        `the server's receipt for ${slot.meta.name} does not match what was sent ` +
+          `(sent ${slot.meta.kind}, ${slot.bytes} bytes, sha256 ${sha256}; ` +
+          `receipt says ${body.kind}, ${body.bytes} bytes, sha256 ${body.sha256})`,
+        { itemId: slot.id },
+      ),
+    };
+  }
+  // The result outlives the receipt it was read from: it shares our own copies of the
+  // strings the receipt repeats, and the receipt's own go with it.
+  const name = body.name === slot.meta.name ? slot.meta.name : body.name;
+  return {
+    slot,
+    stored: {
+      id: slot.id,
+      kind: slot.meta.kind,
+      name: slot.meta.name,
+      encrypted: slot.keys !== undefined,
+      bytes: slot.bytes,
+      sha256,
+      receipt: { kind: slot.meta.kind, name, bytes: body.bytes, sha256, savedAs: body.savedAs },
+    },
+  };
+}

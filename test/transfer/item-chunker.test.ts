@@ -1,0 +1,231 @@
+/**
+ * The one chunker of the client: a dictionary written whole and a stream written piece
+ * by piece go through the same cutting [F-CHUNK] [F-LAST], so the same bytes make the
+ * same frames however they arrive.
+ */
+import fc from "fast-check";
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../../src/crypto/constants.js";
+import { deriveItemKeys } from "../../src/crypto/item-keys.js";
+import { FrameParser } from "../../src/framing/frame-parser.js";
+import { FrameWriter, type FrameSink } from "../../src/framing/frame-writer.js";
+import { CLIENT_FRAME_LIMITS, FrameType } from "../../src/protocol/constants.js";
+import type { ItemMeta } from "../../src/protocol/messages.js";
+import { ItemChunker } from "../../src/transfer/client/item-chunker.js";
+import { ItemSlot } from "../../src/transfer/client/item-slot.js";
+import { sha256 } from "../support/sha256.js";
+
+const MASTER_KEY = Buffer.alloc(32, 7);
+const SALT = Buffer.alloc(16, 9);
+const SIZES = [
+  0,
+  1,
+  CHUNK_PLAINTEXT_BYTES - 1,
+  CHUNK_PLAINTEXT_BYTES,
+  CHUNK_PLAINTEXT_BYTES + 1,
+  3 * CHUNK_PLAINTEXT_BYTES + 5,
+];
+
+interface Frame {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+
+/** A frame writer over a stream (a FrameSink but for what end() returns) that keeps every byte, and a way to read them back as frames. */
+function recorder(): { writer: FrameWriter; frames: () => Frame[] } {
+  const written: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(Buffer.from(chunk));
+      callback();
+    },
+  });
+  const writer = new FrameWriter(sink as unknown as FrameSink);
+  const frames = (): Frame[] => {
+    writer.flush();
+    const parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: false });
+    parser.push(Buffer.concat(written));
+    const result: Frame[] = [];
+    for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+      if (unit.kind === "frame") {
+        result.push({ type: unit.frame.type, payload: Buffer.from(unit.frame.payload) });
+      }
+    }
+    return result;
+  };
+  return { writer, frames };
+}
+
+function slotFor(meta: ItemMeta, encrypted: boolean): ItemSlot {
+  const slot = new ItemSlot(
+    meta,
+    () => undefined,
+    () => undefined,
+    () => undefined,
+  );
+  slot.id = 1;
+  if (encrypted) {
+    slot.salt = SALT;
+    slot.keys = deriveItemKeys(MASTER_KEY, SALT);
+  }
+  return slot;
+}
+
+/** Writes `data` whole, as a dictionary is written. */
+function writtenWhole(data: Buffer | string, encrypted: boolean) {
+  const { writer, frames } = recorder();
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size }, encrypted);
+  ItemChunker.begin(writer, slot).writeWhole(data);
+  return { frames: frames(), slot };
+}
+
+/** Writes `data` in the given pieces, as a stream is written. */
+function writtenInPieces(pieces: readonly Buffer[], encrypted: boolean) {
+  const { writer, frames } = recorder();
+  const size = pieces.reduce((total, piece) => total + piece.length, 0);
+  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size }, encrypted);
+  const chunker = ItemChunker.begin(writer, slot);
+  for (const piece of pieces) chunker.add(piece);
+  chunker.end();
+  return { frames: frames(), slot };
+}
+
+/** Frames as type, length and hash: comparing large buffers deeply is slow. */
+function summary(frames: readonly Frame[]): [number, number, string][] {
+  return frames.map((frame) => [frame.type, frame.payload.length, sha256(frame.payload)]);
+}
+
+function cutAt(data: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((cut) => cut % (data.length + 1)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const point of [...points, data.length]) {
+    pieces.push(data.subarray(from, point));
+    from = point;
+  }
+  return pieces;
+}
+
+describe("ItemChunker", () => {
+  for (const encrypted of [false, true]) {
+    const label = encrypted ? "sealed" : "plaintext";
+    it.each(SIZES)(
+      `[F-CHUNK] [F-LAST] %i bytes, ${label}: full chunks, then one LAST_CHUNK`,
+      (size) => {
+        const data = randomBytes(size);
+        const { frames, slot } = writtenWhole(data, encrypted);
+        expect(frames[0]!.type).toBe(FrameType.ITEM);
+        const chunks = frames.slice(1);
+        const expected = Math.max(1, Math.ceil(size / CHUNK_PLAINTEXT_BYTES));
+        expect(chunks.map((frame) => frame.type)).toEqual([
+          ...Array<number>(expected - 1).fill(FrameType.CHUNK),
+          FrameType.LAST_CHUNK,
+        ]);
+        const overhead = encrypted ? TAG_BYTES : 0;
+        for (const frame of chunks.slice(0, -1)) {
+          expect(frame.payload.length).toBe(CHUNK_PLAINTEXT_BYTES + overhead);
+        }
+        expect(slot.bytes).toBe(size);
+        expect(slot.sha256).toBe(sha256(data));
+        if (!encrypted) {
+          expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
+        }
+      },
+    );
+
+    it(`a stream cut at chunk boundaries makes exactly the frames of the whole item (${label})`, () => {
+      const data = randomBytes(3 * CHUNK_PLAINTEXT_BYTES + 5);
+      const whole = writtenWhole(data, encrypted);
+      for (const cuts of [
+        [],
+        [CHUNK_PLAINTEXT_BYTES],
+        [CHUNK_PLAINTEXT_BYTES, 3 * CHUNK_PLAINTEXT_BYTES],
+      ]) {
+        const pieces = writtenInPieces(cutAt(data, cuts), encrypted);
+        expect(summary(pieces.frames)).toEqual(summary(whole.frames));
+        expect(pieces.slot.sha256).toBe(whole.slot.sha256);
+      }
+    });
+
+    it(`a stream in any pieces: non-empty chunks of at most 64 KiB, one LAST_CHUNK, the same bytes (${label})`, () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...SIZES),
+          fc.array(fc.nat(), { maxLength: 6 }),
+          (size, cuts) => {
+            const data = randomBytes(size);
+            const { frames, slot } = writtenInPieces(cutAt(data, cuts), encrypted);
+            const chunks = frames.slice(1);
+            const overhead = encrypted ? TAG_BYTES : 0;
+            expect(chunks.at(-1)!.type).toBe(FrameType.LAST_CHUNK);
+            for (const frame of chunks.slice(0, -1)) {
+              expect(frame.type).toBe(FrameType.CHUNK);
+              expect(frame.payload.length).toBeGreaterThan(overhead);
+              expect(frame.payload.length).toBeLessThanOrEqual(CHUNK_PLAINTEXT_BYTES + overhead);
+            }
+            if (!encrypted) {
+              expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
+            }
+            expect(slot.bytes).toBe(size);
+            expect(slot.sha256).toBe(sha256(data));
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  }
+
+  it("a JSON dictionary's text makes the same frames as its bytes", () => {
+    for (const text of ['{"a":1}', `{"a":"${"é".repeat(CHUNK_PLAINTEXT_BYTES)}"}`]) {
+      const fromText = writtenWhole(text, false);
+      const fromBytes = writtenWhole(Buffer.from(text, "utf8"), false);
+      expect(summary(fromText.frames)).toEqual(summary(fromBytes.frames));
+      expect(fromText.slot.sha256).toBe(fromBytes.slot.sha256);
+      expect(fromText.slot.bytes).toBe(Buffer.byteLength(text));
+    }
+  });
+
+  it("gives each piece back once, after its last chunk is written", async () => {
+    const { writer, frames } = recorder();
+    const slot = slotFor({ kind: "file", name: "f", size: null }, false);
+    const recycled: Uint8Array[] = [];
+    const chunker = ItemChunker.begin(writer, slot, { recycle: (piece) => recycled.push(piece) });
+    const first = randomBytes(CHUNK_PLAINTEXT_BYTES + 10);
+    const empty = Buffer.alloc(0);
+    const second = randomBytes(100);
+    chunker.add(first);
+    // The last chunk of `first` is held back: its piece is still in use.
+    expect(recycled).toHaveLength(0);
+    chunker.add(empty);
+    expect(recycled).toHaveLength(1);
+    chunker.add(second);
+    chunker.end();
+    frames();
+    // A socket calls back once the bytes are out: after this turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recycled).toHaveLength(3);
+    expect(recycled[0]).toBe(empty);
+    expect(recycled[1]).toBe(first);
+    expect(recycled[2]).toBe(second);
+  });
+
+  for (const encrypted of [false, true]) {
+    it(`[K-ABORT] abort() ends the item with an empty LAST_CHUNK and drops the held chunk (${encrypted ? "sealed" : "plaintext"})`, () => {
+      const { writer, frames } = recorder();
+      const slot = slotFor({ kind: "file", name: "f", size: null }, encrypted);
+      const chunker = ItemChunker.begin(writer, slot);
+      chunker.add(randomBytes(CHUNK_PLAINTEXT_BYTES + 1));
+      chunker.abort();
+      const written = frames().slice(1);
+      expect(written.map((frame) => [frame.type, frame.payload.length])).toEqual([
+        [FrameType.CHUNK, CHUNK_PLAINTEXT_BYTES + (encrypted ? TAG_BYTES : 0)],
+        [FrameType.LAST_CHUNK, 0],
+      ]);
+      // Never all sent: the item has no SHA-256 a receipt could match.
+      expect(slot.sha256).toBeUndefined();
+    });
+  }
+});
