@@ -5,8 +5,8 @@ import {
   decodeItemHeader,
   decodeMeta,
   decodeReceipt,
-  encodeItemHeader,
-  encodeReceipt,
+  itemHeaderText,
+  receiptText,
   type ItemHeader,
 } from "../../src/protocol/messages.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
@@ -20,14 +20,14 @@ describe("ITEM [M-ITEM]", () => {
       encrypted: false,
       meta: { kind: "file", name: "a.bin", size: null },
     };
-    expect(decodeItemHeader(encodeItemHeader(plain))).toEqual(plain);
+    expect(decodeItemHeader(Buffer.from(itemHeaderText(plain)))).toEqual(plain);
     const sealed: ItemHeader = {
       id: 1,
       encrypted: true,
       salt: Buffer.alloc(16, 1),
       sealedMeta: Buffer.from("sealed bytes"),
     };
-    expect(decodeItemHeader(encodeItemHeader(sealed))).toEqual(sealed);
+    expect(decodeItemHeader(Buffer.from(itemHeaderText(sealed)))).toEqual(sealed);
   });
 
   it("ignores unknown members", () => {
@@ -135,7 +135,7 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
       sha256: "0".repeat(64),
       savedAs: null,
     } as const;
-    expect(decodeReceipt(encodeReceipt({ id: 1, encrypted: false, receipt }))).toEqual({
+    expect(decodeReceipt(Buffer.from(receiptText({ id: 1, encrypted: false, receipt })))).toEqual({
       id: 1,
       encrypted: false,
       receipt,

@@ -1,0 +1,272 @@
+/**
+ * A strict JSON parser for control messages (PROTOCOL.md, "Conventions").
+ *
+ * `JSON.parse` cannot serve here: it keeps the last of duplicate member names, and it
+ * reads `1`, `1.0` and `1e0` as the same number, while the protocol refuses duplicates
+ * [C-JSON-DUP] and accepts only the plain integer token for an integer [C-INTEGER]. So
+ * this parser keeps every number's token, keeps objects as maps (no prototype, no
+ * `__proto__` surprises) and refuses what RFC 8259 does not allow. It is iterative (an
+ * explicit stack, so no input can exhaust the call stack) and linear in its input, which
+ * is bounded by the control frame limit.
+ */
+
+import { ErrorCode, ProtocolError } from "../errors.js";
+import { MAX_CONTROL_FRAME_BYTES } from "./constants.js";
+
+/** A JSON number as its token in the text, so that `1` and `1.0` stay apart. */
+export class JsonNumberToken {
+  /** The token exactly as sent, e.g. `1`, `-0`, `1.5e3`. */
+  readonly token: string;
+
+  constructor(token: string) {
+    this.token = token;
+  }
+
+  /** The nearest double, as `JSON.parse` would read it. */
+  get value(): number {
+    return Number(this.token);
+  }
+}
+
+/** A JSON object: member names in document order, each unique. */
+export type ControlObject = ReadonlyMap<string, ControlValue>;
+
+/** A parsed JSON value of a control message. */
+export type ControlValue =
+  | null
+  | boolean
+  | string
+  | JsonNumberToken
+  | readonly ControlValue[]
+  | ControlObject;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+// RFC 8259 section 6, matched at one position (sticky).
+const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+const QUOTATION_MARK = 0x22;
+const REVERSE_SOLIDUS = 0x5c;
+const BEGIN_ARRAY = 0x5b;
+const END_ARRAY = 0x5d;
+const BEGIN_OBJECT = 0x7b;
+const END_OBJECT = 0x7d;
+const NAME_SEPARATOR = 0x3a;
+const VALUE_SEPARATOR = 0x2c;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+/** Characters below this must be escaped inside a string (RFC 8259 section 7). */
+const FIRST_UNESCAPED = 0x20;
+/** Hex digits in a `\uXXXX` escape. */
+const UNICODE_ESCAPE_DIGITS = 4;
+
+const LITERALS = [
+  ["true", true],
+  ["false", false],
+  ["null", null],
+] as const;
+
+const SIMPLE_ESCAPES: ReadonlyMap<string, string> = new Map([
+  ['"', '"'],
+  ["\\", "\\"],
+  ["/", "/"],
+  ["b", "\b"],
+  ["f", "\f"],
+  ["n", "\n"],
+  ["r", "\r"],
+  ["t", "\t"],
+]);
+
+function malformed(what: string, cause?: unknown): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.MALFORMED_MESSAGE,
+    `malformed message: ${what}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** An open container: the values read so far, and for an object the pending name. */
+type OpenContainer =
+  | { readonly kind: "array"; readonly items: ControlValue[] }
+  | { readonly kind: "object"; readonly members: Map<string, ControlValue>; name: string };
+
+/**
+ * Parses one JSON text (RFC 8259) encoded as UTF-8, exactly: no byte-order mark
+ * [C-JSON-BOM], no duplicate member names at any level [C-JSON-DUP], white space only
+ * where the grammar allows it (space, tab, LF, CR), nothing after the value. Escaped lone
+ * surrogates (`"\ud800"`) are valid JSON and are kept, as `JSON.parse` keeps them.
+ *
+ * @param payload at most {@link MAX_CONTROL_FRAME_BYTES} bytes.
+ * @throws {ProtocolError} MALFORMED_MESSAGE for anything else.
+ */
+export function parseControlJson(payload: Uint8Array): ControlValue {
+  if (payload.byteLength > MAX_CONTROL_FRAME_BYTES) {
+    throw malformed(`a control message is over ${MAX_CONTROL_FRAME_BYTES} bytes`);
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(payload);
+  } catch (error) {
+    throw malformed("not valid UTF-8", error);
+  }
+  return new ControlJsonParser(text).parse();
+}
+
+class ControlJsonParser {
+  readonly #text: string;
+  #position = 0;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  parse(): ControlValue {
+    const open: OpenContainer[] = [];
+    for (;;) {
+      this.#skipWhiteSpace();
+      let value: ControlValue;
+      const char = this.#text.charCodeAt(this.#position);
+      if (char === BEGIN_OBJECT || char === BEGIN_ARRAY) {
+        this.#position += 1;
+        this.#skipWhiteSpace();
+        if (char === BEGIN_OBJECT) {
+          if (this.#take(END_OBJECT)) {
+            value = new Map();
+          } else {
+            open.push({ kind: "object", members: new Map(), name: this.#memberName() });
+            continue;
+          }
+        } else if (this.#take(END_ARRAY)) {
+          value = [];
+        } else {
+          open.push({ kind: "array", items: [] });
+          continue;
+        }
+      } else {
+        value = this.#scalar();
+      }
+      // Hand the value to its container; each container the next token closes is in turn
+      // a value for the one around it.
+      for (;;) {
+        const container = open.at(-1);
+        if (container === undefined) {
+          this.#skipWhiteSpace();
+          if (this.#position !== this.#text.length) throw this.#unexpected();
+          return value;
+        }
+        if (container.kind === "array") {
+          container.items.push(value);
+        } else {
+          // [C-JSON-DUP] a name repeated in one object is refused, whatever its value.
+          if (container.members.has(container.name)) {
+            throw malformed(`duplicate member name ${JSON.stringify(container.name)}`);
+          }
+          container.members.set(container.name, value);
+        }
+        this.#skipWhiteSpace();
+        if (this.#take(VALUE_SEPARATOR)) {
+          if (container.kind === "object") {
+            this.#skipWhiteSpace();
+            container.name = this.#memberName();
+          }
+          break;
+        }
+        if (!this.#take(container.kind === "array" ? END_ARRAY : END_OBJECT)) {
+          throw this.#unexpected();
+        }
+        open.pop();
+        value = container.kind === "array" ? container.items : container.members;
+      }
+    }
+  }
+
+  /** A member name and its `:`; white space before the name is already skipped. */
+  #memberName(): string {
+    if (this.#text.charCodeAt(this.#position) !== QUOTATION_MARK) throw this.#unexpected();
+    const name = this.#string();
+    this.#skipWhiteSpace();
+    if (!this.#take(NAME_SEPARATOR)) throw this.#unexpected();
+    return name;
+  }
+
+  #scalar(): ControlValue {
+    const text = this.#text;
+    const char = text.charCodeAt(this.#position);
+    if (char === QUOTATION_MARK) return this.#string();
+    for (const [literal, value] of LITERALS) {
+      if (text.startsWith(literal, this.#position)) {
+        this.#position += literal.length;
+        return value;
+      }
+    }
+    NUMBER_TOKEN.lastIndex = this.#position;
+    const match = NUMBER_TOKEN.exec(text);
+    if (match === null) throw this.#unexpected();
+    this.#position += match[0].length;
+    return new JsonNumberToken(match[0]);
+  }
+
+  /** A string starting at its opening quotation mark. */
+  #string(): string {
+    const text = this.#text;
+    let position = this.#position + 1;
+    let result = "";
+    let runStart = position;
+    for (;;) {
+      if (position >= text.length) throw malformed("unterminated string");
+      const char = text.charCodeAt(position);
+      if (char === QUOTATION_MARK) break;
+      if (char < FIRST_UNESCAPED) {
+        throw malformed(`unescaped control character at ${position}`);
+      }
+      if (char !== REVERSE_SOLIDUS) {
+        position += 1;
+        continue;
+      }
+      result += text.slice(runStart, position);
+      const escape = text.charAt(position + 1);
+      const simple = SIMPLE_ESCAPES.get(escape);
+      if (simple !== undefined) {
+        result += simple;
+        position += 2;
+      } else if (escape === "u") {
+        const digits = text.slice(position + 2, position + 2 + UNICODE_ESCAPE_DIGITS);
+        if (!HEX4.test(digits)) throw malformed(`bad \\u escape at ${position}`);
+        result += String.fromCharCode(Number.parseInt(digits, 16));
+        position += 2 + UNICODE_ESCAPE_DIGITS;
+      } else {
+        throw malformed(`bad escape at ${position}`);
+      }
+      runStart = position;
+    }
+    result += text.slice(runStart, position);
+    this.#position = position + 1;
+    return result;
+  }
+
+  #skipWhiteSpace(): void {
+    const text = this.#text;
+    let position = this.#position;
+    for (;;) {
+      const char = text.charCodeAt(position);
+      if (char !== SPACE && char !== TAB && char !== LINE_FEED && char !== CARRIAGE_RETURN) break;
+      position += 1;
+    }
+    this.#position = position;
+  }
+
+  #take(char: number): boolean {
+    if (this.#text.charCodeAt(this.#position) !== char) return false;
+    this.#position += 1;
+    return true;
+  }
+
+  #unexpected(): ProtocolError {
+    return this.#position >= this.#text.length
+      ? malformed("unexpected end of JSON")
+      : malformed(`unexpected character at ${this.#position}`);
+  }
+}
