@@ -21,19 +21,19 @@ export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 /** Largest CHUNK / LAST_CHUNK payload: a full plaintext chunk plus a GCM tag. */
 export const MAX_CHUNK_FRAME_BYTES = CHUNK_PLAINTEXT_BYTES + TAG_BYTES;
 
-/** Longest item `name` in metadata and receipts, in UTF-8 bytes [C-STRING-BYTES]. */
+/** Longest item `name` in metadata and receipts, in UTF-8 bytes [J-STRING]. */
 export const MAX_NAME_BYTES = 1024;
 
-/** Longest HELLO `server` text, in UTF-8 bytes [C-STRING-BYTES]. */
+/** Longest HELLO `server` text, in UTF-8 bytes [J-STRING]. */
 export const MAX_SERVER_NAME_BYTES = 1024;
 
-/** Longest receipt `savedAs`, in UTF-8 bytes [C-STRING-BYTES]. */
+/** Longest receipt `savedAs`, in UTF-8 bytes [J-STRING]. */
 export const MAX_SAVED_AS_BYTES = 4096;
 
-/** Longest ERROR `code`, in UTF-8 bytes [C-STRING-BYTES]. */
+/** Longest ERROR `code`, in UTF-8 bytes [J-STRING]. */
 export const MAX_ERROR_CODE_BYTES = 64;
 
-/** Longest ERROR `message`, in UTF-8 bytes [C-STRING-BYTES]; longer text is cut [M-ERROR-CUT]. */
+/** Longest ERROR `message`, in UTF-8 bytes [J-STRING]; longer text is cut [M-ERROR-CUT]. */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
 
 /**
@@ -42,7 +42,7 @@ export const MAX_ERROR_MESSAGE_BYTES = 4096;
  */
 export const MAX_ERROR_MESSAGE_LENGTH = 4096;
 
-/** Largest integer in a control message, 2^53 - 1: exact in every JSON parser [C-INTEGER]. */
+/** Largest integer in a control message, 2^53 - 1: exact in every JSON parser [J-INTEGER]. */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
 
 /** What a server accepts from a client [F-LIMIT]. */

@@ -3,7 +3,7 @@
  *
  * `JSON.parse` cannot serve here: it keeps the last of duplicate member names, and it
  * reads `1`, `1.0` and `1e0` as the same number, while the protocol refuses duplicates
- * [C-JSON-DUP] and accepts only the plain integer token for an integer [C-INTEGER]. So
+ * [J-DUP] and accepts only the plain integer token for an integer [J-INTEGER]. So
  * this parser keeps every number's token, keeps objects as maps (no prototype, no
  * `__proto__` surprises) and refuses what RFC 8259 does not allow. It is iterative (an
  * explicit stack, so no input can exhaust the call stack) and linear in its input, which
@@ -33,13 +33,10 @@ export type ControlObject = ReadonlyMap<string, ControlValue>;
 
 /** A parsed JSON value of a control message. */
 export type ControlValue =
-  | null
-  | boolean
-  | string
-  | JsonNumberToken
-  | readonly ControlValue[]
-  | ControlObject;
+  null | boolean | string | JsonNumberToken | readonly ControlValue[] | ControlObject;
 
+// [J-TEXT] malformed UTF-8 throws. [J-BOM] ignoreBOM keeps a leading U+FEFF in the text,
+// where it is not JSON white space, so a byte-order mark is refused like any stray character.
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 // RFC 8259 section 6, matched at one position (sticky).
@@ -95,7 +92,7 @@ type OpenContainer =
 
 /**
  * Parses one JSON text (RFC 8259) encoded as UTF-8, exactly: no byte-order mark
- * [C-JSON-BOM], no duplicate member names at any level [C-JSON-DUP], white space only
+ * [J-BOM], no duplicate member names at any level [J-DUP], white space only
  * where the grammar allows it (space, tab, LF, CR), nothing after the value. Escaped lone
  * surrogates (`"\ud800"`) are valid JSON and are kept, as `JSON.parse` keeps them.
  *
@@ -103,6 +100,7 @@ type OpenContainer =
  * @throws {ProtocolError} MALFORMED_MESSAGE for anything else.
  */
 export function parseControlJson(payload: Uint8Array): ControlValue {
+  // [J-TEXT] bounded by the control frame limit [F-LIMIT], whoever calls.
   if (payload.byteLength > MAX_CONTROL_FRAME_BYTES) {
     throw malformed(`a control message is over ${MAX_CONTROL_FRAME_BYTES} bytes`);
   }
@@ -160,7 +158,7 @@ class ControlJsonParser {
         if (container.kind === "array") {
           container.items.push(value);
         } else {
-          // [C-JSON-DUP] a name repeated in one object is refused, whatever its value.
+          // [J-DUP] a name repeated in one object is refused, whatever its value.
           if (container.members.has(container.name)) {
             throw malformed(`duplicate member name ${JSON.stringify(container.name)}`);
           }

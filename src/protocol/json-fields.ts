@@ -11,11 +11,11 @@ import {
  * failure is a MALFORMED_MESSAGE protocol error naming the member.
  */
 
-// [C-INTEGER] the only integer token a control message may hold: no sign, fraction,
+// [J-INTEGER] the only integer token a control message may hold: no sign, fraction,
 // exponent or leading zero.
 const INTEGER_TOKEN = /^(?:0|[1-9][0-9]*)$/;
 
-// [C-BASE64] standard alphabet, padded; canonicity is checked after decoding.
+// [J-BASE64] standard alphabet, padded; canonicity is checked after decoding.
 const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Base64 digits per group of 3 bytes. */
@@ -27,7 +27,7 @@ function malformed(what: string): ProtocolError {
 }
 
 /**
- * Decodes a control payload: strict UTF-8 JSON whose top level is an object
+ * Decodes a control payload: strict UTF-8 JSON whose top level is an object [J-TEXT]
  * (PROTOCOL.md, "Conventions").
  * @throws {ProtocolError} MALFORMED_MESSAGE.
  */
@@ -51,7 +51,7 @@ export function asObject(value: ControlValue | undefined, what: string): Control
 }
 
 /**
- * [M-DEFINED] A member defined for another form or kind of the message must be absent.
+ * [J-MEMBERS] A member defined for another form or kind of the message must be absent.
  * @throws {ProtocolError} MALFORMED_MESSAGE when it is present.
  */
 export function requireAbsent(record: ControlObject, field: string, context: string): void {
@@ -59,7 +59,7 @@ export function requireAbsent(record: ControlObject, field: string, context: str
 }
 
 /**
- * A string of at most `maxBytes` UTF-8 bytes [C-STRING-BYTES]. A lone surrogate (which
+ * A string of at most `maxBytes` UTF-8 bytes [J-STRING]. A lone surrogate (which
  * JSON can carry as an escape) counts as 3 bytes, as the U+FFFD it would be encoded as.
  */
 export function readString(record: ControlObject, field: string, maxBytes: number): string {
@@ -93,7 +93,7 @@ export function readBoolean(record: ControlObject, field: string): boolean {
 }
 
 /**
- * [C-INTEGER] An integer: the token `0` or a digit 1-9 followed by digits, with a value
+ * [J-INTEGER] An integer: the token `0` or a digit 1-9 followed by digits, with a value
  * of at most `max` (itself at most 2^53 - 1).
  */
 export function readCount(record: ControlObject, field: string, max: number): number {
@@ -135,7 +135,7 @@ export function readNullableString(
 /** One compiled pattern per byte length (a handful), not one per message. */
 const hexPatterns = new Map<number, RegExp>();
 
-/** Lower-case hex of exactly `bytes` bytes. */
+/** [J-HEX] Lower-case hex of exactly `bytes` bytes. */
 export function readHex(record: ControlObject, field: string, bytes: number): Buffer {
   const value = record.get(field);
   let pattern = hexPatterns.get(bytes);
@@ -150,7 +150,7 @@ export function readHex(record: ControlObject, field: string, bytes: number): Bu
 }
 
 /**
- * [C-BASE64] Standard base64 with padding, decoding to at most `maxBytes`, in its one
+ * [J-BASE64] Standard base64 with padding, decoding to at most `maxBytes`, in its one
  * canonical spelling (the unused bits of the last digit are zero), so that two texts
  * never stand for the same bytes.
  */

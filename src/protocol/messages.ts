@@ -164,7 +164,7 @@ export function itemHeaderText(header: ItemHeader): string {
 export function decodeItemHeader(payload: Uint8Array): ItemHeader {
   const record = parseJsonPayload(payload, "ITEM");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  // [M-DEFINED] the members of the other form must be absent.
+  // [J-MEMBERS] the members of the other form must be absent.
   if (readBoolean(record, "encrypted")) {
     requireAbsent(record, "meta", "in an encrypted ITEM");
     return {
@@ -226,7 +226,7 @@ export function receiptText(message: ReceiptMessage): string {
 export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
   const record = parseJsonPayload(payload, "RECEIPT");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  // [M-DEFINED] exactly one of the two forms.
+  // [J-MEMBERS] exactly one of the two forms.
   if (record.has("sealedReceipt")) {
     requireAbsent(record, "receipt", "beside sealedReceipt");
     return {

@@ -35,7 +35,7 @@ function jsonParse(text: string): unknown {
   }
 }
 
-describe("parseControlJson: RFC 8259, exactly", () => {
+describe("[J-TEXT] parseControlJson: RFC 8259, exactly", () => {
   it("reads every kind of value, keeping number tokens", () => {
     const value = parse(' {"a" : [1, -0, 1.5e3, true, false, null, "x"], "b": {}, "c": []} ');
     expect(toPlain(value)).toEqual(
@@ -62,7 +62,7 @@ describe("parseControlJson: RFC 8259, exactly", () => {
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
   });
 
-  it("[C-JSON-BOM] refuses a byte-order mark before the text", () => {
+  it("[J-BOM] refuses a byte-order mark before the text", () => {
     expect(code(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from("{}")]))).toBe("MALFORMED_MESSAGE");
     expect(code("\ufeff{}")).toBe("MALFORMED_MESSAGE");
   });
@@ -73,7 +73,7 @@ describe("parseControlJson: RFC 8259, exactly", () => {
     ["in a nested object", '{"meta":{"name":"x","name":"y"}}'],
     ["in an object inside an array", '{"x":[{"k":1,"k":2}]}'],
     ["spelled with an escape", '{"a":1,"\\u0061":2}'],
-  ])("[C-JSON-DUP] refuses a duplicate member name %s", (_label, text) => {
+  ])("[J-DUP] refuses a duplicate member name %s", (_label, text) => {
     expect(code(text)).toBe("MALFORMED_MESSAGE");
   });
 
@@ -279,7 +279,7 @@ function expectSound(bytes: Uint8Array): void {
   expect(toPlain(value)).toEqual(JSON.parse(text));
 }
 
-describe("parseControlJson, fuzzed", () => {
+describe("[J-TEXT] parseControlJson, fuzzed", () => {
   it("only MALFORMED_MESSAGE escapes on arbitrary bytes, and what it accepts JSON.parse reads the same", () => {
     fc.assert(
       fc.property(
