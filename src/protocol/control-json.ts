@@ -42,6 +42,9 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 // RFC 8259 section 6, matched at one position (sticky).
 const NUMBER_TOKEN = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const HEX4 = /^[0-9a-fA-F]{4}$/;
+// RFC 8259 section 7: everything but the quotation mark, the reverse solidus and the
+// controls U+0000-U+001F stands for itself in a string (sticky; may match nothing).
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
 
 const QUOTATION_MARK = 0x22;
 const REVERSE_SOLIDUS = 0x5c;
@@ -55,16 +58,11 @@ const SPACE = 0x20;
 const TAB = 0x09;
 const LINE_FEED = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-/** Characters below this must be escaped inside a string (RFC 8259 section 7). */
-const FIRST_UNESCAPED = 0x20;
+const LETTER_F = 0x66;
+const LETTER_N = 0x6e;
+const LETTER_T = 0x74;
 /** Hex digits in a `\uXXXX` escape. */
 const UNICODE_ESCAPE_DIGITS = 4;
-
-const LITERALS = [
-  ["true", true],
-  ["false", false],
-  ["null", null],
-] as const;
 
 const SIMPLE_ESCAPES: ReadonlyMap<string, string> = new Map([
   ['"', '"'],
@@ -149,7 +147,7 @@ class ControlJsonParser {
       // Hand the value to its container; each container the next token closes is in turn
       // a value for the one around it.
       for (;;) {
-        const container = open.at(-1);
+        const container = open[open.length - 1];
         if (container === undefined) {
           this.#skipWhiteSpace();
           if (this.#position !== this.#text.length) throw this.#unexpected();
@@ -192,19 +190,29 @@ class ControlJsonParser {
 
   #scalar(): ControlValue {
     const text = this.#text;
-    const char = text.charCodeAt(this.#position);
-    if (char === QUOTATION_MARK) return this.#string();
-    for (const [literal, value] of LITERALS) {
-      if (text.startsWith(literal, this.#position)) {
-        this.#position += literal.length;
-        return value;
+    const position = this.#position;
+    switch (text.charCodeAt(position)) {
+      case QUOTATION_MARK:
+        return this.#string();
+      case LETTER_T:
+        return this.#literal("true", true);
+      case LETTER_F:
+        return this.#literal("false", false);
+      case LETTER_N:
+        return this.#literal("null", null);
+      default: {
+        NUMBER_TOKEN.lastIndex = position;
+        if (!NUMBER_TOKEN.test(text)) throw this.#unexpected();
+        this.#position = NUMBER_TOKEN.lastIndex;
+        return new JsonNumberToken(text.slice(position, this.#position));
       }
     }
-    NUMBER_TOKEN.lastIndex = this.#position;
-    const match = NUMBER_TOKEN.exec(text);
-    if (match === null) throw this.#unexpected();
-    this.#position += match[0].length;
-    return new JsonNumberToken(match[0]);
+  }
+
+  #literal<T extends boolean | null>(word: string, value: T): T {
+    if (!this.#text.startsWith(word, this.#position)) throw this.#unexpected();
+    this.#position += word.length;
+    return value;
   }
 
   /** A string starting at its opening quotation mark. */
@@ -212,19 +220,19 @@ class ControlJsonParser {
     const text = this.#text;
     let position = this.#position + 1;
     let result = "";
-    let runStart = position;
     for (;;) {
+      // The run of characters that stand for themselves, matched in one step.
+      PLAIN_RUN.lastIndex = position;
+      PLAIN_RUN.test(text);
+      const runEnd = PLAIN_RUN.lastIndex;
+      result += text.slice(position, runEnd);
+      position = runEnd;
       if (position >= text.length) throw malformed("unterminated string");
       const char = text.charCodeAt(position);
       if (char === QUOTATION_MARK) break;
-      if (char < FIRST_UNESCAPED) {
+      if (char !== REVERSE_SOLIDUS) {
         throw malformed(`unescaped control character at ${position}`);
       }
-      if (char !== REVERSE_SOLIDUS) {
-        position += 1;
-        continue;
-      }
-      result += text.slice(runStart, position);
       const escape = text.charAt(position + 1);
       const simple = SIMPLE_ESCAPES.get(escape);
       if (simple !== undefined) {
@@ -238,9 +246,7 @@ class ControlJsonParser {
       } else {
         throw malformed(`bad escape at ${position}`);
       }
-      runStart = position;
     }
-    result += text.slice(runStart, position);
     this.#position = position + 1;
     return result;
   }
