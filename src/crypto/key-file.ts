@@ -83,8 +83,8 @@ function shellQuote(text: string): string {
 }
 
 /**
- * The text of a key file holding `key`: the header line, the key as 64 lowercase hex
- * digits, and a final newline.
+ * [K-WRITE] The text of a key file holding `key`: the header line, LF, the key as 64
+ * lower-case hex digits, LF.
  * @throws {CryptoError} KEY_INVALID when `key` is not 32 bytes.
  */
 export function formatKeyFile(key: Uint8Array): string {

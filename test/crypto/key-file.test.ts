@@ -166,7 +166,7 @@ describe("parseKeyFile", () => {
     expect(parseKeyFile(Buffer.from(KEY_HEX), "k").toString("hex")).toBe(KEY_HEX);
   });
 
-  it("[K-FILE] round trips formatKeyFile, which writes the header, the key in lower case and LF", () => {
+  it("[K-WRITE] round trips formatKeyFile, which writes the header, the key in lower case and LF", () => {
     const key = Buffer.from(KEY_HEX.toUpperCase(), "hex");
     const text = formatKeyFile(key);
     expect(text).toBe(`${KEY_FILE_HEADER}\n${KEY_HEX}\n`);
