@@ -19,11 +19,22 @@ const KEY_FILE_NAME = "key";
 /** Hex digits per byte. */
 const HEX_CHARS_PER_BYTE = 2;
 
-/** The key line: the 32-byte master key as 64 hex digits, either case. */
-const KEY_LINE = new RegExp(`^[0-9a-f]{${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE}}$`, "i");
+/** [KEY-FILE] The key line: optional spaces and tabs, 64 hex digits (either case), optional spaces and tabs. */
+const KEY_LINE = new RegExp(
+  `^[ \t]*([0-9a-fA-F]{${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE}})[ \t]*$`,
+);
 
-/** Key files are about 110 bytes; anything far larger is not one, so do not read it all. */
-const MAX_KEY_FILE_BYTES = 4096;
+/** [KEY-FILE] A line that is ignored: empty, only spaces and tabs, or a `#` comment. */
+const IGNORED_LINE = /^[ \t]*(?:#.*)?$/s;
+
+/** [KEY-FILE] A byte-order mark, ignored at the start of the file only. */
+const BYTE_ORDER_MARK = "\ufeff";
+
+/** Strict UTF-8; a leading byte-order mark is kept, so that the parser decides about it. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** [KEY-FILE] Key files are about 110 bytes; anything larger than this is not one. */
+export const MAX_KEY_FILE_BYTES = 4096;
 
 /** rw------- : the key file is readable by its owner only. */
 const KEY_FILE_MODE = 0o600;
@@ -72,8 +83,8 @@ function shellQuote(text: string): string {
 }
 
 /**
- * The text of a key file holding `key`: the header line, the key as 64 lowercase hex
- * digits, and a final newline.
+ * [KEY-WRITE] The text of a key file holding `key`: the header line, LF, the key as 64
+ * lower-case hex digits, LF.
  * @throws {CryptoError} KEY_INVALID when `key` is not 32 bytes.
  */
 export function formatKeyFile(key: Uint8Array): string {
@@ -86,32 +97,68 @@ export function formatKeyFile(key: Uint8Array): string {
   return `${KEY_FILE_HEADER}\n${Buffer.from(key).toString("hex")}\n`;
 }
 
+function malformed(path: string, problem: string): CryptoError {
+  return new CryptoError(ErrorCode.KEY_INVALID, `key file ${path} is malformed: ${problem}`);
+}
+
 /**
- * Parses the text of a key file. Blank lines and lines starting with `#` are ignored;
- * what remains must be exactly one line of 64 hex digits (either case). Surrounding
- * whitespace, including a Windows line ending, is ignored.
+ * Parses a key file, by the grammar of PROTOCOL.md [KEY-FILE]: UTF-8 text of at most
+ * {@link MAX_KEY_FILE_BYTES} bytes, an optional byte-order mark at the start; lines end
+ * with LF, and a CR at the end of a line is ignored; lines that are empty, hold only
+ * spaces and tabs, or whose first other character is `#` are ignored; exactly one other
+ * line holds the key as 64 hex digits (either case), with optional spaces and tabs around.
  *
  * @param path used only in error messages. Messages never quote the file's content,
  *   since any line of it may be key material.
- * @throws {CryptoError} KEY_INVALID when the text is not a valid key file.
+ * @throws {CryptoError} KEY_INVALID when the bytes are not a valid key file.
  */
-export function parseKeyFile(text: string, path: string): Buffer {
-  const contentLines = text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
-  const [keyLine] = contentLines;
-  if (contentLines.length !== 1 || keyLine === undefined || !KEY_LINE.test(keyLine)) {
-    const problem =
-      contentLines.length === 1
-        ? "its key line is not"
-        : `it has ${contentLines.length} non-comment lines instead of one line of`;
-    throw new CryptoError(
-      ErrorCode.KEY_INVALID,
-      `key file ${path} is malformed: ${problem} ${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE} hex digits`,
+export function parseKeyFile(bytes: Uint8Array, path: string): Buffer {
+  if (bytes.byteLength > MAX_KEY_FILE_BYTES) {
+    throw malformed(path, `it is over ${MAX_KEY_FILE_BYTES} bytes`);
+  }
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw malformed(path, "it is not UTF-8 text");
+  }
+  if (text.startsWith(BYTE_ORDER_MARK)) text = text.slice(BYTE_ORDER_MARK.length);
+  let key: Buffer | undefined;
+  let keyLines = 0;
+  let otherLines = 0;
+  for (const rawLine of text.split("\n")) {
+    const line = rawLine.endsWith("\r") ? rawLine.slice(0, -1) : rawLine;
+    if (IGNORED_LINE.test(line)) continue;
+    const match = KEY_LINE.exec(line);
+    if (match?.[1] === undefined) {
+      otherLines += 1;
+    } else {
+      keyLines += 1;
+      key = Buffer.from(match[1], "hex");
+    }
+  }
+  if (otherLines > 0) {
+    throw malformed(
+      path,
+      `${otherLines} line(s) are neither comments nor ${MASTER_KEY_BYTES * HEX_CHARS_PER_BYTE} hex digits`,
     );
   }
-  return Buffer.from(keyLine, "hex");
+  if (key === undefined || keyLines !== 1) {
+    throw malformed(path, `it holds ${keyLines} keys instead of one`);
+  }
+  return key;
+}
+
+/** Reads at most `limit` bytes from the start of an open file. */
+async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(limit);
+  let filled = 0;
+  while (filled < limit) {
+    const { bytesRead } = await handle.read(buffer, filled, limit - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
 }
 
 /**
@@ -201,8 +248,8 @@ export async function readKeyFile(path: string): Promise<Buffer> {
         `key file ${path} is ${stats.size} bytes, too large to be a key file (at most ${MAX_KEY_FILE_BYTES})`,
       );
     }
-    const text = await handle.readFile({ encoding: "utf8" });
-    return parseKeyFile(text, path);
+    // One byte over the limit is enough to refuse a file that grew since the stat.
+    return parseKeyFile(await readAtMost(handle, MAX_KEY_FILE_BYTES + 1), path);
   } catch (error) {
     if (error instanceof CryptoError) throw error;
     throw new CryptoError(

@@ -21,13 +21,28 @@ export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 /** Largest CHUNK / LAST_CHUNK payload: a full plaintext chunk plus a GCM tag. */
 export const MAX_CHUNK_FRAME_BYTES = CHUNK_PLAINTEXT_BYTES + TAG_BYTES;
 
-/** Longest item name accepted in ITEM metadata, in UTF-16 code units. */
-export const MAX_NAME_LENGTH = 1024;
+/** Longest item `name` in metadata and receipts, in UTF-8 bytes [J-STRING]. */
+export const MAX_NAME_BYTES = 1024;
 
-/** Longest human-readable message in an ERROR frame, in UTF-16 code units. */
+/** Longest HELLO `server` text, in UTF-8 bytes [J-STRING]. */
+export const MAX_SERVER_NAME_BYTES = 1024;
+
+/** Longest receipt `savedAs`, in UTF-8 bytes [J-STRING]. */
+export const MAX_SAVED_AS_BYTES = 4096;
+
+/** Longest ERROR `code`, in UTF-8 bytes [J-STRING]. */
+export const MAX_ERROR_CODE_BYTES = 64;
+
+/** Longest ERROR `message`, in UTF-8 bytes [J-STRING]; longer text is cut [M-ERROR-CUT]. */
+export const MAX_ERROR_MESSAGE_BYTES = 4096;
+
+/**
+ * Where the server's own failure log cuts a message, in UTF-16 code units. The wire
+ * limit is {@link MAX_ERROR_MESSAGE_BYTES}, applied when the ERROR frame is encoded.
+ */
 export const MAX_ERROR_MESSAGE_LENGTH = 4096;
 
-/** Largest item id and byte count: integers must stay exact in every JSON parser. */
+/** Largest integer in a control message, 2^53 - 1: exact in every JSON parser [J-INTEGER]. */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
 
 /** What a server accepts from a client [F-LIMIT]. */

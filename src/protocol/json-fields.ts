@@ -1,32 +1,38 @@
 import { ErrorCode, ProtocolError } from "../errors.js";
+import {
+  JsonNumberToken,
+  parseControlJson,
+  type ControlObject,
+  type ControlValue,
+} from "./control-json.js";
 
 /**
- * Reading fields of a JSON control message whose content is still `unknown`.
- * Every failure is a MALFORMED_MESSAGE protocol error naming the field.
+ * Reading members of a JSON control message whose content is still unchecked. Every
+ * failure is a MALFORMED_MESSAGE protocol error naming the member.
  */
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// [J-INTEGER] the only integer token a control message may hold: no sign, fraction,
+// exponent or leading zero.
+const INTEGER_TOKEN = /^(?:0|[1-9][0-9]*)$/;
 
-function malformed(what: string, cause?: unknown): ProtocolError {
-  return new ProtocolError(
-    ErrorCode.MALFORMED_MESSAGE,
-    `malformed message: ${what}`,
-    cause === undefined ? undefined : { cause },
-  );
+// [J-BASE64] standard alphabet, padded; canonicity is checked after decoding.
+const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Base64 digits per group of 3 bytes. */
+const BASE64_CHARS_PER_GROUP = 4;
+const BYTES_PER_BASE64_GROUP = 3;
+
+function malformed(what: string): ProtocolError {
+  return new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `malformed message: ${what}`);
 }
 
 /**
- * Decodes a control payload: strict UTF-8 JSON whose top level is an object.
+ * Decodes a control payload: strict UTF-8 JSON whose top level is an object [J-TEXT]
+ * (PROTOCOL.md, "Conventions").
  * @throws {ProtocolError} MALFORMED_MESSAGE.
  */
-export function parseJsonPayload(payload: Uint8Array, message: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(strictUtf8.decode(payload));
-  } catch (error) {
-    throw malformed(`${message} is not UTF-8 JSON`, error);
-  }
-  return asRecord(value, message);
+export function parseJsonPayload(payload: Uint8Array, message: string): ControlObject {
+  return asObject(parseControlJson(payload), message);
 }
 
 /** Encodes a control payload as compact UTF-8 JSON. */
@@ -34,75 +40,104 @@ export function encodeJsonPayload(value: object): Buffer {
   return Buffer.from(JSON.stringify(value), "utf8");
 }
 
-export function asRecord(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw malformed(`${what} must be a JSON object`);
-  }
-  // JSON.parse only yields plain data objects; reading through Object.hasOwn below
-  // keeps inherited names such as "constructor" from ever counting as present.
-  return value as Record<string, unknown>;
+function isObject(value: ControlValue | undefined): value is ControlObject {
+  return value instanceof Map;
 }
 
-function own(record: Record<string, unknown>, field: string): unknown {
-  return Object.hasOwn(record, field) ? record[field] : undefined;
-}
-
-export function readString(
-  record: Record<string, unknown>,
-  field: string,
-  maxLength: number,
-): string {
-  const value = own(record, field);
-  if (typeof value !== "string") throw malformed(`"${field}" must be a string`);
-  if (value.length > maxLength) throw malformed(`"${field}" is longer than ${maxLength}`);
+/** @throws {ProtocolError} MALFORMED_MESSAGE when `value` is not a JSON object. */
+export function asObject(value: ControlValue | undefined, what: string): ControlObject {
+  if (!isObject(value)) throw malformed(`${what} must be a JSON object`);
   return value;
 }
 
-export function readBoolean(record: Record<string, unknown>, field: string): boolean {
-  const value = own(record, field);
+/**
+ * [J-MEMBERS] A member defined for another form or kind of the message must be absent.
+ * @throws {ProtocolError} MALFORMED_MESSAGE when it is present.
+ */
+export function requireAbsent(record: ControlObject, field: string, context: string): void {
+  if (record.has(field)) throw malformed(`"${field}" must be absent ${context}`);
+}
+
+/**
+ * A string of at most `maxBytes` UTF-8 bytes [J-STRING]. A lone surrogate (which
+ * JSON can carry as an escape) counts as 3 bytes, as the U+FFFD it would be encoded as.
+ */
+export function readString(record: ControlObject, field: string, maxBytes: number): string {
+  const value = record.get(field);
+  if (typeof value !== "string") throw malformed(`"${field}" must be a string`);
+  // Buffer.byteLength counts a lone surrogate as the 3 bytes of U+FFFD, as the rule says.
+  if (Buffer.byteLength(value, "utf8") > maxBytes) {
+    throw malformed(`"${field}" is longer than ${maxBytes} UTF-8 bytes`);
+  }
+  return value;
+}
+
+/** One of `allowed`, exactly. */
+export function readEnum<const T extends string>(
+  record: ControlObject,
+  field: string,
+  allowed: readonly T[],
+): T {
+  const value = record.get(field);
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined) {
+    throw malformed(`"${field}" must be one of ${allowed.map((v) => `"${v}"`).join(", ")}`);
+  }
+  return found;
+}
+
+export function readBoolean(record: ControlObject, field: string): boolean {
+  const value = record.get(field);
   if (typeof value !== "boolean") throw malformed(`"${field}" must be true or false`);
   return value;
 }
 
-/** A non-negative integer no larger than `max` (at most 2^53 - 1). */
-export function readCount(record: Record<string, unknown>, field: string, max: number): number {
-  const value = own(record, field);
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > max) {
-    throw malformed(`"${field}" must be an integer from 0 to ${max}`);
+/**
+ * [J-INTEGER] An integer: the token `0` or a digit 1-9 followed by digits, with a value
+ * of at most `max` (itself at most 2^53 - 1).
+ */
+export function readCount(record: ControlObject, field: string, max: number): number {
+  const value = record.get(field);
+  if (value instanceof JsonNumberToken && INTEGER_TOKEN.test(value.token)) {
+    const count = value.value;
+    if (count <= max) return count;
   }
-  return value;
+  throw malformed(`"${field}" must be an integer from 0 to ${max}`);
 }
 
+/** An integer, or absent (`null` is not absent). */
 export function readOptionalCount(
-  record: Record<string, unknown>,
+  record: ControlObject,
   field: string,
   max: number,
 ): number | undefined {
-  return own(record, field) === undefined ? undefined : readCount(record, field, max);
+  return record.has(field) ? readCount(record, field, max) : undefined;
 }
 
+/** An integer, or `null`; the member must be present. */
 export function readNullableCount(
-  record: Record<string, unknown>,
+  record: ControlObject,
   field: string,
   max: number,
 ): number | null {
-  return own(record, field) === null ? null : readCount(record, field, max);
+  return record.get(field) === null ? null : readCount(record, field, max);
 }
 
+/** A string of at most `maxBytes` UTF-8 bytes, or `null`; the member must be present. */
 export function readNullableString(
-  record: Record<string, unknown>,
+  record: ControlObject,
   field: string,
-  maxLength: number,
+  maxBytes: number,
 ): string | null {
-  return own(record, field) === null ? null : readString(record, field, maxLength);
+  return record.get(field) === null ? null : readString(record, field, maxBytes);
 }
 
 /** One compiled pattern per byte length (a handful), not one per message. */
 const hexPatterns = new Map<number, RegExp>();
 
-/** Lower-case hex of exactly `bytes` bytes. */
-export function readHex(record: Record<string, unknown>, field: string, bytes: number): Buffer {
-  const value = own(record, field);
+/** [J-HEX] Lower-case hex of exactly `bytes` bytes. */
+export function readHex(record: ControlObject, field: string, bytes: number): Buffer {
+  const value = record.get(field);
   let pattern = hexPatterns.get(bytes);
   if (pattern === undefined) {
     pattern = new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
@@ -114,27 +149,25 @@ export function readHex(record: Record<string, unknown>, field: string, bytes: n
   return Buffer.from(value, "hex");
 }
 
-/** Standard base64 with padding, decoding to at most `maxBytes`. */
-export function readBase64(
-  record: Record<string, unknown>,
-  field: string,
-  maxBytes: number,
-): Buffer {
-  const value = own(record, field);
+/**
+ * [J-BASE64] Standard base64 with padding, decoding to at most `maxBytes`, in its one
+ * canonical spelling (the unused bits of the last digit are zero), so that two texts
+ * never stand for the same bytes.
+ */
+export function readBase64(record: ControlObject, field: string, maxBytes: number): Buffer {
+  const value = record.get(field);
   if (
-    typeof value !== "string" ||
-    value.length > Math.ceil(maxBytes / 3) * 4 ||
-    value.length % 4 !== 0 ||
-    !/^[A-Za-z0-9+/]*={0,2}$/.test(value)
+    typeof value === "string" &&
+    value.length <= Math.ceil(maxBytes / BYTES_PER_BASE64_GROUP) * BASE64_CHARS_PER_GROUP &&
+    value.length % BASE64_CHARS_PER_GROUP === 0 &&
+    BASE64_TEXT.test(value)
   ) {
-    throw malformed(`"${field}" must be base64 of at most ${maxBytes} bytes`);
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length <= maxBytes && bytes.toString("base64") === value) return bytes;
   }
-  return Buffer.from(value, "base64");
+  throw malformed(`"${field}" must be canonical base64 of at most ${maxBytes} bytes`);
 }
 
-export function readObject(
-  record: Record<string, unknown>,
-  field: string,
-): Record<string, unknown> {
-  return asRecord(own(record, field), `"${field}"`);
+export function readObject(record: ControlObject, field: string): ControlObject {
+  return asObject(record.get(field), `"${field}"`);
 }

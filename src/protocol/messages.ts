@@ -1,25 +1,31 @@
-import { isDictFormat, type DictFormat } from "../codecs/dict-format.js";
+import { DICT_FORMATS, type DictFormat } from "../codecs/dict-format.js";
 import { ITEM_SALT_BYTES, KEY_ID_BYTES, SCRYPT_SALT_BYTES } from "../crypto/constants.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
+import type { ControlObject } from "./control-json.js";
 import {
   MAX_CONTROL_FRAME_BYTES,
-  MAX_ERROR_MESSAGE_LENGTH,
-  MAX_NAME_LENGTH,
+  MAX_ERROR_CODE_BYTES,
+  MAX_ERROR_MESSAGE_BYTES,
+  MAX_NAME_BYTES,
   MAX_SAFE_COUNT,
+  MAX_SAVED_AS_BYTES,
+  MAX_SERVER_NAME_BYTES,
 } from "./constants.js";
 import {
+  asObject,
   encodeJsonPayload,
   parseJsonPayload,
   readBase64,
   readBoolean,
   readCount,
+  readEnum,
   readHex,
   readNullableCount,
   readNullableString,
   readObject,
   readOptionalCount,
   readString,
-  asRecord,
+  requireAbsent,
 } from "./json-fields.js";
 
 /** SERVER → CLIENT, once, right after the server's preamble. PROTOCOL.md [M-HELLO]. */
@@ -79,6 +85,19 @@ export interface ErrorMessage {
 // Sealed blobs are small JSON documents plus a tag; bound them by the frame limit.
 const MAX_SEALED_BYTES = MAX_CONTROL_FRAME_BYTES;
 
+const ITEM_KINDS = ["dict", "file"] as const;
+
+/** A receipt's hash: SHA-256 as lower-case hex. */
+const SHA256_HEX_DIGITS = 64;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** What a sender appends to an ERROR message it cut [M-ERROR-CUT]. */
+const CUT_MARK = "…";
+
+function malformed(what: string): ProtocolError {
+  return new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `malformed message: ${what}`);
+}
+
 export function encodeHello(hello: Hello): Buffer {
   return encodeJsonPayload({
     server: hello.server,
@@ -91,7 +110,7 @@ export function encodeHello(hello: Hello): Buffer {
 export function decodeHello(payload: Uint8Array): Hello {
   const record = parseJsonPayload(payload, "HELLO");
   return {
-    server: readString(record, "server", MAX_NAME_LENGTH),
+    server: readString(record, "server", MAX_SERVER_NAME_BYTES),
     keyId: readHex(record, "keyId", KEY_ID_BYTES),
     scryptSalt: readHex(record, "scryptSalt", SCRYPT_SALT_BYTES),
   };
@@ -108,29 +127,23 @@ function metaToJson(meta: ItemMeta): object {
     : { kind: "file", name: meta.name, size: meta.size };
 }
 
-function readMeta(record: Record<string, unknown>): ItemMeta {
-  const kind = readString(record, "kind", 16);
-  const name = readString(record, "name", MAX_NAME_LENGTH);
+function readMeta(record: ControlObject): ItemMeta {
+  const kind = readEnum(record, "kind", ITEM_KINDS);
+  const name = readString(record, "name", MAX_NAME_BYTES);
   if (kind === "dict") {
-    const format = readString(record, "format", 16);
-    if (!isDictFormat(format)) {
-      throw new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `unknown dictionary format "${format}"`);
-    }
+    const format: DictFormat = readEnum(record, "format", DICT_FORMATS);
+    // [M-META-SIZE] required; an integer for a dictionary.
     return { kind, format, name, size: readCount(record, "size", MAX_SAFE_COUNT) };
   }
-  if (kind === "file") {
-    return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
-  }
-  throw new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `unknown item kind "${kind}"`);
+  // [M-META-FORMAT] a file has no format: present is an error, not ignored.
+  requireAbsent(record, "format", "for a file");
+  // [M-META-SIZE] required; an integer, or null when the size is not known in advance.
+  return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
 }
 
 /** Decodes the plaintext of a sealed [M-META]. @throws {ProtocolError} MALFORMED_MESSAGE */
 export function decodeMeta(payload: Uint8Array): ItemMeta {
   return readMeta(parseJsonPayload(payload, "item metadata"));
-}
-
-export function encodeItemHeader(header: ItemHeader): Buffer {
-  return Buffer.from(itemHeaderText(header), "utf8");
 }
 
 /** The JSON text of an ITEM payload, for writers that encode it in place. */
@@ -151,7 +164,9 @@ export function itemHeaderText(header: ItemHeader): string {
 export function decodeItemHeader(payload: Uint8Array): ItemHeader {
   const record = parseJsonPayload(payload, "ITEM");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
+  // [J-MEMBERS] the members of the other form must be absent.
   if (readBoolean(record, "encrypted")) {
+    requireAbsent(record, "meta", "in an encrypted ITEM");
     return {
       id,
       encrypted: true,
@@ -159,6 +174,8 @@ export function decodeItemHeader(payload: Uint8Array): ItemHeader {
       sealedMeta: readBase64(record, "sealedMeta", MAX_SEALED_BYTES),
     };
   }
+  requireAbsent(record, "salt", "in a plaintext ITEM");
+  requireAbsent(record, "sealedMeta", "in a plaintext ITEM");
   return { id, encrypted: false, meta: readMeta(readObject(record, "meta")) };
 }
 
@@ -176,34 +193,24 @@ function receiptToJson(body: ReceiptBody): object {
   };
 }
 
-function readReceiptBody(record: Record<string, unknown>): ReceiptBody {
-  const kind = readString(record, "kind", 16);
-  if (kind !== "dict" && kind !== "file") {
-    throw new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `unknown item kind "${kind}"`);
-  }
-  const sha256 = readString(record, "sha256", 64);
-  if (!/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new ProtocolError(
-      ErrorCode.MALFORMED_MESSAGE,
-      '"sha256" must be 64 lower-case hex digits',
-    );
-  }
+function readReceiptBody(record: ControlObject): ReceiptBody {
+  const kind = readEnum(record, "kind", ITEM_KINDS);
+  const name = readString(record, "name", MAX_NAME_BYTES);
+  const bytes = readCount(record, "bytes", MAX_SAFE_COUNT);
+  const sha256 = readString(record, "sha256", SHA256_HEX_DIGITS);
+  if (!SHA256_HEX.test(sha256)) throw malformed('"sha256" must be 64 lower-case hex digits');
   return {
     kind,
-    name: readString(record, "name", MAX_NAME_LENGTH),
-    bytes: readCount(record, "bytes", MAX_SAFE_COUNT),
+    name,
+    bytes,
     sha256,
-    savedAs: readNullableString(record, "savedAs", MAX_NAME_LENGTH * 4),
+    savedAs: readNullableString(record, "savedAs", MAX_SAVED_AS_BYTES),
   };
 }
 
 /** Decodes the plaintext of a sealed receipt. @throws {ProtocolError} MALFORMED_MESSAGE */
 export function decodeReceiptBody(payload: Uint8Array): ReceiptBody {
   return readReceiptBody(parseJsonPayload(payload, "receipt"));
-}
-
-export function encodeReceipt(message: ReceiptMessage): Buffer {
-  return Buffer.from(receiptText(message), "utf8");
 }
 
 /** The JSON text of a RECEIPT payload, for writers that encode it in place. */
@@ -219,7 +226,9 @@ export function receiptText(message: ReceiptMessage): string {
 export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
   const record = parseJsonPayload(payload, "RECEIPT");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  if (Object.hasOwn(record, "sealedReceipt")) {
+  // [J-MEMBERS] exactly one of the two forms.
+  if (record.has("sealedReceipt")) {
+    requireAbsent(record, "receipt", "beside sealedReceipt");
     return {
       id,
       encrypted: true,
@@ -229,21 +238,37 @@ export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
   return {
     id,
     encrypted: false,
-    receipt: readReceiptBody(asRecord(record["receipt"], '"receipt"')),
+    receipt: readReceiptBody(asObject(record.get("receipt"), '"receipt"')),
   };
+}
+
+/**
+ * [M-ERROR-CUT] `message` as it may travel: unchanged when it is at most
+ * {@link MAX_ERROR_MESSAGE_BYTES} UTF-8 bytes, otherwise its longest prefix of whole code
+ * points that, followed by "…", fits that limit. A lone surrogate counts as the 3 bytes
+ * of U+FFFD and is one code point; a surrogate pair is never split.
+ */
+export function cutErrorMessage(message: string): string {
+  if (Buffer.byteLength(message, "utf8") <= MAX_ERROR_MESSAGE_BYTES) return message;
+  const budget = MAX_ERROR_MESSAGE_BYTES - Buffer.byteLength(CUT_MARK, "utf8");
+  let kept = 0;
+  let bytes = 0;
+  for (const codePoint of message) {
+    const size = Buffer.byteLength(codePoint, "utf8");
+    if (bytes + size > budget) break;
+    bytes += size;
+    kept += codePoint.length;
+  }
+  return `${message.slice(0, kept)}${CUT_MARK}`;
 }
 
 /** Encodes an ERROR frame; a message over the limit is cut (it may quote peer data). */
 export function encodeError(error: ErrorMessage): Buffer {
-  const text =
-    error.message.length <= MAX_ERROR_MESSAGE_LENGTH
-      ? error.message
-      : `${error.message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
-  const message = { ...error, message: text };
+  const message = cutErrorMessage(error.message);
   return encodeJsonPayload(
-    message.id === undefined
-      ? { code: message.code, message: message.message }
-      : { code: message.code, message: message.message, id: message.id },
+    error.id === undefined
+      ? { code: error.code, message }
+      : { code: error.code, message, id: error.id },
   );
 }
 
@@ -254,10 +279,10 @@ export function encodeError(error: ErrorMessage): Buffer {
  */
 export function decodeError(payload: Uint8Array): ErrorMessage {
   const record = parseJsonPayload(payload, "ERROR");
-  const code = readString(record, "code", 64);
   return {
-    code,
-    message: readString(record, "message", MAX_ERROR_MESSAGE_LENGTH),
+    code: readString(record, "code", MAX_ERROR_CODE_BYTES),
+    message: readString(record, "message", MAX_ERROR_MESSAGE_BYTES),
+    // Absent means a connection failure; null is not absent, and is refused.
     id: readOptionalCount(record, "id", MAX_SAFE_COUNT),
   };
 }

@@ -10,7 +10,7 @@ import { encodeFrame } from "../../src/framing/frame.js";
 import { FrameType } from "../../src/protocol/constants.js";
 import {
   encodeError,
-  encodeReceipt,
+  receiptText,
   type ItemMeta,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
@@ -57,7 +57,7 @@ function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buff
   };
   return encodeFrame(
     FrameType.RECEIPT,
-    encodeReceipt({ id: item.id, encrypted: false, receipt: body }),
+    Buffer.from(receiptText({ id: item.id, encrypted: false, receipt: body })),
   );
 }
 

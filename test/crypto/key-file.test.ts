@@ -1,4 +1,5 @@
 import { hintFor } from "../../src/cli/hints.js";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import {
   readKeyFile,
 } from "../../src/crypto/key-file.js";
 import { CryptoError, ErrorCode } from "../../src/errors.js";
+import { docString } from "../support/doc-string.js";
 
 const posix = process.platform !== "win32";
 const KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -157,16 +159,79 @@ describe("readKeyFile", () => {
 describe("parseKeyFile", () => {
   it("accepts upper case, CRLF line endings, blank lines, comments and indentation", () => {
     const text = `\r\n# a comment\r\n\r\n  ${KEY_HEX.toUpperCase()}  \r\n# trailing\r\n`;
-    expect(parseKeyFile(text, "k").toString("hex")).toBe(KEY_HEX);
+    expect(parseKeyFile(Buffer.from(text), "k").toString("hex")).toBe(KEY_HEX);
   });
 
   it("accepts a key with no final newline", () => {
-    expect(parseKeyFile(KEY_HEX, "k").toString("hex")).toBe(KEY_HEX);
+    expect(parseKeyFile(Buffer.from(KEY_HEX), "k").toString("hex")).toBe(KEY_HEX);
   });
 
-  it("round trips formatKeyFile", () => {
-    const key = Buffer.from(KEY_HEX, "hex");
-    expect(parseKeyFile(formatKeyFile(key), "k")).toEqual(key);
+  it("[KEY-WRITE] round trips formatKeyFile, which writes the header, the key in lower case and LF", () => {
+    const key = Buffer.from(KEY_HEX.toUpperCase(), "hex");
+    const text = formatKeyFile(key);
+    expect(text).toBe(`${KEY_FILE_HEADER}\n${KEY_HEX}\n`);
+    expect(parseKeyFile(Buffer.from(text), "k")).toEqual(key);
+  });
+});
+
+interface KeyFileVector {
+  what: string;
+  text?: string;
+  hex?: string;
+  key?: string;
+  error?: string;
+}
+const keyFileVectors = (
+  JSON.parse(
+    readFileSync(new URL("../vectors/key-file-vectors.json", import.meta.url), "utf8"),
+  ) as { vectors: KeyFileVector[] }
+).vectors;
+const vectorBytes = (vector: KeyFileVector): Buffer =>
+  vector.text === undefined ? Buffer.from(vector.hex!, "hex") : Buffer.from(vector.text, "utf8");
+
+describe("[KEY-FILE] key file vectors (test/vectors/key-file-vectors.json)", () => {
+  it.each(keyFileVectors.map((v) => [v.what, v] as const))("[KEY-FILE] %s", (_what, vector) => {
+    const bytes = vectorBytes(vector);
+    if (vector.error === undefined) {
+      expect(parseKeyFile(bytes, "k").toString("hex")).toBe(vector.key);
+      return;
+    }
+    let caught: unknown;
+    try {
+      parseKeyFile(bytes, "k");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(CryptoError);
+    expect((caught as CryptoError).code).toBe(vector.error);
+    // Messages never quote the file: any line of it may be key material.
+    expect((caught as CryptoError).message.toLowerCase()).not.toContain(KEY_HEX.slice(0, 16));
+  });
+
+  it("[KEY-FILE] reads the vectors from disk the same way", async () => {
+    for (const vector of keyFileVectors) {
+      const path = await writeKeyText("vector", "");
+      await writeFile(path, vectorBytes(vector));
+      const result = await readKeyFile(path).then(
+        (key) => key.toString("hex"),
+        (error: unknown) => (error instanceof CryptoError ? error.code : error),
+      );
+      expect(result, vector.what).toBe(vector.key ?? vector.error);
+    }
+  });
+
+  it("are all printed in PROTOCOL.md", () => {
+    const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+    const keys = new Map([
+      [KEY_HEX, "K"],
+      [KEY_HEX.toUpperCase(), "upper(K)"],
+    ]);
+    for (const vector of keyFileVectors) {
+      const input =
+        vector.text === undefined ? `bytes \`${vector.hex}\`` : docString(vector.text, keys);
+      const row = `| ${vector.what} | ${input} | ${vector.key === undefined ? vector.error : "K"} |`;
+      expect(protocolDoc.includes(row), row).toBe(true);
+    }
   });
 });
 

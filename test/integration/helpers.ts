@@ -27,8 +27,8 @@ import {
   decodeHello,
   decodeReceipt,
   decodeReceiptBody,
-  encodeItemHeader,
   encodeMeta,
+  itemHeaderText,
   type ErrorMessage,
   type Hello,
   type ItemMeta,
@@ -428,7 +428,7 @@ export function frameHeader(type: number, length: number): Buffer {
 
 /** A plaintext ITEM frame. */
 export function plainItemFrame(id: number, meta: ItemMeta): Buffer {
-  return frame(FrameType.ITEM, encodeItemHeader({ id, encrypted: false, meta }));
+  return frame(FrameType.ITEM, Buffer.from(itemHeaderText({ id, encrypted: false, meta })));
 }
 
 /**
@@ -524,12 +524,14 @@ export function encryptedItem(
   const keys = deriveItemKeys(masterKey, salt);
   const itemFrame = frame(
     FrameType.ITEM,
-    encodeItemHeader({
-      id,
-      encrypted: true,
-      salt,
-      sealedMeta: sealOnce(keys.metaKey, encodeMeta(meta)),
-    }),
+    Buffer.from(
+      itemHeaderText({
+        id,
+        encrypted: true,
+        salt,
+        sealedMeta: sealOnce(keys.metaKey, encodeMeta(meta)),
+      }),
+    ),
   );
   const pieces = cut(data, options.chunkSize);
   if (pieces.length === 0) pieces.push(Buffer.alloc(0));

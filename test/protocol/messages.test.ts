@@ -1,12 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
 import {
+  cutErrorMessage,
   decodeError,
   decodeHello,
   decodeItemHeader,
   decodeMeta,
   decodeReceipt,
-  encodeItemHeader,
-  encodeReceipt,
+  itemHeaderText,
+  receiptText,
   type ItemHeader,
 } from "../../src/protocol/messages.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
@@ -20,14 +23,14 @@ describe("ITEM [M-ITEM]", () => {
       encrypted: false,
       meta: { kind: "file", name: "a.bin", size: null },
     };
-    expect(decodeItemHeader(encodeItemHeader(plain))).toEqual(plain);
+    expect(decodeItemHeader(Buffer.from(itemHeaderText(plain)))).toEqual(plain);
     const sealed: ItemHeader = {
       id: 1,
       encrypted: true,
       salt: Buffer.alloc(16, 1),
       sealedMeta: Buffer.from("sealed bytes"),
     };
-    expect(decodeItemHeader(encodeItemHeader(sealed))).toEqual(sealed);
+    expect(decodeItemHeader(Buffer.from(itemHeaderText(sealed)))).toEqual(sealed);
   });
 
   it("ignores unknown members", () => {
@@ -135,7 +138,7 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
       sha256: "0".repeat(64),
       savedAs: null,
     } as const;
-    expect(decodeReceipt(encodeReceipt({ id: 1, encrypted: false, receipt }))).toEqual({
+    expect(decodeReceipt(Buffer.from(receiptText({ id: 1, encrypted: false, receipt })))).toEqual({
       id: 1,
       encrypted: false,
       receipt,
@@ -154,5 +157,83 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
       id: undefined,
     });
     expect(decodeError(json({ code: "DICT_INVALID", message: "m", id: 4 })).id).toBe(4);
+  });
+});
+
+describe("decoders on arbitrary input", () => {
+  const decoders = [decodeHello, decodeItemHeader, decodeMeta, decodeReceipt, decodeError];
+
+  it("[J-TEXT] only MALFORMED_MESSAGE escapes, from bytes or from any JSON object", () => {
+    const payloads = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc
+        .dictionary(
+          fc.constantFrom(
+            "id",
+            "encrypted",
+            "meta",
+            "salt",
+            "sealedMeta",
+            "kind",
+            "name",
+            "format",
+            "size",
+            "server",
+            "keyId",
+            "scryptSalt",
+            "receipt",
+            "sealedReceipt",
+            "bytes",
+            "sha256",
+            "savedAs",
+            "code",
+            "message",
+            "x",
+          ),
+          fc.jsonValue({ maxDepth: 2 }),
+        )
+        .map((record) => json(record)),
+    );
+    fc.assert(
+      fc.property(payloads, (payload) => {
+        for (const decode of decoders) {
+          const code = protocolErrorCode(() => decode(payload));
+          expect(code === undefined || code === "MALFORMED_MESSAGE").toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("[M-ERROR-CUT] cutErrorMessage", () => {
+  it("keeps the longest prefix of whole code points that fits 4096 bytes with its mark", () => {
+    const units = fc.oneof(
+      fc.constantFrom("a", "é", "€", "😀", "\ud800", "\udc00"),
+      fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
+    );
+    fc.assert(
+      fc.property(fc.array(units, { minLength: 1000, maxLength: 5000 }), (parts) => {
+        const message = parts.join("");
+        const sent = cutErrorMessage(message);
+        const bytes = Buffer.byteLength(sent, "utf8");
+        expect(bytes).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+        if (Buffer.byteLength(message, "utf8") <= MAX_ERROR_MESSAGE_BYTES) {
+          expect(sent).toBe(message);
+          return;
+        }
+        expect(sent.endsWith("…")).toBe(true);
+        const kept = sent.slice(0, -1);
+        expect(message.startsWith(kept)).toBe(true);
+        // Whole code points: no surrogate pair of the message is split at the cut.
+        const next = String.fromCodePoint(message.codePointAt(kept.length)!);
+        const nextIsLone = next.length === 1 && /\p{Cs}/u.test(next);
+        const nextPoint = nextIsLone ? message[kept.length]! : next;
+        expect(Buffer.byteLength(kept + nextPoint + "…", "utf8")).toBeGreaterThan(
+          MAX_ERROR_MESSAGE_BYTES,
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 });

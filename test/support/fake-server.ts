@@ -14,7 +14,7 @@ import {
   decodeItemHeader,
   encodeError,
   encodeHello,
-  encodeReceipt,
+  receiptText,
   type Hello,
   type ItemMeta,
 } from "../../src/protocol/messages.js";
@@ -98,7 +98,7 @@ export async function fakeServer(
         socket.write(
           encodeFrame(
             FrameType.RECEIPT,
-            encodeReceipt({ id: item.id, encrypted: false, receipt: body }),
+            Buffer.from(receiptText({ id: item.id, encrypted: false, receipt: body })),
           ),
         );
       },

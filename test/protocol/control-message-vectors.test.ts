@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  decodeError,
+  decodeHello,
+  decodeItemHeader,
+  decodeMeta,
+  decodeReceipt,
+  encodeError,
+} from "../../src/protocol/messages.js";
+import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
+import { protocolErrorCode } from "../support/protocol-error-code.js";
+
+interface ControlVector {
+  rule: string;
+  message: "META" | "ITEM" | "HELLO" | "RECEIPT" | "ERROR";
+  what: string;
+  hex: string;
+  value?: unknown;
+  error?: string;
+}
+interface ErrorCut {
+  what: string;
+  message: string;
+  sent: string;
+}
+
+const file = JSON.parse(
+  readFileSync(new URL("../vectors/control-message-vectors.json", import.meta.url), "utf8"),
+) as { vectors: ControlVector[]; errorCuts: ErrorCut[] };
+const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+
+const decoders: Record<ControlVector["message"], (payload: Uint8Array) => unknown> = {
+  META: decodeMeta,
+  ITEM: decodeItemHeader,
+  HELLO: decodeHello,
+  RECEIPT: decodeReceipt,
+  ERROR: decodeError,
+};
+
+/** A decoded message as the vector file writes it: bytes as hex, absent members left out. */
+function comparable(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString("hex");
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .map(([name, member]) => [name, comparable(member)]),
+  );
+}
+
+describe("control message vectors (test/vectors/control-message-vectors.json)", () => {
+  it("has vectors for every rule they prove", () => {
+    const rules = new Set(file.vectors.map((v) => v.rule));
+    for (const rule of [
+      "J-TEXT",
+      "J-BOM",
+      "J-DUP",
+      "J-INTEGER",
+      "J-STRING",
+      "J-BASE64",
+      "J-HEX",
+      "J-MEMBERS",
+      "M-META-SIZE",
+      "M-META-FORMAT",
+    ]) {
+      expect(rules.has(rule), rule).toBe(true);
+    }
+  });
+
+  it.each(file.vectors.map((v) => [`[${v.rule}] ${v.message}: ${v.what}`, v] as const))(
+    "%s",
+    (_title, vector) => {
+      const payload = Buffer.from(vector.hex, "hex");
+      const decode = decoders[vector.message];
+      if (vector.error === undefined) {
+        expect(comparable(decode(payload))).toEqual(vector.value);
+      } else {
+        expect(protocolErrorCode(() => decode(payload))).toBe(vector.error);
+      }
+    },
+  );
+
+  it.each(file.errorCuts.map((cut) => [cut.what, cut] as const))(
+    "[M-ERROR-CUT] %s",
+    (_title, cut) => {
+      const sent = decodeError(encodeError({ code: "X", message: cut.message, id: undefined }));
+      expect(sent.message).toBe(cut.sent);
+      expect(Buffer.byteLength(sent.message, "utf8")).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_BYTES);
+    },
+  );
+
+  it("are all listed in PROTOCOL.md", () => {
+    for (const v of file.vectors) {
+      const row = `| [${v.rule}] | ${v.what} | ${v.message} | ${v.error ?? "accepted"} |`;
+      expect(protocolDoc.includes(row), row).toBe(true);
+    }
+    for (const cut of file.errorCuts) {
+      expect(protocolDoc.includes(`| ${cut.what} |`), cut.what).toBe(true);
+    }
+  });
+});
