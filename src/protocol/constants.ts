@@ -36,12 +36,6 @@ export const MAX_ERROR_CODE_BYTES = 64;
 /** Longest ERROR `message`, in UTF-8 bytes [J-STRING]; longer text is cut [M-ERROR-CUT]. */
 export const MAX_ERROR_MESSAGE_BYTES = 4096;
 
-/**
- * Where the server's own failure log cuts a message, in UTF-16 code units. The wire
- * limit is {@link MAX_ERROR_MESSAGE_BYTES}, applied when the ERROR frame is encoded.
- */
-export const MAX_ERROR_MESSAGE_LENGTH = 4096;
-
 /** Largest integer in a control message, 2^53 - 1: exact in every JSON parser [J-INTEGER]. */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
 

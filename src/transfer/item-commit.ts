@@ -8,7 +8,7 @@ import { formatStoredDict } from "./format-stored-dict.js";
 import type { InboundItem } from "./inbound-item.js";
 import type { ItemStore } from "./item-store.js";
 import type { Peer, ReceivedItem } from "./received-item.js";
-import { safeBaseName } from "./safe-name.js";
+import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 
 /** What committing an item needs from the server. */
@@ -66,7 +66,7 @@ async function storeItem(
   value: JsonObject | undefined,
 ): Promise<string> {
   if (value !== undefined) {
-    const file = await store.begin(dictFileName(item.meta.name));
+    const file = await store.begin(safeName(item.meta.name, "dict"));
     item.attachFile(file);
     const pending = file.write([formatStoredDict(value, item.bytes)]);
     if (pending !== undefined) await pending;
@@ -120,11 +120,4 @@ function committed(
       preview: item.preview(),
     },
   };
-}
-
-/** A dictionary is stored as pretty JSON under its name with a .json extension. */
-function dictFileName(name: string): string {
-  const base = safeBaseName(name, "dictionary.json");
-  const dot = base.lastIndexOf(".");
-  return `${dot > 0 ? base.slice(0, dot) : base}.json`;
 }

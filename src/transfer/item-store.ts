@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, StorageError } from "../errors.js";
@@ -9,6 +9,8 @@ import { numberedName } from "./safe-name.js";
 const NUMBERED_NAME_ATTEMPTS = 100;
 /** Names tried in all before giving up. */
 const MAX_NAME_ATTEMPTS = 200;
+/** Random suffixes are drawn from 1 to this, inclusive: 2^32 - 1 [V-NAME-NUMBER]. */
+const MAX_RANDOM_SUFFIX = 2 ** 32 - 1;
 
 /** Queued bytes that make one write (a single writev): few large writes, not many small ones. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -236,7 +238,7 @@ export class PendingFile {
       const candidate =
         attempt < NUMBERED_NAME_ATTEMPTS
           ? numberedName(this.#baseName, attempt)
-          : numberedName(this.#baseName, randomBytes(4).readUInt32BE(0));
+          : numberedName(this.#baseName, 1 + randomInt(MAX_RANDOM_SUFFIX));
       const finalPath = path.join(this.#directory, candidate);
       // Defence in depth: a safe base name can never leave the directory.
       if (path.dirname(finalPath) !== this.#directory) {

@@ -104,11 +104,6 @@ export function safeName(name: string, kind: StoredKind): string {
   return storedName(name, kind, FALLBACK_NAME[kind]);
 }
 
-/** The file rule of {@link safeName}, with `fallback` for a name that comes out empty. */
-export function safeBaseName(name: string, fallback: string): string {
-  return storedName(name, "file", fallback);
-}
-
 function storedName(name: string, kind: StoredKind, fallback: string): string {
   // 1: well-formed first, so that what is stored and what the receipt says agree.
   let result = name.replace(LONE_SURROGATE, "\ufffd");

@@ -7,14 +7,13 @@ import {
   CLIENT_FRAME_LIMITS,
   FrameType,
   MAX_CHUNK_FRAME_BYTES,
-  MAX_ERROR_MESSAGE_LENGTH,
   PROTOCOL_VERSION,
 } from "../protocol/constants.js";
-import { decodeItemHeader, encodeError } from "../protocol/messages.js";
+import { cutErrorMessage, decodeItemHeader, encodeError } from "../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, type CommittedItem } from "./item-commit.js";
 import type { Peer } from "./received-item.js";
-import { safeBaseName } from "./safe-name.js";
+import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
@@ -218,7 +217,7 @@ export class ServerSession {
     this.#item = item;
     const store = this.#context.store;
     if (item.meta.kind === "file" && store !== null) {
-      return store.begin(safeBaseName(item.meta.name, "file")).then(
+      return store.begin(safeName(item.meta.name, "file")).then(
         (file) => {
           item.attachFile(file);
         },
@@ -306,7 +305,7 @@ export class ServerSession {
     if (this.#item === inbound) this.#item = undefined;
     const discarded = inbound?.release();
     const error = toGbError(cause, "the item failed");
-    const message = truncateMessage(error.message);
+    const message = cutErrorMessage(error.message);
     this.#context.onFailure({
       ...this.peer,
       id: item.id,
@@ -363,7 +362,7 @@ export class ServerSession {
     if (!this.#writer.closed) {
       this.#writer.writeFrame(
         FrameType.ERROR,
-        encodeError({ code: error.code, message: truncateMessage(error.message), id: undefined }),
+        encodeError({ code: error.code, message: cutErrorMessage(error.message), id: undefined }),
       );
       this.#writer.end();
       // A peer that does not read must not hold the socket open.
@@ -377,7 +376,7 @@ export class ServerSession {
         id: undefined,
         name: undefined,
         code: error.code,
-        message: truncateMessage(error.message),
+        message: cutErrorMessage(error.message),
       });
     }
   }
@@ -403,13 +402,6 @@ export class ServerSession {
  */
 function wireMessage(encrypted: boolean, code: string, message: string): string {
   return encrypted ? `the encrypted item failed: ${code}` : message;
-}
-
-/** Error texts can quote peer data; keep them within the protocol's limit. */
-function truncateMessage(message: string): string {
-  return message.length <= MAX_ERROR_MESSAGE_LENGTH
-    ? message
-    : `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
 }
 
 function unexpected(type: number, expected: string): ProtocolError {

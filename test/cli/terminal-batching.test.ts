@@ -140,7 +140,10 @@ describe("Terminal batching", () => {
     terminal.print("a");
     terminal.warn("careful");
     terminal.json({ b: 1 });
-    terminal.error(new CryptoError(ErrorCode.KEY_MISSING, "no key", { hint: "make one" }), "client");
+    terminal.error(
+      new CryptoError(ErrorCode.KEY_MISSING, "no key", { hint: "make one" }),
+      "client",
+    );
     terminal.print("c");
     terminal.hint("later");
     terminal.print("d");

@@ -16,7 +16,7 @@ import {
   decodeItemHeader,
   encodeError,
   encodeHello,
-  encodeReceipt,
+  receiptText,
   encodeReceiptBody,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
@@ -62,7 +62,7 @@ export async function keyedServer(
       socket.write(
         encodeFrame(
           FrameType.RECEIPT,
-          encodeReceipt({ id: item.id, encrypted: true, sealedReceipt: sealed }),
+          Buffer.from(receiptText({ id: item.id, encrypted: true, sealedReceipt: sealed })),
         ),
       );
     };
@@ -74,7 +74,7 @@ export async function keyedServer(
           socket.write(
             encodeFrame(
               FrameType.RECEIPT,
-              encodeReceipt({ id: item.id, encrypted: false, receipt: body }),
+              Buffer.from(receiptText({ id: item.id, encrypted: false, receipt: body })),
             ),
           );
           return;

@@ -8,7 +8,7 @@ import { DEFAULT_DICT_LIMITS } from "../../src/codecs/limits.js";
 import { deriveItemKeys } from "../../src/crypto/item-keys.js";
 import { sealOnce } from "../../src/crypto/seal-once.js";
 import { FrameType } from "../../src/protocol/constants.js";
-import { encodeItemHeader, type ItemMeta } from "../../src/protocol/messages.js";
+import { itemHeaderText, type ItemMeta } from "../../src/protocol/messages.js";
 import {
   RawPeer,
   encryptedItem,
@@ -82,12 +82,14 @@ describe("[E-REPLAY] salts are remembered once the sealed metadata authenticated
     const ts = await startServer(resources);
     const salt = randomBytes(16);
     const keys = deriveItemKeys(ts.masterKey, salt);
-    const header = encodeItemHeader({
-      id: 1,
-      encrypted: true,
-      salt,
-      sealedMeta: sealOnce(keys.metaKey, Buffer.from('{"kind":"file"}')),
-    });
+    const header = Buffer.from(
+      itemHeaderText({
+        id: 1,
+        encrypted: true,
+        salt,
+        sealedMeta: sealOnce(keys.metaKey, Buffer.from('{"kind":"file"}')),
+      }),
+    );
     const recorded = Buffer.concat([
       preamble(),
       frame(FrameType.ITEM, header),

@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  MAX_SAFE_NAME_BYTES,
-  numberedName,
-  safeBaseName,
-  safeName,
-} from "../../src/transfer/safe-name.js";
+import { MAX_SAFE_NAME_BYTES, numberedName, safeName } from "../../src/transfer/safe-name.js";
 import { docString } from "../support/doc-string.js";
 
 interface NameVector {
@@ -52,9 +47,9 @@ describe("[V-NAME] safe names (test/vectors/safe-name-vectors.json)", () => {
     }
   });
 
-  it("safeBaseName is the file rule with its own fallback", () => {
-    expect(safeBaseName("../x.tar.gz", "f")).toBe("x.tar.gz");
-    expect(safeBaseName("..", "dictionary.json")).toBe("dictionary.json");
+  it("the file rule keeps only the last component; a dictionary gets .json", () => {
+    expect(safeName("../x.tar.gz", "file")).toBe("x.tar.gz");
+    expect(safeName("../x.tar.gz", "dict")).toBe("x.json");
   });
 });
 
