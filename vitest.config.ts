@@ -21,7 +21,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "fast", include: ["test/**/*.test.ts"], exclude: INTEGRATION_TESTS },
+        test: {
+          name: "fast",
+          include: ["test/**/*.test.ts"],
+          exclude: INTEGRATION_TESTS,
+          // Files share each worker's loaded modules instead of loading them afresh:
+          // this halves the suite's CPU time. A unit test restores whatever it patches.
+          isolate: false,
+        },
       },
       { extends: true, test: { name: "integration", include: INTEGRATION_TESTS } },
     ],
