@@ -102,7 +102,7 @@ async function exampleSource(): Promise<string> {
   if (section === undefined) throw new Error('README.md has no "## Architecture" section');
   const code = /^```ts\n([\s\S]*?)^```$/m.exec(section)?.[1];
   if (code === undefined) throw new Error('README.md\'s "Architecture" has no ```ts block');
-  if (!new RegExp(`from "${PACKAGE_NAME}"`).test(code))
+  if (!new RegExp(`from ["']${PACKAGE_NAME}["']`).test(code))
     throw new Error(`README.md's example does not import from "${PACKAGE_NAME}"`);
   return code;
 }
