@@ -25,7 +25,7 @@ import {
 
 const ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const PACKAGE_NAME = "gb-transfer";
-/** The whole example: start a server, send two items, close both ends. */
+/** The whole example: start a server, send its items, close both ends. */
 const EXAMPLE_TIMEOUT_MS = 20_000;
 /** Loading TypeScript, @types/node and the package's declarations on a busy machine. */
 const TYPECHECK_TIMEOUT_MS = 60_000;
