@@ -91,9 +91,16 @@ export class Terminal {
    * controls; DEL, C1, bidirectional and invisible characters are escaped here too (as
    * `\uXXXX`, still valid JSON that parses to the same value), so a line shown on a
    * terminal cannot drive it. The stringified line holds no raw newline or tab.
+   * `rawMembers` are appended as members whose values are JSON text already (such as an
+   * exact dictionary, which JSON.stringify cannot write).
    */
-  json(value: object): void {
-    this.#hold(`${escapeTerminalLine(JSON.stringify(value))}\n`);
+  json(value: object, rawMembers: Readonly<Record<string, string>> = {}): void {
+    let text = JSON.stringify(value);
+    // Members whose values are JSON text already, appended as they are.
+    for (const [name, json] of Object.entries(rawMembers)) {
+      text = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}${JSON.stringify(name)}:${json}}`;
+    }
+    this.#hold(`${escapeTerminalLine(text)}\n`);
   }
 
   /** Writes the result lines held back, now. Call before the process exits. */

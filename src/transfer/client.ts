@@ -4,6 +4,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { encodeDict, encodeJsonDictText, type DictFormat } from "../codecs/dict-format.js";
+import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { ChunkSealer } from "../crypto/chunk-sealer.js";
 import { CHUNK_PLAINTEXT_BYTES } from "../crypto/constants.js";
@@ -335,11 +336,12 @@ export class GbClient {
   }
 
   /**
-   * Sends a dictionary serialized in `options.format`. It is serialized now, so later
+   * Sends a dictionary serialized in `options.format`: exact (a `DictObject`) or plain (a
+   * `JsonObject`, converted as `toDictObject` does). It is serialized now, so later
    * changes to `value` do not affect what is sent. A dictionary that cannot be encoded
    * rejects with a CodecError and sends nothing.
    */
-  sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
+  sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
     // A small JSON dictionary stays text until it is encoded straight into the frame.
     let payload: Uint8Array | string;
     let size: number;

@@ -1,11 +1,12 @@
 import type { DictFormat } from "../codecs/dict-format.js";
+import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { GbClient, type ClientOptions, type SentItem } from "./client.js";
 
 /** One item for {@link send}. */
 export type ItemToSend =
   | {
-      readonly dict: JsonObject;
+      readonly dict: DictObject | JsonObject;
       readonly format: DictFormat;
       readonly name?: string;
       readonly encrypt?: boolean;

@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import path from "node:path";
 import { decodeDict } from "../codecs/dict-format.js";
 import type { DictLimits } from "../codecs/limits.js";
-import type { JsonObject } from "../codecs/json-value.js";
+import type { DictObject } from "../codecs/dict-value.js";
 import { ChunkOpener } from "../crypto/chunk-opener.js";
 import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
 import { deriveItemKeys, type ItemKeys } from "../crypto/item-keys.js";
@@ -418,7 +418,7 @@ export class ServerSession {
     // make it "truncated" (all its bytes arrived); it is stored and reported once.
     this.#item = undefined;
     let sha256: string;
-    let value: JsonObject | undefined;
+    let value: DictObject | undefined;
     try {
       if (meta.size !== null && item.bytes !== meta.size) {
         throw new IntegrityError(
@@ -450,7 +450,7 @@ export class ServerSession {
     item: ActiveItem,
     store: ItemStore,
     sha256: string,
-    value: JsonObject | undefined,
+    value: DictObject | undefined,
   ): Promise<void> {
     let savedAs: string;
     try {
@@ -485,7 +485,7 @@ export class ServerSession {
   #acknowledge(
     item: ActiveItem,
     sha256: string,
-    value: JsonObject | undefined,
+    value: DictObject | undefined,
     savedAs: string | null,
   ): void {
     const meta = item.meta;
