@@ -36,7 +36,7 @@ const NOT_BUILT: DictObject = new Map();
  */
 export function decodeMsgpackDict(bytes: Uint8Array, limits: DictLimits): DictObject {
   checkDictSize(bytes.byteLength, limits);
-  // Every value takes at least one byte, so only input longer than the value limit can hold
+  // [C-LIMITS] every value takes at least one byte, so only input longer than the limit can hold
   // too many values: that is scanned first, building nothing, so that 16 MiB of one-byte
   // empty maps is refused without building a million of them.
   if (bytes.byteLength > limits.maxValues) new MsgpackReader(bytes, limits, false).readTop();

@@ -121,7 +121,7 @@ class MsgpackWriter {
       throw new CodecError(
         ErrorCode.DICT_INVALID,
         `an integer of ${(value < 0n ? -value : value).toString(2).length} bits is outside ` +
-          "MessagePack's range (-2^63 .. 2^64-1)",
+          "MessagePack's range (-2^63 .. 2^64-1); json and xml carry integers of any size",
         { hint: "send this dictionary as json or xml, which carry integers of any size" },
       );
     }

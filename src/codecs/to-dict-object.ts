@@ -80,7 +80,7 @@ export function plainTreeToDictObject(value: unknown, limits: WalkLimits): DictO
  *   and an integral double past 2^53 is a float, written with `.0`).
  * @throws {@link CodecError} as {@link toDictObject} does.
  */
-export function checkJsonObject(value: unknown, limits: WalkLimits): value is JsonObject {
+export function checkJsonObject(value: unknown, limits: WalkLimits): boolean {
   if (!isPlainObject(value)) {
     throw invalid(`the top level must be an object, not ${describe(value)}`);
   }

@@ -84,7 +84,7 @@ function loadSaxes(): typeof Saxes {
 export function decodeXmlDict(bytes: Uint8Array, limits: DictLimits): DictObject {
   checkDictSize(bytes.byteLength, limits);
   const text = decodeStrictUtf8(bytes);
-  // Only text this long can hold more elements than the limit allows.
+  // [C-LIMITS] only text this long can hold more elements than the limit allows.
   if (text.length > MIN_ELEMENT_CHARS * limits.maxValues) checkXmlStructure(text, limits);
   const builder = new DictBuilder(limits);
   // XML 1.1 would also treat U+0085 and U+2028 as line ends and change them; forcing 1.0
@@ -282,6 +282,7 @@ function childKey(
       ? attributes.key
       : parseJsonString(attributes.keyJson, KEY_JSON_ATTRIBUTE);
   if (key === undefined) throw invalid(`<${name}> inside an object needs a key`);
+  // [C-DUP] however the key is spelt (key or key-json).
   if (parent.value.has(key)) throw invalid(`duplicate key ${JSON.stringify(key)}`);
   return key;
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DictValue } from "../../src/codecs/dict-value.js";
 import { parseDictJson } from "../../src/codecs/json-codec.js";
@@ -39,6 +40,18 @@ describe("formatStoredDict [V-DICT]", () => {
       ].join("\n"),
     );
     expectSameDict(parseDictJson(stored), value);
+  });
+
+  it("[C-FLOAT] every float reads back from the stored file as the same double (property)", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (float) => {
+        const value = dict(["f", float], ["l", [float]]);
+        const stored = parseDictJson(formatStoredDict(value, 20).toString());
+        expect(Object.is(stored.get("f"), float)).toBe(true);
+        expect(Object.is((stored.get("l") as DictValue[])[0], float)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it("stores compact JSON when indentation would multiply the size", () => {
