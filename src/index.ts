@@ -6,7 +6,7 @@
  * const server = await GbServer.listen({ port: 0, masterKey, saveDir: "./received" });
  * server.on("item", (item) => console.log(item.name, item.sha256));
  * const client = await GbClient.connect({ port: server.address().port });
- * await client.sendDict({ hello: "world" }, { format: "msgpack" });
+ * await client.sendDict(new Map([["hello", "world"], ["n", 10n ** 20n]]), { format: "msgpack" });
  * await client.close();
  * ```
  */
@@ -39,7 +39,7 @@ export {
   type InputFileKind,
   type InputFileReason,
 } from "./transfer/inputs/input-file-error.js";
-export { DictTextError } from "./transfer/inputs/dict-text-error.js";
+export { DictInputError } from "./transfer/inputs/dict-input-error.js";
 export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
 export { GbServer } from "./transfer/server.js";
 export { DEFAULT_HOST, DEFAULT_PORT } from "./transfer/default-address.js";
@@ -48,6 +48,12 @@ export type { ItemFailure, Peer, ReceivedItem } from "./transfer/received-item.j
 export type { ItemMeta, ReceiptBody } from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
+export { isDictObject, type DictObject, type DictValue } from "./codecs/dict-value.js";
+export { toDictObject } from "./codecs/to-dict-object.js";
+export { toPlainObject } from "./codecs/to-plain-object.js";
+export { parseDictJson } from "./codecs/json-codec.js";
+export { dictJsonText } from "./codecs/dict-json-text.js";
+export { DictTextError, type TextPosition } from "./codecs/dict-text-error.js";
 export type { JsonObject, JsonValue } from "./codecs/json-value.js";
 export { DEFAULT_DICT_LIMITS, type DictLimits } from "./codecs/limits.js";
 export {

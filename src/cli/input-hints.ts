@@ -1,4 +1,4 @@
-import { DictTextError } from "../transfer/inputs/dict-text-error.js";
+import { DictInputError } from "../transfer/inputs/dict-input-error.js";
 import { InputFileError } from "../transfer/inputs/input-file-error.js";
 
 /** What to do about an input gb-client cannot use, told apart by the error's fields. */
@@ -15,7 +15,7 @@ export function inputHint(error: unknown): string | undefined {
 
 /** What to do about a --dict input that is not JSON at all. */
 export function dictInputHint(error: unknown): string | undefined {
-  return error instanceof DictTextError
+  return error instanceof DictInputError
     ? "--dict expects a file holding one JSON object, such as samples/data.json"
     : undefined;
 }

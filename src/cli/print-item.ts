@@ -1,5 +1,7 @@
 import type { ChalkInstance } from "chalk";
-import type { JsonValue } from "../codecs/json-value.js";
+import { writeDictJsonLines, type DictJsonStyle } from "../codecs/dict-json-text.js";
+import { numberText } from "../codecs/dict-number.js";
+import type { DictValue } from "../codecs/dict-value.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
 import { formatBytes } from "./format-bytes.js";
 import { escapeTerminalLine, escapeTerminalText } from "./terminal-text.js";
@@ -84,23 +86,36 @@ export const MAX_SHOWN_DICT_LINES = 200;
 const MAX_SHOWN_STRING_CHARS = 500;
 
 /**
- * A dictionary as JSON.stringify(x, null, 2) would lay it out, with colours, every
- * string made terminal-safe, and at most `maxLines` lines: a peer's 16 MiB dictionary is
- * shown as its beginning and a note, never built into one huge string.
+ * Integers with more bits than this (about 500 digits) are shown by their size: writing
+ * out the digits of a huge integer costs time quadratic-ish in its length.
+ */
+const MAX_SHOWN_INTEGER_BITS = 1661;
+const DIGITS_PER_BIT = Math.log10(2);
+
+/**
+ * A dictionary laid out as the server stores it (the same renderer, `writeDictJsonLines`:
+ * `JSON.stringify(x, null, 2)`'s layout, members in the order written, integers as their
+ * digits, floats with `.0`), with colours, every string made terminal-safe, and at most
+ * `maxLines` lines: a peer's 16 MiB dictionary is shown as its beginning and a note,
+ * never built into one huge string.
  */
 export function prettyJson(
-  value: JsonValue,
+  value: DictValue,
   c: ChalkInstance,
   maxLines = MAX_SHOWN_DICT_LINES,
 ): string {
   const shown: string[] = [];
   let total = 0;
-  for (const line of jsonLines(value, c, "", "", "")) {
-    total++;
-    if (shown.length < maxLines) shown.push(line);
-    // Stop counting once the note can only say "more".
-    if (total > maxLines * 10) break;
-  }
+  writeDictJsonLines(
+    value,
+    (line) => {
+      total++;
+      if (shown.length < maxLines) shown.push(line);
+      // Stop counting once the note can only say "more".
+      return total <= maxLines * 10;
+    },
+    terminalStyle(c),
+  );
   if (total > maxLines) {
     const more = total > maxLines * 10 ? `more than ${maxLines * 9}` : String(total - maxLines);
     shown.push(c.dim(`… (cut: ${more} more lines)`));
@@ -108,49 +123,23 @@ export function prettyJson(
   return shown.join("\n");
 }
 
-function* jsonLines(
-  value: JsonValue,
-  c: ChalkInstance,
-  indent: string,
-  prefix: string,
-  suffix: string,
-): Generator<string> {
-  if (value === null || typeof value !== "object") {
-    yield `${indent}${prefix}${scalar(value, c)}${suffix}`;
-    return;
-  }
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) {
-      yield `${indent}${prefix}[]${suffix}`;
-      return;
-    }
-    yield `${indent}${prefix}[`;
-    for (const [index, entry] of value.entries()) {
-      yield* jsonLines(entry, c, inner, "", index < value.length - 1 ? "," : "");
-    }
-    yield `${indent}]${suffix}`;
-    return;
-  }
-  const keys = Object.keys(value);
-  if (keys.length === 0) {
-    yield `${indent}${prefix}{}${suffix}`;
-    return;
-  }
-  yield `${indent}${prefix}{`;
-  for (const [index, key] of keys.entries()) {
-    const entry = value[key] ?? null;
-    const keyText = `${c.cyan(quote(key))}: `;
-    yield* jsonLines(entry, c, inner, keyText, index < keys.length - 1 ? "," : "");
-  }
-  yield `${indent}}${suffix}`;
+function terminalStyle(c: ChalkInstance): DictJsonStyle {
+  return {
+    key: (key) => c.cyan(quote(key)),
+    string: (text) => c.green(quote(text)),
+    number: (number) => c.yellow(shownNumber(number)),
+    literal: (text) => (text === "null" ? c.dim(text) : c.magenta(text)),
+  };
 }
 
-function scalar(value: string | number | boolean | null, c: ChalkInstance): string {
-  if (value === null) return c.dim("null");
-  if (typeof value === "boolean") return c.magenta(String(value));
-  if (typeof value === "number") return c.yellow(String(value));
-  return c.green(quote(value));
+function shownNumber(value: bigint | number): string {
+  if (typeof value === "bigint") {
+    const bits = (value < 0n ? -value : value).toString(2).length;
+    if (bits > MAX_SHOWN_INTEGER_BITS) {
+      return `${value < 0n ? "-" : ""}… (an integer of about ${Math.ceil(bits * DIGITS_PER_BIT)} digits)`;
+    }
+  }
+  return numberText(value);
 }
 
 function quote(text: string): string {

@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { dictJsonText } from "../codecs/dict-json-text.js";
 import { GbError } from "../errors.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
 import {
@@ -158,8 +159,11 @@ function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags):
       savedAs: item.savedAs,
       savedPath: item.savedPath,
     };
-    if (flags.print && item.value !== undefined) event["value"] = item.value;
-    terminal.json(event);
+    if (flags.print && item.value !== undefined) {
+      // JSON.stringify would write a Map as {} and refuses bigints: the value is written by
+      // the dictionary renderer, exactly (order, integers, floats), as the last member.
+      terminal.json(event, { value: dictJsonText(item.value) });
+    } else terminal.json(event);
     return;
   }
   if (flags.print) {

@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { ChalkInstance, Chalk } from "chalk";
+import { errorExcerpt } from "./error-excerpt.js";
 import { hintFor, type Program } from "./hints.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 
@@ -91,9 +92,16 @@ export class Terminal {
    * controls; DEL, C1, bidirectional and invisible characters are escaped here too (as
    * `\uXXXX`, still valid JSON that parses to the same value), so a line shown on a
    * terminal cannot drive it. The stringified line holds no raw newline or tab.
+   * `rawMembers` are appended as members whose values are JSON text already (such as an
+   * exact dictionary, which JSON.stringify cannot write).
    */
-  json(value: object): void {
-    this.#hold(`${escapeTerminalLine(JSON.stringify(value))}\n`);
+  json(value: object, rawMembers: Readonly<Record<string, string>> = {}): void {
+    let text = JSON.stringify(value);
+    // Members whose values are JSON text already, appended as they are.
+    for (const [name, json] of Object.entries(rawMembers)) {
+      text = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}${JSON.stringify(name)}:${json}}`;
+    }
+    this.#hold(`${escapeTerminalLine(text)}\n`);
   }
 
   /** Writes the result lines held back, now. Call before the process exits. */
@@ -114,11 +122,15 @@ export class Terminal {
     this.#stderr(`${this.err.yellow("warning:")} ${text}\n`);
   }
 
-  /** `error: <message>` and, when there is one ({@link hintFor}), `hint: <hint>` on stderr. */
+  /**
+   * `error: <message>` on stderr; then, for a text input, the line with a caret under the
+   * column ({@link errorExcerpt}); then, when there is one ({@link hintFor}), `hint: <hint>`.
+   */
   error(error: unknown, prefix?: string): void {
     const message = error instanceof Error ? error.message : String(error);
     const text = escapeTerminalLine(prefix === undefined ? message : `${prefix}: ${message}`);
     this.#stderr(`${this.err.red.bold("error:")} ${text}\n`);
+    for (const line of errorExcerpt(error)) this.#stderr(`${line}\n`);
     const hint = hintFor(error, this.#program);
     if (hint !== undefined) this.hint(hint);
   }

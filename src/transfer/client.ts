@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { deriveItemKeys, newItemSalt } from "../crypto/item-keys.js";
 import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
@@ -195,7 +196,7 @@ export class GbClient {
    * changes to `value` do not affect what is sent. A dictionary that cannot be encoded
    * rejects with a CodecError and sends nothing.
    */
-  sendDict(value: JsonObject, options: DictItemOptions): Promise<SentItem> {
+  sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
     const refused = this.#refuseEncryption(options);
     if (refused !== undefined) return refused;
     let item: PreparedDict;

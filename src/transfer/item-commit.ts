@@ -1,6 +1,6 @@
 import path from "node:path";
 import { decodeDict } from "../codecs/dict-format.js";
-import type { JsonObject } from "../codecs/json-value.js";
+import type { DictObject } from "../codecs/dict-value.js";
 import { sealOnce } from "../crypto/seal-once.js";
 import { ErrorCode, IntegrityError } from "../errors.js";
 import { encodeReceiptBody, receiptText, type ReceiptBody } from "../protocol/messages.js";
@@ -47,7 +47,7 @@ export function commitItem(
     );
   }
   const sha256 = item.sha256();
-  let value: JsonObject | undefined;
+  let value: DictObject | undefined;
   if (meta.kind === "dict") {
     value = decodeDict(item.dictBytes(), meta.format, context.dictLimits);
     item.releaseDict();
@@ -63,7 +63,7 @@ export function commitItem(
 async function storeItem(
   item: InboundItem,
   store: ItemStore,
-  value: JsonObject | undefined,
+  value: DictObject | undefined,
 ): Promise<string> {
   if (value !== undefined) {
     const file = await store.begin(safeName(item.meta.name, "dict"));
@@ -78,7 +78,7 @@ function committed(
   item: InboundItem,
   peer: Peer,
   sha256: string,
-  value: JsonObject | undefined,
+  value: DictObject | undefined,
   savedAs: string | null,
   savedPath: string | null,
 ): CommittedItem {

@@ -1,5 +1,5 @@
 import type { DictFormat } from "../codecs/dict-format.js";
-import type { JsonObject } from "../codecs/json-value.js";
+import type { DictObject } from "../codecs/dict-value.js";
 
 /** Who sent an item: one TCP connection. */
 export interface Peer {
@@ -25,8 +25,11 @@ export interface ReceivedItem extends Peer {
   /** Stored base name in the save directory, and its absolute path; null when not saved. */
   readonly savedAs: string | null;
   readonly savedPath: string | null;
-  /** The decoded dictionary (dictionaries only). */
-  readonly value: JsonObject | undefined;
+  /**
+   * The decoded dictionary (dictionaries only), exact: members in the order written,
+   * integers as bigints, floats as numbers.
+   */
+  readonly value: DictObject | undefined;
   /** The first bytes of a file, kept for display (files only, when previews are on). */
   readonly preview: Buffer | undefined;
 }

@@ -1,4 +1,5 @@
 import type { DictFormat } from "../codecs/dict-format.js";
+import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import { GbClient, type ClientOptions, type SentItem } from "./client.js";
 import type { PreparedItem } from "./client/prepared-item.js";
@@ -6,7 +7,7 @@ import type { PreparedItem } from "./client/prepared-item.js";
 /** One item for {@link send}. */
 export type ItemToSend =
   | {
-      readonly dict: JsonObject;
+      readonly dict: DictObject | JsonObject;
       readonly format: DictFormat;
       readonly name?: string;
       readonly encrypt?: boolean;

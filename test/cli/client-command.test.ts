@@ -90,7 +90,9 @@ describe("runClient local failures", () => {
   it("a dictionary on stdin that is not an object returns 7", async () => {
     expect((await run(["--dict", "-"], "[1, 2, 3]")).code).toBe(ExitCode.INPUT);
     expect((await run(["--dict", "-"], "")).code).toBe(ExitCode.INPUT);
-    expect((await run(["--dict", "-"], "{ nope")).stderr).toMatch(/^error: - is not valid JSON/);
+    expect((await run(["--dict", "-"], "{ nope")).stderr).toMatch(
+      /^error: -:1:3: not a valid dictionary: /,
+    );
   });
 
   it("a directory given to --file returns 7 before connecting, with the hint to archive it", async () => {
@@ -103,15 +105,26 @@ describe("runClient local failures", () => {
     );
   });
 
-  it("a --dict that is not JSON gets the --dict hint; JSON that is not an object does not", async () => {
-    const notJson = await run(["--port", "1", "--dict", "-"], "{ nope");
+  it("a --dict that is not a valid dictionary names the file, line and column, shows the line with a caret, and gets the --dict hint", async () => {
+    const notJson = await run(["--port", "1", "--dict", "-"], '{"a": 1,\n  "b": nope}');
     expect(notJson.code).toBe(ExitCode.INPUT);
-    expect(notJson.stderr).toMatch(
-      /\nhint: --dict expects a file holding one JSON object, such as samples\/data\.json\n$/,
+    expect(notJson.stderr).toBe(
+      "error: -:2:8: not a valid dictionary: expected a value\n" +
+        '  2 |   "b": nope}\n' +
+        "    |        ^\n" +
+        "hint: --dict expects a file holding one JSON object, such as samples/data.json\n",
     );
     const notObject = await run(["--port", "1", "--dict", "-"], "[1, 2, 3]");
     expect(notObject.code).toBe(ExitCode.INPUT);
-    expect(notObject.stderr).toMatch(/^error: [^\n]*\n$/);
+    expect(notObject.stderr).toMatch(
+      /^error: -:1:1: not a valid dictionary: [^\n]*\n {2}1 \| \[1, 2, 3\]\n {4}\| \^\n/,
+    );
+  });
+
+  it("a --dict file may start with a byte-order mark (editors on Windows write one)", async () => {
+    const { code, stderr } = await run(["--port", "1", "--dict", "-"], '\ufeff{"a": 1}');
+    expect(stderr).not.toContain("not a valid dictionary");
+    expect(code).toBe(ExitCode.NETWORK);
   });
 
   it("a missing --dict file returns 7 without the --file hint", async () => {

@@ -5,6 +5,7 @@
  */
 
 import fc from "fast-check";
+import type { DictObject, DictValue } from "../../src/codecs/dict-value.js";
 import type { JsonObject, JsonValue } from "../../src/codecs/json-value.js";
 
 /** Keys that have tripped up real decoders. */
@@ -27,6 +28,24 @@ export const SPECIAL_KEYS = [
   "\r",
   "]]>",
   "&amp;",
+] as const;
+
+/**
+ * Keys a plain JavaScript object would move to the front, in numeric order ("array
+ * indices" up to 2^32 - 2), and near misses it leaves in place.
+ */
+export const INTEGER_LIKE_KEYS = [
+  "0",
+  "1",
+  "2",
+  "10",
+  "9",
+  "4294967294",
+  "4294967295",
+  "01",
+  "-1",
+  "1.0",
+  "1e3",
 ] as const;
 
 const INTERESTING_CHARACTERS = [
@@ -145,5 +164,117 @@ export function* walk(value: JsonValue): Generator<JsonValue> {
     for (const item of value) yield* walk(item);
   } else if (value !== null && typeof value === "object") {
     for (const item of Object.values(value)) yield* walk(item);
+  }
+}
+
+/** Which integers an exact arbitrary draws: msgpack carries −2^63 .. 2^64 − 1 only. */
+export type IntegerRange = "msgpack" | "any";
+
+const INT_64_MIN = -(2n ** 63n);
+const UINT_64_MAX = 2n ** 64n - 1n;
+
+/** Integers around every boundary a codec has, and (for "any") far beyond 64 bits. */
+export function anyInteger(range: IntegerRange): fc.Arbitrary<bigint> {
+  const edges = [
+    0n,
+    -1n,
+    127n,
+    128n,
+    -32n,
+    -33n,
+    255n,
+    256n,
+    2n ** 31n,
+    -(2n ** 31n) - 1n,
+    2n ** 32n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    -(2n ** 53n) - 1n,
+    INT_64_MIN,
+    UINT_64_MAX,
+  ];
+  const wide: fc.Arbitrary<bigint>[] = [
+    fc.bigInt({ min: -1000n, max: 1000n }),
+    fc.bigInt({ min: INT_64_MIN, max: UINT_64_MAX }),
+    fc.constantFrom(...edges),
+  ];
+  if (range === "any") {
+    wide.push(
+      fc.bigInt({ min: -(10n ** 80n), max: 10n ** 80n }),
+      fc.constantFrom(UINT_64_MAX + 1n, INT_64_MIN - 1n, 10n ** 400n, -(7n ** 300n)),
+    );
+  }
+  return fc.oneof(...wide);
+}
+
+/** Every finite double, -0 and integral ones included, as floats. */
+export const anyFloat: fc.Arbitrary<number> = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(0, -0, 1, -1, 2 ** 53, 2 ** 64, 1e21, 1e300, 5e-324, Number.MAX_VALUE, 0.1),
+  fc.integer().map((n) => n * 1),
+);
+
+export interface ExactDictArbitraryOptions extends DictArbitraryOptions {
+  /** Which integers may appear. */
+  readonly integers: IntegerRange;
+}
+
+/** Keys for exact dictionaries: anything, the special keys, and integer-like keys. */
+function exactKey(options: DictArbitraryOptions): fc.Arbitrary<string> {
+  return fc.oneof(
+    anyString(options.loneSurrogates),
+    fc.constantFrom(...SPECIAL_KEYS),
+    fc.constantFrom(...INTEGER_LIKE_KEYS),
+  );
+}
+
+/** A map of unique keys in the drawn order (which is rarely a plain object's order). */
+function mapOf(
+  key: fc.Arbitrary<string>,
+  value: fc.Arbitrary<DictValue>,
+  maxKeys: number,
+  depthIdentifier?: string,
+): fc.Arbitrary<DictObject> {
+  return fc
+    .uniqueArray(fc.tuple(key, value), {
+      maxLength: maxKeys,
+      selector: ([k]) => k,
+      ...(depthIdentifier === undefined ? {} : { depthIdentifier }),
+    })
+    .map((entries) => new Map(entries));
+}
+
+/**
+ * Arbitrary exact dictionaries: members in any order (integer-like keys included), integers
+ * as bigints, floats as numbers (-0 and integral values included), all of UTF-16 in keys
+ * and strings.
+ */
+export function exactDictArbitrary(options: ExactDictArbitraryOptions): fc.Arbitrary<DictObject> {
+  const text = anyString(options.loneSurrogates);
+  const key = exactKey(options);
+  const tree = fc.letrec<{ value: DictValue; array: DictValue[]; object: DictObject }>((tie) => ({
+    value: fc.oneof(
+      { maxDepth: 4, depthIdentifier: "exact" },
+      fc.constant(null),
+      fc.boolean(),
+      anyInteger(options.integers),
+      anyFloat,
+      text,
+      tie("array"),
+      tie("object"),
+    ),
+    array: fc.array(tie("value"), { maxLength: 4, depthIdentifier: "exact" }),
+    object: mapOf(key, tie("value"), 5, "exact"),
+  }));
+  return mapOf(key, tree.value, 8);
+}
+
+/** Every value in an exact tree, for checks that must hold everywhere. */
+export function* walkExact(value: DictValue): Generator<DictValue> {
+  yield value;
+  if (Array.isArray(value)) {
+    for (const item of value) yield* walkExact(item);
+  } else if (value instanceof Map) {
+    for (const item of value.values()) yield* walkExact(item);
   }
 }

@@ -1,23 +1,28 @@
 import { expect } from "vitest";
-import type { JsonValue } from "../../src/codecs/json-value.js";
-import { walk } from "./dict-arbitraries.js";
+import { dictJsonText } from "../../src/codecs/dict-json-text.js";
+import type { DictObject, DictValue } from "../../src/codecs/dict-value.js";
+import { walkExact } from "./dict-arbitraries.js";
 
 /**
- * Asserts `actual` is exactly `expected`: same types, values, key order, and strings to the
- * code unit, with every object a plain `Object.prototype` object.
+ * Asserts `actual` is exactly `expected`: the same members in the same order, integers
+ * (bigints) and floats (numbers) with the same values, -0.0 apart from 0.0, strings to the
+ * code unit; and every object a plain `Map`, every array a plain `Array`.
  *
- * vitest's toStrictEqual cannot be used: it compares `a.constructor === b.constructor`,
- * which for a dictionary with an own "constructor" key compares two of our values by
- * reference. JSON.stringify is an exact serialisation of this data model instead: it keeps
- * key order, escapes lone surrogates distinctly and writes each double in its shortest
- * round-trip form (only -0 and 0 coincide, and the data model has no -0).
+ * The exact JSON text is an exact serialisation of the representation: it keeps order,
+ * writes an integer without and a float always with `.`, `e` or `.0`, `-0.0` apart, each
+ * double in its shortest round-trip form, and escapes lone surrogates distinctly. (vitest's
+ * toEqual compares maps without regard to order, and 1n with 1 as different but 1.0 with 1
+ * as the same float.)
  */
-export function expectSameDict(actual: JsonValue, expected: JsonValue): void {
-  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
-  expect(actual).toEqual(expected);
-  for (const item of walk(actual)) {
-    if (item !== null && typeof item === "object" && !Array.isArray(item)) {
-      expect(Object.getPrototypeOf(item)).toBe(Object.prototype);
-    }
+export function expectSameDict(actual: DictObject, expected: DictObject): void {
+  expect(dictJsonText(actual)).toBe(dictJsonText(expected));
+  for (const item of walkExact(actual)) {
+    if (item instanceof Map) expect(Object.getPrototypeOf(item)).toBe(Map.prototype);
+    else if (Array.isArray(item)) expect(Object.getPrototypeOf(item)).toBe(Array.prototype);
   }
+}
+
+/** A map from entries, typed as a dictionary: `dict(["a", 1n], ["b", [1.5]])`. */
+export function dict(...entries: [string, DictValue][]): DictObject {
+  return new Map(entries);
 }

@@ -1,26 +1,30 @@
 import { describe, expect, test } from "vitest";
+import type { DictObject, DictValue } from "../../src/codecs/dict-value.js";
 import { DEFAULT_DICT_LIMITS } from "../../src/codecs/limits.js";
-import { DICT_XML_NAMESPACE, decodeXmlDict, encodeXmlDict } from "../../src/codecs/xml-codec.js";
+import { decodeXmlDict } from "../../src/codecs/xml-decoder.js";
+import { encodeXmlDict } from "../../src/codecs/xml-encoder.js";
+import { DICT_XML_NAMESPACE } from "../../src/codecs/xml-vocabulary.js";
 import { ErrorCode } from "../../src/errors.js";
 import { expectCodecError } from "./expect-codec-error.js";
-import { expectSameDict } from "./expect-same-dict.js";
+import { dict, expectSameDict } from "./expect-same-dict.js";
 
 const utf8 = new TextEncoder();
-const encodeText = (value: Parameters<typeof encodeXmlDict>[0]) =>
-  new TextDecoder().decode(encodeXmlDict(value));
+const encodeText = (value: DictObject) => new TextDecoder().decode(encodeXmlDict(value));
+/** A one-member dictionary. */
+const one = (key: string, value: DictValue): DictObject => dict([key, value]);
 const decode = (xml: string) => decodeXmlDict(utf8.encode(xml), DEFAULT_DICT_LIMITS);
 /** Wraps children in the root element. */
-const dict = (children: string) => `<dict xmlns="${DICT_XML_NAMESPACE}">${children}</dict>`;
+const doc = (children: string) => `<dict xmlns="${DICT_XML_NAMESPACE}">${children}</dict>`;
 
-const EXAMPLE = {
-  name: "Ada & Co",
-  age: 36,
-  pi: 3.14159,
-  ok: true,
-  nothing: null,
-  tags: ["a", -1.5e-7],
-  nested: { "": "empty key" },
-};
+const EXAMPLE = dict(
+  ["name", "Ada & Co"],
+  ["age", 36n],
+  ["pi", 3.14159],
+  ["ok", true],
+  ["nothing", null],
+  ["tags", ["a", -1.5e-7]],
+  ["nested", dict(["", "empty key"])],
+);
 
 describe("encodeXmlDict", () => {
   test("writes the documented schema, pretty-printed", () => {
@@ -47,35 +51,46 @@ describe("encodeXmlDict", () => {
   });
 
   test("writes empty containers and strings as empty elements", () => {
-    expect(encodeText({})).toBe(
+    expect(encodeText(new Map())).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n<dict xmlns="urn:gb-transfer:dict:1"/>\n',
     );
-    expect(encodeText({ a: [], o: {}, s: "" })).toContain(
+    expect(encodeText(dict(["a", []], ["o", new Map()], ["s", ""]))).toContain(
       '  <array key="a"/>\n  <object key="o"/>\n  <string key="s"/>\n',
     );
   });
 
-  test("numbers use String(n); -0 is written as 0", () => {
-    expect(encodeText({ a: [1e300, -0.5, 5e-324, -0, 123456789012345680000] })).toContain(
+  test("[C-FLOAT] [C-INT] floats in their shortest form with .0 added, integers as digits", () => {
+    const floats = [1e300, -0.5, 5e-324, -0, 0, 1, 123456789012345680000];
+    expect(encodeText(one("a", floats))).toContain(
       "<number>1e+300</number>\n    <number>-0.5</number>\n    <number>5e-324</number>\n" +
-        "    <number>0</number>\n    <number>123456789012345680000</number>",
+        "    <number>-0.0</number>\n    <number>0.0</number>\n    <number>1.0</number>\n" +
+        "    <number>123456789012345680000.0</number>",
+    );
+    expect(encodeText(one("a", [0n, -7n, 10n ** 30n]))).toContain(
+      "<number>0</number>\n    <number>-7</number>\n    <number>1000000000000000000000000000000</number>",
+    );
+  });
+
+  test("[C-ORDER] writes members in the order written", () => {
+    expect(encodeText(dict(["10", 1n], ["2", 2n]))).toContain(
+      '  <number key="10">1</number>\n  <number key="2">2</number>\n',
     );
   });
 
   test("escapes text: & < > and CR; keeps tab, LF and spaces as they are", () => {
-    expect(encodeText({ a: "<b> & \r\n\t  x  " })).toContain(
+    expect(encodeText(one("a", "<b> & \r\n\t  x  "))).toContain(
       '<string key="a">&lt;b&gt; &amp; &#xD;\n\t  x  </string>',
     );
   });
 
   test('escapes attributes: & < " and tab, LF, CR as references', () => {
-    expect(encodeText({ 'a"b<c&d\te\nf\rg>h': 1 })).toContain(
+    expect(encodeText(one('a"b<c&d\te\nf\rg>h', 1n))).toContain(
       '<number key="a&quot;b&lt;c&amp;d&#x9;e&#xA;f&#xD;g>h">1</number>',
     );
   });
 
   test('strings XML cannot carry use encoding="json", keys use key-json', () => {
-    expect(encodeText({ "bell\u0007": "nul\u0000 \ud800 \ufffe \uffff <&>" })).toContain(
+    expect(encodeText(one("bell\u0007", "nul\u0000 \ud800 \ufffe \uffff <&>"))).toContain(
       '<string key-json="&quot;bell\\u0007&quot;" encoding="json">' +
         '"nul\\u0000 \\ud800 \\ufffe \\uffff &lt;&amp;&gt;"</string>',
     );
@@ -83,7 +98,7 @@ describe("encodeXmlDict", () => {
 
   test("characters XML 1.0 allows are written as they are", () => {
     const allowed = "\u007f\u0085\u00a0\u2028\ufeff\ud83d\ude00";
-    expect(encodeText({ a: allowed })).toContain(`<string key="a">${allowed}</string>`);
+    expect(encodeText(one("a", allowed))).toContain(`<string key="a">${allowed}</string>`);
   });
 });
 
@@ -108,48 +123,67 @@ describe("decodeXmlDict", () => {
 
   test("numbers stay numbers, booleans and null survive, strings stay strings", () => {
     const decoded = decode(
-      dict(
+      doc(
         '<number key="n">1e+300</number><number key="m">-0</number><number key="e">2E-3</number>' +
           '<string key="s">36</string><string key="t">true</string><boolean key="b">false</boolean>' +
           '<null key="z"/><null key="y"></null>',
       ),
     );
-    expectSameDict(decoded, {
-      n: 1e300,
-      m: 0,
-      e: 0.002,
-      s: "36",
-      t: "true",
-      b: false,
-      z: null,
-      y: null,
-    });
-    expect(Object.is(decoded["m"], 0)).toBe(true);
+    expectSameDict(
+      decoded,
+      dict(
+        ["n", 1e300],
+        ["m", 0n],
+        ["e", 0.002],
+        ["s", "36"],
+        ["t", "true"],
+        ["b", false],
+        ["z", null],
+        ["y", null],
+      ),
+    );
+  });
+
+  test("[C-INT] [C-FLOAT] a number without fraction or exponent is an integer, of any size", () => {
+    const decoded = decode(
+      doc(
+        '<number key="i">9007199254740993</number><number key="f">1.0</number>' +
+          '<number key="nz">-0.0</number><number key="z">-0</number><number key="e">1e0</number>' +
+          `<number key="big">-${"7".repeat(500)}</number>`,
+      ),
+    );
+    expectSameDict(
+      decoded,
+      dict(
+        ["i", 9007199254740993n],
+        ["f", 1],
+        ["nz", -0],
+        ["z", 0n],
+        ["e", 1],
+        ["big", -BigInt("7".repeat(500))],
+      ),
+    );
   });
 
   test("CR LF inside strings and keys survives", () => {
-    const value = { "k\r\nk\rk\nk": "v\r\nv\rv\nv" };
+    const value = one("k\r\nk\rk\nk", "v\r\nv\rv\nv");
     expectSameDict(decodeXmlDict(encodeXmlDict(value), DEFAULT_DICT_LIMITS), value);
     // A literal CR LF in the document is an XML line end and reads as LF.
-    expectSameDict(decode(dict('<string key="a">x\r\ny</string>')), { a: "x\ny" });
+    expectSameDict(decode(doc('<string key="a">x\r\ny</string>')), one("a", "x\ny"));
   });
 
   test("whitespace inside <string> is kept exactly; between elements it is ignored", () => {
     expectSameDict(
-      decode(
-        dict('\n  <string key="a">  lead\n\ttrail  </string>\n\t<string key="b"> </string>\n'),
-      ),
-      {
-        a: "  lead\n\ttrail  ",
-        b: " ",
-      },
+      decode(doc('\n  <string key="a">  lead\n\ttrail  </string>\n\t<string key="b"> </string>\n')),
+      dict(["a", "  lead\n\ttrail  "], ["b", " "]),
     );
   });
 
   test("CDATA inside <string> is text", () => {
-    expectSameDict(decode(dict('<string key="a">x<![CDATA[<b>&amp;</b>]]>y</string>')), {
-      a: "x<b>&amp;</b>y",
-    });
+    expectSameDict(
+      decode(doc('<string key="a">x<![CDATA[<b>&amp;</b>]]>y</string>')),
+      one("a", "x<b>&amp;</b>y"),
+    );
   });
 
   test("comments are ignored everywhere", () => {
@@ -157,58 +191,55 @@ describe("decodeXmlDict", () => {
       decode(
         `<!--before--><dict xmlns="${DICT_XML_NAMESPACE}"><!--c--><string key="a">x<!--c-->y</string><array key="b"><!--c--></array></dict><!--after-->`,
       ),
-      { a: "xy", b: [] },
+      dict(["a", "xy"], ["b", []]),
     );
   });
 
   test("character references are resolved", () => {
     expectSameDict(
-      decode(dict('<string key="&#x41;&#66;">&#x1F600;&lt;&gt;&amp;&quot;&apos;</string>')),
-      {
-        AB: "\ud83d\ude00<>&\"'",
-      },
+      decode(doc('<string key="&#x41;&#66;">&#x1F600;&lt;&gt;&amp;&quot;&apos;</string>')),
+      one("AB", "\ud83d\ude00<>&\"'"),
     );
   });
 
   test('encoding="json" strings and key-json keys', () => {
     expectSameDict(
       decode(
-        dict('<string key-json="&quot;\\u0000&quot;" encoding="json">"\\ud800\\u0001"</string>'),
+        doc('<string key-json="&quot;\\u0000&quot;" encoding="json">"\\ud800\\u0001"</string>'),
       ),
-      { "\u0000": "\ud800\u0001" },
+      one("\u0000", "\ud800\u0001"),
     );
   });
 
   test("keeps key order and array order", () => {
     const decoded = decode(
-      dict(
+      doc(
         '<number key="z">1</number><number key="a">2</number><array key="m"><number>3</number><number>1</number></array>',
       ),
     );
-    expect(Object.keys(decoded)).toEqual(["z", "a", "m"]);
-    expect(decoded["m"]).toEqual([3, 1]);
+    expect([...decoded.keys()]).toEqual(["z", "a", "m"]);
+    expect(decoded.get("m")).toEqual([3n, 1n]);
   });
 
   test("any namespace prefix works, a BOM and no XML declaration are fine", () => {
     expectSameDict(
       decode(`<d:dict xmlns:d="${DICT_XML_NAMESPACE}"><d:number key="a">1</d:number></d:dict>`),
-      { a: 1 },
+      one("a", 1n),
     );
     expectSameDict(
       decodeXmlDict(
-        Uint8Array.from([0xef, 0xbb, 0xbf, ...utf8.encode(dict(""))]),
+        Uint8Array.from([0xef, 0xbb, 0xbf, ...utf8.encode(doc(""))]),
         DEFAULT_DICT_LIMITS,
       ),
-      {},
+      new Map(),
     );
   });
 
   test("keeps __proto__ as an own key and never pollutes", () => {
     const decoded = decode(
-      dict('<object key="__proto__"><boolean key="polluted">true</boolean></object>'),
+      doc('<object key="__proto__"><boolean key="polluted">true</boolean></object>'),
     );
-    expect(Object.keys(decoded)).toEqual(["__proto__"]);
-    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expectSameDict(decoded, one("__proto__", one("polluted", true)));
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
   });
 
@@ -221,40 +252,40 @@ describe("decodeXmlDict", () => {
   <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
   <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
 ]>
-${dict('<string key="a">&lol3;</string>')}`;
+${doc('<string key="a">&lol3;</string>')}`;
       expectCodecError(() => decode(laughs), ErrorCode.DICT_INVALID);
     });
 
     test("an external entity", () => {
-      const external = `<!DOCTYPE dict [<!ENTITY x SYSTEM "file:///etc/passwd">]>${dict('<string key="a">&x;</string>')}`;
+      const external = `<!DOCTYPE dict [<!ENTITY x SYSTEM "file:///etc/passwd">]>${doc('<string key="a">&x;</string>')}`;
       expectCodecError(() => decode(external), ErrorCode.DICT_INVALID);
     });
 
     test("a DOCTYPE without any entity", () => {
-      expectCodecError(() => decode(`<!DOCTYPE dict>${dict("")}`), ErrorCode.DICT_INVALID);
+      expectCodecError(() => decode(`<!DOCTYPE dict>${doc("")}`), ErrorCode.DICT_INVALID);
     });
 
     test("an undeclared entity, including names on Object.prototype", () => {
       expectCodecError(
-        () => decode(dict('<string key="a">&unknown;</string>')),
+        () => decode(doc('<string key="a">&unknown;</string>')),
         ErrorCode.DICT_INVALID,
       );
       expectCodecError(
-        () => decode(dict('<string key="a">&constructor;</string>')),
+        () => decode(doc('<string key="a">&constructor;</string>')),
         ErrorCode.DICT_INVALID,
       );
       expectCodecError(
-        () => decode(dict('<string key="&unknown;">x</string>')),
+        () => decode(doc('<string key="&unknown;">x</string>')),
         ErrorCode.DICT_INVALID,
       );
     });
   });
 
   test.each([
-    ["a processing instruction", `<?php echo 1; ?>${dict("")}`],
-    ["a processing instruction inside", dict("<?pi x?>")],
-    ["XML version 1.1", `<?xml version="1.1"?>${dict("")}`],
-    ["another declared encoding", `<?xml version="1.0" encoding="ISO-8859-1"?>${dict("")}`],
+    ["a processing instruction", `<?php echo 1; ?>${doc("")}`],
+    ["a processing instruction inside", doc("<?pi x?>")],
+    ["XML version 1.1", `<?xml version="1.1"?>${doc("")}`],
+    ["another declared encoding", `<?xml version="1.0" encoding="ISO-8859-1"?>${doc("")}`],
     ["no root element", "<!--only a comment-->"],
     ["a root that is not dict", `<object xmlns="${DICT_XML_NAMESPACE}"/>`],
     ["a root without the namespace", "<dict/>"],
@@ -264,61 +295,80 @@ ${dict('<string key="a">&lol3;</string>')}`;
       `<dict xmlns="${DICT_XML_NAMESPACE}"><string xmlns="" key="a">x</string></dict>`,
     ],
     ["a key on the root", `<dict xmlns="${DICT_XML_NAMESPACE}" key="a"/>`],
-    ["an unknown element", dict('<integer key="a">1</integer>')],
-    ["a nested dict", dict('<dict key="a"/>')],
-    ["an unknown attribute", dict('<string key="a" lang="en">x</string>')],
-    ["an attribute in another namespace", dict('<string key="a" xml:space="preserve">x</string>')],
-    ["a missing key", dict("<string>x</string>")],
-    ["a duplicate key", dict('<string key="a">x</string><number key="a">1</number>')],
-    ["a duplicate __proto__ key", dict('<null key="__proto__"/><null key="__proto__"/>')],
-    ["key and key-json together", dict('<string key="a" key-json="&quot;a&quot;">x</string>')],
-    ["key-json that is not a JSON string", dict('<string key-json="1">x</string>')],
-    ["a key on an array child", dict('<array key="a"><string key="b">x</string></array>')],
+    ["an unknown element", doc('<integer key="a">1</integer>')],
+    ["a nested dict", doc('<dict key="a"/>')],
+    ["an unknown attribute", doc('<string key="a" lang="en">x</string>')],
+    ["an attribute in another namespace", doc('<string key="a" xml:space="preserve">x</string>')],
+    ["a missing key", doc("<string>x</string>")],
+    ["a duplicate key", doc('<string key="a">x</string><number key="a">1</number>')],
+    ["a duplicate __proto__ key", doc('<null key="__proto__"/><null key="__proto__"/>')],
+    ["key and key-json together", doc('<string key="a" key-json="&quot;a&quot;">x</string>')],
+    ["key-json that is not a JSON string", doc('<string key-json="1">x</string>')],
+    ["a key on an array child", doc('<array key="a"><string key="b">x</string></array>')],
     [
       "key-json on an array child",
-      dict('<array key="a"><string key-json="&quot;b&quot;">x</string></array>'),
+      doc('<array key="a"><string key-json="&quot;b&quot;">x</string></array>'),
     ],
-    ["text directly in dict", dict('oops<string key="a">x</string>')],
-    ["text in an array", dict('<array key="a">1</array>')],
-    ["CDATA text in an object", dict('<object key="a"><![CDATA[x]]></object>')],
-    ["an element inside a string", dict('<string key="a"><string>x</string></string>')],
-    ["an element inside null", dict('<null key="a"><null/></null>')],
-    ["text inside null", dict('<null key="a">null</null>')],
-    ["whitespace inside null", dict('<null key="a"> </null>')],
-    ["an empty number", dict('<number key="a"/>')],
-    ["a number with spaces", dict('<number key="a"> 1</number>')],
-    ["a hexadecimal number", dict('<number key="a">0x10</number>')],
-    ["a number with a leading +", dict('<number key="a">+1</number>')],
-    ["a number with a leading zero", dict('<number key="a">01</number>')],
-    ["a number with a bare dot", dict('<number key="a">1.</number>')],
-    ["NaN", dict('<number key="a">NaN</number>')],
-    ["Infinity", dict('<number key="a">Infinity</number>')],
-    ["a number beyond the double range", dict('<number key="a">1e400</number>')],
-    ["a boolean in capitals", dict('<boolean key="a">TRUE</boolean>')],
-    ["an empty boolean", dict('<boolean key="a"/>')],
-    ["encoding on a number", dict('<number key="a" encoding="json">1</number>')],
-    ["an unknown encoding", dict('<string key="a" encoding="base64">eA==</string>')],
+    ["text directly in dict", doc('oops<string key="a">x</string>')],
+    ["text in an array", doc('<array key="a">1</array>')],
+    ["CDATA text in an object", doc('<object key="a"><![CDATA[x]]></object>')],
+    ["an element inside a string", doc('<string key="a"><string>x</string></string>')],
+    ["an element inside null", doc('<null key="a"><null/></null>')],
+    ["text inside null", doc('<null key="a">null</null>')],
+    ["whitespace inside null", doc('<null key="a"> </null>')],
+    ["an empty number", doc('<number key="a"/>')],
+    ["a number with spaces", doc('<number key="a"> 1</number>')],
+    ["a hexadecimal number", doc('<number key="a">0x10</number>')],
+    ["a number with a leading +", doc('<number key="a">+1</number>')],
+    ["a number with a leading zero", doc('<number key="a">01</number>')],
+    ["a number with a bare dot", doc('<number key="a">1.</number>')],
+    ["NaN", doc('<number key="a">NaN</number>')],
+    ["Infinity", doc('<number key="a">Infinity</number>')],
+    ["a number beyond the double range", doc('<number key="a">1e400</number>')],
+    ["a boolean in capitals", doc('<boolean key="a">TRUE</boolean>')],
+    ["an empty boolean", doc('<boolean key="a"/>')],
+    ["encoding on a number", doc('<number key="a" encoding="json">1</number>')],
+    ["an unknown encoding", doc('<string key="a" encoding="base64">eA==</string>')],
     [
       "an encoding=json string that is not a JSON string",
-      dict('<string key="a" encoding="json">x</string>'),
+      doc('<string key="a" encoding="json">x</string>'),
+    ],
+    ["an encoding=json string holding a number", doc('<string key="a" encoding="json">1</string>')],
+    [
+      "[C-XML-JSONSTR] white space before an encoding=json literal",
+      doc('<string key="a" encoding="json"> "x"</string>'),
     ],
     [
-      "an encoding=json string holding a number",
-      dict('<string key="a" encoding="json">1</string>'),
+      "[C-XML-JSONSTR] a line end after an encoding=json literal",
+      doc('<string key="a" encoding="json">"x"\n</string>'),
     ],
-    ["text after the root", `${dict("")}x`],
-    ["a second root", `${dict("")}${dict("")}`],
+    [
+      "[C-XML-JSONSTR] two literals in one encoding=json string",
+      doc('<string key="a" encoding="json">"x""y"</string>'),
+    ],
+    ["[C-XML-JSONSTR] white space around key-json", doc('<null key-json=" &quot;a&quot;"/>')],
+    ["[C-XML-JSONSTR] a tab after key-json", doc('<null key-json="&quot;a&quot;&#x9;"/>')],
+    [
+      "[C-DUP] a duplicate key spelt with key and key-json",
+      doc('<null key="a"/><null key-json="&quot;a&quot;"/>'),
+    ],
+    [
+      "[C-FINITE] a negative number beyond the double range",
+      doc('<number key="a">-1.8e308</number>'),
+    ],
+    ["text after the root", `${doc("")}x`],
+    ["a second root", `${doc("")}${doc("")}`],
     ["an unclosed element", `<dict xmlns="${DICT_XML_NAMESPACE}"><string key="a">`],
-    ["a mismatched close tag", dict('<string key="a">x</number>')],
-    ["a character XML 1.0 forbids", dict('<string key="a">\u0001</string>')],
-    ["a reference to a character XML 1.0 forbids", dict('<string key="a">&#x1;</string>')],
+    ["a mismatched close tag", doc('<string key="a">x</number>')],
+    ["a character XML 1.0 forbids", doc('<string key="a">\u0001</string>')],
+    ["a reference to a character XML 1.0 forbids", doc('<string key="a">&#x1;</string>')],
   ])("refuses %s with DICT_INVALID", (_name, xml) => {
     expectCodecError(() => decode(xml), ErrorCode.DICT_INVALID);
   });
 
   test("refuses malformed UTF-8 with DICT_INVALID", () => {
     const bytes = Uint8Array.from([
-      ...utf8.encode(dict('<string key="a">')),
+      ...utf8.encode(doc('<string key="a">')),
       0xc3,
       0x28,
       ...utf8.encode("</string>"),
@@ -334,8 +384,8 @@ ${dict('<string key="a">&lol3;</string>')}`;
   test("depth counts objects and arrays, not scalars, and refuses as the element opens", () => {
     const limits = { ...DEFAULT_DICT_LIMITS, maxDepth: 2 };
     expectSameDict(
-      decodeXmlDict(utf8.encode(dict('<array key="a"><number>1</number></array>')), limits),
-      { a: [1] },
+      decodeXmlDict(utf8.encode(doc('<array key="a"><number>1</number></array>')), limits),
+      one("a", [1n]),
     );
     // Still unclosed: the depth error must come before the XML is found to be truncated.
     expectCodecError(
@@ -349,15 +399,15 @@ ${dict('<string key="a">&lol3;</string>')}`;
   });
 
   test("every element is one value, keys and comments are not, refused as it opens", () => {
-    const xml = dict(
+    const xml = doc(
       '<array key="a"><!-- <null/> --><null/><object/></array>' +
         '<string key-json="&quot;s&quot;">x</string>',
     );
     // dict, array, null, object, string = 5 values.
-    expectSameDict(decodeXmlDict(utf8.encode(xml), { ...DEFAULT_DICT_LIMITS, maxValues: 5 }), {
-      a: [null, {}],
-      s: "x",
-    });
+    expectSameDict(
+      decodeXmlDict(utf8.encode(xml), { ...DEFAULT_DICT_LIMITS, maxValues: 5 }),
+      dict(["a", [null, new Map()]], ["s", "x"]),
+    );
     expectCodecError(
       () => decodeXmlDict(utf8.encode(xml), { ...DEFAULT_DICT_LIMITS, maxValues: 4 }),
       ErrorCode.DICT_TOO_LARGE,

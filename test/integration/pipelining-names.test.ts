@@ -7,6 +7,7 @@ import { lstat, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { toPlainObject } from "../../src/codecs/to-plain-object.js";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { SentItem } from "../../src/transfer/client.js";
 import {
@@ -339,7 +340,7 @@ describe("saveDir: null", () => {
       [null, null],
       [null, null],
     ]);
-    expect(ts.items[0]!.value).toEqual({ a: 1 });
+    expect(toPlainObject(ts.items[0]!.value!)).toEqual({ a: 1 });
     expect(ts.items[1]!.preview).toEqual(data.subarray(0, 4096));
     expect(await listDir(ts.root)).toEqual([]);
   });

@@ -15,7 +15,7 @@ import {
   prepareFile,
   prepareStream,
 } from "../../src/transfer/client/prepared-item.js";
-import { DictTextError } from "../../src/transfer/inputs/dict-text-error.js";
+import { DictInputError } from "../../src/transfer/inputs/dict-input-error.js";
 import { InputFileError } from "../../src/transfer/inputs/input-file-error.js";
 import {
   closeFakeServers,
@@ -60,7 +60,7 @@ describe("prepareDict", () => {
     );
     const packed = prepareDict({ a: 1 }, { format: "msgpack" });
     expect(packed.payload).toBeInstanceOf(Uint8Array);
-    expect(decodeDict(packed.payload as Uint8Array, "msgpack")).toEqual({ a: 1 });
+    expect(decodeDict(packed.payload as Uint8Array, "msgpack")).toEqual(new Map([["a", 1n]]));
     expect(packed.meta.size).toBe((packed.payload as Uint8Array).length);
   });
 
@@ -120,11 +120,16 @@ describe("prepareDictInput", () => {
     expect(text(prepared.payload)).toBe('{"from":"stdin"}');
   });
 
-  it("text that is not JSON: DictTextError naming the input as given", async () => {
-    const stdin = Readable.from([Buffer.from("{ nope")]);
+  it("text that is not JSON: DictInputError naming the input as given, with the line and column", async () => {
+    const stdin = Readable.from([Buffer.from('{"a": 1,\n  "b": nope}')]);
     const error: unknown = await prepareDictInput({ stdin }, "json").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DictTextError);
-    expect(error).toMatchObject({ code: "DICT_INVALID", input: "-" });
+    expect(error).toBeInstanceOf(DictInputError);
+    expect(error).toMatchObject({
+      code: "DICT_INVALID",
+      input: "-",
+      position: { line: 2, column: 8 },
+      lineText: '  "b": nope}',
+    });
 
     const file = path.join(await temp.make("gb-prepare-"), "bad.json");
     await writeFile(file, "not json");
@@ -134,14 +139,13 @@ describe("prepareDictInput", () => {
     });
   });
 
-  it("JSON that is not an object: a plain CodecError, not a DictTextError", async () => {
+  it("JSON that is not an object: DICT_INVALID at the top level's place", async () => {
     const error: unknown = await prepareDictInput(
       { stdin: Readable.from([Buffer.from("[1, 2]")]) },
       "json",
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CodecError);
-    expect(error).not.toBeInstanceOf(DictTextError);
-    expect(error).toMatchObject({ code: "DICT_INVALID" });
+    expect(error).toMatchObject({ code: "DICT_INVALID", position: { line: 1, column: 1 } });
   });
 
   it("standard input that fails: InputError INPUT_UNREADABLE, no path to blame", async () => {

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { encodeDict, encodeJsonDictText, type DictFormat } from "../../codecs/dict-format.js";
+import type { DictObject } from "../../codecs/dict-value.js";
 import type { JsonObject } from "../../codecs/json-value.js";
 import type { ItemMeta } from "../../protocol/messages.js";
 import { InputFileError, inputFileError } from "../inputs/input-file-error.js";
@@ -54,7 +55,7 @@ export type PreparedItem = PreparedDict | PreparedFile | PreparedStream;
  * @throws {CodecError} DICT_INVALID / DICT_TOO_DEEP / DICT_TOO_LARGE (see `encodeDict`).
  */
 export function prepareDict(
-  value: JsonObject,
+  value: DictObject | JsonObject,
   options: { readonly format: DictFormat; readonly name?: string },
 ): PreparedDict {
   // A small JSON dictionary stays text until it is encoded straight into the frame.
@@ -76,7 +77,7 @@ export function prepareDict(
  * `readDictInput`), and prepares it in `format`. A file's dictionary is named after the
  * file; one from standard input is {@link STDIN_DICT_NAME}.
  * @throws {InputFileError} / {InputError} INPUT_UNREADABLE when it cannot be read.
- * @throws {DictTextError} DICT_INVALID when the text is not JSON.
+ * @throws {DictInputError} DICT_INVALID, with the line and column, when the text is not a valid dictionary.
  * @throws {CodecError} when it is not a valid dictionary, or too large.
  */
 export async function prepareDictInput(

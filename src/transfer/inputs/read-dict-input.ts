@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { JsonObject } from "../../codecs/json-value.js";
+import type { DictObject } from "../../codecs/dict-value.js";
 import { DEFAULT_DICT_LIMITS } from "../../codecs/limits.js";
 import { CodecError, ErrorCode, InputError } from "../../errors.js";
 import { inputFileError } from "./input-file-error.js";
@@ -33,7 +33,7 @@ export function dictInputLabel(input: DictInput): string {
  * @throws {InputError} INPUT_UNREADABLE when standard input cannot be read.
  * @throws {CodecError} DICT_TOO_LARGE over the cap; see {@link parseDictText} for the rest.
  */
-export async function readDictInput(input: DictInput): Promise<JsonObject> {
+export async function readDictInput(input: DictInput): Promise<DictObject> {
   return parseDictText(await readDictText(input), dictInputLabel(input));
 }
 

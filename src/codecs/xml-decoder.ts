@@ -1,72 +1,36 @@
 /**
- * The `xml` dictionary format: a small typed XML vocabulary in which every JSON value
- * survives exactly (types, key order, whitespace, and characters XML 1.0 cannot carry).
- *
- * ```xml
- * <?xml version="1.0" encoding="UTF-8"?>
- * <dict xmlns="urn:gb-transfer:dict:1">
- *   <string key="name">Ada &amp; Co</string>
- *   <number key="age">36</number>
- *   <boolean key="ok">true</boolean>
- *   <null key="nothing"/>
- *   <array key="tags">
- *     <string>a</string>
- *     <number>-1.5e-7</number>
- *   </array>
- *   <object key="nested">
- *     <string key="">empty key</string>
- *   </object>
- *   <string key-json="&quot;bell\u0007&quot;" encoding="json">"tab\t and NUL \u0000"</string>
- * </dict>
- * ```
- *
- * The decoder is strict and refuses DOCTYPEs (so no entity can ever be declared or
- * expanded), processing instructions, unknown elements and attributes, and text where an
- * element belongs. The rules are listed on {@link decodeXmlDict}.
+ * The `xml` format's decoder ([C-XML]). It is strict: it refuses DOCTYPEs (so no entity can
+ * ever be declared or expanded), processing instructions, unknown elements and attributes,
+ * and text where an element belongs. The rules are listed on {@link decodeXmlDict}.
  */
 
 import { createRequire } from "node:module";
 import type * as Saxes from "saxes";
 import type { SaxesTagNS, XMLDecl } from "saxes";
 import { CodecError, ErrorCode } from "../errors.js";
-import { setOwnProperty, type JsonObject, type JsonValue } from "./json-value.js";
+import { checkXmlStructure, MIN_ELEMENT_CHARS } from "./check-xml-structure.js";
+import { parseNumberText } from "./dict-number.js";
+import type { DictObject, DictValue } from "./dict-value.js";
+import { parseJsonStringLiteral } from "./json-parser.js";
 import { checkDictDepth, checkDictSize, checkDictValues, type DictLimits } from "./limits.js";
 import { decodeStrictUtf8 } from "./strict-utf8.js";
-
-/** The namespace of every element of the format. */
-export const DICT_XML_NAMESPACE = "urn:gb-transfer:dict:1";
+import {
+  DICT_XML_NAMESPACE,
+  ENCODING_ATTRIBUTE,
+  isContainerElement,
+  isScalarElement,
+  JSON_ENCODING,
+  KEY_ATTRIBUTE,
+  KEY_JSON_ATTRIBUTE,
+  ROOT_ELEMENT,
+  type ContainerElement,
+  type ScalarElement,
+} from "./xml-vocabulary.js";
 
 /** Namespace declarations (`xmlns`, `xmlns:p`) are reported as attributes in this namespace. */
 const XMLNS_NAMESPACE = "http://www.w3.org/2000/xmlns/";
-const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
-const INDENT = "  ";
-
-const ROOT_ELEMENT = "dict";
-const KEY_ATTRIBUTE = "key";
-const KEY_JSON_ATTRIBUTE = "key-json";
-const ENCODING_ATTRIBUTE = "encoding";
-const JSON_ENCODING = "json";
-
-type ScalarElement = "string" | "number" | "boolean" | "null";
-type ContainerElement = "object" | "array";
-
-/**
- * The JSON number grammar (RFC 8259 section 6). It already admits `e+`, which is how
- * `String(n)` writes large exponents (`1e+300`).
- */
-const NUMBER_TEXT = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 /** The XML whitespace production S: space, tab, CR, LF. */
 const XML_WHITESPACE = /^[ \t\r\n]*$/;
-/** Lone surrogates: in a `u` regex a well-formed pair is one code point, not Cs. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-const TAB = 0x09;
-const LINE_FEED = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
-const FIRST_NON_CONTROL = 0x20;
-const NONCHARACTER_FFFE = 0xfffe;
-const NONCHARACTER_FFFF = 0xffff;
-const HEX_RADIX = 16;
 
 let saxes: typeof Saxes | undefined;
 
@@ -78,146 +42,6 @@ function loadSaxes(): typeof Saxes {
   saxes ??= createRequire(import.meta.url)("saxes") as typeof Saxes;
   return saxes;
 }
-
-/**
- * Encodes an already validated dictionary as XML, pretty-printed with two-space indentation.
- *
- * -0 is written as `0` (`String(-0)` is `"0"`), following the data model. Callers outside this
- * folder use `encodeDict`, which validates and applies the size limit.
- */
-export function encodeXmlDict(value: JsonObject): Uint8Array {
-  const lines = [XML_DECLARATION];
-  writeContainer(lines, 0, ROOT_ELEMENT, ` xmlns="${DICT_XML_NAMESPACE}"`, objectChildren(value));
-  return Buffer.from(lines.join("\n") + "\n", "utf8");
-}
-
-/** One child to write: its attributes (` key="..."` or nothing) and its value. */
-type Child = readonly [attributes: string, value: JsonValue];
-
-function objectChildren(value: JsonObject): Child[] {
-  return Object.entries(value).map(([key, item]) => [keyAttribute(key), item]);
-}
-
-function writeValue(lines: string[], level: number, attributes: string, value: JsonValue): void {
-  const indent = INDENT.repeat(level);
-  if (value === null) {
-    lines.push(`${indent}<null${attributes}/>`);
-  } else if (typeof value === "boolean") {
-    lines.push(`${indent}<boolean${attributes}>${value ? "true" : "false"}</boolean>`);
-  } else if (typeof value === "number") {
-    // String(n) is the shortest text that reads back as exactly n.
-    lines.push(`${indent}<number${attributes}>${String(value)}</number>`);
-  } else if (typeof value === "string") {
-    lines.push(indent + stringElement(attributes, value));
-  } else if (Array.isArray(value)) {
-    writeContainer(
-      lines,
-      level,
-      "array",
-      attributes,
-      value.map((item): Child => ["", item]),
-    );
-  } else {
-    writeContainer(lines, level, "object", attributes, objectChildren(value));
-  }
-}
-
-function writeContainer(
-  lines: string[],
-  level: number,
-  element: string,
-  attributes: string,
-  children: readonly Child[],
-): void {
-  const indent = INDENT.repeat(level);
-  if (children.length === 0) {
-    lines.push(`${indent}<${element}${attributes}/>`);
-    return;
-  }
-  lines.push(`${indent}<${element}${attributes}>`);
-  for (const [childAttributes, child] of children) {
-    writeValue(lines, level + 1, childAttributes, child);
-  }
-  lines.push(`${indent}</${element}>`);
-}
-
-function stringElement(attributes: string, value: string): string {
-  if (value === "") return `<string${attributes}/>`;
-  if (isXmlCarriable(value)) return `<string${attributes}>${escapeText(value)}</string>`;
-  const literal = escapeText(jsonStringLiteral(value));
-  return `<string${attributes} ${ENCODING_ATTRIBUTE}="${JSON_ENCODING}">${literal}</string>`;
-}
-
-function keyAttribute(key: string): string {
-  return isXmlCarriable(key)
-    ? ` ${KEY_ATTRIBUTE}="${escapeAttribute(key)}"`
-    : ` ${KEY_JSON_ATTRIBUTE}="${escapeAttribute(jsonStringLiteral(key))}"`;
-}
-
-/**
- * True when every character of `text` is allowed by XML 1.0's Char production (section 2.2):
- * no C0 control other than tab, LF and CR, no lone surrogate, no U+FFFE or U+FFFF. Such
- * characters cannot appear in XML at all, not even as character references.
- */
-function isXmlCarriable(text: string): boolean {
-  for (let index = 0; index < text.length; index++) {
-    const unit = text.charCodeAt(index);
-    if (
-      unit < FIRST_NON_CONTROL &&
-      unit !== TAB &&
-      unit !== LINE_FEED &&
-      unit !== CARRIAGE_RETURN
-    ) {
-      return false;
-    }
-    // A surrogate pair is made of D800-DFFF units, so a FFFE/FFFF unit is always that character.
-    if (unit === NONCHARACTER_FFFE || unit === NONCHARACTER_FFFF) return false;
-  }
-  return !LONE_SURROGATE.test(text);
-}
-
-/**
- * A JSON string literal that XML can carry. `JSON.stringify` escapes C0 controls and lone
- * surrogates as `\uXXXX` but leaves U+FFFE and U+FFFF raw, so those are escaped here too.
- */
-function jsonStringLiteral(text: string): string {
-  return JSON.stringify(text).replace(
-    /[\uFFFE\uFFFF]/g,
-    (character) => `\\u${character.charCodeAt(0).toString(HEX_RADIX)}`,
-  );
-}
-
-/**
- * Escapes character data. `\r` is written as a reference because XML end-of-line handling
- * (section 2.11) would turn a literal CR into LF.
- */
-function escapeText(text: string): string {
-  return text.replace(/[&<>\r]/g, (character) => TEXT_ESCAPES[character] ?? character);
-}
-
-/**
- * Escapes an attribute value in double quotes. Tab, LF and CR are written as references
- * because attribute-value normalisation (section 3.3.3) would turn them into spaces.
- */
-function escapeAttribute(text: string): string {
-  return text.replace(/[&<"\t\n\r]/g, (character) => ATTRIBUTE_ESCAPES[character] ?? character);
-}
-
-const TEXT_ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  "\r": "&#xD;",
-};
-
-const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  '"': "&quot;",
-  "\t": "&#x9;",
-  "\n": "&#xA;",
-  "\r": "&#xD;",
-};
 
 /**
  * Decodes an XML dictionary.
@@ -236,16 +60,20 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
  * - Elements: `object`, `array`, `string`, `number`, `boolean`, `null`. Attributes: `key`,
  *   `key-json`, `encoding`, and namespace declarations; nothing else.
  * - Each child of `dict` or `object` has exactly one of `key` (the key itself) or `key-json`
- *   (a JSON string literal whose value is the key). Keys are unique within one object.
- *   Children of `array` have neither. Order is kept.
- * - `object` and `array` contain only child elements, comments and whitespace. An `object`
- *   or `array` deeper than `limits.maxDepth` is DICT_TOO_DEEP, refused as it opens.
+ *   (exactly one JSON string literal, no white space around it, whose value is the key:
+ *   [C-XML-JSONSTR]). Keys are unique within one object ([C-DUP]). Children of `array` have
+ *   neither. Order is kept ([C-ORDER]).
+ * - `object` and `array` contain only child elements, comments and whitespace. A `dict`,
+ *   `object` or `array` deeper than `limits.maxDepth` is DICT_TOO_DEEP, refused as it opens
+ *   ([C-DEPTH]; `dict` is depth 1).
  * - Every element is one value (`dict` included); the element that makes more than
  *   `limits.maxValues` of them is DICT_TOO_LARGE, refused as it opens.
  * - `string`: its text, exactly (whitespace included). With `encoding="json"` (the only
- *   allowed value, and only on `string`) the text is a JSON string literal whose value is
- *   the string. `number`: text matching the JSON number grammar, read with `Number()`, finite
- *   (-0 reads as 0). `boolean`: `true` or `false`. `null`: empty. None of these contain
+ *   allowed value, and only on `string`) the text is exactly one JSON string literal whose
+ *   value is the string ([C-XML-JSONSTR]). `number`: text matching the JSON number grammar,
+ *   an integer (bigint, any size: [C-INT]) when it has neither fraction nor exponent, else a
+ *   float that must be finite ([C-FLOAT], [C-FINITE]); `-0` is the integer zero, `-0.0` the
+ *   float negative zero. `boolean`: `true` or `false`. `null`: empty. None of these contain
  *   elements; `number`, `boolean` and `null` allow no surrounding whitespace.
  *
  * @throws {@link CodecError} `DICT_TOO_LARGE` when `bytes` is longer than `limits.maxBytes`
@@ -253,9 +81,11 @@ const ATTRIBUTE_ESCAPES: Readonly<Record<string, string>> = {
  * @throws {@link CodecError} `DICT_TOO_DEEP` when containers nest deeper than `limits.maxDepth`.
  * @throws {@link CodecError} `DICT_INVALID` for malformed UTF-8 or XML and any rule above.
  */
-export function decodeXmlDict(bytes: Uint8Array, limits: DictLimits): JsonObject {
+export function decodeXmlDict(bytes: Uint8Array, limits: DictLimits): DictObject {
   checkDictSize(bytes.byteLength, limits);
   const text = decodeStrictUtf8(bytes);
+  // [C-LIMITS] only text this long can hold more elements than the limit allows.
+  if (text.length > MIN_ELEMENT_CHARS * limits.maxValues) checkXmlStructure(text, limits);
   const builder = new DictBuilder(limits);
   // XML 1.1 would also treat U+0085 and U+2028 as line ends and change them; forcing 1.0
   // keeps every string exact whatever the declaration says (and we refuse 1.1 anyway).
@@ -306,8 +136,8 @@ function checkDeclaration(declaration: XMLDecl): void {
 
 /** An element being read, and where its value goes once it closes. */
 type Frame = (
-  | { readonly kind: "object"; readonly depth: number; readonly value: JsonObject }
-  | { readonly kind: "array"; readonly depth: number; readonly value: JsonValue[] }
+  | { readonly kind: "object"; readonly depth: number; readonly value: DictObject }
+  | { readonly kind: "array"; readonly depth: number; readonly value: DictValue[] }
   | { readonly kind: ScalarElement; readonly json: boolean; text: string }
 ) & {
   /** The key in the parent object; undefined in an array and for the root. */
@@ -317,7 +147,7 @@ type Frame = (
 /** Builds the dictionary from parser events, enforcing the schema as it goes. */
 class DictBuilder {
   private readonly stack: Frame[] = [];
-  private root: JsonObject | undefined;
+  private root: DictObject | undefined;
   /** Elements opened so far: every element is one value, and keys are attributes. */
   private values = 0;
 
@@ -341,7 +171,7 @@ class DictBuilder {
       }
       checkDictDepth(1, this.limits);
       this.countValue();
-      this.stack.push({ kind: "object", depth: 1, value: {}, key: undefined });
+      this.stack.push({ kind: "object", depth: 1, value: new Map(), key: undefined });
       return;
     }
     if (parent.kind !== "object" && parent.kind !== "array") {
@@ -363,7 +193,7 @@ class DictBuilder {
       this.countValue();
       this.stack.push(
         element === "object"
-          ? { kind: "object", depth, value: {}, key }
+          ? { kind: "object", depth, value: new Map(), key }
           : { kind: "array", depth, value: [], key },
       );
     } else if (isScalarElement(element)) {
@@ -400,14 +230,14 @@ class DictBuilder {
     if (parent.kind === "array") {
       parent.value.push(value);
     } else if (parent.kind === "object" && frame.key !== undefined) {
-      setOwnProperty(parent.value, frame.key, value);
+      parent.value.set(frame.key, value);
     } else {
       // open() guarantees containers as parents and keys for object children.
       throw invalid("element in an impossible position");
     }
   }
 
-  result(): JsonObject {
+  result(): DictObject {
     if (this.root === undefined) throw invalid("the document has no <dict> element");
     return this.root;
   }
@@ -452,25 +282,20 @@ function childKey(
       ? attributes.key
       : parseJsonString(attributes.keyJson, KEY_JSON_ATTRIBUTE);
   if (key === undefined) throw invalid(`<${name}> inside an object needs a key`);
-  if (Object.hasOwn(parent.value, key)) throw invalid(`duplicate key ${JSON.stringify(key)}`);
+  // [C-DUP] however the key is spelt (key or key-json).
+  if (parent.value.has(key)) throw invalid(`duplicate key ${JSON.stringify(key)}`);
   return key;
 }
 
-function frameValue(frame: Frame): JsonValue {
+function frameValue(frame: Frame): DictValue {
   switch (frame.kind) {
     case "object":
     case "array":
       return frame.value;
     case "string":
       return frame.json ? parseJsonString(frame.text, `<string encoding="json">`) : frame.text;
-    case "number": {
-      if (!NUMBER_TEXT.test(frame.text))
-        throw invalid(`<number> holds ${JSON.stringify(frame.text)}`);
-      const value = Number(frame.text);
-      if (!Number.isFinite(value)) throw invalid(`<number> ${frame.text} is out of range`);
-      // -0 === 0: the data model has no -0.
-      return value === 0 ? 0 : value;
-    }
+    case "number":
+      return parseNumberText(frame.text);
     case "boolean":
       if (frame.text === "true") return true;
       if (frame.text === "false") return false;
@@ -481,25 +306,18 @@ function frameValue(frame: Frame): JsonValue {
   }
 }
 
+/** [C-XML-JSONSTR] exactly one JSON string literal: no white space before or after it. */
 function parseJsonString(literal: string, where: string): string {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(literal);
+    return parseJsonStringLiteral(literal);
   } catch (error) {
-    throw new CodecError(ErrorCode.DICT_INVALID, `${where} is not a JSON string literal`, {
-      cause: error,
-    });
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new CodecError(
+      ErrorCode.DICT_INVALID,
+      `${where} is not exactly one JSON string literal: ${detail}`,
+      { cause: error },
+    );
   }
-  if (typeof parsed !== "string") throw invalid(`${where} is not a JSON string literal`);
-  return parsed;
-}
-
-function isContainerElement(name: string): name is ContainerElement {
-  return name === "object" || name === "array";
-}
-
-function isScalarElement(name: string): name is ScalarElement {
-  return name === "string" || name === "number" || name === "boolean" || name === "null";
 }
 
 function invalid(message: string): CodecError {
