@@ -49,7 +49,7 @@ describe("--dict input size cap", () => {
     await truncate(file, CAP);
     const { code, stderr } = await run(["--dict", file]);
     expect(code).toBe(ExitCode.INPUT);
-    expect(stderr).toMatch(/is not valid JSON/);
+    expect(stderr).toMatch(/big\.json:1:1: not a valid dictionary/);
   });
 
   it("stdin over the cap: DICT_TOO_LARGE, exit 7", async () => {

@@ -107,7 +107,7 @@ describe("local input errors exit 7 and send nothing", () => {
         ["--dict", SAMPLE_DICT, "--file", SAMPLE_TEXT, "--file", missing],
         /cannot read .*missing\.txt/,
       ],
-      [["--dict", malformed], /malformed\.json is not valid JSON/],
+      [["--dict", malformed], /malformed\.json:\d+:\d+: not a valid dictionary/],
       [["--dict", array], /array/],
       [["--dict", scalar], /^error: /m],
       [["--dict", deep, "--format", "xml"], /^error: /m],
