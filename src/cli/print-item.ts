@@ -2,7 +2,7 @@ import type { ChalkInstance } from "chalk";
 import { writeDictJsonLines, type DictJsonStyle } from "../codecs/dict-json-text.js";
 import { numberText } from "../codecs/dict-number.js";
 import type { DictValue } from "../codecs/dict-value.js";
-import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
+import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
 import { formatBytes } from "./format-bytes.js";
 import { escapeTerminalLine, escapeTerminalText } from "./terminal-text.js";
 

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { dictJsonText } from "../codecs/dict-json-text.js";
 import { GbError } from "../errors.js";
-import type { ItemFailure, ReceivedItem } from "../transfer/received-item.js";
+import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
 import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_MAX_CONNECTIONS,

@@ -8,11 +8,11 @@ import { CryptoError, ErrorCode, NetworkError } from "../errors.js";
 import { FrameWriter } from "../framing/frame-writer.js";
 import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
-import { ItemStore } from "./item-store.js";
-import type { ItemFailure, ReceivedItem } from "./received-item.js";
+import { ItemStore } from "./server/item-store.js";
+import type { ItemFailure, ReceivedItem } from "./server/received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
-import { ServerSession } from "./server-session.js";
-import type { SessionContext } from "./session-context.js";
+import { ServerSession } from "./server/server-session.js";
+import type { SessionContext } from "./server/session-context.js";
 import { SOFTWARE_NAME } from "./software-name.js";
 
 /** A connection silent for this long is closed. */

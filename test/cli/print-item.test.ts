@@ -2,7 +2,7 @@ import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { MAX_SHOWN_DICT_LINES, prettyJson } from "../../src/cli/print-item.js";
 import { toDictObject } from "../../src/codecs/to-dict-object.js";
-import { formatStoredDict } from "../../src/transfer/format-stored-dict.js";
+import { formatStoredDict } from "../../src/transfer/server/format-stored-dict.js";
 import { dict } from "../codecs/expect-same-dict.js";
 
 const plain = new Chalk({ level: 0 });

@@ -35,8 +35,8 @@ import {
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
 import { GbClient, type ClientOptions } from "../../src/transfer/client.js";
-import { TEMP_FILE_PREFIX, TEMP_FILE_SUFFIX } from "../../src/transfer/item-store.js";
-import type { ItemFailure, ReceivedItem } from "../../src/transfer/received-item.js";
+import { TEMP_FILE_PREFIX, TEMP_FILE_SUFFIX } from "../../src/transfer/server/item-store.js";
+import type { ItemFailure, ReceivedItem } from "../../src/transfer/server/received-item.js";
 import { GbServer, type ServerOptions } from "../../src/transfer/server.js";
 import { withTimeout } from "../support/with-timeout.js";
 

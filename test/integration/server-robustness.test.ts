@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
-import { PendingFile } from "../../src/transfer/item-store.js";
+import { PendingFile } from "../../src/transfer/server/item-store.js";
 import {
   RawPeer,
   connectClient,

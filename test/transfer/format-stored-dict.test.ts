@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { DictValue } from "../../src/codecs/dict-value.js";
 import { parseDictJson } from "../../src/codecs/json-codec.js";
 import { toDictObject } from "../../src/codecs/to-dict-object.js";
-import { formatStoredDict } from "../../src/transfer/format-stored-dict.js";
+import { formatStoredDict } from "../../src/transfer/server/format-stored-dict.js";
 import { dict, expectSameDict } from "../codecs/expect-same-dict.js";
 
 describe("formatStoredDict [V-DICT]", () => {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { readdir, readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { ItemStore, writeAll } from "../../src/transfer/item-store.js";
+import { ItemStore, writeAll } from "../../src/transfer/server/item-store.js";
 import { TempDirs } from "../support/temp-dirs.js";
 
 const tempDirs = new TempDirs();

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_SAFE_NAME_BYTES, numberedName, safeName } from "../../src/transfer/safe-name.js";
+import { MAX_SAFE_NAME_BYTES, numberedName, safeName } from "../../src/transfer/server/safe-name.js";
 import { docString } from "../support/doc-string.js";
 
 interface NameVector {

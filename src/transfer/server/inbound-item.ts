@@ -1,9 +1,9 @@
 import { createHash, type Hash } from "node:crypto";
-import { ChunkOpener } from "../crypto/chunk-opener.js";
-import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
-import { deriveItemKeys, type ItemKeys } from "../crypto/item-keys.js";
-import { openOnce } from "../crypto/seal-once.js";
-import { sha256Hex } from "../crypto/sha256-hex.js";
+import { ChunkOpener } from "../../crypto/chunk-opener.js";
+import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../../crypto/constants.js";
+import { deriveItemKeys, type ItemKeys } from "../../crypto/item-keys.js";
+import { openOnce } from "../../crypto/seal-once.js";
+import { sha256Hex } from "../../crypto/sha256-hex.js";
 import {
   CodecError,
   CryptoError,
@@ -12,8 +12,8 @@ import {
   InternalError,
   ProtocolError,
   RefusedError,
-} from "../errors.js";
-import { decodeMeta, type ItemHeader, type ItemMeta } from "../protocol/messages.js";
+} from "../../errors.js";
+import { decodeMeta, type ItemHeader, type ItemMeta } from "../../protocol/messages.js";
 import type { PendingFile } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
 

@@ -1,5 +1,5 @@
-import { dictJsonText, writeDictJsonLines } from "../codecs/dict-json-text.js";
-import type { DictObject } from "../codecs/dict-value.js";
+import { dictJsonText, writeDictJsonLines } from "../../codecs/dict-json-text.js";
+import type { DictObject } from "../../codecs/dict-value.js";
 
 /**
  * Pretty printing may make a stored dictionary at most this many times its wire size

@@ -1,5 +1,5 @@
-import type { DictFormat } from "../codecs/dict-format.js";
-import type { DictObject } from "../codecs/dict-value.js";
+import type { DictFormat } from "../../codecs/dict-format.js";
+import type { DictObject } from "../../codecs/dict-value.js";
 
 /** Who sent an item: one TCP connection. */
 export interface Peer {

@@ -1,9 +1,9 @@
 import path from "node:path";
-import { decodeDict } from "../codecs/dict-format.js";
-import type { DictObject } from "../codecs/dict-value.js";
-import { sealOnce } from "../crypto/seal-once.js";
-import { ErrorCode, IntegrityError } from "../errors.js";
-import { encodeReceiptBody, receiptText, type ReceiptBody } from "../protocol/messages.js";
+import { decodeDict } from "../../codecs/dict-format.js";
+import type { DictObject } from "../../codecs/dict-value.js";
+import { sealOnce } from "../../crypto/seal-once.js";
+import { ErrorCode, IntegrityError } from "../../errors.js";
+import { encodeReceiptBody, receiptText, type ReceiptBody } from "../../protocol/messages.js";
 import { formatStoredDict } from "./format-stored-dict.js";
 import type { InboundItem } from "./inbound-item.js";
 import type { ItemStore } from "./item-store.js";

@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCode, StorageError } from "../errors.js";
-import { makeDirectory } from "../make-directory.js";
+import { ErrorCode, StorageError } from "../../errors.js";
+import { makeDirectory } from "../../make-directory.js";
 import { numberedName } from "./safe-name.js";
 
 /** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */

@@ -1,5 +1,5 @@
-import type { DictLimits } from "../codecs/limits.js";
-import type { Hello } from "../protocol/messages.js";
+import type { DictLimits } from "../../codecs/limits.js";
+import type { Hello } from "../../protocol/messages.js";
 import type { ItemStore } from "./item-store.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
 

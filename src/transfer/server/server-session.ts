@@ -1,15 +1,15 @@
 import type { Socket } from "node:net";
-import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from "../errors.js";
-import type { ParsedFrame } from "../framing/frame.js";
-import { FrameParser } from "../framing/frame-parser.js";
-import { FrameWriter } from "../framing/frame-writer.js";
+import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from "../../errors.js";
+import type { ParsedFrame } from "../../framing/frame.js";
+import { FrameParser } from "../../framing/frame-parser.js";
+import { FrameWriter } from "../../framing/frame-writer.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
   MAX_CHUNK_FRAME_BYTES,
   PROTOCOL_VERSION,
-} from "../protocol/constants.js";
-import { cutErrorMessage, decodeItemHeader, encodeError } from "../protocol/messages.js";
+} from "../../protocol/constants.js";
+import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, type CommittedItem } from "./item-commit.js";
 import type { Peer } from "./received-item.js";
