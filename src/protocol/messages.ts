@@ -251,15 +251,33 @@ export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
 export function cutErrorMessage(message: string): string {
   if (Buffer.byteLength(message, "utf8") <= MAX_ERROR_MESSAGE_BYTES) return message;
   const budget = MAX_ERROR_MESSAGE_BYTES - Buffer.byteLength(CUT_MARK, "utf8");
+  return `${longestPrefixWithin(message, budget)}${CUT_MARK}`;
+}
+
+/**
+ * An item name as a client sends it [K-NAME]: a name over {@link MAX_NAME_BYTES} UTF-8
+ * bytes is cut to its longest prefix of whole code points within the limit. A name is a
+ * hint (the server stores at most 200 bytes of it, [V-NAME]), so a long one is shortened
+ * rather than refused by the server as MALFORMED_MESSAGE.
+ */
+export function fitItemName(name: string): string {
+  return Buffer.byteLength(name, "utf8") <= MAX_NAME_BYTES
+    ? name
+    : longestPrefixWithin(name, MAX_NAME_BYTES);
+}
+
+/** The longest prefix of whole code points of `text` within `maxBytes` of UTF-8. */
+function longestPrefixWithin(text: string, maxBytes: number): string {
   let kept = 0;
   let bytes = 0;
-  for (const codePoint of message) {
+  for (const codePoint of text) {
+    // A lone surrogate counts as the 3 bytes of U+FFFD, as [J-STRING] counts it.
     const size = Buffer.byteLength(codePoint, "utf8");
-    if (bytes + size > budget) break;
+    if (bytes + size > maxBytes) break;
     bytes += size;
     kept += codePoint.length;
   }
-  return `${message.slice(0, kept)}${CUT_MARK}`;
+  return text.slice(0, kept);
 }
 
 /** Encodes an ERROR frame; a message over the limit is cut (it may quote peer data). */

@@ -235,3 +235,16 @@ describe("GbClient.send(prepared)", () => {
     await client.close();
   });
 });
+
+describe("item names", () => {
+  it("[K-NAME] a name over 1024 UTF-8 bytes is cut at a code point within the limit", () => {
+    const long = "é".repeat(600); // 1200 bytes
+    const prepared = prepareDict({ a: 1 }, { format: "json", name: long });
+    expect(prepared.meta.name).toBe("é".repeat(512));
+    expect(Buffer.byteLength(prepared.meta.name)).toBe(1024);
+    const odd = `${"a".repeat(1023)}é`;
+    expect(prepareDict({ a: 1 }, { format: "json", name: odd }).meta.name).toBe("a".repeat(1023));
+    const fits = "n".repeat(1024);
+    expect(prepareDict({ a: 1 }, { format: "json", name: fits }).meta.name).toBe(fits);
+  });
+});

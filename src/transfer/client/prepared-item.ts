@@ -3,7 +3,7 @@ import path from "node:path";
 import { encodeDict, encodeJsonDictText, type DictFormat } from "../../codecs/dict-format.js";
 import type { DictObject } from "../../codecs/dict-value.js";
 import type { JsonObject } from "../../codecs/json-value.js";
-import type { ItemMeta } from "../../protocol/messages.js";
+import { fitItemName, type ItemMeta } from "../../protocol/messages.js";
 import { InputFileError, inputFileError } from "../inputs/input-file-error.js";
 import { readDictInput, type DictInput } from "../inputs/read-dict-input.js";
 
@@ -68,7 +68,7 @@ export function prepareDict(
     payload = encodeDict(value, options.format);
     size = payload.length;
   }
-  const name = options.name ?? DEFAULT_DICT_NAME;
+  const name = fitItemName(options.name ?? DEFAULT_DICT_NAME);
   return { origin: "memory", meta: { kind: "dict", format: options.format, name, size }, payload };
 }
 
@@ -115,7 +115,7 @@ export async function prepareFile(
       kind: "file",
     });
   }
-  const name = options.name ?? path.basename(filePath);
+  const name = fitItemName(options.name ?? path.basename(filePath));
   return { origin: "path", meta: { kind: "file", name, size }, path: filePath };
 }
 
@@ -129,7 +129,7 @@ export function prepareStream(
 ): PreparedStream {
   return {
     origin: "stream",
-    meta: { kind: "file", name: options.name, size: options.size },
+    meta: { kind: "file", name: fitItemName(options.name), size: options.size },
     source,
   };
 }
