@@ -2,7 +2,8 @@
  * The exact dictionary: what every codec reads and writes, and what a server hands to its
  * listeners. It keeps what a plain JavaScript object cannot: members in the order they were
  * written (an object moves keys such as "10" and "2" to the front), integers of any size
- * (a number rounds past 2^53), and whether a number was written as an integer or a float.
+ * (a number rounds past 2^53), and whether a number was written as an integer or a float
+ * [C-MODEL].
  */
 
 /**

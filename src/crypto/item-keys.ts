@@ -33,7 +33,7 @@ function derive(masterKey: Uint8Array, itemSalt: Uint8Array, info: string, bytes
 
 /**
  * Derives an item's keys: each is HKDF-SHA256(ikm = masterKey, salt = itemSalt, info),
- * with the info strings of constants.ts, so the four outputs are independent.
+ * with the info strings of constants.ts, so the four outputs are independent [E-KEYS].
  *
  * @throws {CryptoError} KEY_INVALID when `masterKey` is not 32 bytes or `itemSalt` is
  *   not 16 bytes.

@@ -11,7 +11,7 @@ import {
 
 /**
  * Derives a master key from a passphrase:
- * scrypt(UTF-8 bytes of passphrase, salt, N = 2^17, r = 8, p = 1, 32 bytes).
+ * scrypt(UTF-8 bytes of passphrase, salt, N = 2^17, r = 8, p = 1, 32 bytes) [E-SCRYPT].
  *
  * The passphrase is used exactly as given (no Unicode normalisation), so both sides
  * must type it the same way. The work runs on libuv's thread pool (about 0.3 s and

@@ -13,7 +13,7 @@ import { jsonDictArbitrary } from "./dict-arbitraries.js";
 import { expectCodecError } from "./expect-codec-error.js";
 import { dict, expectSameDict } from "./expect-same-dict.js";
 
-describe("toDictObject", () => {
+describe("[C-MODEL] toDictObject", () => {
   test("a safe integer other than -0 becomes an integer, any other number a float", () => {
     const exact = toDictObject({
       i: 42,

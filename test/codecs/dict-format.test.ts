@@ -409,7 +409,7 @@ describe("one rule for every format", () => {
   });
 });
 
-describe("16 MiB of empty containers is refused quickly under the default limits", () => {
+describe("[C-LIMITS] 16 MiB of empty containers is refused quickly under the default limits", () => {
   const size = MAX_DICT_BYTES;
   const inputs: Record<DictFormat, () => Uint8Array> = {
     // {"a": array 32 of empty maps}: one byte per map, 16 million of them.

@@ -51,7 +51,7 @@ describe("encodeJsonDict", () => {
   });
 });
 
-describe("decodeJsonDict", () => {
+describe("[C-JSON] decodeJsonDict", () => {
   test("reads an object with every type, exactly", () => {
     expectSameDict(
       decode('{"s":"Ada & Co","n":36,"f":3.14159,"one":1.0,"b":false,"z":null,"a":[1,"2"],"o":{}}'),

@@ -133,7 +133,7 @@ describe("encodeMsgpackDict: known answers, checked by hand against the MessageP
   });
 });
 
-describe("decodeMsgpackDict", () => {
+describe("[C-MSGPACK] decodeMsgpackDict", () => {
   test("reads the known answers back", () => {
     expectSameDict(
       decode("83 a16201 a2313092c3c0 a161a178"),

@@ -23,7 +23,7 @@ function expectKeyInvalid(action: () => unknown): void {
   }
 }
 
-describe("deriveItemKeys", () => {
+describe("[E-KEYS] deriveItemKeys", () => {
   it("derives four keys of the right lengths, all different", () => {
     const keys = deriveItemKeys(masterKey, salt);
     expect(keys.payloadKey.length).toBe(AES_KEY_BYTES);

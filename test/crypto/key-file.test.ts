@@ -14,6 +14,7 @@ import {
 } from "../../src/crypto/key-file.js";
 import { CryptoError, ErrorCode } from "../../src/errors.js";
 import { docString } from "../support/doc-string.js";
+import { readProtocolDoc } from "../support/protocol-doc.js";
 
 const posix = process.platform !== "win32";
 const KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -221,7 +222,7 @@ describe("[KEY-FILE] key file vectors (test/vectors/key-file-vectors.json)", () 
   });
 
   it("are all printed in PROTOCOL.md", () => {
-    const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+    const protocolDoc = readProtocolDoc();
     const keys = new Map([
       [KEY_HEX, "K"],
       [KEY_HEX.toUpperCase(), "upper(K)"],

@@ -4,7 +4,7 @@ import { CryptoError, ErrorCode } from "../../src/errors.js";
 import { hex, vectors } from "./vectors.js";
 
 // Each scrypt call costs about 0.3 s and 128 MiB, so this file makes only two.
-describe("deriveKeyFromPassphrase", () => {
+describe("[E-SCRYPT] deriveKeyFromPassphrase", () => {
   const { passphraseUtf8, saltHex, keyHex } = vectors.passphrase;
 
   it("matches the known-answer vector and depends on the salt", async () => {

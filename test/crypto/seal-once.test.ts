@@ -7,7 +7,7 @@ import { expectDecryptFailed, patternBytes } from "./chunk-helpers.js";
 
 const key = Buffer.alloc(32, 0x5a);
 
-describe("sealOnce / openOnce", () => {
+describe("[E-SEAL] sealOnce / openOnce", () => {
   it.each([0, 1, 15, 16, 17, 1000, 100_000])("round trips %i bytes", (size) => {
     const plaintext = patternBytes(size, size);
     const sealed = sealOnce(key, plaintext);

@@ -26,7 +26,7 @@ describe("known-answer vectors (test/vectors/crypto-vectors.json)", () => {
     expect(vectors.passphrase).toMatchObject({ log2N: SCRYPT_LOG2_N, r: SCRYPT_R, p: SCRYPT_P });
   });
 
-  it("key id", () => {
+  it("[E-KEYID] key id", () => {
     expect(keyId(masterKey).toString("hex")).toBe(vectors.keyId);
   });
 

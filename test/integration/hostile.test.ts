@@ -355,7 +355,7 @@ describe("sequence", () => {
     ["item id 1 twice", [1, 1]],
     ["item ids 1 then 3", [1, 3]],
   ] as const) {
-    it(`${label} gets MALFORMED_MESSAGE`, async () => {
+    it(`[M-ITEM-ID] ${label} gets MALFORMED_MESSAGE`, async () => {
       const items = ids.map((id) => plainFileItem(id, `i${id}.txt`, Buffer.from("x")));
       const peer = await open(Buffer.concat(items));
       await expectConnectionError(peer, "MALFORMED_MESSAGE");

@@ -10,6 +10,7 @@ import {
 } from "../../src/protocol/messages.js";
 import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
+import { readProtocolDoc } from "../support/protocol-doc.js";
 
 interface ControlVector {
   rule: string;
@@ -28,7 +29,7 @@ interface ErrorCut {
 const file = JSON.parse(
   readFileSync(new URL("../vectors/control-message-vectors.json", import.meta.url), "utf8"),
 ) as { vectors: ControlVector[]; errorCuts: ErrorCut[] };
-const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+const protocolDoc = readProtocolDoc();
 
 const decoders: Record<ControlVector["message"], (payload: Uint8Array) => unknown> = {
   META: decodeMeta,

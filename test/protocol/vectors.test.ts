@@ -23,6 +23,7 @@ import {
   itemHeaderText,
   receiptText,
 } from "../../src/protocol/messages.js";
+import { readProtocolDoc } from "../support/protocol-doc.js";
 
 interface Step {
   what: string;
@@ -43,7 +44,7 @@ interface Vectors {
 const vectors = JSON.parse(
   readFileSync(new URL("../vectors/protocol-vectors.json", import.meta.url), "utf8"),
 ) as Vectors;
-const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+const protocolDoc = readProtocolDoc();
 const masterKey = Buffer.from(vectors.masterKey, "hex");
 const keys = deriveItemKeys(masterKey, Buffer.from(vectors.itemSalt, "hex"));
 

@@ -80,7 +80,7 @@ describe("PendingFile", () => {
     expect(stored.subarray(10 * MIB - piece.length).equals(piece)).toBe(true);
   });
 
-  it("abort removes the partial file, even with writes queued", async () => {
+  it("[V-ATOMIC] abort removes the partial file, even with writes queued", async () => {
     const store = await newStore();
     const file = await store.begin("gone.bin");
     void file.write([pattern(3 * MIB, 1)]);

@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_SAFE_NAME_BYTES, numberedName, safeName } from "../../src/transfer/server/safe-name.js";
+import {
+  MAX_SAFE_NAME_BYTES,
+  numberedName,
+  safeName,
+} from "../../src/transfer/server/safe-name.js";
 import { docString } from "../support/doc-string.js";
+import { readProtocolDoc } from "../support/protocol-doc.js";
 
 interface NameVector {
   what: string;
@@ -19,7 +24,7 @@ interface NumberVector {
 const vectors = JSON.parse(
   readFileSync(new URL("../vectors/safe-name-vectors.json", import.meta.url), "utf8"),
 ) as { names: NameVector[]; numbering: NumberVector[] };
-const protocolDoc = readFileSync(new URL("../../PROTOCOL.md", import.meta.url), "utf8");
+const protocolDoc = readProtocolDoc();
 
 describe("[V-NAME] safe names (test/vectors/safe-name-vectors.json)", () => {
   it.each(vectors.names.map((v) => [v.what, v] as const))("[V-NAME] %s", (_what, vector) => {
@@ -137,7 +142,7 @@ describe("[V-NAME] on arbitrary names", () => {
     );
   });
 
-  it("[V-NAME-NUMBER] a numbered name stays safe and keeps the extension", () => {
+  it("[V-NAME-NUMBER] [V-NAME-EXT] a numbered name stays safe and keeps the extension", () => {
     fc.assert(
       fc.property(names, fc.integer({ min: 1, max: 2 ** 32 - 1 }), (name, number) => {
         const stored = safeName(name, "file");

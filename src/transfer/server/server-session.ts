@@ -64,6 +64,7 @@ export class ServerSession {
       }),
     );
     socket.setNoDelay(true);
+    // [S-TIMEOUT] a connection silent for the idle timeout is told TIMEOUT and closed.
     socket.setTimeout(context.idleTimeoutMs);
     socket.on("timeout", () => {
       this.#fatal(new NetworkError(ErrorCode.TIMEOUT, "no data from the client; closing"));
