@@ -63,4 +63,13 @@ export {
   readKeyFile,
 } from "./crypto/key-file.js";
 export { deriveKeyFromPassphrase } from "./crypto/passphrase.js";
+export {
+  KEY_TEXT_CHARACTERS,
+  KEY_TEXT_PREFIX,
+  KeyTextError,
+  decodeKeyText,
+  encodeKeyText,
+  type KeyTextProblem,
+} from "./crypto/key-text.js";
+export { keyFingerprint } from "./crypto/key-fingerprint.js";
 export * from "./errors.js";

@@ -9,6 +9,7 @@ const pkg = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   bin: Record<string, string>;
+  scripts: Record<string, string>;
 };
 const readme = readFileSync(new URL("README.md", root), "utf8");
 
@@ -27,9 +28,27 @@ describe("package and README", () => {
     }
   });
 
-  it("ships both binaries", () => {
+  it("ships the three programs", () => {
+    expect(Object.keys(pkg.bin).sort()).toEqual(["gb-client", "gb-key", "gb-server"]);
     for (const file of Object.values(pkg.bin))
       expect(existsSync(new URL(file, root)), file).toBe(true);
+  });
+
+  it("bundles the entry point each program's shim loads", () => {
+    for (const [name, file] of Object.entries(pkg.bin)) {
+      const shim = readFileSync(new URL(file, root), "utf8");
+      expect(shim.startsWith("#!/usr/bin/env node\n"), name).toBe(true);
+      const bundle = /require\("\.\.\/dist\/cli\/([\w-]+-main)\.cjs"\)\.main\(\)/.exec(shim);
+      expect(bundle, `${file} loads dist/cli/*-main.cjs`).not.toBeNull();
+      const entry = bundle![1]!;
+      // The build bundles dist/cli/NAME.js from src/cli/NAME.ts into dist/cli/NAME.cjs.
+      expect(pkg.scripts["bundle"], name).toContain(`dist/cli/${entry}.js `);
+      expect(existsSync(new URL(`src/cli/${entry}.ts`, root)), entry).toBe(true);
+    }
+  });
+
+  it("documents every program in the README", () => {
+    for (const name of Object.keys(pkg.bin)) expect(readme).toContain(`### ${name} options`);
   });
 
   it("uses only sample files that exist in its examples", () => {

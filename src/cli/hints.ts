@@ -1,8 +1,9 @@
 import { ErrorCode, GbError } from "../errors.js";
 import { dictInputHint, inputHint } from "./input-hints.js";
 
-/** The two programs; a hint may depend on which one failed. */
-export type Program = "gb-client" | "gb-server";
+/** The programs; a hint may depend on which one failed. */
+export const PROGRAMS = ["gb-client", "gb-server", "gb-key"] as const;
+export type Program = (typeof PROGRAMS)[number];
 
 /**
  * What the user can do about a failure, in terms of the programs' own flags and
@@ -15,12 +16,19 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
   const code: ErrorCode = error.code;
   switch (code) {
     case ErrorCode.KEY_MISSING:
+      if (program === "gb-key") {
+        return "create one with gb-key generate, or bring one from another machine with gb-key import; or pass --key-file PATH";
+      }
       return program === "gb-server"
         ? "pass --key-file PATH with a writable location"
         : "start gb-server once to create it, or pass --key-file PATH";
     case ErrorCode.KEY_INVALID:
       return "restore the key file from a copy, or pass --key-file PATH";
     case ErrorCode.KEY_MISMATCH:
+      // gb-key's KEY_MISMATCH: another key is in the key file it was to write.
+      if (program === "gb-key") {
+        return "pass --force to replace it; every machine that uses the old key will then need the new one";
+      }
       return "use the same key file (or GB_PASSPHRASE) on both sides; gb-server prints which key file it uses";
     case ErrorCode.CONNECT_FAILED:
       return connectHint(error, program);
@@ -32,6 +40,10 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
       return inputHint(error);
     case ErrorCode.DICT_INVALID:
       return dictInputHint(error);
+    case ErrorCode.STORAGE_FAILED:
+      // gb-key's STORAGE_FAILED: the key file cannot be written (gb-client's comes from
+      // the server, whose disk is not the user's to fix).
+      return program === "gb-key" ? "pass --key-file PATH with a writable location" : undefined;
     case ErrorCode.BAD_PREAMBLE:
     case ErrorCode.FRAME_TOO_LARGE:
     case ErrorCode.UNKNOWN_FRAME_TYPE:
@@ -49,7 +61,6 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
     case ErrorCode.DICT_TOO_DEEP:
     case ErrorCode.DECRYPT_FAILED:
     case ErrorCode.REPLAYED:
-    case ErrorCode.STORAGE_FAILED:
     case ErrorCode.INTERNAL:
       return undefined;
     default:

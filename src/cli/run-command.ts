@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from "commander";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { PROGRAMS } from "./hints.js";
 import { Terminal, type CommandIo } from "./terminal.js";
 
 /**
@@ -15,14 +16,17 @@ export async function runCommand<Flags>(
   io: CommandIo,
   action: (flags: Flags, terminal: Terminal) => Promise<number>,
 ): Promise<number> {
-  command
-    .exitOverride()
-    .showHelpAfterError(false)
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    });
-  const program = command.name() === "gb-server" ? "gb-server" : "gb-client";
+  // Subcommands copy these settings when they are created, which was before this call.
+  for (const each of [command, ...command.commands]) {
+    each
+      .exitOverride()
+      .showHelpAfterError(false)
+      .configureOutput({
+        writeOut: (text) => io.stdout.write(text),
+        writeErr: (text) => io.stderr.write(text),
+      });
+  }
+  const program = PROGRAMS.find((name) => name === command.name()) ?? "gb-client";
   try {
     command.parse(argv, { from: "user" });
   } catch (error) {
