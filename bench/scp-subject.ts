@@ -83,7 +83,12 @@ export function scpSubject(context: BenchContext, source: SourceFile, result: Ca
           destinationDir: outDir,
         }),
       );
-      const exit = await client.succeeded();
+      const exit = await client.exited;
+      if (exit.code !== 0) {
+        // scp only says that the login failed; sshd's log says why (a locked account).
+        const said = daemon.child.tail("stderr").trim().split("\n").slice(-3).join(" | ");
+        throw new Error(`scp: ${client.describeExit(exit)}; sshd: ${said}`);
+      }
       const milliseconds = exit.at - client.startedAt;
       const pid = daemon.child.process.pid;
       if (pid !== undefined) {
