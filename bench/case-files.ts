@@ -1,7 +1,8 @@
 /**
- * Cases 1 and 2: one large file, plain (gb against socat and a Node pipe) and encrypted
- * (gb --encrypt against socat over TLS 1.3). Throughput in MB/s; the received copy is
- * checked (size, SHA-256) and deleted after each repetition, outside the timing.
+ * Cases 1 and 2: one large file, plain (gb against socat, a Node pipe and an rsync
+ * daemon) and encrypted (gb --encrypt against socat over TLS 1.3 and scp). Throughput in
+ * MB/s; the received copy is checked (size, SHA-256) and deleted after each repetition,
+ * outside the timing.
  */
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
@@ -24,7 +25,9 @@ import {
   type StartedServer,
 } from "./programs.js";
 import { newCase, ratioResult, type CaseResult } from "./results.js";
-import { formatFigure, formatRatio, formatSize, megabytesPerSecond } from "./stats.js";
+import { rsyncDaemonSubject } from "./rsync-subject.js";
+import { scpSubject } from "./scp-subject.js";
+import { formatFigure, formatRatio, formatSize, megabytesPerSecond, type Goal } from "./stats.js";
 
 /** socat's buffer size for these transfers. */
 const SOCAT_BUFFER_BYTES = "131072";
@@ -279,6 +282,69 @@ function addCpuCeiling(
   );
 }
 
+/** gb's throughput over socat's, plain (case 1). */
+export const GB_OVER_SOCAT_GOAL: Goal = { op: ">=", value: 0.9 };
+/** gb --encrypt's throughput over socat's over TLS (case 2). */
+export const GB_OVER_SOCAT_TLS_GOAL: Goal = { op: ">=", value: 1 };
+/** gb --encrypt's throughput over scp's (case 2). */
+export const GB_OVER_SCP_GOAL: Goal = { op: ">=", value: 1.5 };
+
+/**
+ * The ratio rows of a file case, from its subjects' medians: against socat with its goal
+ * and, for information, the Node pipe and the rsync daemon (plain); against socat over TLS
+ * and scp, each with its goal (encrypted).
+ */
+export function addFileRatios(result: CaseResult, encrypted: boolean): void {
+  if (encrypted) {
+    const gb = medianOf(result, "gb --encrypt");
+    result.ratios.push(
+      ratioResult(
+        "gb --encrypt/socat-TLS",
+        gb,
+        medianOf(result, "socat-TLS"),
+        GB_OVER_SOCAT_TLS_GOAL,
+      ),
+      ratioResult("gb --encrypt/scp", gb, medianOf(result, "scp"), GB_OVER_SCP_GOAL),
+    );
+    return;
+  }
+  const gb = medianOf(result, "gb");
+  result.ratios.push(
+    ratioResult("gb/socat", gb, medianOf(result, "socat"), GB_OVER_SOCAT_GOAL),
+    ratioResult("gb/node", gb, medianOf(result, "node"), null),
+    ratioResult("gb/rsync-daemon", gb, medianOf(result, "rsync-daemon"), null),
+  );
+}
+
+function ranOk(result: CaseResult, name: string): boolean {
+  const subject = result.subjects.find((entry) => entry.name === name);
+  return subject !== undefined && subject.samples.length > 0;
+}
+
+function addScpNotes(result: CaseResult): void {
+  if (!ranOk(result, "scp")) return;
+  const cipher = result.details["scpCipher"];
+  const protocol = result.details["scpProtocol"];
+  const openssh = result.details["openssh"];
+  result.notes.push(
+    `scp${typeof openssh === "string" ? ` (${openssh})` : ""} to an sshd of the run's own on 127.0.0.1, cipher ${typeof cipher === "string" ? cipher : "unknown"}, ${typeof protocol === "string" ? `${protocol} protocol` : "protocol unknown"}, no compression; timed with its connection, key exchange and login`,
+  );
+  if (result.details["scpCpuCounted"] === false) {
+    result.notes.push(
+      "scp's cpu s is blank: run unprivileged, sshd forks the process that serves the login from a monitor that exits without waiting for it, so that process's CPU time reaches neither sshd nor this run (as root, sshd serves the login in a process it reaps, and it is counted)",
+    );
+  }
+}
+
+function addRsyncNotes(result: CaseResult): void {
+  if (!ranOk(result, "rsync-daemon")) return;
+  const version = result.details["rsyncVersion"];
+  const checksum = result.details["rsyncChecksum"];
+  result.notes.push(
+    `rsync-daemon: rsync${typeof version === "string" ? ` ${version}` : ""} --whole-file, no compression, to an rsync daemon of the run's own (rsync://127.0.0.1); it checks the file with ${typeof checksum === "string" ? `${checksum} (negotiated)` : "its negotiated checksum"}, gb with SHA-256; the daemon does not fsync the file, gb's server does`,
+  );
+}
+
 /** Case 1 (plain) or case 2 (encrypted). */
 export async function runFileCase(
   context: BenchContext,
@@ -295,18 +361,20 @@ export async function runFileCase(
   result.details["repetitions"] = repetitions;
   const gbName = encrypted ? "gb --encrypt" : "gb";
   const subjects = encrypted
-    ? [gbSubject(context, source, true, gbName), socatSubject(context, source, true, result)]
+    ? [
+        gbSubject(context, source, true, gbName),
+        socatSubject(context, source, true, result),
+        scpSubject(context, source, result),
+      ]
     : [
         gbSubject(context, source, false, gbName),
         socatSubject(context, source, false, result),
         nodePipeSubject(context, source),
+        rsyncDaemonSubject(context, source, result),
       ];
   await runInterleaved(context, result, subjects, repetitions);
-  const gb = medianOf(result, gbName);
+  addFileRatios(result, encrypted);
   if (encrypted) {
-    result.ratios.push(
-      ratioResult("gb/socat-TLS", gb, medianOf(result, "socat-TLS"), { op: ">=", value: 1 }),
-    );
     const cipher = result.details["socatTlsCipher"];
     const protocol = result.details["socatTlsProtocol"];
     if (typeof cipher === "string") {
@@ -317,15 +385,13 @@ export async function runFileCase(
     result.notes.push(
       "gb encrypts with AES-256-GCM in 64 KiB chunks (keys per item, HKDF-SHA-256)",
     );
+    addScpNotes(result);
   } else {
-    result.ratios.push(
-      ratioResult("gb/socat", gb, medianOf(result, "socat"), { op: ">=", value: 0.9 }),
-      ratioResult("gb/node", gb, medianOf(result, "node"), null),
-    );
+    addRsyncNotes(result);
   }
   result.notes.push(
     "time: client (sender) spawn to exit; gb's client exits once the server has stored the file and its SHA-256 receipt matched",
-    "cpu s: CPU time (user + system) of a repetition, all of the subject's processes (sender, receiver), median",
+    "cpu s: CPU time (user + system) of a repetition, all of the subject's processes (sender, receiver; for scp and rsync the daemon's processes for the connection), median",
   );
   addCpuCeiling(context, result, source, encrypted ? "socat-TLS" : "socat", encrypted);
   for (const subject of result.subjects) {

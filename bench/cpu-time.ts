@@ -3,8 +3,9 @@
  * from Linux's /proc: the children this process waited for in the meantime (the
  * `cutime` and `cstime` of /proc/self/stat grow when a child is reaped) plus what
  * long-lived processes, such as a server serving every repetition, used meanwhile (the
- * `utime` and `stime` of /proc/PID/stat, all threads). Where /proc is missing, there is
- * no figure.
+ * `utime` and `stime` of /proc/PID/stat, all threads), with the children they reaped
+ * meanwhile (their `cutime` and `cstime`: a daemon that forks per connection). Where
+ * /proc is missing, there is no figure.
  */
 import { readFileSync } from "node:fs";
 
@@ -51,7 +52,10 @@ function readTimes(pid: number | "self"): ProcStatTimes | null {
   }
 }
 
-/** Ticks of the children reaped so far plus those of each of `pids`; null if one cannot be read. */
+/**
+ * Ticks of the children reaped so far plus those of each of `pids` and of the children
+ * they reaped; null if one cannot be read.
+ */
 function ticksNow(pids: readonly number[]): number | null {
   const self = readTimes("self");
   if (self === null) return null;
@@ -59,7 +63,7 @@ function ticksNow(pids: readonly number[]): number | null {
   for (const pid of pids) {
     const times = readTimes(pid);
     if (times === null) return null;
-    ticks += times.utime + times.stime;
+    ticks += times.utime + times.stime + times.cutime + times.cstime;
   }
   return ticks;
 }
@@ -71,8 +75,9 @@ export function procStatAvailable(): boolean {
 
 /**
  * Starts measuring the CPU time of the children reaped from now on and of the processes
- * `pids` (still running now and at the end). The returned function gives the seconds
- * used since, or null when a figure could not be read (no /proc, a process gone).
+ * `pids` (still running now and at the end), with the children those reap meanwhile.
+ * The returned function gives the seconds used since, or null when a figure could not
+ * be read (no /proc, a process gone).
  */
 export function startCpuTimer(
   ticksPerSecond: number,

@@ -17,9 +17,10 @@ export interface Subject {
   /**
    * When present, each repetition's CPU time is measured too: that of the child
    * processes reaped meanwhile (those it started), plus that of these processes
-   * (servers that serve every repetition), read when the repetition starts. A
-   * repetition during which an older child exited has no CPU figure: that child's
-   * whole life would count.
+   * (servers that serve every repetition), read when the repetition starts, with the
+   * children they reap meanwhile (a daemon's per-connection processes: `measure`
+   * returns once they are reaped). A repetition during which an older child exited
+   * has no CPU figure: that child's whole life would count.
    */
   readonly cpuPids?: () => readonly number[];
   /** Stops what setup started; runs whenever setup ran, also after failures. */

@@ -56,6 +56,22 @@ export interface Tools {
   readonly openssl: string | null;
   /** The clock ticks per second of /proc's CPU times, or null when there is no /proc to read. */
   readonly cpuTicksPerSecond: number | null;
+  /** sshd's absolute path, or null when it is not installed. */
+  readonly sshd: string | null;
+  /** scp's absolute path, or null when it is not installed. */
+  readonly scp: string | null;
+  /** ssh-keygen's absolute path, or null when it is not installed. */
+  readonly sshKeygen: string | null;
+  /** OpenSSH's version from `ssh -V` ("OpenSSH_9.2p1"), or null when ssh is missing. */
+  readonly openssh: string | null;
+  /** rsync's absolute path and version ("3.2.7"), or null when it is not installed. */
+  readonly rsync: RsyncTool | null;
+}
+
+export interface RsyncTool {
+  readonly path: string;
+  /** Null when `rsync --version` did not say. */
+  readonly version: string | null;
 }
 
 /** What a case gets: where to work, what to send, and the signal that ends it. */

@@ -4,12 +4,10 @@
  *
  *   npm run bench -- [--quick] [--reps N] [--only 1,3,6] [--out FILE]
  */
-import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { Command, InvalidArgumentError } from "commander";
 import { createKeyFile } from "gb-transfer";
 import { runFileCase } from "./case-files.js";
@@ -17,15 +15,13 @@ import { runDictCase } from "./case-dicts.js";
 import { runMemoryCase } from "./case-memory.js";
 import { runStartupCase } from "./case-startup.js";
 import { killAllChildren, liveChildCount } from "./children.js";
-import { procStatAvailable } from "./cpu-time.js";
 import { makeWorkDir, writeRandomFile, type SourceFile, type WorkDir } from "./files.js";
 import { describeError } from "./interleave.js";
-import { REPO_ROOT, type BenchContext, type RunSettings, type Tools } from "./programs.js";
+import { REPO_ROOT, type BenchContext, type RunSettings } from "./programs.js";
 import { newCase, type CaseResult } from "./results.js";
 import { formatSize } from "./stats.js";
 import { formatResultsTable } from "./table.js";
-
-const execFileAsync = promisify(execFile);
+import { DAEMON_PACKAGES_HINT, detectTools } from "./tools.js";
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -116,32 +112,6 @@ function settingsFrom(options: CliOptions): RunSettings {
   };
 }
 
-/** What a tool prints when asked for its version, or null when it cannot be run. */
-async function toolOutput(command: string, args: readonly string[]): Promise<string | null> {
-  try {
-    const { stdout } = await execFileAsync(command, [...args], { timeout: 10_000 });
-    return stdout.trim();
-  } catch {
-    return null;
-  }
-}
-
-async function detectTools(): Promise<Tools> {
-  const socat = await toolOutput("socat", ["-V"]);
-  const openssl = await toolOutput("openssl", ["version"]);
-  let cpuTicksPerSecond: number | null = null;
-  if (procStatAvailable()) {
-    // Linux's USER_HZ, which /proc's times count in, is 100 wherever getconf is missing.
-    const ticks = Number(await toolOutput("getconf", ["CLK_TCK"]));
-    cpuTicksPerSecond = Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
-  }
-  return {
-    socat: socat === null ? null : (/socat version \S+/.exec(socat)?.[0] ?? "socat"),
-    openssl: openssl === null ? null : (openssl.split("\n")[0] ?? "openssl"),
-    cpuTicksPerSecond,
-  };
-}
-
 function progress(message: string): void {
   process.stderr.write(`${message}\n`);
 }
@@ -226,6 +196,13 @@ async function main(): Promise<void> {
       progress("socat not found: install it (e.g. apt-get install socat) to compare against it");
     }
     if (tools.openssl === null) progress("openssl not found: the TLS baseline will be skipped");
+    const fileCases = selected.some((id) => id === 1 || id === 2);
+    const opensshMissing = tools.sshd === null || tools.scp === null || tools.sshKeygen === null;
+    if (fileCases && (opensshMissing || tools.rsync === null)) {
+      progress(
+        `sshd, scp or rsync not found: install them (e.g. ${DAEMON_PACKAGES_HINT}) to compare against scp and an rsync daemon`,
+      );
+    }
 
     const keyFile = path.join(work.path, "key");
     await createKeyFile(keyFile);
@@ -298,6 +275,8 @@ async function main(): Promise<void> {
       platform: `${process.platform} ${os.release()} ${process.arch}`,
       socat: tools.socat,
       openssl: tools.openssl,
+      openssh: tools.openssh,
+      rsync: tools.rsync?.version ?? null,
       workDirFs: workDescription,
     },
     options: {

@@ -153,7 +153,16 @@ describe("CPU ceiling", () => {
 describe("CPU time of a benchmark's repetitions", () => {
   function context(cpuTicksPerSecond: number | null): BenchContext {
     const partial: Pick<BenchContext, "tools" | "signal" | "progress"> = {
-      tools: { socat: null, openssl: null, cpuTicksPerSecond },
+      tools: {
+        socat: null,
+        openssl: null,
+        cpuTicksPerSecond,
+        sshd: null,
+        scp: null,
+        sshKeygen: null,
+        openssh: null,
+        rsync: null,
+      },
       signal: new AbortController().signal,
       progress: () => undefined,
     };
