@@ -66,6 +66,7 @@ export async function sendItems(
     return exitCodeFor(error);
   }
 
+  reportSession(terminal, client, flags.json);
   const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
   let exitCode: number = ExitCode.OK;
   try {
@@ -131,6 +132,23 @@ async function planItems(
     plan.push({ label: file, item });
   }
   return plan;
+}
+
+/**
+ * [H-FINGERPRINT] The session, so that the user can compare its fingerprint with the one
+ * gb-server shows: a note on standard error, or a `session` event with --json.
+ */
+function reportSession(terminal: Terminal, client: GbClient, json: boolean): void {
+  const session = client.session;
+  if (json) {
+    terminal.json({
+      event: "session",
+      encrypted: session.encrypted,
+      fingerprint: session.fingerprint,
+    });
+  } else if (session.fingerprint !== null) {
+    terminal.note(`session encrypted · fingerprint ${session.fingerprint}`);
+  }
 }
 
 function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {

@@ -1,8 +1,13 @@
 import type { Socket } from "node:net";
+import { RecordOpener } from "../../crypto/record-opener.js";
+import { RecordSealer } from "../../crypto/record-sealer.js";
+import { respondToSession, sessionPrologue } from "../../crypto/session-handshake.js";
 import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from "../../errors.js";
-import type { ParsedFrame } from "../../framing/frame.js";
+import { FRAME_HEADER_BYTES, type ParsedFrame } from "../../framing/frame.js";
 import { FrameParser } from "../../framing/frame-parser.js";
 import { FrameWriter } from "../../framing/frame-writer.js";
+import { encodePreamble } from "../../framing/preamble.js";
+import { RecordSink } from "../../framing/record-sink.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
@@ -12,19 +17,24 @@ import {
 import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, type CommittedItem } from "./item-commit.js";
-import type { Peer } from "./received-item.js";
+import { allowsPlaintext } from "./plaintext-policy.js";
+import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
 
-type State = "preamble" | "ready" | "item" | "discard" | "closed";
+/** Both preambles of a version-2 connection: the same 8 bytes each way [P-PREAMBLE]. */
+const PREAMBLE = encodePreamble(PROTOCOL_VERSION);
+
+const PLAIN_SESSION: SessionInfo = { encrypted: false, fingerprint: null };
+
+type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
 
 /** An item refused before it was admitted: it holds nothing, and its name is not known. */
 interface RefusedItem {
   readonly id: number;
-  readonly encrypted: boolean;
 }
 
 /**
@@ -42,7 +52,20 @@ export class ServerSession {
   readonly #socket: Socket;
   readonly #context: SessionContext;
   readonly #parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
-  readonly #writer: FrameWriter;
+  /** Frames in the clear until the handshake, then into records [R-RECORD]. */
+  #writer: FrameWriter;
+  /** The HELLO frame exactly as this peer got it: part of the prologue [H-PROLOGUE]. */
+  readonly #helloFrame: Buffer;
+  /** May this peer connect in the clear [H-POLICY]. */
+  readonly #plainAllowed: boolean;
+  /** Opens the client's records once the handshake is done; undefined on a plain connection. */
+  #opener: RecordOpener | undefined;
+  /**
+   * A record that failed [R-FAIL]: the connection ends with it once the frames before
+   * it, all verified, have been handled.
+   */
+  #recordFailure: unknown;
+  #session: SessionInfo = PLAIN_SESSION;
   #state: State = "preamble";
   #busy = false;
   #nextId = 1;
@@ -58,6 +81,10 @@ export class ServerSession {
     this.peer = peer;
     this.#context = context;
     this.#writer = new FrameWriter(socket);
+    this.#plainAllowed = allowsPlaintext(context.plaintext, socket.remoteAddress);
+    this.#helloFrame = this.#plainAllowed
+      ? context.helloFrames.noiseAndPlain
+      : context.helloFrames.noiseOnly;
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -72,7 +99,7 @@ export class ServerSession {
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
-      this.#parser.push(chunk);
+      this.#receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
     });
@@ -86,9 +113,15 @@ export class ServerSession {
     socket.on("close", () => {
       this.#onClose();
     });
-    // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client.
+    // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client;
+    // HELLO's `accepts` depends on who the client is [H-POLICY].
     this.#writer.writePreamble(PROTOCOL_VERSION);
-    this.#writer.writeFrame(FrameType.HELLO, context.helloPayload);
+    this.#writer.writeFrame(FrameType.HELLO, this.#helloFrame.subarray(FRAME_HEADER_BYTES));
+  }
+
+  /** The session as far as it got: plain until a handshake succeeds. */
+  get session(): SessionInfo {
+    return this.#session;
   }
 
   /** Resolves once the connection has closed. */
@@ -102,7 +135,7 @@ export class ServerSession {
    */
   drain(): void {
     this.#draining = true;
-    if (this.#state === "ready" || this.#state === "preamble") {
+    if (this.#state === "ready" || this.#state === "preamble" || this.#state === "start") {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
   }
@@ -122,7 +155,9 @@ export class ServerSession {
         return;
       }
       if (unit === undefined) {
-        if (this.#ended) this.#onEnd();
+        // [R-FAIL] every frame before the bad record has been handled.
+        if (this.#recordFailure !== undefined) this.#fatal(this.#recordFailure);
+        else if (this.#ended) this.#onEnd();
         return;
       }
       let pending: Promise<void> | undefined;
@@ -157,25 +192,91 @@ export class ServerSession {
     }
   }
 
+  /**
+   * Received bytes: frames on a plain connection; records once the handshake is done,
+   * whose verified plaintext is the frame stream [R-RECORD] [R-VERIFY].
+   */
+  #receive(bytes: Buffer): void {
+    const opener = this.#opener;
+    if (opener === undefined) {
+      this.#parser.push(bytes);
+      return;
+    }
+    if (this.#recordFailure !== undefined) return;
+    try {
+      for (const plaintext of opener.push(bytes)) this.#parser.push(plaintext);
+    } catch (error) {
+      this.#recordFailure = error;
+    }
+  }
+
   /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
   #pauseIfFull(): void {
     if (this.#parser.bufferedBytes >= MAX_CHUNK_FRAME_BYTES) this.#socket.pause();
   }
 
   #onPreamble(version: number): void {
+    // [P-PREAMBLE] An older client is told, in the clear, that it is the one to upgrade.
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         ErrorCode.UNSUPPORTED_VERSION,
-        `protocol version ${version} is not supported; this server speaks version ${PROTOCOL_VERSION}`,
+        `the client speaks protocol version ${version} and this server version ${PROTOCOL_VERSION}: ` +
+          (version < PROTOCOL_VERSION
+            ? "the client is older and must be upgraded"
+            : "the server is older and must be upgraded"),
+      );
+    }
+    this.#state = "start";
+  }
+
+  /**
+   * [H-MODE] The client's first frame chooses the mode: HANDSHAKE starts a Noise
+   * session; ITEM starts a plain connection, if the policy lets this peer [H-POLICY].
+   */
+  #onFirstFrame(frame: ParsedFrame): Promise<void> | undefined {
+    if (frame.type === FrameType.HANDSHAKE) {
+      this.#handshake(frame.payload);
+      return undefined;
+    }
+    if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
+    if (!this.#plainAllowed) {
+      throw new RefusedError(
+        ErrorCode.ENCRYPTION_REQUIRED,
+        "this server takes encrypted connections only from this address",
       );
     }
     this.#state = "ready";
+    return this.#beginItem(frame.payload);
+  }
+
+  /**
+   * The responder's side of the handshake [H-PATTERN]: message 2 goes out in the clear,
+   * then both directions switch to records [H-KEYS]. A message 1 that does not
+   * authenticate (another key, an altered prologue) throws KEY_MISMATCH [H-FAIL], and
+   * the connection ends with a cleartext ERROR.
+   */
+  #handshake(message1: Buffer): void {
+    const { message2, keys } = respondToSession(message1, {
+      masterKey: this.#context.masterKey,
+      prologue: sessionPrologue(PREAMBLE, PREAMBLE, this.#helloFrame),
+    });
+    this.#writer.writeFrame(FrameType.HANDSHAKE, message2);
+    // Message 2 leaves in the clear, ahead of every record.
+    this.#writer.flush();
+    this.#writer = new FrameWriter(new RecordSink(this.#socket, new RecordSealer(keys.send)));
+    this.#opener = new RecordOpener(keys.receive);
+    this.#session = { encrypted: true, fingerprint: keys.fingerprint };
+    this.#state = "ready";
+    // Whatever came after message 1 is record bytes.
+    for (const bytes of this.#parser.takeBuffered()) this.#receive(bytes);
   }
 
   /** [S-SEQUENCE] One frame in the current state. A throw ends the connection. */
   #onFrame(frame: ParsedFrame): Promise<void> | undefined {
     const type = frame.type;
     switch (this.#state) {
+      case "start":
+        return this.#onFirstFrame(frame);
       case "ready":
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
         return this.#beginItem(frame.payload);
@@ -213,7 +314,7 @@ export class ServerSession {
     try {
       item = InboundItem.admit(header, this.#context);
     } catch (error) {
-      return this.#endItem({ id: header.id, encrypted: header.encrypted }, error, false);
+      return this.#endItem({ id: header.id }, error, false);
     }
     this.#item = item;
     const store = this.#context.store;
@@ -234,7 +335,7 @@ export class ServerSession {
     item.checkChunkLength(frame.length, last);
     let pending: Promise<void> | undefined;
     try {
-      pending = item.receive(frame.parts, frame.length, last);
+      pending = item.receive(frame.parts, frame.length);
     } catch (error) {
       return this.#endItem(item, error, last);
     }
@@ -256,7 +357,7 @@ export class ServerSession {
     this.#item = undefined;
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer);
+      committed = commitItem(item, this.#context, this.peer, this.#session);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
@@ -313,15 +414,12 @@ export class ServerSession {
       name: inbound?.meta.name,
       code: error.code,
       message,
+      session: this.#session,
     });
     if (this.#state === "closed") return discarded;
     this.#writer.writeFrame(
       FrameType.ERROR,
-      encodeError({
-        code: error.code,
-        message: wireMessage(item.encrypted, error.code, message),
-        id: item.id,
-      }),
+      encodeError({ code: error.code, message, id: item.id }),
     );
     if (sawLast) this.#afterItem();
     else this.#state = "discard";
@@ -339,15 +437,22 @@ export class ServerSession {
   /** Called once every complete unit sent before the client's half-close is handled. */
   #onEnd(): void {
     if (this.#state === "closed") return;
-    if (this.#state === "ready" && this.#parser.atBoundary) {
+    const atBoundary = this.#parser.atBoundary && (this.#opener?.atBoundary ?? true);
+    if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
       this.#writer.end();
       return;
     }
     // [S-END] Mid-item (ITEM or DISCARD), or mid-frame: a connection error, without id.
+    // [R-END] Mid-record too: the bytes of a record cut short are never released.
     this.#fatal(
-      new ProtocolError(ErrorCode.TRUNCATED, "the connection ended in the middle of an item"),
+      new ProtocolError(
+        ErrorCode.TRUNCATED,
+        atBoundary
+          ? "the connection ended in the middle of an item"
+          : "the connection ended in the middle of a frame or record",
+      ),
     );
   }
 
@@ -378,6 +483,7 @@ export class ServerSession {
         name: undefined,
         code: error.code,
         message: cutErrorMessage(error.message),
+        session: this.#session,
       });
     }
   }
@@ -394,15 +500,6 @@ export class ServerSession {
       );
     }
   }
-}
-
-/**
- * What an item failure says on the wire. For an encrypted item the details could
- * reveal its sealed metadata (name, size) to an observer, so only the code is sent;
- * the server's own log keeps the full message.
- */
-function wireMessage(encrypted: boolean, code: string, message: string): string {
-  return encrypted ? `the encrypted item failed: ${code}` : message;
 }
 
 function unexpected(type: number, expected: string): ProtocolError {
