@@ -57,7 +57,7 @@ function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buff
   };
   return encodeFrame(
     FrameType.RECEIPT,
-    Buffer.from(receiptText({ id: item.id, encrypted: false, receipt: body })),
+    Buffer.from(receiptText({ id: item.id, receipt: body })),
   );
 }
 

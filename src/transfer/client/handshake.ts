@@ -261,7 +261,7 @@ function frameReader(
         finish(
           new NetworkError(
             ErrorCode.CONNECTION_LOST,
-            `${what} closed the connection during the handshake`,
+            `the server (${what}) closed the connection during the handshake`,
           ),
         );
       };
