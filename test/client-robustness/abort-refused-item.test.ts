@@ -52,22 +52,22 @@ describe("[K-ABORT] an item refused while it is being sent", () => {
       const peers: Peer[] = [];
       const port = await fakeServer(
         (peer) => {
-        peer.greet();
-        peer.onItemStart = (item) => {
-          if (item.id === 1) peer.error("STORAGE_FAILED", "disk full", 1);
-        };
-        peer.onItemEnd = (item) => {
-          if (item.id !== 2) return;
-          const body = {
-            kind: "file" as const,
-            name: "next.txt",
-            bytes: next.length,
-            sha256: sha256(next),
-            savedAs: "next.txt",
+          peer.greet();
+          peer.onItemStart = (item) => {
+            if (item.id === 1) peer.error("STORAGE_FAILED", "disk full", 1);
           };
-          peer.receiptBody(item, body);
-        };
-        peers.push(peer);
+          peer.onItemEnd = (item) => {
+            if (item.id !== 2) return;
+            const body = {
+              kind: "file" as const,
+              name: "next.txt",
+              bytes: next.length,
+              sha256: sha256(next),
+              savedAs: "next.txt",
+            };
+            peer.receiptBody(item, body);
+          };
+          peers.push(peer);
         },
         { masterKey: key },
       );

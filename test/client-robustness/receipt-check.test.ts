@@ -109,7 +109,9 @@ describe("receipts in an encrypted session", () => {
     const port = await fakeServer(
       answering([
         (peer) => {
-          peer.send(encodeFrame(FrameType.RECEIPT, Buffer.from('{"id":1,"receipt":{"kind":"file"}}')));
+          peer.send(
+            encodeFrame(FrameType.RECEIPT, Buffer.from('{"id":1,"receipt":{"kind":"file"}}')),
+          );
         },
       ]),
       { masterKey: key },

@@ -321,7 +321,11 @@ export class RawPeer {
    * A raw peer that ran the handshake with `masterKey`: it has sent its preamble and
    * message 1 and read message 2; {@link send} now seals into records.
    */
-  static async session(resources: Resources, port: number, masterKey: Uint8Array): Promise<RawPeer> {
+  static async session(
+    resources: Resources,
+    port: number,
+    masterKey: Uint8Array,
+  ): Promise<RawPeer> {
     const peer = await RawPeer.connect(resources, port);
     await peer.handshake(masterKey);
     return peer;

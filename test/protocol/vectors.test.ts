@@ -134,7 +134,12 @@ function reencoded(frames: readonly Frame[]): Buffer {
 }
 
 /** Both sides' keys, from the real handshake with the vectors' ephemeral keys. */
-function handshake(): { client: SessionKeys; server: SessionKeys; message1: Buffer; message2: Buffer } {
+function handshake(): {
+  client: SessionKeys;
+  server: SessionKeys;
+  message1: Buffer;
+  message2: Buffer;
+} {
   const prologue = hex(vectors.prologue);
   const initiator = new SessionInitiator({
     masterKey,
@@ -231,9 +236,9 @@ describe("session test vectors (PROTOCOL.md, Test vectors)", () => {
       const [plaintext] = opener.push(hex(s.hex));
       const frames = recordFrames(plaintext!, SERVER_FRAME_LIMITS);
       expect(frames.map(described)).toEqual(s.frames);
-      expect(Buffer.concat(sealer.seal([reencoded(frames)], plaintext!.length)).toString("hex")).toBe(
-        s.hex,
-      );
+      expect(
+        Buffer.concat(sealer.seal([reencoded(frames)], plaintext!.length)).toString("hex"),
+      ).toBe(s.hex);
     }
   });
 
@@ -250,9 +255,9 @@ describe("session test vectors (PROTOCOL.md, Test vectors)", () => {
         if (s.json === undefined) continue;
         if (frame.type === FrameType.HELLO) {
           expect(decodeHello(frame.payload).accepts).toEqual(["noise", "plain"]);
-          expect(encodeFrame(frame.type, encodeHello(decodeHello(frame.payload))).toString("hex")).toBe(
-            s.hex,
-          );
+          expect(
+            encodeFrame(frame.type, encodeHello(decodeHello(frame.payload))).toString("hex"),
+          ).toBe(s.hex);
         } else if (frame.type === FrameType.ERROR) {
           const error = decodeError(frame.payload);
           expect(error).toEqual(s.json);
