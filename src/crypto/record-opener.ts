@@ -21,8 +21,9 @@ const NO_AD = new Uint8Array(0);
  * [R-VERIFY] A record's plaintext is returned only once its whole ciphertext has
  * arrived and its tag verified. [R-FAIL] A record that fails (a bad length, or a tag
  * that does not verify: tampering, a record dropped, replayed or reordered, which the
- * counter nonce catches) fails the opener for good: every later call throws the same
- * error.
+ * counter nonce catches) fails the opener for good: {@link failure} holds the error,
+ * the push that met it returns the records verified before it, and every later push
+ * throws it.
  */
 export class RecordOpener {
   readonly #cipher: CipherState;
@@ -40,28 +41,35 @@ export class RecordOpener {
     this.#cipher = cipher;
   }
 
+  /** The error of the record that failed [R-FAIL], once one has. */
+  get failure(): CryptoError | undefined {
+    return this.#error;
+  }
+
   /** True when no partial record is held: the stream may end here [R-END]. */
   get atBoundary(): boolean {
     return this.#headerFilled === 0 && this.#length === 0;
   }
 
   /**
-   * Takes received bytes and returns the plaintext of every record they complete.
-   * @throws {CryptoError} DECRYPT_FAILED when a record has a bad length or fails
-   *   authentication [R-FAIL], or an earlier one did.
+   * Takes received bytes and returns the plaintext of every record they complete, in
+   * order. When one of them fails, the plaintext of those before it is returned and
+   * {@link failure} is set: check it after every push.
+   * @throws {CryptoError} DECRYPT_FAILED when an earlier push met a record that failed.
    */
   push(bytes: Uint8Array): Buffer[] {
     if (this.#error) throw this.#error;
+    const plaintexts: Buffer[] = [];
     try {
-      return this.#push(bytes);
+      this.#push(bytes, plaintexts);
     } catch (error) {
-      if (error instanceof CryptoError) this.#error = error;
-      throw error;
+      if (!(error instanceof CryptoError)) throw error;
+      this.#error = error;
     }
+    return plaintexts;
   }
 
-  #push(bytes: Uint8Array): Buffer[] {
-    const plaintexts: Buffer[] = [];
+  #push(bytes: Uint8Array, plaintexts: Buffer[]): void {
     let offset = 0;
     while (offset < bytes.length) {
       if (this.#length === 0) {
@@ -96,7 +104,6 @@ export class RecordOpener {
         plaintexts.push(this.#open(record));
       }
     }
-    return plaintexts;
   }
 
   /** [R-RECORD] A length below 17 cannot be a non-empty record: refused from the header. */

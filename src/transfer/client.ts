@@ -411,18 +411,16 @@ export class GbClient {
    */
   #receive(chunk: Buffer): void {
     const opener = this.#opener;
-    if (opener === undefined) this.#parser.push(chunk);
-    else {
-      try {
-        for (const plaintext of opener.push(chunk)) this.#parser.push(plaintext);
-      } catch (error) {
-        // The frames before the bad record were verified: they are read first.
-        this.#readUnits();
-        this.#recordFailed(error);
-        return;
-      }
+    if (opener === undefined) {
+      this.#parser.push(chunk);
+      this.#readUnits();
+      return;
     }
+    if (opener.failure !== undefined) return;
+    for (const plaintext of opener.push(chunk)) this.#parser.push(plaintext);
+    // The frames before a bad record were verified: they are read first.
     this.#readUnits();
+    if (opener.failure !== undefined) this.#recordFailed(opener.failure);
   }
 
   /** [R-FAIL] A record failed: every item awaiting its answer fails with it. */

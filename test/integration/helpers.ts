@@ -461,12 +461,9 @@ export class RawPeer {
   #receive(bytes: Buffer): void {
     let plaintexts: Buffer[] = [bytes];
     if (this.#opener !== undefined) {
-      try {
-        plaintexts = this.#opener.push(bytes);
-      } catch (error) {
-        this.recordError ??= error;
-        return;
-      }
+      if (this.#opener.failure !== undefined) return;
+      plaintexts = this.#opener.push(bytes);
+      this.recordError ??= this.#opener.failure;
     }
     for (const plaintext of plaintexts) this.#parser.push(plaintext);
     try {

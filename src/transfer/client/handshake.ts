@@ -184,13 +184,11 @@ function encryptedConnection(
   writer.flush();
   const opener = new RecordOpener(keys.receive);
   const plaintext: Buffer[] = [];
-  let failure: unknown;
-  try {
-    // Whatever came after message 2 is record bytes.
-    for (const bytes of parser.takeBuffered()) plaintext.push(...opener.push(bytes));
-  } catch (error) {
-    failure = error;
+  // Whatever came after message 2 is record bytes.
+  for (const bytes of parser.takeBuffered()) {
+    if (opener.failure === undefined) plaintext.push(...opener.push(bytes));
   }
+  const failure = opener.failure;
   return {
     socket,
     parser,
