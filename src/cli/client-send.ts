@@ -135,20 +135,15 @@ async function planItems(
 }
 
 /**
- * [H-FINGERPRINT] The session, so that the user can compare its fingerprint with the one
- * gb-server shows: a note on standard error, or a `session` event with --json.
+ * [H-FINGERPRINT] An encrypted session's fingerprint, so that the user can compare it
+ * with the one gb-server shows: a note on standard error, or with --json a `session`
+ * event (first, before the items' events). A plain connection has none.
  */
 function reportSession(terminal: Terminal, client: GbClient, json: boolean): void {
-  const session = client.session;
-  if (json) {
-    terminal.json({
-      event: "session",
-      encrypted: session.encrypted,
-      fingerprint: session.fingerprint,
-    });
-  } else if (session.fingerprint !== null) {
-    terminal.note(`session encrypted · fingerprint ${session.fingerprint}`);
-  }
+  const { encrypted, fingerprint } = client.session;
+  if (fingerprint === null) return;
+  if (json) terminal.json({ event: "session", encrypted, fingerprint });
+  else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
 function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {

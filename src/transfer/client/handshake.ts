@@ -259,7 +259,7 @@ function frameReader(
         finish(
           new NetworkError(
             ErrorCode.CONNECTION_LOST,
-            `the server (${what}) closed the connection during the handshake`,
+            `the server closed the connection during the handshake (${what})`,
           ),
         );
       };
