@@ -74,11 +74,7 @@ function buildCommand(): Command {
       "--key-file <path>",
       `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,
     )
-    .option(
-      "--require-encryption",
-      "refuse plaintext connections, even from this machine",
-      false,
-    )
+    .option("--require-encryption", "refuse plaintext connections, even from this machine", false)
     .option(
       "--allow-insecure-plaintext",
       "take plaintext connections from any address (anyone on the network can read and alter them)",

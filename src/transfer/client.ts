@@ -416,11 +416,13 @@ export class GbClient {
       this.#readUnits();
       return;
     }
-    if (opener.failure !== undefined) return;
-    for (const plaintext of opener.push(chunk)) this.#parser.push(plaintext);
+    // After a failed record nothing more is opened; the connection is being dropped.
+    const plaintexts = opener.failure === undefined ? opener.push(chunk) : [];
+    for (const plaintext of plaintexts) this.#parser.push(plaintext);
     // The frames before a bad record were verified: they are read first.
     this.#readUnits();
-    if (opener.failure !== undefined) this.#recordFailed(opener.failure);
+    const failure = opener.failure;
+    if (failure !== undefined) this.#recordFailed(failure);
   }
 
   /** [R-FAIL] A record failed: every item awaiting its answer fails with it. */

@@ -194,7 +194,9 @@ describe("GB_PASSPHRASE", () => {
 describe("--require-encryption", () => {
   it("[H-POLICY] a plaintext client is refused before it sends anything (exit 4); an encrypted one is served", async () => {
     const { env, saveDir, server } = await startSavingServer(["--json", "--require-encryption"]);
-    expect(server.stderr.text).toContain("accepting: key holders only (Noise NNpsk0); no plaintext");
+    expect(server.stderr.text).toContain(
+      "accepting: key holders only (Noise NNpsk0); no plaintext",
+    );
     const plain = await runClient(["--port", String(server.port), "--file", SAMPLE_TEXT], { env });
     expect(plain.code).toBe(4);
     expect(plain.stderr).toMatch(/^hint: .*--encrypt/m);

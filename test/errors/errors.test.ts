@@ -147,18 +147,17 @@ describe("hints", () => {
   });
 
   it("[P-PREAMBLE] says which side is older when the versions differ", async () => {
-    const { UnsupportedVersionError } = await import(
-      "../../src/protocol/unsupported-version-error.js"
-    );
+    const { UnsupportedVersionError } =
+      await import("../../src/protocol/unsupported-version-error.js");
     expect(hintFor(new UnsupportedVersionError(1), "gb-client")).toMatch(
       /server runs an older gb-transfer: upgrade gb-server/,
     );
     expect(hintFor(new UnsupportedVersionError(3), "gb-client")).toMatch(
       /server runs a newer gb-transfer: upgrade gb-client/,
     );
-    expect(
-      hintFor(errorFromPeer("UNSUPPORTED_VERSION", "m", undefined), "gb-client"),
-    ).toMatch(/gb-client is older/);
+    expect(hintFor(errorFromPeer("UNSUPPORTED_VERSION", "m", undefined), "gb-client")).toMatch(
+      /gb-client is older/,
+    );
   });
 
   it("says how to start a server when the connection is refused, and which port is taken", () => {

@@ -266,7 +266,9 @@ describe("a recorded session replayed", () => {
     expect(replay.frames[1]!.type).toBe(FrameType.HANDSHAKE);
     expect(replay.frames[1]!.payload.equals(recordedMessage2!)).toBe(false);
     await replay.waitClosed();
-    expect(await ts.waitFailure((f) => f.code === "DECRYPT_FAILED")).toMatchObject({ id: undefined });
+    expect(await ts.waitFailure((f) => f.code === "DECRYPT_FAILED")).toMatchObject({
+      id: undefined,
+    });
     expect(ts.items).toHaveLength(1);
     expect(await storedFiles(ts.saveDir!)).toEqual(["order.json"]);
 

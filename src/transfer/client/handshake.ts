@@ -264,7 +264,9 @@ function frameReader(
         );
       };
       const timer = setTimeout(() => {
-        finish(new NetworkError(ErrorCode.TIMEOUT, `no handshake from ${what} within ${timeoutMs} ms`));
+        finish(
+          new NetworkError(ErrorCode.TIMEOUT, `no handshake from ${what} within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       socket.on("data", onData);
       socket.once("error", onError);
