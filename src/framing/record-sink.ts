@@ -66,14 +66,17 @@ export class RecordSink implements FrameSink {
     return !this.#socket.writableNeedDrain;
   }
 
+  /** Holds writes back, and the socket's too, so the turn's records leave as one batch. */
   cork(): void {
-    this.#corked++;
+    if (this.#corked++ === 0) this.#socket.cork();
   }
 
   uncork(): void {
     if (this.#corked === 0) return;
     this.#corked--;
-    if (this.#corked === 0) this.#sealAll();
+    if (this.#corked > 0) return;
+    this.#sealAll();
+    this.#socket.uncork();
   }
 
   end(): void {

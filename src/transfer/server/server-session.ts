@@ -1,13 +1,8 @@
 import type { Socket } from "node:net";
-import { RecordOpener } from "../../crypto/record-opener.js";
-import { RecordSealer } from "../../crypto/record-sealer.js";
-import { respondToSession, sessionPrologue } from "../../crypto/session-handshake.js";
 import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from "../../errors.js";
-import { FRAME_HEADER_BYTES, type ParsedFrame } from "../../framing/frame.js";
+import type { ParsedFrame } from "../../framing/frame.js";
 import { FrameParser } from "../../framing/frame-parser.js";
-import { FrameWriter } from "../../framing/frame-writer.js";
-import { encodePreamble } from "../../framing/preamble.js";
-import { RecordSink } from "../../framing/record-sink.js";
+import type { FrameWriter } from "../../framing/frame-writer.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
@@ -17,18 +12,13 @@ import {
 import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, type CommittedItem } from "./item-commit.js";
-import { allowsPlaintext } from "./plaintext-policy.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import { SessionTransport } from "./session-transport.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
-
-/** Both preambles of a version-2 connection: the same 8 bytes each way [P-PREAMBLE]. */
-const PREAMBLE = encodePreamble(PROTOCOL_VERSION);
-
-const PLAIN_SESSION: SessionInfo = { encrypted: false, fingerprint: null };
 
 type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
 
@@ -52,20 +42,8 @@ export class ServerSession {
   readonly #socket: Socket;
   readonly #context: SessionContext;
   readonly #parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
-  /** Frames in the clear until the handshake, then into records [R-RECORD]. */
-  #writer: FrameWriter;
-  /** The HELLO frame exactly as this peer got it: part of the prologue [H-PROLOGUE]. */
-  readonly #helloFrame: Buffer;
-  /** May this peer connect in the clear [H-POLICY]. */
-  readonly #plainAllowed: boolean;
-  /** Opens the client's records once the handshake is done; undefined on a plain connection. */
-  #opener: RecordOpener | undefined;
-  /**
-   * A record that failed [R-FAIL]: the connection ends with it once the frames before
-   * it, all verified, have been handled.
-   */
-  #recordFailure: unknown;
-  #session: SessionInfo = PLAIN_SESSION;
+  /** Frames in the clear, or in records once the handshake is done [R-RECORD]. */
+  readonly #transport: SessionTransport;
   #state: State = "preamble";
   #busy = false;
   #nextId = 1;
@@ -80,11 +58,7 @@ export class ServerSession {
     this.#socket = socket;
     this.peer = peer;
     this.#context = context;
-    this.#writer = new FrameWriter(socket);
-    this.#plainAllowed = allowsPlaintext(context.plaintext, socket.remoteAddress);
-    this.#helloFrame = this.#plainAllowed
-      ? context.helloFrames.noiseAndPlain
-      : context.helloFrames.noiseOnly;
+    this.#transport = new SessionTransport(socket, this.#parser, context);
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -99,7 +73,7 @@ export class ServerSession {
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
-      this.#receive(chunk);
+      this.#transport.receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
     });
@@ -113,15 +87,17 @@ export class ServerSession {
     socket.on("close", () => {
       this.#onClose();
     });
-    // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client;
-    // HELLO's `accepts` depends on who the client is [H-POLICY].
-    this.#writer.writePreamble(PROTOCOL_VERSION);
-    this.#writer.writeFrame(FrameType.HELLO, this.#helloFrame.subarray(FRAME_HEADER_BYTES));
+    this.#transport.greet();
   }
 
   /** The session as far as it got: plain until a handshake succeeds. */
   get session(): SessionInfo {
-    return this.#session;
+    return this.#transport.session;
+  }
+
+  /** The writer of the moment: in the clear, or into records. */
+  get #writer(): FrameWriter {
+    return this.#transport.writer;
   }
 
   /** Resolves once the connection has closed. */
@@ -156,7 +132,8 @@ export class ServerSession {
       }
       if (unit === undefined) {
         // [R-FAIL] every frame before the bad record has been handled.
-        if (this.#recordFailure !== undefined) this.#fatal(this.#recordFailure);
+        const recordFailure = this.#transport.recordFailure;
+        if (recordFailure !== undefined) this.#fatal(recordFailure);
         else if (this.#ended) this.#onEnd();
         return;
       }
@@ -192,22 +169,6 @@ export class ServerSession {
     }
   }
 
-  /**
-   * Received bytes: frames on a plain connection; records once the handshake is done,
-   * whose verified plaintext is the frame stream [R-RECORD] [R-VERIFY].
-   */
-  #receive(bytes: Buffer): void {
-    const opener = this.#opener;
-    if (opener === undefined) {
-      this.#parser.push(bytes);
-      return;
-    }
-    if (this.#recordFailure !== undefined) return;
-    // [R-FAIL] the records before a bad one were verified: their frames are handled.
-    for (const plaintext of opener.push(bytes)) this.#parser.push(plaintext);
-    this.#recordFailure = opener.failure;
-  }
-
   /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
   #pauseIfFull(): void {
     if (this.#parser.bufferedBytes >= MAX_CHUNK_FRAME_BYTES) this.#socket.pause();
@@ -233,11 +194,12 @@ export class ServerSession {
    */
   #onFirstFrame(frame: ParsedFrame): Promise<void> | undefined {
     if (frame.type === FrameType.HANDSHAKE) {
-      this.#handshake(frame.payload);
+      this.#transport.respond(frame.payload);
+      this.#state = "ready";
       return undefined;
     }
     if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
-    if (!this.#plainAllowed) {
+    if (!this.#transport.plainAllowed) {
       throw new RefusedError(
         ErrorCode.ENCRYPTION_REQUIRED,
         "this server takes encrypted connections only from this address",
@@ -245,28 +207,6 @@ export class ServerSession {
     }
     this.#state = "ready";
     return this.#beginItem(frame.payload);
-  }
-
-  /**
-   * The responder's side of the handshake [H-PATTERN]: message 2 goes out in the clear,
-   * then both directions switch to records [H-KEYS]. A message 1 that does not
-   * authenticate (another key, an altered prologue) throws KEY_MISMATCH [H-FAIL], and
-   * the connection ends with a cleartext ERROR.
-   */
-  #handshake(message1: Buffer): void {
-    const { message2, keys } = respondToSession(message1, {
-      masterKey: this.#context.masterKey,
-      prologue: sessionPrologue(PREAMBLE, PREAMBLE, this.#helloFrame),
-    });
-    this.#writer.writeFrame(FrameType.HANDSHAKE, message2);
-    // Message 2 leaves in the clear, ahead of every record.
-    this.#writer.flush();
-    this.#writer = new FrameWriter(new RecordSink(this.#socket, new RecordSealer(keys.send)));
-    this.#opener = new RecordOpener(keys.receive);
-    this.#session = { encrypted: true, fingerprint: keys.fingerprint };
-    this.#state = "ready";
-    // Whatever came after message 1 is record bytes.
-    for (const bytes of this.#parser.takeBuffered()) this.#receive(bytes);
   }
 
   /** [S-SEQUENCE] One frame in the current state. A throw ends the connection. */
@@ -355,7 +295,7 @@ export class ServerSession {
     this.#item = undefined;
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer, this.#session);
+      committed = commitItem(item, this.#context, this.peer, this.session);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
@@ -412,7 +352,7 @@ export class ServerSession {
       name: inbound?.meta.name,
       code: error.code,
       message,
-      session: this.#session,
+      session: this.session,
     });
     if (this.#state === "closed") return discarded;
     this.#writer.writeFrame(
@@ -435,7 +375,7 @@ export class ServerSession {
   /** Called once every complete unit sent before the client's half-close is handled. */
   #onEnd(): void {
     if (this.#state === "closed") return;
-    const atBoundary = this.#parser.atBoundary && (this.#opener?.atBoundary ?? true);
+    const atBoundary = this.#transport.atBoundary;
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
@@ -481,7 +421,7 @@ export class ServerSession {
         name: undefined,
         code: error.code,
         message: cutErrorMessage(error.message),
-        session: this.#session,
+        session: this.session,
       });
     }
   }
