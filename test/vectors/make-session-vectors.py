@@ -5,7 +5,10 @@ plain (PROTOCOL.md, "Test vectors").
 An implementation of Noise_NNpsk0_25519_AESGCM_SHA256 written from the Noise
 specification (revision 34) on Python's `cryptography` package, independent of the
 TypeScript sources, so that the vectors check them rather than repeat them.
-Run: python3 test/vectors/make-session-vectors.py > test/vectors/session-vectors.json
+Checked against the published cacophony vector of Noise_NNpsk0_25519_AESGCM_SHA256
+(test/vectors/noise/) when it was written. Run:
+  python3 test/vectors/make-session-vectors.py > test/vectors/session-vectors.json
+  npx prettier --write test/vectors/session-vectors.json
 """
 import hashlib
 import hmac
