@@ -164,10 +164,8 @@ describe("the handshake", () => {
   });
 
   it("[H-FINGERPRINT] gb-client shows the session's fingerprint, the one the server reports", async () => {
-    const ts = await startServer(resources);
     const keyFile = `${await makeTempDir(resources)}/key`;
     const key = await createKeyFile(keyFile);
-    await ts.server.close();
     const server = await startServer(resources, { masterKey: key });
     for (const json of [false, true]) {
       const fake = fakeIo(await testEnv());
