@@ -383,7 +383,7 @@ export async function runFileCase(
       );
     }
     result.notes.push(
-      "gb encrypts with AES-256-GCM in 64 KiB chunks (keys per item, HKDF-SHA-256)",
+      "gb encrypts with AES-256-GCM in records of up to 64 KiB (a Noise NNpsk0 session per connection)",
     );
     addScpNotes(result);
   } else {

@@ -37,7 +37,6 @@ export const ErrorCode = {
   DICT_TOO_DEEP: "DICT_TOO_DEEP",
   // CryptoError
   DECRYPT_FAILED: "DECRYPT_FAILED",
-  REPLAYED: "REPLAYED",
   KEY_MISSING: "KEY_MISSING",
   KEY_INVALID: "KEY_INVALID",
   KEY_MISMATCH: "KEY_MISMATCH",
@@ -158,11 +157,13 @@ export class CodecError extends errorClassOwning<CodecErrorCode>() {}
 
 export type CryptoErrorCode =
   | typeof ErrorCode.DECRYPT_FAILED
-  | typeof ErrorCode.REPLAYED
   | typeof ErrorCode.KEY_MISSING
   | typeof ErrorCode.KEY_INVALID
   | typeof ErrorCode.KEY_MISMATCH;
-/** A key could not be loaded or does not match, or data failed authentication. */
+/**
+ * A key could not be loaded, the two sides hold different keys (the handshake failed),
+ * or a record failed authentication.
+ */
 export class CryptoError extends errorClassOwning<CryptoErrorCode>() {}
 
 export type InputErrorCode = typeof ErrorCode.INPUT_UNREADABLE;
@@ -208,7 +209,6 @@ export const ERROR_CLASS_OF_CODE: { readonly [C in ErrorCode]: ErrorClassOf<C> }
   DICT_TOO_LARGE: CodecError,
   DICT_TOO_DEEP: CodecError,
   DECRYPT_FAILED: CryptoError,
-  REPLAYED: CryptoError,
   KEY_MISSING: CryptoError,
   KEY_INVALID: CryptoError,
   KEY_MISMATCH: CryptoError,

@@ -14,7 +14,7 @@ import { CHUNK_BYTES, cryptoPassSeconds, forEachChunk } from "../bench/crypto-co
 import { runInterleaved, type Subject } from "../bench/interleave.js";
 import type { BenchContext } from "../bench/programs.js";
 import { newCase } from "../bench/results.js";
-import { CHUNK_PLAINTEXT_BYTES } from "../src/crypto/constants.js";
+import { MAX_CHUNK_FRAME_BYTES } from "../src/protocol/constants.js";
 
 /** A /proc/PID/stat line: pid, (comm), state, then fields 4 to 13, then the four times. */
 function statLine(comm: string, times: [number, number, number, number]): string {
@@ -127,7 +127,7 @@ describe("CPU ceiling", () => {
   });
 
   it("cuts the crypto passes' input as gb does: whole chunks, the bytes asked for", () => {
-    expect(CHUNK_BYTES).toBe(CHUNK_PLAINTEXT_BYTES);
+    expect(CHUNK_BYTES).toBe(MAX_CHUNK_FRAME_BYTES);
     const source = Buffer.alloc(3 * CHUNK_BYTES + 100);
     for (const bytes of [0, 1, CHUNK_BYTES, source.length, 5 * source.length + 7]) {
       const lengths: number[] = [];

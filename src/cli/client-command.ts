@@ -15,7 +15,8 @@ Examples:
   $ tar c somedir | gb-client --file - --json     send stdin; JSON receipts for scripts
 
 Keys: --encrypt uses the per-user key file gb-server created, or --key-file PATH,
-or a passphrase in $${PASSPHRASE_ENV}. The key never leaves this machine's files.
+or a passphrase in $${PASSPHRASE_ENV}. The key never travels: a Noise handshake proves
+both sides hold it, and everything after it is encrypted and authenticated.
 
 Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lost,
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
@@ -41,7 +42,11 @@ function buildCommand(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option("--encrypt", "encrypt every item with AES-256-GCM", false)
+    .option(
+      "--encrypt",
+      "connect over an encrypted, authenticated session (Noise NNpsk0 with the key)",
+      false,
+    )
     .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
     .option("--json", "print one JSON object per item on stdout, for scripts", false)
     .addHelpText("after", EXAMPLES);

@@ -66,6 +66,7 @@ export async function sendItems(
     return exitCodeFor(error);
   }
 
+  reportSession(terminal, client, flags.json);
   const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
   let exitCode: number = ExitCode.OK;
   try {
@@ -131,6 +132,18 @@ async function planItems(
     plan.push({ label: file, item });
   }
   return plan;
+}
+
+/**
+ * [H-FINGERPRINT] An encrypted session's fingerprint, so that the user can compare it
+ * with the one gb-server shows: a note on standard error, or with --json a `session`
+ * event (first, before the items' events). A plain connection has none.
+ */
+function reportSession(terminal: Terminal, client: GbClient, json: boolean): void {
+  const { encrypted, fingerprint } = client.session;
+  if (fingerprint === null) return;
+  if (json) terminal.json({ event: "session", encrypted, fingerprint });
+  else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
 function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {

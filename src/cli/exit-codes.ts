@@ -68,7 +68,6 @@ export function exitCodeFor(error: unknown): ExitCode {
     case ErrorCode.ENCRYPTION_REQUIRED:
     case ErrorCode.REJECTED:
     case ErrorCode.SIZE_MISMATCH:
-    case ErrorCode.REPLAYED:
       return ExitCode.REJECTED;
     case ErrorCode.INTERNAL:
       return ExitCode.INTERNAL;

@@ -1,4 +1,6 @@
 import { ErrorCode, GbError } from "../errors.js";
+import { UnsupportedVersionError } from "../protocol/unsupported-version-error.js";
+import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import { dictInputHint, inputHint } from "./input-hints.js";
 
 /** The programs; a hint may depend on which one failed. */
@@ -29,13 +31,17 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
       if (program === "gb-key") {
         return "pass --force to replace it; every machine that uses the old key will then need the new one";
       }
-      return "use the same key file (or GB_PASSPHRASE) on both sides; gb-server prints which key file it uses";
+      return program === "gb-client"
+        ? "use the same key file (or GB_PASSPHRASE) on both sides; gb-server prints which key file it uses"
+        : "the client's key differs from this server's: give it the same key file (or GB_PASSPHRASE)";
     case ErrorCode.CONNECT_FAILED:
       return connectHint(error, program);
     case ErrorCode.UNSUPPORTED_VERSION:
-      return "use the same gb-transfer version on both sides";
+      return versionHint(error, program);
     case ErrorCode.ENCRYPTION_REQUIRED:
-      return "this server takes encrypted items only: send them with --encrypt";
+      return program === "gb-client"
+        ? "this server takes only encrypted connections from here: send with --encrypt (and the server's key)"
+        : "start gb-server with --allow-insecure-plaintext to take plaintext from other machines";
     case ErrorCode.INPUT_UNREADABLE:
       return inputHint(error);
     case ErrorCode.DICT_INVALID:
@@ -60,12 +66,26 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
     case ErrorCode.DICT_TOO_LARGE:
     case ErrorCode.DICT_TOO_DEEP:
     case ErrorCode.DECRYPT_FAILED:
-    case ErrorCode.REPLAYED:
     case ErrorCode.INTERNAL:
       return undefined;
     default:
       return unreachable(code);
   }
+}
+
+/**
+ * [P-PREAMBLE] Which side to upgrade. gb-client knows the server's version when it
+ * found the mismatch itself; a refusal from the server means this client is the older.
+ */
+function versionHint(error: GbError, program: Program): string {
+  if (program === "gb-client" && error instanceof UnsupportedVersionError) {
+    return error.serverIsOlder
+      ? `the server runs an older gb-transfer: upgrade gb-server to ${SOFTWARE_VERSION} (or install the same version on both machines)`
+      : `the server runs a newer gb-transfer: upgrade gb-client (install the same version on both machines)`;
+  }
+  return program === "gb-client"
+    ? "this gb-client is older than the server: upgrade it (install the same version on both machines)"
+    : "use the same gb-transfer version on both sides";
 }
 
 /**

@@ -18,7 +18,9 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 export function itemHeading(item: ReceivedItem, c: ChalkInstance): string {
   const details = [formatBytes(item.bytes)];
   if (item.format !== undefined) details.push(item.format);
-  if (item.encrypted) details.push("encrypted");
+  if (item.session.fingerprint !== null) {
+    details.push(`encrypted, session ${item.session.fingerprint}`);
+  }
   const where = item.savedPath === null ? "not saved" : `saved as ${item.savedPath}`;
   return (
     c.bold(`── ${item.kind} ${escapeTerminalLine(item.name)}`) +
@@ -52,7 +54,9 @@ export function failureLine(failure: ItemFailure): string {
     failure.id === undefined
       ? `connection ${failure.connectionId} from ${failure.remote}`
       : `item ${failure.id}${failure.name === undefined ? "" : ` (${failure.name})`} from ${failure.remote}`;
-  return escapeTerminalLine(`${what} failed: ${failure.code}: ${failure.message}`);
+  const session =
+    failure.session.fingerprint === null ? "" : ` (session ${failure.session.fingerprint})`;
+  return escapeTerminalLine(`${what}${session} failed: ${failure.code}: ${failure.message}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { dictJsonText } from "../codecs/dict-json-text.js";
 import { GbError } from "../errors.js";
+import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
 import {
   DEFAULT_CLOSE_GRACE_MS,
@@ -27,8 +28,16 @@ interface ServerFlags {
   json: boolean;
   keyFile?: string;
   requireEncryption: boolean;
+  allowInsecurePlaintext: boolean;
   maxConnections: number;
 }
+
+/** What the start-up line says the server takes, by policy [H-POLICY]. */
+const ACCEPTING: Readonly<Record<PlaintextPolicy, string>> = {
+  loopback: "key holders (Noise NNpsk0); plaintext from this machine only",
+  anyone: "key holders (Noise NNpsk0); plaintext from anyone (insecure)",
+  never: "key holders only (Noise NNpsk0); no plaintext",
+};
 
 const EXAMPLES = `
 Examples:
@@ -36,6 +45,10 @@ Examples:
   $ gb-server --no-print --save-dir /srv/inbox
   $ gb-server --port 0 --json          pick a free port; JSON lines for scripts
   $ GB_PASSPHRASE='…' gb-server        derive the key from a passphrase instead of the key file
+  $ gb-server --require-encryption     take encrypted connections only, even from this machine
+
+Clients holding the key connect over an encrypted, authenticated Noise session; plaintext
+connections are taken from this machine only, unless --allow-insecure-plaintext.
 
 Items are saved under safe names, never overwriting (notes.txt, notes-1.txt, …).
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem,
@@ -61,7 +74,12 @@ function buildCommand(): Command {
       "--key-file <path>",
       `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,
     )
-    .option("--require-encryption", "refuse items that are not encrypted", false)
+    .option("--require-encryption", "refuse plaintext connections, even from this machine", false)
+    .option(
+      "--allow-insecure-plaintext",
+      "take plaintext connections from any address (anyone on the network can read and alter them)",
+      false,
+    )
     .addOption(
       new Option("--max-connections <n>", "connections served at once")
         .argParser(positiveInteger)
@@ -80,6 +98,16 @@ export async function runServer(
   signal: AbortSignal,
 ): Promise<number> {
   return runCommand(buildCommand(), argv, io, async (flags: ServerFlags, terminal) => {
+    if (flags.requireEncryption && flags.allowInsecurePlaintext) {
+      terminal.error("--require-encryption and --allow-insecure-plaintext contradict each other");
+      terminal.hint("give one of them, or neither (plaintext from this machine only)");
+      return ExitCode.USAGE;
+    }
+    const plaintext: PlaintextPolicy = flags.requireEncryption
+      ? "never"
+      : flags.allowInsecurePlaintext
+        ? "anyone"
+        : "loopback";
     let key;
     try {
       key = await resolveServerKey(flags.keyFile, io.env);
@@ -99,7 +127,7 @@ export async function runServer(
         ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
         saveDir: flags.save ? flags.saveDir : null,
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
-        requireEncryption: flags.requireEncryption,
+        plaintext,
         maxConnections: flags.maxConnections,
       });
     } catch (error) {
@@ -111,6 +139,7 @@ export async function runServer(
       `gb-server listening on ${host}:${port} · ${server.saveDir === null ? "not saving" : `saving to ${server.saveDir}`}` +
         ` · ${flags.print ? "printing" : "not printing"} · key: ${key.description}`,
     );
+    terminal.note(`accepting: ${ACCEPTING[plaintext]}`);
     if (flags.json) {
       terminal.json({
         event: "listening",
@@ -118,6 +147,7 @@ export async function runServer(
         port,
         saveDir: server.saveDir,
         keyFile: key.keyFile ?? null,
+        plaintext,
       });
     }
     server.on("item", (item) => {
@@ -158,6 +188,7 @@ function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags):
       sha256: item.sha256,
       savedAs: item.savedAs,
       savedPath: item.savedPath,
+      session: item.session,
     };
     if (flags.print && item.value !== undefined) {
       // JSON.stringify would write a Map as {} and refuses bigints: the value is written by
@@ -182,6 +213,7 @@ function reportFailure(terminal: Terminal, failure: ItemFailure, flags: ServerFl
       name: failure.name ?? null,
       code: failure.code,
       message: failure.message,
+      session: failure.session,
     });
     return;
   }

@@ -1,33 +1,13 @@
 /**
  * Sizes, parameters and domain-separation strings of gb-transfer's cryptography.
- * PROTOCOL.md, section "Encryption". These values are part of the wire format and of the
- * test vectors in test/vectors/crypto-vectors.json: changing any of them is a protocol
- * version change.
+ * PROTOCOL.md, "The handshake" and "Records". These values are part of the wire format
+ * and of the test vectors in test/vectors/session-vectors.json: changing any of them is
+ * a protocol version change.
  */
+import { MAX_MESSAGE_BYTES, TAG_BYTES } from "./noise/constants.js";
 
-/** Bytes in a master key (the secret shared by client and server). */
+/** Bytes in a master key (the secret shared by client and server, the session's PSK). */
 export const MASTER_KEY_BYTES = 32;
-
-/** Bytes of the random salt chosen per item; every per-item key is derived from it. */
-export const ITEM_SALT_BYTES = 16;
-
-/** Bytes in a key id, the public fingerprint of a master key. */
-export const KEY_ID_BYTES = 16;
-
-/** Bytes in an AES-256-GCM key. */
-export const AES_KEY_BYTES = 32;
-
-/** Bytes in an AES-GCM nonce. */
-export const NONCE_BYTES = 12;
-
-/** Bytes in an AES-GCM authentication tag (the full, untruncated tag). */
-export const TAG_BYTES = 16;
-
-/** Largest plaintext carried by one chunk of a chunked payload, in bytes (64 KiB). */
-export const CHUNK_PLAINTEXT_BYTES = 65_536;
-
-/** Largest sealed chunk (ciphertext then tag), in bytes. */
-export const SEALED_CHUNK_MAX_BYTES = CHUNK_PLAINTEXT_BYTES + TAG_BYTES;
 
 /** Bytes of salt for deriving a master key from a passphrase. */
 export const SCRYPT_SALT_BYTES = 16;
@@ -47,17 +27,29 @@ export const SCRYPT_P = 1;
  */
 export const SCRYPT_MAXMEM_BYTES = 256 * 1024 * 1024;
 
-/** HKDF info for the key id. */
-export const KEY_ID_INFO = "gb-transfer/v1 key id";
+/** The Noise handshake pattern of every encrypted session [H-PATTERN]. */
+export const SESSION_PATTERN = "NNpsk0";
 
-/** HKDF info for the per-item key of the chunked payload. */
-export const PAYLOAD_KEY_INFO = "gb-transfer/v1 payload key";
+/**
+ * Bytes in each handshake message of {@link SESSION_PATTERN} with its empty payload: an
+ * ephemeral public key, then the tag of the empty payload [H-MESSAGES].
+ */
+export const HANDSHAKE_MESSAGE_BYTES = 48;
 
-/** HKDF info for the per-item base nonce of the chunked payload. */
-export const PAYLOAD_NONCE_INFO = "gb-transfer/v1 payload nonce";
+/** HKDF info of the session fingerprint [H-FINGERPRINT]. */
+export const SESSION_FINGERPRINT_INFO = "gb-transfer/2 session fingerprint";
 
-/** HKDF info for the per-item key that seals the item's metadata. */
-export const META_KEY_INFO = "gb-transfer/v1 meta key";
+/** Bytes of HKDF output shown as the session fingerprint [H-FINGERPRINT]. */
+export const SESSION_FINGERPRINT_BYTES = 8;
 
-/** HKDF info for the per-item key that seals the server's receipt. */
-export const RECEIPT_KEY_INFO = "gb-transfer/v1 receipt key";
+/** Bytes in a record's length header (u16, big-endian) [R-RECORD]. */
+export const RECORD_HEADER_BYTES = 2;
+
+/** The longest record ciphertext: a whole Noise transport message [R-RECORD]. */
+export const MAX_RECORD_CIPHERTEXT_BYTES = MAX_MESSAGE_BYTES;
+
+/** The shortest record ciphertext: one plaintext byte and the tag (no empty records) [R-RECORD]. */
+export const MIN_RECORD_CIPHERTEXT_BYTES = TAG_BYTES + 1;
+
+/** The most plaintext one record carries: 65519 bytes [R-RECORD]. */
+export const MAX_RECORD_PLAINTEXT_BYTES = MAX_RECORD_CIPHERTEXT_BYTES - TAG_BYTES;

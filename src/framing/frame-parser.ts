@@ -1,4 +1,4 @@
-import { ErrorCode, ProtocolError } from "../errors.js";
+import { ErrorCode, InternalError, ProtocolError } from "../errors.js";
 import { FRAME_HEADER_BYTES, type ParsedFrame } from "./frame.js";
 import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
 
@@ -63,6 +63,22 @@ export class FrameParser {
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
+  }
+
+  /**
+   * Hands over the bytes received but not yet parsed, and forgets them: at a frame
+   * boundary, when the connection switches from frames to records [R-RECORD], what
+   * follows the last frame is record bytes, for the record opener. The parser then goes
+   * on with the plaintext its caller pushes back.
+   * @throws {InternalError} INTERNAL when a frame is partly parsed (a bug in the caller).
+   */
+  takeBuffered(): Buffer[] {
+    if (this.#state !== "header") {
+      throw new InternalError(ErrorCode.INTERNAL, "the parser is in the middle of a unit");
+    }
+    const taken = this.#chunks.splice(0);
+    this.#buffered = 0;
+    return taken;
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import { ErrorCode, InternalError, NetworkError } from "../errors.js";
 import { FRAME_HEADER_BYTES } from "./frame.js";
 import { PREAMBLE_BYTES, PREAMBLE_MAGIC } from "./preamble.js";
@@ -26,19 +25,21 @@ const NO_BLOCK = Buffer.alloc(0);
 const MAX_FRAME_TYPE = 0xff;
 const MAX_PAYLOAD_BYTES = 0xffff_ffff;
 
-/** What the writer needs of a socket (a `net.Socket`; tests pass a fake). */
-export type FrameSink = Pick<
-  Socket,
-  | "write"
-  | "end"
-  | "cork"
-  | "uncork"
-  | "destroyed"
-  | "writableEnded"
-  | "writableNeedDrain"
-  | "on"
-  | "off"
->;
+/**
+ * What the writer needs of a socket: a `net.Socket`, a `RecordSink` that seals
+ * what is written into records on its way to one, or a test's fake.
+ */
+export interface FrameSink {
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  end(): unknown;
+  cork(): void;
+  uncork(): void;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  readonly writableNeedDrain: boolean;
+  on(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+}
 
 /**
  * Writes preambles and frames to a socket.

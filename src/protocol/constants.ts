@@ -1,8 +1,7 @@
-import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../crypto/constants.js";
 import type { FrameLimits } from "../framing/frame-parser.js";
 
 /** The protocol version this implementation speaks. PROTOCOL.md [P-PREAMBLE]. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Frame type bytes. PROTOCOL.md, "Frame types". */
 export const FrameType = {
@@ -12,14 +11,24 @@ export const FrameType = {
   LAST_CHUNK: 0x04,
   RECEIPT: 0x05,
   ERROR: 0x06,
+  HANDSHAKE: 0x07,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Largest JSON control message (HELLO, ITEM, RECEIPT, ERROR), in bytes. */
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 
-/** Largest CHUNK / LAST_CHUNK payload: a full plaintext chunk plus a GCM tag. */
-export const MAX_CHUNK_FRAME_BYTES = CHUNK_PLAINTEXT_BYTES + TAG_BYTES;
+/**
+ * Largest CHUNK / LAST_CHUNK payload, in bytes: 64 KiB of item data, plaintext in both
+ * modes (an encrypted session seals the frame stream, not the chunks) [F-CHUNK].
+ */
+export const MAX_CHUNK_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Largest HANDSHAKE payload, in bytes: a Noise message [N-MSG-MAX]. This version's
+ * messages are 48 bytes [H-MESSAGES]; the limit leaves room for later patterns.
+ */
+export const MAX_HANDSHAKE_FRAME_BYTES = 65_535;
 
 /** Longest item `name` in metadata and receipts, in UTF-8 bytes [J-STRING]. */
 export const MAX_NAME_BYTES = 1024;
@@ -41,6 +50,7 @@ export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
 
 /** What a server accepts from a client [F-LIMIT]. */
 export const CLIENT_FRAME_LIMITS: FrameLimits = new Map([
+  [FrameType.HANDSHAKE, MAX_HANDSHAKE_FRAME_BYTES],
   [FrameType.ITEM, MAX_CONTROL_FRAME_BYTES],
   [FrameType.CHUNK, MAX_CHUNK_FRAME_BYTES],
   [FrameType.LAST_CHUNK, MAX_CHUNK_FRAME_BYTES],
@@ -51,4 +61,5 @@ export const SERVER_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.HELLO, MAX_CONTROL_FRAME_BYTES],
   [FrameType.RECEIPT, MAX_CONTROL_FRAME_BYTES],
   [FrameType.ERROR, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.HANDSHAKE, MAX_HANDSHAKE_FRAME_BYTES],
 ]);

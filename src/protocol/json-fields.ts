@@ -15,13 +15,6 @@ import {
 // exponent or leading zero.
 const INTEGER_TOKEN = /^(?:0|[1-9][0-9]*)$/;
 
-// [J-BASE64] standard alphabet, padded; canonicity is checked after decoding.
-const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Base64 digits per group of 3 bytes. */
-const BASE64_CHARS_PER_GROUP = 4;
-const BYTES_PER_BASE64_GROUP = 3;
-
 function malformed(what: string): ProtocolError {
   return new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `malformed message: ${what}`);
 }
@@ -86,12 +79,6 @@ export function readEnum<const T extends string>(
   return found;
 }
 
-export function readBoolean(record: ControlObject, field: string): boolean {
-  const value = record.get(field);
-  if (typeof value !== "boolean") throw malformed(`"${field}" must be true or false`);
-  return value;
-}
-
 /**
  * [J-INTEGER] An integer: the token `0` or a digit 1-9 followed by digits, with a value
  * of at most `max` (itself at most 2^53 - 1).
@@ -147,25 +134,6 @@ export function readHex(record: ControlObject, field: string, bytes: number): Bu
     throw malformed(`"${field}" must be ${bytes} bytes of lower-case hex`);
   }
   return Buffer.from(value, "hex");
-}
-
-/**
- * [J-BASE64] Standard base64 with padding, decoding to at most `maxBytes`, in its one
- * canonical spelling (the unused bits of the last digit are zero), so that two texts
- * never stand for the same bytes.
- */
-export function readBase64(record: ControlObject, field: string, maxBytes: number): Buffer {
-  const value = record.get(field);
-  if (
-    typeof value === "string" &&
-    value.length <= Math.ceil(maxBytes / BYTES_PER_BASE64_GROUP) * BASE64_CHARS_PER_GROUP &&
-    value.length % BASE64_CHARS_PER_GROUP === 0 &&
-    BASE64_TEXT.test(value)
-  ) {
-    const bytes = Buffer.from(value, "base64");
-    if (bytes.length <= maxBytes && bytes.toString("base64") === value) return bytes;
-  }
-  throw malformed(`"${field}" must be canonical base64 of at most ${maxBytes} bytes`);
 }
 
 export function readObject(record: ControlObject, field: string): ControlObject {

@@ -1,9 +1,8 @@
 import { DICT_FORMATS, type DictFormat } from "../codecs/dict-format.js";
-import { ITEM_SALT_BYTES, KEY_ID_BYTES, SCRYPT_SALT_BYTES } from "../crypto/constants.js";
+import { SCRYPT_SALT_BYTES } from "../crypto/constants.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
 import type { ControlObject } from "./control-json.js";
 import {
-  MAX_CONTROL_FRAME_BYTES,
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_NAME_BYTES,
@@ -15,8 +14,6 @@ import {
   asObject,
   encodeJsonPayload,
   parseJsonPayload,
-  readBase64,
-  readBoolean,
   readCount,
   readEnum,
   readHex,
@@ -28,17 +25,26 @@ import {
   requireAbsent,
 } from "./json-fields.js";
 
+/**
+ * How a connection runs [M-HELLO]: "noise", a Noise session that encrypts and
+ * authenticates everything after the handshake; "plain", frames in the clear.
+ */
+export type ConnectionMode = "noise" | "plain";
+
 /** SERVER → CLIENT, once, right after the server's preamble. PROTOCOL.md [M-HELLO]. */
 export interface Hello {
-  /** Free text naming the server software, e.g. "gb-transfer/1.0.0". */
+  /** Free text naming the server software, e.g. "gb-transfer/2.0.0". */
   readonly server: string;
-  /** HKDF-derived identifier of the server's key; never the key itself. */
-  readonly keyId: Buffer;
-  /** Salt a client uses to derive the key from a passphrase with scrypt. */
+  /** Salt a client uses to derive the key from a passphrase with scrypt [H-PSK]. */
   readonly scryptSalt: Buffer;
+  /**
+   * The modes this server takes from this client: `["noise"]`, or `["noise", "plain"]`
+   * when its policy lets this client connect in the clear [H-POLICY].
+   */
+  readonly accepts: readonly ConnectionMode[];
 }
 
-/** What an item is. Sent in the clear, or sealed inside an encrypted ITEM. [M-META] */
+/** What an item is. [M-META] */
 export type ItemMeta =
   | {
       readonly kind: "dict";
@@ -49,31 +55,28 @@ export type ItemMeta =
   | { readonly kind: "file"; readonly name: string; readonly size: number | null };
 
 /** CLIENT → SERVER: announces the next item. [M-ITEM] */
-export type ItemHeader =
-  | { readonly id: number; readonly encrypted: false; readonly meta: ItemMeta }
-  | {
-      readonly id: number;
-      readonly encrypted: true;
-      readonly salt: Buffer;
-      readonly sealedMeta: Buffer;
-    };
+export interface ItemHeader {
+  readonly id: number;
+  readonly meta: ItemMeta;
+}
 
 /** What the server stored for an item. [M-RECEIPT] */
 export interface ReceiptBody {
   readonly kind: "dict" | "file";
   /** The name the client gave the item. */
   readonly name: string;
-  /** Bytes of item payload received (plaintext), and their SHA-256 (lower-case hex). */
+  /** Bytes of item data received, and their SHA-256 (lower-case hex). */
   readonly bytes: number;
   readonly sha256: string;
   /** Where the server stored it, relative to its save directory; null when not saved. */
   readonly savedAs: string | null;
 }
 
-/** SERVER → CLIENT: the result of one item. Sealed when the item was encrypted. */
-export type ReceiptMessage =
-  | { readonly id: number; readonly encrypted: false; readonly receipt: ReceiptBody }
-  | { readonly id: number; readonly encrypted: true; readonly sealedReceipt: Buffer };
+/** SERVER → CLIENT: the result of one item. [M-RECEIPT] */
+export interface ReceiptMessage {
+  readonly id: number;
+  readonly receipt: ReceiptBody;
+}
 
 /** SERVER → CLIENT: a refusal. With `id` the item failed and the connection goes on; without, the connection ends. [M-ERROR] */
 export interface ErrorMessage {
@@ -82,10 +85,11 @@ export interface ErrorMessage {
   readonly id: number | undefined;
 }
 
-// Sealed blobs are small JSON documents plus a tag; bound them by the frame limit.
-const MAX_SEALED_BYTES = MAX_CONTROL_FRAME_BYTES;
-
 const ITEM_KINDS = ["dict", "file"] as const;
+
+/** [M-HELLO] The two values `accepts` may have, exactly. */
+const ACCEPTS_NOISE_ONLY = ["noise"] as const;
+const ACCEPTS_NOISE_AND_PLAIN = ["noise", "plain"] as const;
 
 /** A receipt's hash: SHA-256 as lower-case hex. */
 const SHA256_HEX_DIGITS = 64;
@@ -101,8 +105,8 @@ function malformed(what: string): ProtocolError {
 export function encodeHello(hello: Hello): Buffer {
   return encodeJsonPayload({
     server: hello.server,
-    keyId: hello.keyId.toString("hex"),
     scryptSalt: hello.scryptSalt.toString("hex"),
+    accepts: hello.accepts,
   });
 }
 
@@ -111,14 +115,19 @@ export function decodeHello(payload: Uint8Array): Hello {
   const record = parseJsonPayload(payload, "HELLO");
   return {
     server: readString(record, "server", MAX_SERVER_NAME_BYTES),
-    keyId: readHex(record, "keyId", KEY_ID_BYTES),
     scryptSalt: readHex(record, "scryptSalt", SCRYPT_SALT_BYTES),
+    accepts: readAccepts(record),
   };
 }
 
-/** Encodes item metadata as the JSON object of [M-META]. */
-export function encodeMeta(meta: ItemMeta): Buffer {
-  return encodeJsonPayload(metaToJson(meta));
+/** [M-HELLO] `accepts` is `["noise"]` or `["noise","plain"]`, exactly. */
+function readAccepts(record: ControlObject): readonly ConnectionMode[] {
+  const value = record.get("accepts");
+  if (Array.isArray(value) && value[0] === "noise") {
+    if (value.length === 1) return ACCEPTS_NOISE_ONLY;
+    if (value.length === 2 && value[1] === "plain") return ACCEPTS_NOISE_AND_PLAIN;
+  }
+  throw malformed('"accepts" must be ["noise"] or ["noise","plain"]');
 }
 
 function metaToJson(meta: ItemMeta): object {
@@ -141,46 +150,21 @@ function readMeta(record: ControlObject): ItemMeta {
   return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
 }
 
-/** Decodes the plaintext of a sealed [M-META]. @throws {ProtocolError} MALFORMED_MESSAGE */
+/** Decodes item metadata on its own [M-META]. @throws {ProtocolError} MALFORMED_MESSAGE */
 export function decodeMeta(payload: Uint8Array): ItemMeta {
   return readMeta(parseJsonPayload(payload, "item metadata"));
 }
 
 /** The JSON text of an ITEM payload, for writers that encode it in place. */
 export function itemHeaderText(header: ItemHeader): string {
-  return JSON.stringify(
-    header.encrypted
-      ? {
-          id: header.id,
-          encrypted: true,
-          salt: header.salt.toString("hex"),
-          sealedMeta: header.sealedMeta.toString("base64"),
-        }
-      : { id: header.id, encrypted: false, meta: metaToJson(header.meta) },
-  );
+  return JSON.stringify({ id: header.id, meta: metaToJson(header.meta) });
 }
 
 /** @throws {ProtocolError} MALFORMED_MESSAGE */
 export function decodeItemHeader(payload: Uint8Array): ItemHeader {
   const record = parseJsonPayload(payload, "ITEM");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  // [J-MEMBERS] the members of the other form must be absent.
-  if (readBoolean(record, "encrypted")) {
-    requireAbsent(record, "meta", "in an encrypted ITEM");
-    return {
-      id,
-      encrypted: true,
-      salt: readHex(record, "salt", ITEM_SALT_BYTES),
-      sealedMeta: readBase64(record, "sealedMeta", MAX_SEALED_BYTES),
-    };
-  }
-  requireAbsent(record, "salt", "in a plaintext ITEM");
-  requireAbsent(record, "sealedMeta", "in a plaintext ITEM");
-  return { id, encrypted: false, meta: readMeta(readObject(record, "meta")) };
-}
-
-export function encodeReceiptBody(body: ReceiptBody): Buffer {
-  return encodeJsonPayload(receiptToJson(body));
+  return { id, meta: readMeta(readObject(record, "meta")) };
 }
 
 function receiptToJson(body: ReceiptBody): object {
@@ -208,38 +192,16 @@ function readReceiptBody(record: ControlObject): ReceiptBody {
   };
 }
 
-/** Decodes the plaintext of a sealed receipt. @throws {ProtocolError} MALFORMED_MESSAGE */
-export function decodeReceiptBody(payload: Uint8Array): ReceiptBody {
-  return readReceiptBody(parseJsonPayload(payload, "receipt"));
-}
-
 /** The JSON text of a RECEIPT payload, for writers that encode it in place. */
 export function receiptText(message: ReceiptMessage): string {
-  return JSON.stringify(
-    message.encrypted
-      ? { id: message.id, sealedReceipt: message.sealedReceipt.toString("base64") }
-      : { id: message.id, receipt: receiptToJson(message.receipt) },
-  );
+  return JSON.stringify({ id: message.id, receipt: receiptToJson(message.receipt) });
 }
 
 /** @throws {ProtocolError} MALFORMED_MESSAGE */
 export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
   const record = parseJsonPayload(payload, "RECEIPT");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  // [J-MEMBERS] exactly one of the two forms.
-  if (record.has("sealedReceipt")) {
-    requireAbsent(record, "receipt", "beside sealedReceipt");
-    return {
-      id,
-      encrypted: true,
-      sealedReceipt: readBase64(record, "sealedReceipt", MAX_SEALED_BYTES),
-    };
-  }
-  return {
-    id,
-    encrypted: false,
-    receipt: readReceiptBody(asObject(record.get("receipt"), '"receipt"')),
-  };
+  return { id, receipt: readReceiptBody(asObject(record.get("receipt"), '"receipt"')) };
 }
 
 /**

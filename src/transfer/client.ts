@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
-import { deriveItemKeys, newItemSalt } from "../crypto/item-keys.js";
+import type { RecordOpener } from "../crypto/record-opener.js";
 import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
 import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
@@ -13,6 +13,7 @@ import {
   type DictItemOptions,
   type ItemOptions,
   type SentItem,
+  type SessionInfo,
   type StreamItemOptions,
 } from "./client/client-options.js";
 import { openConnection, type OpenConnection } from "./client/handshake.js";
@@ -47,6 +48,7 @@ export type {
   ItemOptions,
   KeySource,
   SentItem,
+  SessionInfo,
   StreamItemOptions,
 } from "./client/client-options.js";
 
@@ -64,10 +66,16 @@ interface StreamedItem {
  */
 export class GbClient {
   readonly hello: Hello;
+  /**
+   * The connection: a Noise session (encrypted, and its fingerprint, the same the server
+   * shows [H-FINGERPRINT]) or plain.
+   */
+  readonly session: SessionInfo;
   readonly #socket: Socket;
   readonly #parser: FrameParser;
   readonly #writer: FrameWriter;
-  readonly #masterKey: Buffer | undefined;
+  /** Opens the server's records in an encrypted session [R-RECORD]. */
+  readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
@@ -95,7 +103,8 @@ export class GbClient {
       },
     );
     this.hello = connection.hello;
-    this.#masterKey = connection.masterKey;
+    this.session = connection.session;
+    this.#opener = connection.opener;
     this.#closeTimeoutMs = timeouts.closeMs;
     // The socket may have closed already, while the key was being derived: then no
     // "close" event is coming, and `socket.closed` says so.
@@ -107,8 +116,7 @@ export class GbClient {
           }),
         );
     socket.on("data", (chunk: Buffer) => {
-      this.#parser.push(chunk);
-      this.#readUnits();
+      this.#receive(chunk);
     });
     socket.on("error", (error) => {
       this.#fail(
@@ -135,8 +143,11 @@ export class GbClient {
     // Our own "error" listener is on: the one that kept errors from going unhandled
     // since the handshake can go.
     guard.release();
-    // Units that arrived together with HELLO (a BUSY refusal, say).
+    // Units that arrived together with HELLO (a BUSY refusal, say), or records that came
+    // with the handshake's last message.
+    for (const plaintext of connection.early.plaintext) this.#parser.push(plaintext);
     this.#readUnits();
+    if (connection.early.failure !== undefined) this.#recordFailed(connection.early.failure);
     // The connection failed between HELLO and now (while the key was being derived).
     if (socket.destroyed || guard.error !== undefined) {
       const early = guard.error;
@@ -152,11 +163,16 @@ export class GbClient {
   }
 
   /**
-   * Connects, waits for the server's HELLO and, when a key is given, checks that the
-   * server holds the same key (without sending it).
+   * Connects and waits for the server's HELLO. With a key ({@link ClientOptions.encryption})
+   * it runs the Noise handshake, which proves that both sides hold the same key without
+   * sending it, and every byte after it travels encrypted; without one the connection is
+   * plain.
    * @throws {NetworkError} CONNECT_FAILED / TIMEOUT
-   * @throws {ProtocolError} BAD_PREAMBLE / UNSUPPORTED_VERSION when the peer is not a gb-transfer server
-   * @throws {CryptoError} KEY_MISMATCH / KEY_INVALID
+   * @throws {ProtocolError} BAD_PREAMBLE / UNSUPPORTED_VERSION when the peer is not a
+   *   version-2 gb-transfer server
+   * @throws {CryptoError} KEY_MISMATCH (the server holds another key) / KEY_INVALID
+   * @throws {RefusedError} ENCRYPTION_REQUIRED when no key was given and the server takes
+   *   this client only encrypted (found before anything is sent)
    */
   static async connect(options: ClientOptions = {}): Promise<GbClient> {
     const connection = await openConnection(options);
@@ -253,9 +269,12 @@ export class GbClient {
     this.#socket.destroy();
   }
 
-  /** A rejected promise when encryption is asked for without a key (KEY_MISSING). */
+  /**
+   * A rejected promise when encryption is asked for on a plain connection: the client
+   * has no key (KEY_MISSING).
+   */
   #refuseEncryption(options: ItemOptions): Promise<SentItem> | undefined {
-    if (options.encrypt !== true || this.#masterKey !== undefined) return undefined;
+    if (options.encrypt !== true || this.session.encrypted) return undefined;
     const error = new CryptoError(
       ErrorCode.KEY_MISSING,
       "encryption was asked for but the client has no key",
@@ -270,7 +289,7 @@ export class GbClient {
   #sendWhole(item: PreparedDict, options: ItemOptions): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
     this.#queue.push(() => {
-      if (!this.#openSlot(slot, options)) return undefined;
+      this.#inFlight.add(slot);
       const fatal = this.#failure();
       if (fatal !== undefined) slot.reject(fatal);
       else ItemChunker.begin(this.#writer, slot, options).writeWhole(item.payload);
@@ -301,33 +320,14 @@ export class GbClient {
           }
           try {
             const slot = new ItemSlot(item.meta, resolve, reject, this.#inFlight.forget);
-            if (this.#openSlot(slot, options)) {
-              await this.#writeStreamed(slot, item.source, options.onProgress);
-            }
+            this.#inFlight.add(slot);
+            await this.#writeStreamed(slot, item.source, options.onProgress);
           } finally {
             closeSource(item.source);
           }
         });
       }),
     );
-  }
-
-  /**
-   * Gives an item its keys and wire id, and tracks it until its answer settles it.
-   * Returns false, the item failed, when its keys could not be made.
-   */
-  #openSlot(slot: ItemSlot, options: ItemOptions): boolean {
-    if (options.encrypt === true) {
-      try {
-        slot.salt = newItemSalt();
-        if (this.#masterKey !== undefined) slot.keys = deriveItemKeys(this.#masterKey, slot.salt);
-      } catch (error) {
-        slot.reject(toGbError(error, "cannot make the item's keys"));
-        return false;
-      }
-    }
-    this.#inFlight.add(slot);
-    return true;
   }
 
   /** Reads `source` into the item's frames until it ends, or the item is given up. */
@@ -405,13 +405,44 @@ export class GbClient {
     this.#socket.destroy();
   }
 
+  /**
+   * Bytes from the server: frames on a plain connection; in a session, records, whose
+   * verified plaintext is the frame stream [R-VERIFY].
+   */
+  #receive(chunk: Buffer): void {
+    const opener = this.#opener;
+    if (opener === undefined) {
+      this.#parser.push(chunk);
+      this.#readUnits();
+      return;
+    }
+    // After a failed record nothing more is opened; the connection is being dropped.
+    const plaintexts = opener.failure === undefined ? opener.push(chunk) : [];
+    for (const plaintext of plaintexts) this.#parser.push(plaintext);
+    // The frames before a bad record were verified: they are read first.
+    this.#readUnits();
+    const failure = opener.failure;
+    if (failure !== undefined) this.#recordFailed(failure);
+  }
+
+  /** [R-FAIL] A record failed: every item awaiting its answer fails with it. */
+  #recordFailed(error: unknown): void {
+    this.#fail(toGbError(error, "a record from the server failed"));
+    this.#socket.destroy();
+  }
+
   #readUnits(): void {
     for (;;) {
       try {
         const unit = this.#parser.next();
         if (unit === undefined) return;
         if (unit.kind === "preamble") continue;
-        const answer = readAnswer(unit.frame.type, unit.frame.payload, this.#inFlight.oldest());
+        const answer = readAnswer(
+          unit.frame.type,
+          unit.frame.payload,
+          this.#inFlight.oldest(),
+          this.session.encrypted,
+        );
         if ("connectionFailed" in answer) this.#fail(answer.connectionFailed);
         else if ("stored" in answer) answer.slot.resolve(answer.stored);
         else answer.slot.reject(answer.failed);

@@ -3,12 +3,17 @@ import { EventEmitter } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { DEFAULT_DICT_LIMITS, type DictLimits } from "../codecs/limits.js";
 import { MASTER_KEY_BYTES, SCRYPT_SALT_BYTES } from "../crypto/constants.js";
-import { keyId } from "../crypto/key-id.js";
-import { CryptoError, ErrorCode, NetworkError } from "../errors.js";
+import { CryptoError, ErrorCode, InternalError, NetworkError } from "../errors.js";
+import { encodeFrame, FRAME_HEADER_BYTES } from "../framing/frame.js";
 import { FrameWriter } from "../framing/frame-writer.js";
 import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
-import { encodeError, encodeHello, type Hello } from "../protocol/messages.js";
+import { encodeError, encodeHello } from "../protocol/messages.js";
 import { ItemStore } from "./server/item-store.js";
+import {
+  allowsPlaintext,
+  PLAINTEXT_POLICIES,
+  type PlaintextPolicy,
+} from "./server/plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "./server/received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
 import { ServerSession } from "./server/server-session.js";
@@ -25,8 +30,6 @@ export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 export const DEFAULT_PREVIEW_BYTES = 4096;
 /** Dictionary bytes all connections together may be receiving at once. */
 export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
-/** Encrypted-item salts remembered to refuse replays (16 bytes each, oldest forgotten first). */
-const MAX_REMEMBERED_SALTS = 100_000;
 /** How long a refused client gets to read its ERROR before its socket is destroyed. */
 const REFUSED_LINGER_MS = 1000;
 
@@ -34,7 +37,7 @@ export interface ServerOptions {
   readonly host?: string;
   /** 0 picks a free port; read it from {@link GbServer.address}. */
   readonly port?: number;
-  /** The 32-byte master key encrypted items are opened with. */
+  /** The 32-byte master key: the pre-shared key of every encrypted session [H-PSK]. */
   readonly masterKey: Uint8Array;
   /**
    * Salt announced to clients deriving the key from a passphrase (16 bytes). Pass the
@@ -46,7 +49,11 @@ export interface ServerOptions {
   /** fsync each stored file before naming it (default true). */
   readonly durable?: boolean;
   readonly previewBytes?: number;
-  readonly requireEncryption?: boolean;
+  /**
+   * Who may connect in the clear [H-POLICY]: "loopback" (the default), programs on this
+   * machine only; "anyone"; "never", every connection must be encrypted.
+   */
+  readonly plaintext?: PlaintextPolicy;
   readonly dictLimits?: DictLimits;
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
@@ -80,9 +87,9 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #refused = new Set<Socket>();
   readonly #context: SessionContext;
   readonly #maxConnections: number;
+  readonly #plaintext: PlaintextPolicy;
   #connectionCount = 0;
   #dictBytesInFlight = 0;
-  readonly #seenSalts = new Set<string>();
   #closing: Promise<void> | undefined;
 
   private constructor(options: ServerOptions, store: ItemStore | null) {
@@ -90,23 +97,28 @@ export class GbServer extends EventEmitter<ServerEvents> {
     if (options.masterKey.length !== MASTER_KEY_BYTES) {
       throw new CryptoError(ErrorCode.KEY_INVALID, `the key must be ${MASTER_KEY_BYTES} bytes`);
     }
+    const plaintext = options.plaintext ?? "loopback";
+    if (!PLAINTEXT_POLICIES.includes(plaintext)) {
+      throw new InternalError(ErrorCode.INTERNAL, `unknown plaintext policy ${plaintext}`);
+    }
     const masterKey = Buffer.from(options.masterKey);
-    const hello: Hello = {
-      server: SOFTWARE_NAME,
-      keyId: keyId(masterKey),
-      // Random even for a key-file server, so the announced salt never reveals which kind.
-      scryptSalt: Buffer.from(options.scryptSalt ?? randomBytes(SCRYPT_SALT_BYTES)),
-    };
+    // Random even for a key-file server, so the announced salt never reveals which kind.
+    const scryptSalt = Buffer.from(options.scryptSalt ?? randomBytes(SCRYPT_SALT_BYTES));
+    const helloFrame = (accepts: readonly ("noise" | "plain")[]): Buffer =>
+      encodeFrame(FrameType.HELLO, encodeHello({ server: SOFTWARE_NAME, scryptSalt, accepts }));
+    this.#plaintext = plaintext;
     this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const dictBudgetBytes = options.dictBudgetBytes ?? DEFAULT_DICT_BUDGET_BYTES;
     this.#context = {
-      hello,
-      helloPayload: encodeHello(hello),
+      helloFrames: {
+        noiseOnly: helloFrame(["noise"]),
+        noiseAndPlain: helloFrame(["noise", "plain"]),
+      },
       masterKey,
+      plaintext,
       store,
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
-      requireEncryption: options.requireEncryption ?? false,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       reserveDictBytes: (bytes) => {
         if (this.#dictBytesInFlight + bytes > dictBudgetBytes) return false;
@@ -115,16 +127,6 @@ export class GbServer extends EventEmitter<ServerEvents> {
       },
       releaseDictBytes: (bytes) => {
         this.#dictBytesInFlight -= bytes;
-      },
-      rememberSalt: (salt) => {
-        const key = salt.toString("hex");
-        if (this.#seenSalts.has(key)) return false;
-        this.#seenSalts.add(key);
-        if (this.#seenSalts.size > MAX_REMEMBERED_SALTS) {
-          const oldest = this.#seenSalts.values().next();
-          if (oldest.done !== true) this.#seenSalts.delete(oldest.value);
-        }
-        return true;
       },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
@@ -213,6 +215,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#context.store?.directory ?? null;
   }
 
+  /** Who may connect in the clear [H-POLICY]. */
+  get plaintext(): PlaintextPolicy {
+    return this.#plaintext;
+  }
+
   /** Connections open right now. */
   get connections(): number {
     return this.#sessions.size;
@@ -227,7 +234,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
     if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
       this.#refused.add(socket);
       socket.once("close", () => this.#refused.delete(socket));
-      refuse(socket, this.#context.helloPayload, this.#closing !== undefined);
+      const frames = this.#context.helloFrames;
+      const hello = allowsPlaintext(this.#plaintext, socket.remoteAddress)
+        ? frames.noiseAndPlain
+        : frames.noiseOnly;
+      refuse(socket, hello, this.#closing !== undefined);
       return;
     }
     const session = new ServerSession(socket, peer, this.#context);
@@ -266,13 +277,13 @@ export class GbServer extends EventEmitter<ServerEvents> {
 }
 
 /** Tells a client we cannot serve it, in the protocol so it can say why, then closes. */
-function refuse(socket: Socket, helloPayload: Buffer, shuttingDown: boolean): void {
+function refuse(socket: Socket, helloFrame: Buffer, shuttingDown: boolean): void {
   const writer = new FrameWriter(socket);
   socket.on("error", () => undefined);
   // Read (and drop) whatever the peer sends so its FIN is seen and the socket can close.
   socket.resume();
   writer.writePreamble(PROTOCOL_VERSION);
-  writer.writeFrame(FrameType.HELLO, helloPayload);
+  writer.writeFrame(FrameType.HELLO, helloFrame.subarray(FRAME_HEADER_BYTES));
   writer.writeFrame(
     FrameType.ERROR,
     encodeError({

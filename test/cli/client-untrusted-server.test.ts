@@ -55,10 +55,7 @@ function receipt(item: ReceivedItem, overrides: Partial<ReceiptBody> = {}): Buff
     savedAs: item.meta.name,
     ...overrides,
   };
-  return encodeFrame(
-    FrameType.RECEIPT,
-    Buffer.from(receiptText({ id: item.id, encrypted: false, receipt: body })),
-  );
+  return encodeFrame(FrameType.RECEIPT, Buffer.from(receiptText({ id: item.id, receipt: body })));
 }
 
 async function run(port: number, extra: string[] = []) {

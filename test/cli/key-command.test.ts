@@ -9,6 +9,7 @@ import { KEY_FILE_HEADER, readKeyFile } from "../../src/crypto/key-file.js";
 import { keyFingerprint } from "../../src/crypto/key-fingerprint.js";
 import { encodeKeyText } from "../../src/crypto/key-text.js";
 import { ErrorCode, errorFromPeer, isErrorCode } from "../../src/errors.js";
+import { SOFTWARE_VERSION } from "../../src/transfer/software-name.js";
 import { keyTextVectors } from "../crypto/key-text-vectors.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
 
@@ -90,7 +91,7 @@ describe("gb-key --help / --version / usage", () => {
     for (const flag of ["--version", "-V"]) {
       expect(await run([flag], await testEnv())).toEqual({
         code: ExitCode.OK,
-        stdout: "1.0.0\n",
+        stdout: `${SOFTWARE_VERSION}\n`,
         stderr: "",
       });
     }

@@ -1,6 +1,11 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
-import { MAX_SHOWN_DICT_LINES, prettyJson } from "../../src/cli/print-item.js";
+import {
+  failureLine,
+  itemHeading,
+  MAX_SHOWN_DICT_LINES,
+  prettyJson,
+} from "../../src/cli/print-item.js";
 import { toDictObject } from "../../src/codecs/to-dict-object.js";
 import { formatStoredDict } from "../../src/transfer/server/format-stored-dict.js";
 import { dict } from "../codecs/expect-same-dict.js";
@@ -46,5 +51,50 @@ describe("prettyJson", () => {
   it("escapes terminal control characters in keys and strings", () => {
     const text = prettyJson(dict(["\u001b[31m", "\u009b\u202e"]), plain);
     expect(text).not.toMatch(/[\u001b\u009b\u202e]/);
+  });
+});
+
+describe("[H-FINGERPRINT] the session in gb-server's lines", () => {
+  const session = { encrypted: true, fingerprint: "7f3a-91c2-0b4e-d8a1" } as const;
+  const item = {
+    connectionId: 1,
+    remote: "127.0.0.1:5000",
+    id: 1,
+    kind: "file",
+    name: "notes.txt",
+    format: undefined,
+    encrypted: true,
+    session,
+    bytes: 3,
+    sha256: "0".repeat(64),
+    savedAs: null,
+    savedPath: null,
+    value: undefined,
+    preview: Buffer.from("abc"),
+  } as const;
+
+  it("an item's heading names its session's fingerprint; a plain one none", () => {
+    expect(itemHeading(item, plain)).toContain("encrypted, session 7f3a-91c2-0b4e-d8a1");
+    const plainItem = {
+      ...item,
+      encrypted: false,
+      session: { encrypted: false, fingerprint: null },
+    };
+    expect(itemHeading(plainItem, plain)).not.toContain("session");
+  });
+
+  it("a failure line names the session it happened in", () => {
+    const failure = {
+      connectionId: 1,
+      remote: "127.0.0.1:5000",
+      id: undefined,
+      name: undefined,
+      code: "DECRYPT_FAILED",
+      message: "a record failed authentication",
+      session,
+    };
+    expect(failureLine(failure)).toBe(
+      "connection 1 from 127.0.0.1:5000 (session 7f3a-91c2-0b4e-d8a1) failed: DECRYPT_FAILED: a record failed authentication",
+    );
   });
 });

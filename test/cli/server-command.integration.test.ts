@@ -95,10 +95,10 @@ describe("runServer --help / --version / usage", () => {
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);
   });
 
-  it("--version prints 1.0.0", async () => {
+  it("--version prints 2.0.0", async () => {
     const { code, stdout } = await runServerToEnd(["--version"]);
     expect(code).toBe(ExitCode.OK);
-    expect(stdout).toBe("1.0.0\n");
+    expect(stdout).toBe("2.0.0\n");
   });
 
   it.each([
@@ -131,6 +131,7 @@ describe("runServer in-process", () => {
       port: server.port,
       saveDir,
       keyFile,
+      plaintext: "loopback",
     });
     expect(server.port).toBeGreaterThan(0);
     expect(server.fake.stderr.text).toContain(`created a new key file at ${keyFile}`);
@@ -149,9 +150,13 @@ describe("runServer in-process", () => {
     );
     expect(client.stderr.text).toBe("");
     expect(code).toBe(ExitCode.OK);
-    expect(
-      client.stdout.json.map((r) => [r["event"], r["id"], r["savedAs"], r["encrypted"]]),
-    ).toEqual([
+    const [session, ...stored] = client.stdout.json;
+    expect(session).toEqual({
+      event: "session",
+      encrypted: true,
+      fingerprint: expect.stringMatching(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/),
+    });
+    expect(stored.map((r) => [r["event"], r["id"], r["savedAs"], r["encrypted"]])).toEqual([
       ["stored", 1, "data.json", true],
       ["stored", 2, "notes.txt", true],
     ]);
@@ -161,6 +166,8 @@ describe("runServer in-process", () => {
       "item 2",
     );
     expect(item).toMatchObject({ kind: "file", name: "notes.txt", encrypted: true, bytes: 319 });
+    // [H-FINGERPRINT] the server reports the session the client showed.
+    expect(item["session"]).toEqual({ encrypted: true, fingerprint: session!["fingerprint"] });
     const dictEvent = server.fake.stdout.json.find((e) => e["id"] === 1)!;
     expect(dictEvent["value"]).toEqual(JSON.parse(await readFile(DATA, "utf8")));
 

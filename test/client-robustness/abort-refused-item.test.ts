@@ -1,7 +1,7 @@
 /**
  * [K-ABORT] When the server refuses an item while the client is still sending it, the
  * client stops reading its source and ends the item with an empty (0-byte) LAST_CHUNK,
- * for an encrypted item as for a plaintext one; the connection goes on.
+ * in an encrypted session as on a plain connection; the connection goes on.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
@@ -14,8 +14,7 @@ import { GbServer } from "../../src/transfer/server.js";
 import { sha256 } from "../support/sha256.js";
 import { TempDirs } from "../support/temp-dirs.js";
 import { withTimeout } from "../support/with-timeout.js";
-import { WAIT_MS } from "../support/fake-server.js";
-import { closeKeyedServers, keyedServer, type KeyedPeer } from "./keyed-server.js";
+import { closeFakeServers, fakeServer, WAIT_MS, type Peer } from "../support/fake-server.js";
 
 const temp = new TempDirs();
 const servers: GbServer[] = [];
@@ -24,7 +23,7 @@ const clients: GbClient[] = [];
 afterEach(async () => {
   for (const client of clients.splice(0)) client.destroy();
   await Promise.all(servers.splice(0).map((server) => server.close(1000)));
-  await closeKeyedServers();
+  await closeFakeServers();
   await temp.removeAll();
 });
 
@@ -50,25 +49,33 @@ describe("[K-ABORT] an item refused while it is being sent", () => {
     it(`[K-ABORT] ends with one empty LAST_CHUNK (${encrypt ? "encrypted" : "plaintext"}); the next item goes on`, async () => {
       const key = randomBytes(32);
       const next = Buffer.from("the next item\n");
-      const peers: KeyedPeer[] = [];
-      const port = await keyedServer(key, (peer) => {
-        peer.onItemStart = (item) => {
-          if (item.id === 1) peer.error("STORAGE_FAILED", "disk full", 1);
-        };
-        peer.onItemEnd = (item) => {
-          if (item.id !== 2) return;
-          const body = {
-            kind: "file" as const,
-            name: "next.txt",
-            bytes: next.length,
-            sha256: sha256(next),
-            savedAs: "next.txt",
+      const peers: Peer[] = [];
+      const port = await fakeServer(
+        (peer) => {
+          peer.greet();
+          peer.onItemStart = (item) => {
+            if (item.id === 1) peer.error("STORAGE_FAILED", "disk full", 1);
           };
-          peer.receipt(item, body, encrypt);
-        };
-        peers.push(peer);
+          peer.onItemEnd = (item) => {
+            if (item.id !== 2) return;
+            const body = {
+              kind: "file" as const,
+              name: "next.txt",
+              bytes: next.length,
+              sha256: sha256(next),
+              savedAs: "next.txt",
+            };
+            peer.receiptBody(item, body);
+          };
+          peers.push(peer);
+        },
+        { masterKey: key },
+      );
+      const client = await GbClient.connect({
+        host: "127.0.0.1",
+        port,
+        ...(encrypt ? { encryption: { key } } : {}),
       });
-      const client = await GbClient.connect({ host: "127.0.0.1", port, encryption: { key } });
       clients.push(client);
       const stalled = stalledSource();
       const refused = client.sendStream(stalled.source, { name: "stalled", size: null, encrypt });

@@ -2,9 +2,8 @@
  * What the client makes of a receipt.
  * [K-RECEIPT-CHECK] bytes, sha256 and kind must equal what was sent, else the item fails
  * with INTEGRITY_MISMATCH (exit 6) and the connection goes on.
- * [K-SEALED-RECEIPT] a sealed receipt that fails authentication fails its item with
- * INTEGRITY_MISMATCH (exit 6); a receipt sealed, or not, unlike its item, or an authentic
- * sealed body that is not a receipt, is MALFORMED_MESSAGE and fails the connection.
+ * A receipt that is not a receipt object is MALFORMED_MESSAGE and fails the connection.
+ * Both in plain connections and in encrypted sessions.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -13,17 +12,23 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { createKeyFile } from "../../src/crypto/key-file.js";
-import { sealOnce } from "../../src/crypto/seal-once.js";
+import { encodeFrame } from "../../src/framing/frame.js";
+import { FrameType } from "../../src/protocol/constants.js";
 import type { ReceiptBody } from "../../src/protocol/messages.js";
 import { GbClient } from "../../src/transfer/client.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
 import { sha256 } from "../support/sha256.js";
-import { WAIT_MS } from "../support/fake-server.js";
-import { closeKeyedServers, keyedServer, type KeyedItem, type KeyedPeer } from "./keyed-server.js";
+import {
+  closeFakeServers,
+  fakeServer,
+  WAIT_MS,
+  type Peer,
+  type SeenItem,
+} from "../support/fake-server.js";
 
 afterEach(async () => {
-  await closeKeyedServers();
+  await closeFakeServers();
   await removeTempDirs();
 });
 
@@ -36,9 +41,10 @@ function faithful(name: string): ReceiptBody {
 
 /** Answers the items in order with `answers` (one per item), each given the item. */
 function answering(
-  answers: readonly ((peer: KeyedPeer, item: KeyedItem) => void)[],
-): (peer: KeyedPeer) => void {
+  answers: readonly ((peer: Peer, item: SeenItem) => void)[],
+): (peer: Peer) => void {
   return (peer) => {
+    peer.greet();
     peer.onItemEnd = (item) => {
       answers[item.id - 1]?.(peer, item);
     };
@@ -52,7 +58,11 @@ async function sendEach(
   encrypt: boolean,
   count: number,
 ): Promise<unknown[]> {
-  const client = await GbClient.connect({ host: "127.0.0.1", port, encryption: { key } });
+  const client = await GbClient.connect({
+    host: "127.0.0.1",
+    port,
+    ...(encrypt ? { encryption: { key } } : {}),
+  });
   const sends = Array.from({ length: count }, (_, index) =>
     client.sendStream(Readable.from([DATA]), {
       name: `item-${index + 1}.txt`,
@@ -69,19 +79,19 @@ async function sendEach(
 
 describe("[K-RECEIPT-CHECK] a receipt must match what was sent", () => {
   for (const encrypt of [false, true]) {
-    it(`[K-RECEIPT-CHECK] a wrong bytes, sha256 or kind fails that item alone (${encrypt ? "sealed" : "plaintext"})`, async () => {
+    it(`[K-RECEIPT-CHECK] a wrong bytes, sha256 or kind fails that item alone (${encrypt ? "encrypted" : "plain"})`, async () => {
       const key = randomBytes(32);
-      const wrong = (change: Partial<ReceiptBody>) => (peer: KeyedPeer, item: KeyedItem) => {
-        peer.receipt(item, { ...faithful(`item-${item.id}.txt`), ...change }, encrypt);
+      const wrong = (change: Partial<ReceiptBody>) => (peer: Peer, item: SeenItem) => {
+        peer.receiptBody(item, { ...faithful(`item-${item.id}.txt`), ...change });
       };
-      const port = await keyedServer(
-        key,
+      const port = await fakeServer(
         answering([
           wrong({ bytes: DATA.length + 1 }),
           wrong({ sha256: sha256(Buffer.from("other")) }),
           wrong({ kind: "dict" }),
           wrong({}),
         ]),
+        { masterKey: key },
       );
       expect(await sendEach(port, key, encrypt, 4)).toEqual([
         "INTEGRITY_MISMATCH",
@@ -93,96 +103,32 @@ describe("[K-RECEIPT-CHECK] a receipt must match what was sent", () => {
   }
 });
 
-describe("[K-SEALED-RECEIPT] sealed receipts", () => {
-  it("[K-SEALED-RECEIPT] one that fails authentication fails its item with INTEGRITY_MISMATCH; the connection goes on", async () => {
+describe("receipts in an encrypted session", () => {
+  it("[M-RECEIPT] a receipt that is not a receipt object fails the connection: MALFORMED_MESSAGE", async () => {
     const key = randomBytes(32);
-    const port = await keyedServer(
-      key,
+    const port = await fakeServer(
       answering([
-        (peer, item) => {
-          const sealed = sealOnce(
-            item.keys!.receiptKey,
-            Buffer.from(JSON.stringify(faithful("x"))),
+        (peer) => {
+          peer.send(
+            encodeFrame(FrameType.RECEIPT, Buffer.from('{"id":1,"receipt":{"kind":"file"}}')),
           );
-          sealed[0]! ^= 0x01;
-          peer.sealedBytes(item, sealed);
-        },
-        (peer, item) => {
-          peer.receipt(item, faithful("item-2.txt"), true);
         },
       ]),
-    );
-    const client = await GbClient.connect({ host: "127.0.0.1", port, encryption: { key } });
-    const options = { size: DATA.length, encrypt: true };
-    const first = client.sendStream(Readable.from([DATA]), {
-      ...options,
-      name: "item-1.txt",
-    });
-    const second = client.sendStream(Readable.from([DATA]), {
-      ...options,
-      name: "item-2.txt",
-    });
-    await expect(withTimeout(first, WAIT_MS, "item 1")).rejects.toMatchObject({
-      code: "INTEGRITY_MISMATCH",
-      remote: false,
-      itemId: 1,
-    });
-    await expect(withTimeout(second, WAIT_MS, "item 2")).resolves.toMatchObject({
-      name: "item-2.txt",
-      encrypted: true,
-    });
-    await withTimeout(client.close(), WAIT_MS, "close()");
-  });
-
-  it("[K-SEALED-RECEIPT] a sealed receipt for a plaintext item fails the connection: MALFORMED_MESSAGE", async () => {
-    const key = randomBytes(32);
-    const port = await keyedServer(
-      key,
-      answering([
-        (peer, item) => {
-          peer.sealedBytes(item, sealOnce(randomBytes(32), Buffer.from("{}")));
-        },
-      ]),
-    );
-    expect(await sendEach(port, key, false, 2)).toEqual(["MALFORMED_MESSAGE", "MALFORMED_MESSAGE"]);
-  });
-
-  it("[K-SEALED-RECEIPT] an unsealed receipt for an encrypted item fails the connection: MALFORMED_MESSAGE", async () => {
-    const key = randomBytes(32);
-    const port = await keyedServer(
-      key,
-      answering([
-        (peer, item) => {
-          peer.receipt(item, faithful("item-1.txt"), false);
-        },
-      ]),
+      { masterKey: key },
     );
     expect(await sendEach(port, key, true, 2)).toEqual(["MALFORMED_MESSAGE", "MALFORMED_MESSAGE"]);
   });
 
-  it("[K-SEALED-RECEIPT] an authentic sealed body that is not a receipt fails the connection: MALFORMED_MESSAGE", async () => {
-    const key = randomBytes(32);
-    const port = await keyedServer(
-      key,
-      answering([
-        (peer, item) => {
-          peer.sealedBytes(item, sealOnce(item.keys!.receiptKey, Buffer.from('{"kind":"file"}')));
-        },
-      ]),
-    );
-    expect(await sendEach(port, key, true, 2)).toEqual(["MALFORMED_MESSAGE", "MALFORMED_MESSAGE"]);
-  });
-
-  it("[K-SEALED-RECEIPT] gb-client exits 6 for a sealed receipt that fails authentication", async () => {
-    const keyFile = path.join(await tempDir("gb-sealed-"), "key");
+  it("[K-RECEIPT-CHECK] gb-client --encrypt exits 6 for a receipt that does not match", async () => {
+    const keyFile = path.join(await tempDir("gb-receipt-"), "key");
     const key = await createKeyFile(keyFile);
-    const port = await keyedServer(
-      key,
+    const port = await fakeServer(
       answering([
         (peer, item) => {
-          peer.sealedBytes(item, sealOnce(randomBytes(32), Buffer.from("{}")));
+          peer.receiptBody(item, { ...faithful("notes.txt"), sha256: sha256(Buffer.from("x")) });
         },
       ]),
+      { masterKey: key },
     );
     const fake = fakeIo(await testEnv());
     const code = await withTimeout(
@@ -204,6 +150,7 @@ describe("[K-SEALED-RECEIPT] sealed receipts", () => {
     );
     expect(code).toBe(ExitCode.INTEGRITY);
     expect(fake.stdout.json).toEqual([
+      expect.objectContaining({ event: "session", encrypted: true }),
       expect.objectContaining({ event: "failed", id: 1, code: "INTEGRITY_MISMATCH" }),
     ]);
   });

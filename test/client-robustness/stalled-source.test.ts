@@ -95,7 +95,7 @@ describe("gb-client --file - with a stalled stdin", () => {
     expect(code).toBe(ExitCode.REJECTED);
     expect(fake.stderr.lines).toEqual([
       "error: the server refused stdin: this server accepts encrypted items only",
-      "hint: this server takes encrypted items only: send them with --encrypt",
+      "hint: this server takes only encrypted connections from here: send with --encrypt (and the server's key)",
     ]);
   });
 

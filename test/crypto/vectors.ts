@@ -1,19 +1,7 @@
-/** Loads test/vectors/crypto-vectors.json, the known-answer vectors of the crypto layer. */
+/** Loads test/vectors/crypto-vectors.json: the passphrase key derivation's known answer. */
 import { readFileSync } from "node:fs";
 
 export interface CryptoVectors {
-  masterKey: string;
-  itemSalt: string;
-  keyId: string;
-  itemKeys: { payloadKey: string; baseNonce: string; metaKey: string; receiptKey: string };
-  chunkNonces: { index: number; last: boolean; nonce: string }[];
-  shortPayload: { plaintextUtf8: string; chunks: { last: boolean; sealedHex: string }[] };
-  longPayload: {
-    plaintextBytes: number;
-    plaintextModulus: number;
-    chunks: { last: boolean; plaintextBytes: number; sealedBytes: number; sealedSha256: string }[];
-  };
-  sealOnce: { key: "metaKey"; plaintextUtf8: string; sealedHex: string };
   passphrase: {
     passphraseUtf8: string;
     saltHex: string;

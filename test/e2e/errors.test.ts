@@ -149,7 +149,7 @@ describe("--help and --version", () => {
   it.each([
     ["gb-client", runClient],
     ["gb-server", runServerToExit],
-  ])("%s --help exits 0 and shows examples; --version and -V print 1.0.0", async (name, run) => {
+  ])("%s --help exits 0 and shows examples; --version and -V print 2.0.0", async (name, run) => {
     const env = await freshEnv();
     const [help, version, short] = await Promise.all([
       run(["--help"], { env }),
@@ -163,7 +163,7 @@ describe("--help and --version", () => {
     expect(help.stderr).toBe("");
     for (const result of [version, short]) {
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe("1.0.0\n");
+      expect(result.stdout).toBe("2.0.0\n");
     }
     // Help and version never create a key file.
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);
@@ -190,13 +190,19 @@ describe("a hostile peer cannot disturb the server", () => {
 
     const garbage = randomBytes(8192);
     garbage[0] = 0x00; // never the "G" of the magic
-    const preamble = encodePreamble(1);
+    const preamble = encodePreamble(2);
     const item = (json: string): Buffer => encodeFrame(FrameType.ITEM, Buffer.from(json, "utf8"));
     const header = Buffer.from([FrameType.ITEM, 0xff, 0xff, 0xff, 0xff]);
 
     const attacks: [string, Buffer, boolean, string][] = [
       ["random bytes", garbage, false, "BAD_PREAMBLE"],
-      ["version 2", encodePreamble(2), false, "UNSUPPORTED_VERSION"],
+      ["version 1", encodePreamble(1), false, "UNSUPPORTED_VERSION"],
+      [
+        "another key",
+        Buffer.concat([preamble, encodeFrame(FrameType.HANDSHAKE, randomBytes(48))]),
+        false,
+        "KEY_MISMATCH",
+      ],
       [
         "unknown frame type",
         Buffer.concat([preamble, Buffer.from([0x7f, 0, 0, 0, 1, 0])]),
@@ -209,7 +215,7 @@ describe("a hostile peer cannot disturb the server", () => {
         "truncated item",
         Buffer.concat([
           preamble,
-          item('{"id":1,"encrypted":false,"meta":{"kind":"file","name":"partial.bin","size":100}}'),
+          item('{"id":1,"meta":{"kind":"file","name":"partial.bin","size":100}}'),
           encodeFrame(FrameType.CHUNK, Buffer.alloc(10, 1)),
         ]),
         true,
@@ -285,7 +291,7 @@ describe("stopping the server", () => {
     socket.on("error", () => undefined);
     const closed = once(socket, "close");
     await withTimeout(once(socket, "connect"), WAIT_MS, "raw connect");
-    socket.write(encodePreamble(1));
+    socket.write(encodePreamble(2));
     // The HELLO shows the session is up before the signal.
     await waitUntil(() => Buffer.concat(received).length > 13, "HELLO");
 

@@ -8,7 +8,7 @@ import {
   SAMPLE_DICT,
   SAMPLE_IMAGE,
   SAMPLE_TEXT,
-  jsonLines,
+  itemEvents,
   runClient,
   sample,
   sha256,
@@ -59,7 +59,7 @@ describe.each([
     expect(client.stderr).toBe("");
     expect(client.code).toBe(0);
 
-    const receipts = jsonLines(client.stdout);
+    const receipts = itemEvents(client.stdout);
     expect(receipts).toHaveLength(inputs.length);
     for (const [index, input] of inputs.entries()) {
       const receipt = receipts[index]!;
@@ -127,7 +127,7 @@ describe("several items in one run", () => {
       { env },
     );
     expect(client.code).toBe(0);
-    const receipts = jsonLines(client.stdout);
+    const receipts = itemEvents(client.stdout);
     // Receipts are reported in the order given (the dictionary, sent first, leads).
     // Item ids and which copy of notes.txt gets the plain name are checked separately
     // (see "items go on the wire in the order given" below).
@@ -178,7 +178,7 @@ describe("standard input", () => {
       expect(client.stderr).toBe("");
       expect(client.code).toBe(0);
       const savedAs = index === 0 ? "stdin" : "stdin-1";
-      expect(jsonLines(client.stdout)).toEqual([
+      expect(itemEvents(client.stdout)).toEqual([
         {
           event: "stored",
           id: 1,
@@ -202,7 +202,7 @@ describe("standard input", () => {
       input: "",
     });
     expect(client.code).toBe(0);
-    expect(jsonLines(client.stdout)[0]).toMatchObject({
+    expect(itemEvents(client.stdout)[0]).toMatchObject({
       bytes: 0,
       sha256: sha256(Buffer.alloc(0)),
     });
@@ -217,7 +217,7 @@ describe("standard input", () => {
     );
     expect(client.stderr).toBe("");
     expect(client.code).toBe(0);
-    expect(jsonLines(client.stdout)).toEqual([
+    expect(itemEvents(client.stdout)).toEqual([
       expect.objectContaining({ kind: "dict", name: "stdin.json", savedAs: "stdin.json" }),
     ]);
     expect(JSON.parse(await readFile(path.join(saveDir, "stdin.json"), "utf8"))).toEqual(sample);
@@ -240,7 +240,7 @@ describe("items go on the wire in the order given", () => {
       { env, input: "from stdin\n" },
     );
     expect(client.code).toBe(0);
-    const receipts = jsonLines(client.stdout);
+    const receipts = itemEvents(client.stdout);
     expect(receipts.map((r) => [r["id"], r["name"]])).toEqual([
       [1, "notes.txt"],
       [2, "stdin"],

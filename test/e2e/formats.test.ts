@@ -19,8 +19,14 @@ describe.each<[string, DictFormat]>([
     for (const [index, encrypt] of [false, true].entries()) {
       const args = ["--port", String(server.port), "--dict", SAMPLE_DICT, "--format", option];
       const client = await runClient(encrypt ? [...args, "--encrypt"] : args, { env });
-      expect(client.stderr).toBe("");
       expect(client.code).toBe(0);
+      // [H-FINGERPRINT] an encrypted session's one note on stderr; nothing else.
+      const fingerprint =
+        /^session encrypted · fingerprint ([0-9a-f]{4}(?:-[0-9a-f]{4}){3})\n$/.exec(
+          client.stderr,
+        )?.[1];
+      expect(fingerprint !== undefined || client.stderr === "", client.stderr).toBe(true);
+      expect(fingerprint !== undefined).toBe(encrypt);
 
       // The receipt line on stdout.
       const lines = client.stdout.trimEnd().split("\n");
@@ -49,6 +55,7 @@ describe.each<[string, DictFormat]>([
         name: "data.json",
         format: wireFormat,
         encrypted: encrypt,
+        session: { encrypted: encrypt, fingerprint: fingerprint ?? null },
         bytes: wire.length,
         sha256: receiptSha,
         savedAs,

@@ -330,6 +330,14 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line));
 }
 
+/**
+ * The item events (`stored`, `failed`) of a client's --json output: without the
+ * `session` event an encrypted session starts with.
+ */
+export function itemEvents(text: string): Record<string, unknown>[] {
+  return jsonLines(text).filter((event) => event["event"] !== "session");
+}
+
 /** Writes a valid key file (header line, 64 hex digits, newline) with `mode`. */
 export async function writeKeyFile(file: string, mode = 0o600): Promise<Buffer> {
   const key = randomBytes(32);

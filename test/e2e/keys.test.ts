@@ -6,7 +6,7 @@ import {
   SAMPLE_TEXT,
   exists,
   freshEnv,
-  jsonLines,
+  itemEvents,
   runClient,
   runServerToExit,
   sha256,
@@ -68,7 +68,7 @@ describe("key files", () => {
       { env },
     );
     expect(client.code).toBe(0);
-    expect(jsonLines(client.stdout)[0]).toMatchObject({ encrypted: true });
+    expect(itemEvents(client.stdout)[0]).toMatchObject({ encrypted: true });
     // The default key file was neither needed nor created.
     expect(await exists(path.join(env["XDG_CONFIG_HOME"]!, "gb-transfer", "key"))).toBe(false);
   });
@@ -167,7 +167,7 @@ describe("GB_PASSPHRASE", () => {
     expect(good.stderr).toBe("");
     expect(good.code).toBe(0);
     const notes = await readFile(SAMPLE_TEXT);
-    expect(jsonLines(good.stdout)).toEqual([
+    expect(itemEvents(good.stdout)).toEqual([
       expect.objectContaining({ kind: "dict", encrypted: true, savedAs: "data.json" }),
       expect.objectContaining({
         kind: "file",
@@ -192,22 +192,21 @@ describe("GB_PASSPHRASE", () => {
 });
 
 describe("--require-encryption", () => {
-  it("refuses a plaintext item (client exit 4) and accepts an encrypted one", async () => {
+  it("[H-POLICY] a plaintext client is refused before it sends anything (exit 4); an encrypted one is served", async () => {
     const { env, saveDir, server } = await startSavingServer(["--json", "--require-encryption"]);
+    expect(server.stderr.text).toContain(
+      "accepting: key holders only (Noise NNpsk0); no plaintext",
+    );
     const plain = await runClient(["--port", String(server.port), "--file", SAMPLE_TEXT], { env });
     expect(plain.code).toBe(4);
-    expect(plain.stderr).toMatch(/^error: the server refused notes\.txt: /m);
-    const failure = await server.waitForEvent((e) => e["event"] === "failure", "the failure");
-    expect(failure).toMatchObject({ code: "ENCRYPTION_REQUIRED", id: 1 });
+    expect(plain.stderr).toMatch(/^hint: .*--encrypt/m);
 
     const plainJson = await runClient(
       ["--port", String(server.port), "--json", "--dict", SAMPLE_DICT],
       { env },
     );
     expect(plainJson.code).toBe(4);
-    expect(jsonLines(plainJson.stdout)).toEqual([
-      expect.objectContaining({ event: "failed", id: 1, code: "ENCRYPTION_REQUIRED" }),
-    ]);
+    expect(itemEvents(plainJson.stdout)).toEqual([]);
 
     const encrypted = await runClient(
       ["--port", String(server.port), "--encrypt", "--file", SAMPLE_TEXT],
@@ -216,5 +215,7 @@ describe("--require-encryption", () => {
     expect(encrypted.code).toBe(0);
     expect(await server.stop()).toEqual({ code: 0, signal: null });
     expect(await readdir(saveDir)).toEqual(["notes.txt"]);
+    // The refused clients sent no item: the server had nothing to report but the one stored.
+    expect(server.stdout.json.filter((e) => e["event"] === "failure")).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import {
   SAMPLE_TEXT,
   exists,
   freshEnv,
-  jsonLines,
+  itemEvents,
   runClient,
   sha256,
   startSavingServer,
@@ -64,7 +64,7 @@ describe("--no-save", () => {
       { env },
     );
     expect(client.code).toBe(0);
-    const receipts = jsonLines(client.stdout);
+    const receipts = itemEvents(client.stdout);
     expect(receipts).toHaveLength(2);
     for (const receipt of receipts)
       expect(receipt).toMatchObject({ event: "stored", savedAs: null });

@@ -116,7 +116,6 @@ describe("exit codes", () => {
     ["ENCRYPTION_REQUIRED", ExitCode.REJECTED, ExitCode.REJECTED],
     ["REJECTED", ExitCode.REJECTED, ExitCode.REJECTED],
     ["SIZE_MISMATCH", ExitCode.REJECTED, ExitCode.REJECTED],
-    ["REPLAYED", ExitCode.REJECTED, ExitCode.REJECTED],
     ["INTERNAL", ExitCode.INTERNAL, ExitCode.INTERNAL],
   ] as const)("%s: %i found locally, %i reported by the server", (code, here, remote) => {
     expect(exitCodeFor(local(code))).toBe(here);
@@ -145,6 +144,20 @@ describe("hints", () => {
     const bare = new CryptoError(ErrorCode.KEY_MISSING, "no key file");
     expect(hintFor(bare, "gb-client")).toContain("--key-file");
     expect(hintFor(bare, undefined)).toBeUndefined();
+  });
+
+  it("[P-PREAMBLE] says which side is older when the versions differ", async () => {
+    const { UnsupportedVersionError } =
+      await import("../../src/protocol/unsupported-version-error.js");
+    expect(hintFor(new UnsupportedVersionError(1), "gb-client")).toMatch(
+      /server runs an older gb-transfer: upgrade gb-server/,
+    );
+    expect(hintFor(new UnsupportedVersionError(3), "gb-client")).toMatch(
+      /server runs a newer gb-transfer: upgrade gb-client/,
+    );
+    expect(hintFor(errorFromPeer("UNSUPPORTED_VERSION", "m", undefined), "gb-client")).toMatch(
+      /gb-client is older/,
+    );
   });
 
   it("says how to start a server when the connection is refused, and which port is taken", () => {

@@ -9,7 +9,6 @@ import {
   COPY_PAYLOAD_BELOW_BYTES,
   FrameWriter,
   STAGING_BLOCK_BYTES,
-  type FrameSink,
 } from "../../src/framing/frame-writer.js";
 import { encodePreamble } from "../../src/framing/preamble.js";
 import {
@@ -103,7 +102,7 @@ class FakeSink extends EventEmitter {
 
 function fakeWriter(): { sink: FakeSink; writer: FrameWriter } {
   const sink = new FakeSink();
-  return { sink, writer: new FrameWriter(sink as unknown as FrameSink) };
+  return { sink, writer: new FrameWriter(sink) };
 }
 
 interface FrameSpec {

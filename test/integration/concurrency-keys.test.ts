@@ -79,14 +79,14 @@ describe("many clients at once", () => {
 });
 
 describe("keys", () => {
-  it("a client with a different key gets KEY_MISMATCH on connect and the server gets nothing", async () => {
+  it("[H-FAIL] a client with a different key gets KEY_MISMATCH on connect; the server stores nothing and reports the failed handshake", async () => {
     const ts = await startServer(resources);
     await expect(
       GbClient.connect({ host: HOST, port: ts.port, encryption: { key: randomBytes(32) } }),
     ).rejects.toMatchObject({ code: "KEY_MISMATCH" });
     await ts.waitNoConnections();
     expect(ts.items).toEqual([]);
-    expect(ts.failures).toEqual([]);
+    expect(ts.failures.map((f) => [f.code, f.id])).toEqual([["KEY_MISMATCH", undefined]]);
     expect(await listDir(ts.saveDir!)).toEqual([]);
     await expectServerHealthy(resources, ts);
   });
@@ -129,6 +129,6 @@ describe("keys", () => {
     ).rejects.toMatchObject({ code: "KEY_MISMATCH" });
     await ts.waitNoConnections();
     expect(ts.items).toHaveLength(2);
-    expect(ts.failures).toEqual([]);
+    expect(ts.failures.map((f) => f.code)).toEqual(["KEY_MISMATCH"]);
   });
 });

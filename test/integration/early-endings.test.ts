@@ -1,15 +1,14 @@
 /**
  * [S-END] How items end early: the rest of a refused item is dropped unread (any length,
- * an empty LAST_CHUNK even for an encrypted item), and a stream that ends mid-item gets
- * a connection ERROR TRUNCATED without id. Frames are written as literal bytes.
+ * then an empty LAST_CHUNK), and a stream that ends mid-item gets a connection ERROR
+ * TRUNCATED without id, on a plain connection and in an encrypted session (where the
+ * frames travel in records). Frames are written as literal bytes.
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
-import type { ItemMeta } from "../../src/protocol/messages.js";
 import {
   RawPeer,
-  encryptedItem,
   expectNoTempFiles,
   expectServerHealthy,
   frame,
@@ -18,7 +17,6 @@ import {
   preamble,
   readError,
   readReceipt,
-  sealedChunkFrames,
   startServer,
   storedFiles,
   useResources,
@@ -66,14 +64,14 @@ describe("[S-END] end of stream mid-item", () => {
     ]);
   });
 
-  it("[S-END] in ITEM, an encrypted item cut at a chunk boundary: TRUNCATED without id", async () => {
+  it("[S-END] in ITEM, in an encrypted session, cut at a chunk boundary: TRUNCATED without id", async () => {
     const ts = await startServer(resources);
-    const data = randomBytes(65_536 + 10);
-    const item = encryptedItem(ts.masterKey, 1, { kind: "file", name: "s.bin", size: null }, data);
-    expect(item.chunks).toHaveLength(2);
-    const peer = await RawPeer.connect(resources, ts.port);
-    await peer.write(
-      Buffer.concat([preamble(), item.itemFrame, frame(FrameType.CHUNK, item.chunks[0]!.sealed)]),
+    const peer = await RawPeer.session(resources, ts.port, ts.masterKey);
+    await peer.send(
+      Buffer.concat([
+        plainItemFrame(1, { kind: "file", name: "s.bin", size: null }),
+        frame(FrameType.CHUNK, randomBytes(65_536)),
+      ]),
     );
     await waitForTempFile(ts.saveDir!);
     peer.end();
@@ -122,12 +120,10 @@ describe("[S-END] end of stream mid-item", () => {
 describe("[S-END] the rest of a refused item is dropped unread", () => {
   /** Frames no ITEM state would take, each within [F-LIMIT]; all dropped in DISCARD. */
   const UNREAD = [
-    bytes("03 00000000"), // an empty CHUNK: MALFORMED_MESSAGE (plain) or DECRYPT_FAILED (sealed) in ITEM
+    bytes("03 00000000"), // an empty CHUNK: MALFORMED_MESSAGE in ITEM
     bytes("03 00000001", Buffer.from([0x00])),
     bytes("03 0000000f", Buffer.alloc(15, 0xee)),
-    bytes("03 00000010", Buffer.alloc(16, 0xee)),
-    bytes("03 00010001", Buffer.alloc(65_537, 0xee)), // a plaintext chunk over 64 KiB
-    bytes("03 00010010", Buffer.alloc(65_552, 0xee)), // the largest CHUNK frame
+    bytes("03 00010000", Buffer.alloc(65_536, 0xee)), // the largest CHUNK frame
   ];
 
   it("[S-END] a plaintext item refused mid-item: CHUNKs of any length, then an empty LAST_CHUNK", async () => {
@@ -152,64 +148,25 @@ describe("[S-END] the rest of a refused item is dropped unread", () => {
     expect(await storedFiles(ts.saveDir!)).toEqual(["next.txt"]);
   });
 
-  it("[S-END] an encrypted item refused mid-item ends with an empty LAST_CHUNK (not 16 bytes)", async () => {
+  it("[S-END] in an encrypted session, an item refused mid-item: CHUNKs of any length, then an empty LAST_CHUNK", async () => {
     const ts = await startServer(resources);
-    const meta: ItemMeta = { kind: "file", name: "s.bin", size: 10 };
-    // 20 bytes where 10 were declared: refused with SIZE_MISMATCH on its first chunk.
-    const item = encryptedItem(ts.masterKey, 1, meta, randomBytes(20), {
-      chunkSize: 20,
-      lastFlags: [false],
-    });
-    const next = encryptedItem(
-      ts.masterKey,
-      2,
-      { kind: "file", name: "n.txt", size: 1 },
-      Buffer.from("n"),
-    );
-    const peer = await RawPeer.connect(resources, ts.port);
-    await peer.write(
+    const peer = await RawPeer.session(resources, ts.port, ts.masterKey);
+    await peer.send(
       Buffer.concat([
-        preamble(),
-        item.itemFrame,
-        frame(FrameType.CHUNK, item.chunks[0]!.sealed),
+        plainItemFrame(1, { kind: "file", name: "s.bin", size: 10 }),
+        // 20 bytes where 10 were declared: refused with SIZE_MISMATCH on its first chunk.
+        bytes("03 00000014", randomBytes(20)),
         ...UNREAD,
         bytes("04 00000000"),
-        next.itemFrame,
-        sealedChunkFrames(next.chunks.map((c) => c.sealed)),
+        plainFileItem(2, "n.txt", Buffer.from("n")),
       ]),
     );
     peer.end();
     const answers = await peer.waitAnswers(2);
     await peer.waitClosed();
     expect(readError(answers[0]!)).toMatchObject({ code: "SIZE_MISMATCH", id: 1 });
-    expect(readReceipt(answers[1]!, next.keys)).toMatchObject({
-      id: 2,
-      body: { savedAs: "n.txt" },
-    });
+    expect(readReceipt(answers[1]!)).toMatchObject({ id: 2, body: { savedAs: "n.txt" } });
     expect(peer.errors().filter((e) => e.id === undefined)).toEqual([]);
-  });
-
-  it("[S-END] an encrypted item refused on arrival (another key): an empty LAST_CHUNK ends it", async () => {
-    const ts = await startServer(resources);
-    const foreign = encryptedItem(
-      randomBytes(32),
-      1,
-      { kind: "file", name: "f", size: 1 },
-      Buffer.from("f"),
-    );
-    const peer = await RawPeer.connect(resources, ts.port);
-    await peer.write(
-      Buffer.concat([
-        preamble(),
-        foreign.itemFrame,
-        bytes("04 00000000"),
-        plainFileItem(2, "after.txt", Buffer.from("after")),
-      ]),
-    );
-    peer.end();
-    const answers = await peer.waitAnswers(2);
-    await peer.waitClosed();
-    expect(readError(answers[0]!)).toMatchObject({ code: "DECRYPT_FAILED", id: 1 });
-    expect(readReceipt(answers[1]!)).toMatchObject({ id: 2, body: { savedAs: "after.txt" } });
+    expect(ts.items[0]?.session).toEqual({ encrypted: true, fingerprint: peer.keys!.fingerprint });
   });
 });

@@ -14,20 +14,27 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, expect, vi } from "vitest";
-import { ChunkSealer } from "../../src/crypto/chunk-sealer.js";
-import { CHUNK_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
-import { deriveItemKeys, newItemSalt, type ItemKeys } from "../../src/crypto/item-keys.js";
-import { sealOnce, openOnce } from "../../src/crypto/seal-once.js";
+import { MAX_RECORD_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
+import { RecordOpener } from "../../src/crypto/record-opener.js";
+import { RecordSealer } from "../../src/crypto/record-sealer.js";
+import {
+  SessionInitiator,
+  sessionPrologue,
+  type SessionKeys,
+} from "../../src/crypto/session-handshake.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
 import { encodeFrame, type Frame } from "../../src/framing/frame.js";
 import { encodePreamble } from "../../src/framing/preamble.js";
-import { FrameType, PROTOCOL_VERSION, SERVER_FRAME_LIMITS } from "../../src/protocol/constants.js";
+import {
+  FrameType,
+  MAX_CHUNK_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  SERVER_FRAME_LIMITS,
+} from "../../src/protocol/constants.js";
 import {
   decodeError,
   decodeHello,
   decodeReceipt,
-  decodeReceiptBody,
-  encodeMeta,
   itemHeaderText,
   type ErrorMessage,
   type Hello,
@@ -225,18 +232,25 @@ export async function connectClient(
   return client;
 }
 
-/** Sends one small dictionary with a fresh GbClient and checks the server stored it. */
+/**
+ * Sends one small dictionary over a fresh encrypted session, and one over a plain
+ * connection when the server takes this client in the clear, and checks the server
+ * stored them.
+ */
 export async function expectServerHealthy(resources: Resources, ts: TestServer): Promise<void> {
-  const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
   const value = { healthy: true, nonce: randomBytes(8).toString("hex") };
-  const [plain, sealed] = await Promise.all([
-    client.sendDict(value, { format: "json", name: "health.json" }),
-    client.sendDict(value, { format: "msgpack", name: "health.json", encrypt: true }),
-  ]);
-  await client.close();
-  for (const sent of [plain, sealed]) {
-    if (sent.receipt.sha256 !== sent.sha256) throw new Error("health check receipt mismatch");
-    if (ts.saveDir !== null && sent.receipt.savedAs === null) {
+  const sent = [];
+  const encrypted = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+  sent.push(await encrypted.sendDict(value, { format: "msgpack", name: "health.json" }));
+  await encrypted.close();
+  if (encrypted.hello.accepts.includes("plain")) {
+    const plain = await connectClient(resources, ts);
+    sent.push(await plain.sendDict(value, { format: "json", name: "health.json" }));
+    await plain.close();
+  }
+  for (const item of sent) {
+    if (item.receipt.sha256 !== item.sha256) throw new Error("health check receipt mismatch");
+    if (ts.saveDir !== null && item.receipt.savedAs === null) {
       throw new Error("health check item was not saved");
     }
   }
@@ -247,23 +261,31 @@ export async function expectServerHealthy(resources: Resources, ts: TestServer):
 // ---------------------------------------------------------------------------------------
 
 /**
- * A client socket speaking the protocol by hand. Every byte the server sends is parsed
- * with FrameParser (SERVER_FRAME_LIMITS); waits resolve on socket events, never on timers.
+ * A client socket speaking the protocol by hand, in the clear or, after
+ * {@link RawPeer.handshake}, over records. Every byte the server sends is parsed with
+ * FrameParser (SERVER_FRAME_LIMITS), through a RecordOpener once the session is
+ * encrypted; waits resolve on socket events, never on timers.
  */
 export class RawPeer {
   readonly socket: net.Socket;
   readonly #parser = new FrameParser(SERVER_FRAME_LIMITS, { expectPreamble: true });
   /** The server's preamble version, once received. */
   serverVersion: number | undefined;
-  /** Frames received from the server, in order. */
+  /** Frames received from the server, in order (HELLO and HANDSHAKE included). */
   readonly frames: Frame[] = [];
   /** A parse error in what the server sent (always a failure of the server). */
   parseError: unknown;
+  /** A record from the server that failed to open. */
+  recordError: unknown;
   /** A socket error (for example ECONNRESET), if one happened. */
   socketError: Error | undefined;
   bytesReceived = 0;
   isClosed = false;
   readonly closed: Promise<void>;
+  /** The session's keys once {@link handshake} succeeded. */
+  keys: SessionKeys | undefined;
+  #opener: RecordOpener | undefined;
+  #sealer: RecordSealer | undefined;
   readonly #waiters = new Set<() => void>();
 
   private constructor(socket: net.Socket) {
@@ -277,15 +299,7 @@ export class RawPeer {
     });
     socket.on("data", (chunk: Buffer) => {
       this.bytesReceived += chunk.length;
-      this.#parser.push(chunk);
-      try {
-        for (let unit = this.#parser.next(); unit !== undefined; unit = this.#parser.next()) {
-          if (unit.kind === "preamble") this.serverVersion = unit.version;
-          else this.frames.push(unit.frame);
-        }
-      } catch (error) {
-        this.parseError ??= error;
-      }
+      this.#receive(chunk);
       this.#notify();
     });
     socket.on("error", (error) => {
@@ -303,7 +317,21 @@ export class RawPeer {
     return peer;
   }
 
-  /** Writes `bytes`; resolves once they were handed to the OS. */
+  /**
+   * A raw peer that ran the handshake with `masterKey`: it has sent its preamble and
+   * message 1 and read message 2; {@link send} now seals into records.
+   */
+  static async session(
+    resources: Resources,
+    port: number,
+    masterKey: Uint8Array,
+  ): Promise<RawPeer> {
+    const peer = await RawPeer.connect(resources, port);
+    await peer.handshake(masterKey);
+    return peer;
+  }
+
+  /** Writes `bytes` as they are; resolves once they were handed to the OS. */
   write(bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.write(bytes, (error) => {
@@ -311,6 +339,52 @@ export class RawPeer {
         else resolve();
       });
     });
+  }
+
+  /** Sends frame bytes: sealed into records in a session, as they are otherwise. */
+  send(bytes: Uint8Array): Promise<void> {
+    return this.write(this.#sealer === undefined ? bytes : this.seal(bytes));
+  }
+
+  /** `bytes` sealed as the records the session's next ones would be (full ones, then the rest). */
+  seal(bytes: Uint8Array): Buffer {
+    const sealer = this.#sealer;
+    if (sealer === undefined) throw new Error("no session: call handshake() first");
+    const records: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += MAX_RECORD_PLAINTEXT_BYTES) {
+      const piece = bytes.subarray(at, Math.min(at + MAX_RECORD_PLAINTEXT_BYTES, bytes.length));
+      records.push(...sealer.seal([piece], piece.length));
+    }
+    return Buffer.concat(records);
+  }
+
+  /**
+   * Runs the client's side of the handshake [H-PATTERN]: waits for HELLO, sends the
+   * preamble and message 1, and waits for message 2 (or a refusal, which rejects).
+   */
+  async handshake(masterKey: Uint8Array): Promise<SessionKeys> {
+    await this.hello();
+    const helloFrame = this.frames[0]!;
+    const initiator = new SessionInitiator({
+      masterKey,
+      prologue: sessionPrologue(
+        preamble(),
+        preamble(),
+        encodeFrame(helloFrame.type, helloFrame.payload),
+      ),
+    });
+    await this.write(Buffer.concat([preamble(), frame(FrameType.HANDSHAKE, initiator.message1)]));
+    await this.until(() => this.frames.length > 1, "the handshake's message 2");
+    const answer = this.frames[1]!;
+    if (answer.type !== FrameType.HANDSHAKE) {
+      throw new Error(`the server answered ${JSON.stringify(readError(answer))}`);
+    }
+    const keys = initiator.finish(answer.payload);
+    this.keys = keys;
+    this.#sealer = new RecordSealer(keys.send);
+    this.#opener = new RecordOpener(keys.receive);
+    for (const bytes of this.#parser.takeBuffered()) this.#receive(bytes);
+    return keys;
   }
 
   /** Half-closes our side (FIN). */
@@ -384,13 +458,31 @@ export class RawPeer {
     this.socket.destroy();
   }
 
+  #receive(bytes: Buffer): void {
+    let plaintexts: Buffer[] = [bytes];
+    if (this.#opener !== undefined) {
+      if (this.#opener.failure !== undefined) return;
+      plaintexts = this.#opener.push(bytes);
+      this.recordError ??= this.#opener.failure;
+    }
+    for (const plaintext of plaintexts) this.#parser.push(plaintext);
+    try {
+      for (let unit = this.#parser.next(); unit !== undefined; unit = this.#parser.next()) {
+        if (unit.kind === "preamble") this.serverVersion = unit.version;
+        else this.frames.push(unit.frame);
+      }
+    } catch (error) {
+      this.parseError ??= error;
+    }
+  }
+
   #notify(): void {
     for (const waiter of [...this.#waiters]) waiter();
   }
 }
 
 /**
- * With `ts` started with maxConnections 1: a first raw peer completes the handshake and
+ * With `ts` started with maxConnections 1: a first raw peer gets its HELLO and
  * holds the only slot; a second sends its preamble and waits until the server closed it.
  */
 export async function connectOverLimit(
@@ -426,9 +518,9 @@ export function frameHeader(type: number, length: number): Buffer {
   return header;
 }
 
-/** A plaintext ITEM frame. */
+/** An ITEM frame. */
 export function plainItemFrame(id: number, meta: ItemMeta): Buffer {
-  return frame(FrameType.ITEM, Buffer.from(itemHeaderText({ id, encrypted: false, meta })));
+  return frame(FrameType.ITEM, Buffer.from(itemHeaderText({ id, meta })));
 }
 
 /**
@@ -444,7 +536,7 @@ export function fileItemInFlight(name: string, size: number, sent: number): Buff
 }
 
 /** Cuts `data` into chunk plaintexts of `size` bytes (the last may be shorter or empty). */
-export function cut(data: Uint8Array, size: number = CHUNK_PLAINTEXT_BYTES): Buffer[] {
+export function cut(data: Uint8Array, size: number = MAX_CHUNK_FRAME_BYTES): Buffer[] {
   const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const pieces: Buffer[] = [];
   for (let offset = 0; offset < view.length; offset += size) {
@@ -494,78 +586,14 @@ export function plainDictItem(
   ]);
 }
 
-/** One sealed chunk as produced by ChunkSealer, with the flag it was sealed with. */
-export interface SealedChunk {
-  readonly sealed: Buffer;
-  readonly last: boolean;
-}
-
-export interface EncryptedItem {
-  readonly keys: ItemKeys;
-  /** The ITEM frame (sealed metadata). */
-  readonly itemFrame: Buffer;
-  /** The chunks, sealed in order with the right final flags. */
-  readonly chunks: SealedChunk[];
-}
-
-/**
- * Builds an encrypted item under `masterKey`, the way a correct client does. Tests then
- * put the chunks on the wire as they like (tampered, reordered, ...).
- * `lastFlags` overrides the flag each chunk is sealed with; `salt` replaces the fresh one.
- */
-export function encryptedItem(
-  masterKey: Uint8Array,
-  id: number,
-  meta: ItemMeta,
-  data: Uint8Array,
-  options: { chunkSize?: number; lastFlags?: readonly boolean[]; salt?: Buffer } = {},
-): EncryptedItem {
-  const salt = options.salt ?? newItemSalt();
-  const keys = deriveItemKeys(masterKey, salt);
-  const itemFrame = frame(
-    FrameType.ITEM,
-    Buffer.from(
-      itemHeaderText({
-        id,
-        encrypted: true,
-        salt,
-        sealedMeta: sealOnce(keys.metaKey, encodeMeta(meta)),
-      }),
-    ),
-  );
-  const pieces = cut(data, options.chunkSize);
-  if (pieces.length === 0) pieces.push(Buffer.alloc(0));
-  const sealer = new ChunkSealer(keys.payloadKey, keys.baseNonce);
-  const chunks = pieces.map((piece, i) => {
-    const last = options.lastFlags?.[i] ?? i === pieces.length - 1;
-    if (sealer.finished) throw new Error("cannot seal after a final chunk");
-    return { sealed: Buffer.concat(sealer.seal(piece, last)), last };
-  });
-  return { keys, itemFrame, chunks };
-}
-
-/** Frames the given sealed chunks: CHUNK for all but the last, which goes in LAST_CHUNK. */
-export function sealedChunkFrames(chunks: readonly Buffer[]): Buffer {
-  return Buffer.concat(
-    chunks.map((sealed, i) =>
-      frame(i === chunks.length - 1 ? FrameType.LAST_CHUNK : FrameType.CHUNK, sealed),
-    ),
-  );
-}
-
-/** A decoded RECEIPT frame: its id and plaintext body (opened with `keys` when sealed). */
-export function readReceipt(f: Frame, keys?: ItemKeys): { id: number; body: ReceiptBody } {
+/** A decoded RECEIPT frame: its id and body. */
+export function readReceipt(f: Frame): { id: number; body: ReceiptBody } {
   if (f.type !== FrameType.RECEIPT) {
     const detail = f.type === FrameType.ERROR ? JSON.stringify(decodeError(f.payload)) : "";
     throw new Error(`expected a RECEIPT frame, got type ${f.type} ${detail}`);
   }
   const message = decodeReceipt(f.payload);
-  if (!message.encrypted) return { id: message.id, body: message.receipt };
-  if (keys === undefined) throw new Error("a sealed receipt needs the item keys");
-  return {
-    id: message.id,
-    body: decodeReceiptBody(openOnce(keys.receiptKey, message.sealedReceipt)),
-  };
+  return { id: message.id, body: message.receipt };
 }
 
 /** A decoded ERROR frame (throws if `f` is not one). */

@@ -175,7 +175,7 @@ describe("maxConnections", () => {
   it("with maxConnections 1 a second connection gets ERROR BUSY; once the first leaves, it works", async () => {
     const ts = await startServer(resources, { maxConnections: 1 });
     const { first, second } = await connectOverLimit(resources, ts);
-    expect(second.serverVersion).toBe(1);
+    expect(second.serverVersion).toBe(2);
     expect(second.frames.map((f) => f.type)).toEqual([FrameType.HELLO, FrameType.ERROR]);
     expect(second.errors()).toEqual([expect.objectContaining({ code: "BUSY", id: undefined })]);
 

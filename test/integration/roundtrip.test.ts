@@ -28,6 +28,11 @@ const resources = useResources();
 
 const FORMATS = ["json", "msgpack", "xml"] as const;
 
+/** A client's options: encrypted (a Noise session with the server's key) or plain. */
+function sessionOptions(ts: TestServer, encrypt: boolean) {
+  return encrypt ? { encryption: { key: ts.masterKey } } : {};
+}
+
 /** A dictionary exercising every JSON type, Unicode, odd keys and deep-ish nesting. */
 function sampleDict(): JsonObject {
   return {
@@ -68,7 +73,7 @@ describe("dictionary round trips", () => {
     for (const format of FORMATS) {
       it(`${format}${encrypt ? ", encrypted" : ""}`, async () => {
         const ts = await startServer(resources);
-        const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+        const client = await connectClient(resources, ts, sessionOptions(ts, encrypt));
         const value = sampleDict();
         const sent = await client.sendDict(value, {
           format,
@@ -90,6 +95,9 @@ describe("dictionary round trips", () => {
         expect(item.kind).toBe("dict");
         expect(item.format).toBe(format);
         expect(item.encrypted).toBe(encrypt);
+        // [H-FINGERPRINT] both sides show the same session.
+        expect(item.session).toEqual(client.session);
+        expect(item.session.fingerprint === null).toBe(!encrypt);
         expect(item.bytes).toBe(sent.bytes);
         expect(item.sha256).toBe(sent.sha256);
         const received = toPlainObject(item.value!);
@@ -145,7 +153,7 @@ describe("file round trips", () => {
         await writeFile(sourcePath, data);
         const expectedSha = sha256(data);
 
-        const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+        const client = await connectClient(resources, ts, sessionOptions(ts, encrypt));
         const progress: number[] = [];
         const sent = await client.sendFile(sourcePath, {
           encrypt,
@@ -197,7 +205,7 @@ describe("sendStream", () => {
   for (const encrypt of [false, true]) {
     it(`unknown size (null), odd-sized chunks including > 64 KiB${encrypt ? ", encrypted" : ""}`, async () => {
       const ts = await startServer(resources);
-      const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+      const client = await connectClient(resources, ts, sessionOptions(ts, encrypt));
       const { source, data } = oddChunks(ODD_SIZES);
       const sent = await client.sendStream(source, { name: "stdin.bin", size: null, encrypt });
       await client.close();
@@ -282,23 +290,23 @@ describe("server limits and policies, through GbClient", () => {
     expect(await storedFiles(ts.saveDir!)).toEqual(["ok.json"]);
   });
 
-  it("requireEncryption refuses plaintext items with ENCRYPTION_REQUIRED and accepts encrypted ones", async () => {
-    const ts = await startServer(resources, { requireEncryption: true });
-    const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
-    const plain = client.sendDict({ a: 1 }, { format: "json", name: "plain" });
-    const plainFile = client.sendStream(Readable.from([randomBytes(100_000)]), {
-      name: "p.bin",
-      size: null,
+  it("[H-POLICY] plaintext never: a client without a key fails at connect with ENCRYPTION_REQUIRED, one with it is served", async () => {
+    const ts = await startServer(resources, { plaintext: "never" });
+    await expect(connectClient(resources, ts)).rejects.toMatchObject({
+      code: "ENCRYPTION_REQUIRED",
+      remote: false,
     });
-    const sealed = client.sendDict({ a: 1 }, { format: "json", name: "sealed", encrypt: true });
-    await expect(plain).rejects.toMatchObject({ code: "ENCRYPTION_REQUIRED", itemId: 1 });
-    await expect(plainFile).rejects.toMatchObject({ code: "ENCRYPTION_REQUIRED", itemId: 2 });
+    const client = await connectClient(resources, ts, { encryption: { key: ts.masterKey } });
+    expect(client.hello.accepts).toEqual(["noise"]);
+    const sealed = client.sendDict({ a: 1 }, { format: "json", name: "sealed" });
     await expect(sealed).resolves.toMatchObject({
       encrypted: true,
       receipt: { savedAs: "sealed.json" },
     });
     await client.close();
     expect(await storedFiles(ts.saveDir!)).toEqual(["sealed.json"]);
+    // Nothing was sent by the refused client: no failure to report.
+    expect(ts.failures).toEqual([]);
   });
 
   it("encrypt without a client key rejects with KEY_MISSING and sends nothing", async () => {

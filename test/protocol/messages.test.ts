@@ -17,34 +17,31 @@ import { protocolErrorCode } from "../support/protocol-error-code.js";
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 
 describe("ITEM [M-ITEM]", () => {
-  it("round-trips both forms", () => {
-    const plain: ItemHeader = {
-      id: 7,
-      encrypted: false,
-      meta: { kind: "file", name: "a.bin", size: null },
-    };
-    expect(decodeItemHeader(Buffer.from(itemHeaderText(plain)))).toEqual(plain);
-    const sealed: ItemHeader = {
-      id: 1,
-      encrypted: true,
-      salt: Buffer.alloc(16, 1),
-      sealedMeta: Buffer.from("sealed bytes"),
-    };
-    expect(decodeItemHeader(Buffer.from(itemHeaderText(sealed)))).toEqual(sealed);
+  it("round-trips", () => {
+    const header: ItemHeader = { id: 7, meta: { kind: "file", name: "a.bin", size: null } };
+    expect(decodeItemHeader(Buffer.from(itemHeaderText(header)))).toEqual(header);
+    expect(itemHeaderText(header)).toBe(
+      '{"id":7,"meta":{"kind":"file","name":"a.bin","size":null}}',
+    );
+  });
+
+  it("[J-MEMBERS] ignores version 1's members, which are not defined in version 2", () => {
+    const header = decodeItemHeader(
+      json({ id: 1, encrypted: true, salt: "00", meta: { kind: "file", name: "a", size: 1 } }),
+    );
+    expect(header).toEqual({ id: 1, meta: { kind: "file", name: "a", size: 1 } });
   });
 
   it("ignores unknown members", () => {
     const header = decodeItemHeader(
       json({
         id: 1,
-        encrypted: false,
         meta: { kind: "dict", format: "xml", name: "d", size: 3, x: 1 },
         future: true,
       }),
     );
     expect(header).toEqual({
       id: 1,
-      encrypted: false,
       meta: { kind: "dict", format: "xml", name: "d", size: 3 },
     });
   });
@@ -53,56 +50,35 @@ describe("ITEM [M-ITEM]", () => {
     ["not JSON", Buffer.from("{nope")],
     ["invalid UTF-8", Buffer.from([0x7b, 0xff, 0x7d])],
     ["an array", json([1])],
-    ["a missing id", json({ encrypted: false, meta: { kind: "file", name: "a", size: 1 } })],
-    [
-      "a negative id",
-      json({ id: -1, encrypted: false, meta: { kind: "file", name: "a", size: 1 } }),
-    ],
-    [
-      "a fractional size",
-      json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 1.5 } }),
-    ],
-    [
-      "an unsafe integer size",
-      json({ id: 1, encrypted: false, meta: { kind: "file", name: "a", size: 2 ** 53 } }),
-    ],
-    [
-      "an unknown kind",
-      json({ id: 1, encrypted: false, meta: { kind: "dir", name: "a", size: 1 } }),
-    ],
+    ["a missing id", json({ meta: { kind: "file", name: "a", size: 1 } })],
+    ["a negative id", json({ id: -1, meta: { kind: "file", name: "a", size: 1 } })],
+    ["a fractional size", json({ id: 1, meta: { kind: "file", name: "a", size: 1.5 } })],
+    ["an unsafe integer size", json({ id: 1, meta: { kind: "file", name: "a", size: 2 ** 53 } })],
+    ["an unknown kind", json({ id: 1, meta: { kind: "dir", name: "a", size: 1 } })],
     [
       "an unknown format",
-      json({ id: 1, encrypted: false, meta: { kind: "dict", format: "yaml", name: "a", size: 1 } }),
+      json({ id: 1, meta: { kind: "dict", format: "yaml", name: "a", size: 1 } }),
     ],
     [
       "a dictionary without size",
       json({
         id: 1,
-        encrypted: false,
+
         meta: { kind: "dict", format: "json", name: "a", size: null },
       }),
     ],
     [
       "a name over 1024 characters",
-      json({ id: 1, encrypted: false, meta: { kind: "file", name: "n".repeat(1025), size: 1 } }),
+      json({ id: 1, meta: { kind: "file", name: "n".repeat(1025), size: 1 } }),
     ],
-    ["a short salt", json({ id: 1, encrypted: true, salt: "00", sealedMeta: "" })],
-    [
-      "upper-case hex salt",
-      json({ id: 1, encrypted: true, salt: "AA".repeat(16), sealedMeta: "" }),
-    ],
-    ["bad base64", json({ id: 1, encrypted: true, salt: "aa".repeat(16), sealedMeta: "***" })],
+    ["no meta", json({ id: 1 })],
     [
       "an inherited member name",
       json({
         id: 1,
-        encrypted: false,
+
         meta: { kind: "file", name: "a", size: 1, __proto__: null },
       }),
-    ],
-    [
-      "encrypted as a string",
-      json({ id: 1, encrypted: "no", meta: { kind: "file", name: "a", size: 1 } }),
     ],
   ])("refuses %s with MALFORMED_MESSAGE", (_label, payload) => {
     expect(protocolErrorCode(() => decodeItemHeader(payload))).toBe(
@@ -118,14 +94,34 @@ describe("ITEM [M-ITEM]", () => {
 });
 
 describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
-  it("decodes a HELLO and refuses a bad key id", () => {
+  it('[M-HELLO] decodes a HELLO; accepts is ["noise"] or ["noise","plain"], exactly', () => {
     const hello = decodeHello(
-      json({ server: "x", keyId: "ab".repeat(16), scryptSalt: "cd".repeat(16) }),
+      json({ server: "x", scryptSalt: "cd".repeat(16), accepts: ["noise", "plain"] }),
     );
-    expect(hello.keyId.toString("hex")).toBe("ab".repeat(16));
+    expect(hello.scryptSalt.toString("hex")).toBe("cd".repeat(16));
+    expect(hello.accepts).toEqual(["noise", "plain"]);
+    expect(
+      decodeHello(json({ server: "x", scryptSalt: "cd".repeat(16), accepts: ["noise"] })).accepts,
+    ).toEqual(["noise"]);
+    for (const accepts of [
+      undefined,
+      [],
+      ["plain"],
+      ["plain", "noise"],
+      ["noise", "noise"],
+      ["noise", "plain", "quic"],
+      "noise",
+    ]) {
+      expect(
+        protocolErrorCode(() =>
+          decodeHello(json({ server: "x", scryptSalt: "cd".repeat(16), accepts })),
+        ),
+        JSON.stringify(accepts),
+      ).toBe("MALFORMED_MESSAGE");
+    }
     expect(
       protocolErrorCode(() =>
-        decodeHello(json({ server: "x", keyId: "ab", scryptSalt: "cd".repeat(16) })),
+        decodeHello(json({ server: "x", scryptSalt: "cd", accepts: ["noise"] })),
       ),
     ).toBe("MALFORMED_MESSAGE");
   });
@@ -138,11 +134,7 @@ describe("HELLO [M-HELLO], RECEIPT [M-RECEIPT], ERROR [M-ERROR]", () => {
       sha256: "0".repeat(64),
       savedAs: null,
     } as const;
-    expect(decodeReceipt(Buffer.from(receiptText({ id: 1, encrypted: false, receipt })))).toEqual({
-      id: 1,
-      encrypted: false,
-      receipt,
-    });
+    expect(decodeReceipt(Buffer.from(receiptText({ id: 1, receipt })))).toEqual({ id: 1, receipt });
     expect(
       protocolErrorCode(() =>
         decodeReceipt(json({ id: 1, receipt: { ...receipt, sha256: "xyz" } })),
@@ -170,19 +162,15 @@ describe("decoders on arbitrary input", () => {
         .dictionary(
           fc.constantFrom(
             "id",
-            "encrypted",
             "meta",
-            "salt",
-            "sealedMeta",
+            "accepts",
             "kind",
             "name",
             "format",
             "size",
             "server",
-            "keyId",
             "scryptSalt",
             "receipt",
-            "sealedReceipt",
             "bytes",
             "sha256",
             "savedAs",

@@ -1,23 +1,34 @@
+/**
+ * The complete version-2 sessions of PROTOCOL.md ("Test vectors"), from
+ * test/vectors/session-vectors.json (written by an implementation independent of src/):
+ * the real handshake, record and frame code, given the vectors' fixed keys, must produce
+ * and read every byte, both ways.
+ */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { openOnce } from "../../src/crypto/seal-once.js";
-import { deriveItemKeys } from "../../src/crypto/item-keys.js";
-import { ChunkOpener } from "../../src/crypto/chunk-opener.js";
-import { keyId } from "../../src/crypto/key-id.js";
+import { keyPairFromPrivateKey } from "../../src/crypto/noise/dh-25519.js";
+import { RecordOpener } from "../../src/crypto/record-opener.js";
+import { RecordSealer } from "../../src/crypto/record-sealer.js";
+import {
+  respondToSession,
+  SessionInitiator,
+  sessionPrologue,
+  type SessionKeys,
+} from "../../src/crypto/session-handshake.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
-import { encodeFrame } from "../../src/framing/frame.js";
+import { encodeFrame, type Frame } from "../../src/framing/frame.js";
 import { encodePreamble } from "../../src/framing/preamble.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
+  PROTOCOL_VERSION,
   SERVER_FRAME_LIMITS,
 } from "../../src/protocol/constants.js";
 import {
+  decodeError,
   decodeHello,
   decodeItemHeader,
-  decodeMeta,
   decodeReceipt,
-  decodeReceiptBody,
   encodeError,
   encodeHello,
   itemHeaderText,
@@ -29,120 +40,234 @@ interface Step {
   what: string;
   hex: string;
   json?: unknown;
-  metaPlaintext?: string;
-  receiptPlaintext?: string;
-  plaintextUtf8?: string;
+  /** The frames a record carries: a control message's JSON, or a chunk's text. */
+  frames?: unknown[];
 }
-interface Vectors {
-  masterKey: string;
-  itemSalt: string;
-  scryptSalt: string;
+interface Session {
   clientToServer: Step[];
   serverToClient: Step[];
 }
-
-const vectors = JSON.parse(
-  readFileSync(new URL("../vectors/protocol-vectors.json", import.meta.url), "utf8"),
-) as Vectors;
-const protocolDoc = readProtocolDoc();
-const masterKey = Buffer.from(vectors.masterKey, "hex");
-const keys = deriveItemKeys(masterKey, Buffer.from(vectors.itemSalt, "hex"));
-
-function frames(steps: readonly Step[], limits: ReadonlyMap<number, number>) {
-  const parser = new FrameParser(limits, { expectPreamble: true });
-  parser.push(Buffer.concat(steps.map((step) => Buffer.from(step.hex, "hex"))));
-  const units = [];
-  for (let unit = parser.next(); unit !== undefined; unit = parser.next()) units.push(unit);
-  expect(parser.bufferedBytes).toBe(0);
-  return units.map((unit) => (unit.kind === "frame" ? unit.frame : undefined));
+interface Vectors {
+  masterKey: string;
+  clientEphemeralPrivateKey: string;
+  serverEphemeralPrivateKey: string;
+  scryptSalt: string;
+  prologue: string;
+  handshakeHash: string;
+  fingerprint: string;
+  clientToServerKey: string;
+  serverToClientKey: string;
+  encrypted: Session;
+  plain: Session;
 }
 
-const step = (steps: Step[], index: number): Step => {
+// The file is ours and checked in; the tests fail loudly on a wrong shape.
+const vectors = JSON.parse(
+  readFileSync(new URL("../vectors/session-vectors.json", import.meta.url), "utf8"),
+) as Vectors;
+const protocolDoc = readProtocolDoc();
+const hex = (text: string): Buffer => Buffer.from(text, "hex");
+const masterKey = hex(vectors.masterKey);
+
+function step(steps: readonly Step[], index: number): Step {
   const found = steps[index];
   if (found === undefined) throw new Error(`no step ${index}`);
   return found;
-};
+}
 
-describe("protocol test vectors (PROTOCOL.md, Test vectors)", () => {
+/** Every frame in `bytes`, which start with a preamble. */
+function framesOf(bytes: Buffer, limits: ReadonlyMap<number, number>): Frame[] {
+  const parser = new FrameParser(limits, { expectPreamble: true });
+  parser.push(bytes);
+  const frames: Frame[] = [];
+  for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+    if (unit.kind === "frame") frames.push(unit.frame);
+    else expect(unit.version).toBe(PROTOCOL_VERSION);
+  }
+  expect(parser.bufferedBytes).toBe(0);
+  return frames;
+}
+
+/** The frames carried by one record's plaintext. */
+function recordFrames(plaintext: Buffer, limits: ReadonlyMap<number, number>): Frame[] {
+  const parser = new FrameParser(limits, { expectPreamble: false });
+  parser.push(plaintext);
+  const frames: Frame[] = [];
+  for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+    if (unit.kind === "frame") frames.push(unit.frame);
+  }
+  expect(parser.atBoundary).toBe(true);
+  return frames;
+}
+
+/** A frame as the vectors describe it: its control message decoded, or a chunk as text. */
+function described(frame: Frame): unknown {
+  switch (frame.type) {
+    case FrameType.ITEM:
+      return decodeItemHeader(frame.payload);
+    case FrameType.RECEIPT:
+      return decodeReceipt(frame.payload);
+    case FrameType.ERROR:
+      return decodeError(frame.payload);
+    default:
+      return frame.payload.toString("utf8");
+  }
+}
+
+/** The frames of a record, re-encoded by our encoders from what they decoded to. */
+function reencoded(frames: readonly Frame[]): Buffer {
+  return Buffer.concat(
+    frames.map((frame) => {
+      switch (frame.type) {
+        case FrameType.ITEM:
+          return encodeFrame(
+            frame.type,
+            Buffer.from(itemHeaderText(decodeItemHeader(frame.payload))),
+          );
+        case FrameType.RECEIPT:
+          return encodeFrame(frame.type, Buffer.from(receiptText(decodeReceipt(frame.payload))));
+        default:
+          return encodeFrame(frame.type, frame.payload);
+      }
+    }),
+  );
+}
+
+/** Both sides' keys, from the real handshake with the vectors' ephemeral keys. */
+function handshake(): {
+  client: SessionKeys;
+  server: SessionKeys;
+  message1: Buffer;
+  message2: Buffer;
+} {
+  const prologue = hex(vectors.prologue);
+  const initiator = new SessionInitiator({
+    masterKey,
+    prologue,
+    ephemeral: keyPairFromPrivateKey(hex(vectors.clientEphemeralPrivateKey)),
+  });
+  const { message2, keys: server } = respondToSession(initiator.message1, {
+    masterKey,
+    prologue,
+    ephemeral: keyPairFromPrivateKey(hex(vectors.serverEphemeralPrivateKey)),
+  });
+  return { client: initiator.finish(message2), server, message1: initiator.message1, message2 };
+}
+
+describe("session test vectors (PROTOCOL.md, Test vectors)", () => {
+  const encrypted = vectors.encrypted;
+
   it("are all printed in PROTOCOL.md exactly", () => {
-    for (const s of [...vectors.clientToServer, ...vectors.serverToClient]) {
+    const sessions = [vectors.encrypted, vectors.plain];
+    for (const s of sessions.flatMap((session) => [
+      ...session.clientToServer,
+      ...session.serverToClient,
+    ])) {
       // The document wraps long hex at 64 characters per line.
       const wrapped = s.hex.match(/.{1,64}/g)?.join("\n") ?? "";
       expect(protocolDoc.includes(wrapped), s.what).toBe(true);
     }
-  });
-
-  it("client to server: parse to the documented messages", () => {
-    const [preamble, item1, last1, item2, last2] = frames(
-      vectors.clientToServer,
-      CLIENT_FRAME_LIMITS,
-    );
-    expect(preamble).toBeUndefined();
-    expect(item1?.type).toBe(FrameType.ITEM);
-    const header1 = decodeItemHeader(item1!.payload);
-    expect(header1).toEqual(step(vectors.clientToServer, 1).json);
-    expect(last1?.type).toBe(FrameType.LAST_CHUNK);
-    expect(last1!.payload.toString()).toBe('{"hello":"world"}');
-    const header2 = decodeItemHeader(item2!.payload);
-    if (!header2.encrypted) throw new Error("item 2 must be encrypted");
-    expect(header2.salt.toString("hex")).toBe(vectors.itemSalt);
-    expect(decodeMeta(openOnce(keys.metaKey, header2.sealedMeta))).toEqual(
-      JSON.parse(step(vectors.clientToServer, 3).metaPlaintext!),
-    );
-    expect(last2?.type).toBe(FrameType.LAST_CHUNK);
-    const opener = new ChunkOpener(keys.payloadKey, keys.baseNonce);
-    expect(opener.openParts([last2!.payload], last2!.payload.length, true).toString()).toBe(
-      step(vectors.clientToServer, 4).plaintextUtf8,
-    );
-  });
-
-  it("client to server: our encoders produce the documented bytes", () => {
-    expect(encodePreamble(1).toString("hex")).toBe(step(vectors.clientToServer, 0).hex);
-    for (const index of [1, 3]) {
-      const s = step(vectors.clientToServer, index);
-      const header = decodeItemHeader(Buffer.from(JSON.stringify(s.json)));
-      expect(encodeFrame(FrameType.ITEM, Buffer.from(itemHeaderText(header))).toString("hex")).toBe(
-        s.hex,
-      );
+    for (const value of [vectors.handshakeHash, vectors.fingerprint, vectors.prologue]) {
+      expect(protocolDoc.includes(value.match(/.{1,64}/g)?.join("\n") ?? "")).toBe(true);
     }
   });
 
-  it("server to client: parse and re-encode to the documented bytes", () => {
-    const [preamble, hello, receipt1, receipt2, error3] = frames(
-      vectors.serverToClient,
+  it("[P-PREAMBLE] [M-HELLO] [H-PROLOGUE] the preambles and HELLO, and the prologue they make", () => {
+    const clientPreamble = step(encrypted.clientToServer, 0);
+    const serverPreamble = step(encrypted.serverToClient, 0);
+    const hello = step(encrypted.serverToClient, 1);
+    expect(encodePreamble(PROTOCOL_VERSION).toString("hex")).toBe(clientPreamble.hex);
+    expect(serverPreamble.hex).toBe(clientPreamble.hex);
+    const [helloFrame] = framesOf(
+      Buffer.concat([hex(serverPreamble.hex), hex(hello.hex)]),
       SERVER_FRAME_LIMITS,
     );
-    expect(preamble).toBeUndefined();
-    const decodedHello = decodeHello(hello!.payload);
-    expect(decodedHello.keyId.equals(keyId(masterKey))).toBe(true);
-    expect(decodedHello.scryptSalt.toString("hex")).toBe(vectors.scryptSalt);
-    expect(encodeFrame(FrameType.HELLO, encodeHello(decodedHello)).toString("hex")).toBe(
-      step(vectors.serverToClient, 1).hex,
-    );
-    const plain = decodeReceipt(receipt1!.payload);
-    expect(encodeFrame(FrameType.RECEIPT, Buffer.from(receiptText(plain))).toString("hex")).toBe(
-      step(vectors.serverToClient, 2).hex,
-    );
-    const sealed = decodeReceipt(receipt2!.payload);
-    if (!sealed.encrypted) throw new Error("receipt 2 must be sealed");
-    expect(decodeReceiptBody(openOnce(keys.receiptKey, sealed.sealedReceipt))).toEqual(
-      JSON.parse(step(vectors.serverToClient, 3).receiptPlaintext!),
-    );
-    expect(error3?.type).toBe(FrameType.ERROR);
+    const decoded = decodeHello(helloFrame!.payload);
+    expect(decoded.accepts).toEqual(["noise"]);
+    expect(decoded.scryptSalt.toString("hex")).toBe(vectors.scryptSalt);
+    expect(encodeFrame(FrameType.HELLO, encodeHello(decoded)).toString("hex")).toBe(hello.hex);
     expect(
-      encodeFrame(
-        FrameType.ERROR,
-        encodeError({ code: "DICT_INVALID", message: "not valid JSON", id: 3 }),
-      ).toString("hex"),
-    ).toBe(step(vectors.serverToClient, 4).hex);
+      sessionPrologue(hex(clientPreamble.hex), hex(serverPreamble.hex), hex(hello.hex)).toString(
+        "hex",
+      ),
+    ).toBe(vectors.prologue);
   });
 
-  it("the sealed chunk matches the independent crypto vector", () => {
-    const crypto = JSON.parse(
-      readFileSync(new URL("../vectors/crypto-vectors.json", import.meta.url), "utf8"),
-    ) as { shortPayload: { chunks: { sealedHex: string }[] } };
-    const last2 = step(vectors.clientToServer, 4).hex;
-    expect(last2.slice(10)).toBe(crypto.shortPayload.chunks[0]?.sealedHex);
+  it("[H-PATTERN] [H-MESSAGES] [H-KEYS] the handshake: both messages, the keys, h", () => {
+    const { client, server, message1, message2 } = handshake();
+    expect(encodeFrame(FrameType.HANDSHAKE, message1).toString("hex")).toBe(
+      step(encrypted.clientToServer, 1).hex,
+    );
+    expect(encodeFrame(FrameType.HANDSHAKE, message2).toString("hex")).toBe(
+      step(encrypted.serverToClient, 2).hex,
+    );
+    for (const keys of [client, server]) {
+      expect(keys.handshakeHash.toString("hex")).toBe(vectors.handshakeHash);
+    }
+  });
+
+  it("[H-FINGERPRINT] the session fingerprint is the same on both sides", () => {
+    const { client, server } = handshake();
+    expect(client.fingerprint).toBe(vectors.fingerprint);
+    expect(server.fingerprint).toBe(vectors.fingerprint);
+    expect(vectors.fingerprint).toMatch(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/);
+  });
+
+  it("[R-RECORD] client to server: sealed by the client, opened by the server", () => {
+    const { client, server } = handshake();
+    const sealer = new RecordSealer(client.send);
+    const opener = new RecordOpener(server.receive);
+    for (const s of encrypted.clientToServer.slice(2)) {
+      const record = hex(s.hex);
+      const [plaintext, ...more] = opener.push(record);
+      expect(more).toEqual([]);
+      const frames = recordFrames(plaintext!, CLIENT_FRAME_LIMITS);
+      expect(frames.map(described)).toEqual(s.frames);
+      const resealed = sealer.seal([reencoded(frames)], plaintext!.length);
+      expect(Buffer.concat(resealed).toString("hex")).toBe(s.hex);
+    }
+  });
+
+  it("[R-RECORD] server to client: sealed by the server, opened by the client", () => {
+    const { client, server } = handshake();
+    const sealer = new RecordSealer(server.send);
+    const opener = new RecordOpener(client.receive);
+    for (const s of encrypted.serverToClient.slice(3)) {
+      const [plaintext] = opener.push(hex(s.hex));
+      const frames = recordFrames(plaintext!, SERVER_FRAME_LIMITS);
+      expect(frames.map(described)).toEqual(s.frames);
+      expect(
+        Buffer.concat(sealer.seal([reencoded(frames)], plaintext!.length)).toString("hex"),
+      ).toBe(s.hex);
+    }
+  });
+
+  it("a plain session: parse to the documented messages and re-encode to the same bytes", () => {
+    const plain = vectors.plain;
+    for (const [steps, limits] of [
+      [plain.clientToServer, CLIENT_FRAME_LIMITS],
+      [plain.serverToClient, SERVER_FRAME_LIMITS],
+    ] as const) {
+      const frames = framesOf(Buffer.concat(steps.map((s) => hex(s.hex))), limits);
+      expect(frames).toHaveLength(steps.length - 1);
+      for (const [index, frame] of frames.entries()) {
+        const s = step(steps, index + 1);
+        if (s.json === undefined) continue;
+        if (frame.type === FrameType.HELLO) {
+          expect(decodeHello(frame.payload).accepts).toEqual(["noise", "plain"]);
+          expect(
+            encodeFrame(frame.type, encodeHello(decodeHello(frame.payload))).toString("hex"),
+          ).toBe(s.hex);
+        } else if (frame.type === FrameType.ERROR) {
+          const error = decodeError(frame.payload);
+          expect(error).toEqual(s.json);
+          expect(encodeFrame(frame.type, encodeError(error)).toString("hex")).toBe(s.hex);
+        } else {
+          expect(described(frame)).toEqual(s.json);
+          expect(reencoded([frame]).toString("hex")).toBe(s.hex);
+        }
+      }
+    }
   });
 });
 

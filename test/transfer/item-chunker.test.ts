@@ -1,24 +1,31 @@
 /**
  * The one chunker of the client: a dictionary written whole and a stream written piece
  * by piece go through the same cutting [F-CHUNK] [F-LAST], so the same bytes make the
- * same frames however they arrive.
+ * same frames however they arrive, and the same frames come out of the records of an
+ * encrypted session [R-RECORD].
  */
 import fc from "fast-check";
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../../src/crypto/constants.js";
-import { deriveItemKeys } from "../../src/crypto/item-keys.js";
+import { CipherState } from "../../src/crypto/noise/cipher-state.js";
+import { RecordOpener } from "../../src/crypto/record-opener.js";
+import { RecordSealer } from "../../src/crypto/record-sealer.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
 import { FrameWriter, type FrameSink } from "../../src/framing/frame-writer.js";
-import { CLIENT_FRAME_LIMITS, FrameType } from "../../src/protocol/constants.js";
+import { RecordSink } from "../../src/framing/record-sink.js";
+import {
+  CLIENT_FRAME_LIMITS,
+  FrameType,
+  MAX_CHUNK_FRAME_BYTES,
+} from "../../src/protocol/constants.js";
 import type { ItemMeta } from "../../src/protocol/messages.js";
 import { ItemChunker } from "../../src/transfer/client/item-chunker.js";
 import { ItemSlot } from "../../src/transfer/client/item-slot.js";
 import { sha256 } from "../support/sha256.js";
 
-const MASTER_KEY = Buffer.alloc(32, 7);
-const SALT = Buffer.alloc(16, 9);
+const CHUNK_PLAINTEXT_BYTES = MAX_CHUNK_FRAME_BYTES;
+const RECORD_KEY = Buffer.alloc(32, 7);
 const SIZES = [
   0,
   1,
@@ -33,8 +40,17 @@ interface Frame {
   readonly payload: Buffer;
 }
 
-/** A frame writer over a stream (a FrameSink but for what end() returns) that keeps every byte, and a way to read them back as frames. */
-function recorder(): { writer: FrameWriter; frames: () => Frame[] } {
+function cipher(): CipherState {
+  const state = new CipherState();
+  state.initializeKey(RECORD_KEY);
+  return state;
+}
+
+/**
+ * A frame writer over a stream that keeps every byte, and a way to read them back as
+ * frames; `encrypted`, through a RecordSink, the bytes being records to open first.
+ */
+function recorder(encrypted = false): { writer: FrameWriter; frames: () => Frame[] } {
   const written: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -42,11 +58,19 @@ function recorder(): { writer: FrameWriter; frames: () => Frame[] } {
       callback();
     },
   });
-  const writer = new FrameWriter(sink as unknown as FrameSink);
+  const socket = sink as unknown as FrameSink;
+  const writer = new FrameWriter(
+    encrypted ? new RecordSink(socket, new RecordSealer(cipher())) : socket,
+  );
   const frames = (): Frame[] => {
     writer.flush();
     const parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: false });
-    parser.push(Buffer.concat(written));
+    const bytes = Buffer.concat(written);
+    if (encrypted) {
+      const opener = new RecordOpener(cipher());
+      for (const plaintext of opener.push(bytes)) parser.push(plaintext);
+      expect(opener.atBoundary).toBe(true);
+    } else parser.push(bytes);
     const result: Frame[] = [];
     for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
       if (unit.kind === "frame") {
@@ -58,7 +82,7 @@ function recorder(): { writer: FrameWriter; frames: () => Frame[] } {
   return { writer, frames };
 }
 
-function slotFor(meta: ItemMeta, encrypted: boolean): ItemSlot {
+function slotFor(meta: ItemMeta): ItemSlot {
   const slot = new ItemSlot(
     meta,
     () => undefined,
@@ -66,27 +90,23 @@ function slotFor(meta: ItemMeta, encrypted: boolean): ItemSlot {
     () => undefined,
   );
   slot.id = 1;
-  if (encrypted) {
-    slot.salt = SALT;
-    slot.keys = deriveItemKeys(MASTER_KEY, SALT);
-  }
   return slot;
 }
 
 /** Writes `data` whole, as a dictionary is written. */
 function writtenWhole(data: Buffer | string, encrypted: boolean) {
-  const { writer, frames } = recorder();
+  const { writer, frames } = recorder(encrypted);
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
-  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size }, encrypted);
+  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size });
   ItemChunker.begin(writer, slot).writeWhole(data);
   return { frames: frames(), slot };
 }
 
 /** Writes `data` in the given pieces, as a stream is written. */
 function writtenInPieces(pieces: readonly Buffer[], encrypted: boolean) {
-  const { writer, frames } = recorder();
+  const { writer, frames } = recorder(encrypted);
   const size = pieces.reduce((total, piece) => total + piece.length, 0);
-  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size }, encrypted);
+  const slot = slotFor({ kind: "dict", format: "json", name: "d.json", size });
   const chunker = ItemChunker.begin(writer, slot);
   for (const piece of pieces) chunker.add(piece);
   chunker.end();
@@ -111,7 +131,7 @@ function cutAt(data: Buffer, cuts: readonly number[]): Buffer[] {
 
 describe("ItemChunker", () => {
   for (const encrypted of [false, true]) {
-    const label = encrypted ? "sealed" : "plaintext";
+    const label = encrypted ? "through records" : "plain";
     it.each(SIZES)(
       `[F-CHUNK] [F-LAST] %i bytes, ${label}: full chunks, then one LAST_CHUNK`,
       (size) => {
@@ -124,15 +144,12 @@ describe("ItemChunker", () => {
           ...Array<number>(expected - 1).fill(FrameType.CHUNK),
           FrameType.LAST_CHUNK,
         ]);
-        const overhead = encrypted ? TAG_BYTES : 0;
         for (const frame of chunks.slice(0, -1)) {
-          expect(frame.payload.length).toBe(CHUNK_PLAINTEXT_BYTES + overhead);
+          expect(frame.payload.length).toBe(CHUNK_PLAINTEXT_BYTES);
         }
         expect(slot.bytes).toBe(size);
         expect(slot.sha256).toBe(sha256(data));
-        if (!encrypted) {
-          expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
-        }
+        expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
       },
     );
 
@@ -159,16 +176,13 @@ describe("ItemChunker", () => {
             const data = randomBytes(size);
             const { frames, slot } = writtenInPieces(cutAt(data, cuts), encrypted);
             const chunks = frames.slice(1);
-            const overhead = encrypted ? TAG_BYTES : 0;
             expect(chunks.at(-1)!.type).toBe(FrameType.LAST_CHUNK);
             for (const frame of chunks.slice(0, -1)) {
               expect(frame.type).toBe(FrameType.CHUNK);
-              expect(frame.payload.length).toBeGreaterThan(overhead);
-              expect(frame.payload.length).toBeLessThanOrEqual(CHUNK_PLAINTEXT_BYTES + overhead);
+              expect(frame.payload.length).toBeGreaterThan(0);
+              expect(frame.payload.length).toBeLessThanOrEqual(CHUNK_PLAINTEXT_BYTES);
             }
-            if (!encrypted) {
-              expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
-            }
+            expect(Buffer.concat(chunks.map((frame) => frame.payload)).equals(data)).toBe(true);
             expect(slot.bytes).toBe(size);
             expect(slot.sha256).toBe(sha256(data));
           },
@@ -188,40 +202,42 @@ describe("ItemChunker", () => {
     }
   });
 
-  it("gives each piece back once, after its last chunk is written", async () => {
-    const { writer, frames } = recorder();
-    const slot = slotFor({ kind: "file", name: "f", size: null }, false);
-    const recycled: Uint8Array[] = [];
-    const chunker = ItemChunker.begin(writer, slot, { recycle: (piece) => recycled.push(piece) });
-    const first = randomBytes(CHUNK_PLAINTEXT_BYTES + 10);
-    const empty = Buffer.alloc(0);
-    const second = randomBytes(100);
-    chunker.add(first);
-    // The last chunk of `first` is held back: its piece is still in use.
-    expect(recycled).toHaveLength(0);
-    chunker.add(empty);
-    expect(recycled).toHaveLength(1);
-    chunker.add(second);
-    chunker.end();
-    frames();
-    // A socket calls back once the bytes are out: after this turn.
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(recycled).toHaveLength(3);
-    expect(recycled[0]).toBe(empty);
-    expect(recycled[1]).toBe(first);
-    expect(recycled[2]).toBe(second);
-  });
+  for (const encrypted of [false, true]) {
+    it(`gives each piece back once, after its last chunk is written (${encrypted ? "through records" : "plain"})`, async () => {
+      const { writer, frames } = recorder(encrypted);
+      const slot = slotFor({ kind: "file", name: "f", size: null });
+      const recycled: Uint8Array[] = [];
+      const chunker = ItemChunker.begin(writer, slot, { recycle: (piece) => recycled.push(piece) });
+      const first = randomBytes(CHUNK_PLAINTEXT_BYTES + 10);
+      const empty = Buffer.alloc(0);
+      const second = randomBytes(100);
+      chunker.add(first);
+      // The last chunk of `first` is held back: its piece is still in use.
+      expect(recycled).toHaveLength(0);
+      chunker.add(empty);
+      expect(recycled).toHaveLength(1);
+      chunker.add(second);
+      chunker.end();
+      frames();
+      // A socket calls back once the bytes are out: after this turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(recycled).toHaveLength(3);
+      expect(recycled[0]).toBe(empty);
+      expect(recycled[1]).toBe(first);
+      expect(recycled[2]).toBe(second);
+    });
+  }
 
   for (const encrypted of [false, true]) {
-    it(`[K-ABORT] abort() ends the item with an empty LAST_CHUNK and drops the held chunk (${encrypted ? "sealed" : "plaintext"})`, () => {
-      const { writer, frames } = recorder();
-      const slot = slotFor({ kind: "file", name: "f", size: null }, encrypted);
+    it(`[K-ABORT] abort() ends the item with an empty LAST_CHUNK and drops the held chunk (${encrypted ? "through records" : "plain"})`, () => {
+      const { writer, frames } = recorder(encrypted);
+      const slot = slotFor({ kind: "file", name: "f", size: null });
       const chunker = ItemChunker.begin(writer, slot);
       chunker.add(randomBytes(CHUNK_PLAINTEXT_BYTES + 1));
       chunker.abort();
       const written = frames().slice(1);
       expect(written.map((frame) => [frame.type, frame.payload.length])).toEqual([
-        [FrameType.CHUNK, CHUNK_PLAINTEXT_BYTES + (encrypted ? TAG_BYTES : 0)],
+        [FrameType.CHUNK, CHUNK_PLAINTEXT_BYTES],
         [FrameType.LAST_CHUNK, 0],
       ]);
       // Never all sent: the item has no SHA-256 a receipt could match.

@@ -1,6 +1,8 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
 import type { ReceiptBody } from "../../protocol/messages.js";
 
+export type { SessionInfo } from "../session-info.js";
+
 /** How long to wait for the TCP connection and the server's HELLO. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** A connection on which the server says nothing for this long, while we wait, fails. */
@@ -17,7 +19,11 @@ export type KeySource = { readonly key: Uint8Array } | { readonly passphrase: st
 export interface ClientOptions {
   readonly host?: string;
   readonly port?: number;
-  /** Needed to send encrypted items; checked against the server's key on connect. */
+  /**
+   * The key: given, the connection is a Noise session, encrypted and authenticated, and
+   * the handshake proves that both sides hold the same key [H-PATTERN]. Left out, the
+   * connection is plain, which a server allows only under its policy [H-POLICY].
+   */
   readonly encryption?: KeySource;
   readonly connectTimeoutMs?: number;
   readonly responseTimeoutMs?: number;
@@ -27,7 +33,10 @@ export interface ClientOptions {
 
 /** Options common to every item. */
 export interface ItemOptions {
-  /** Encrypt this item (requires {@link ClientOptions.encryption}). */
+  /**
+   * Asserts that the item goes encrypted: the whole connection is, when the client has a
+   * key ({@link ClientOptions.encryption}); without one, the item fails with KEY_MISSING.
+   */
   readonly encrypt?: boolean;
   /** Called as plaintext bytes go out, with the running total. */
   readonly onProgress?: (bytesSent: number) => void;
@@ -50,6 +59,7 @@ export interface SentItem {
   readonly id: number;
   readonly kind: "dict" | "file";
   readonly name: string;
+  /** True when the item went over an encrypted session (every item of it did). */
   readonly encrypted: boolean;
   readonly bytes: number;
   readonly sha256: string;

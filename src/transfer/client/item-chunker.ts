@@ -1,11 +1,11 @@
 import { createHash, type Hash } from "node:crypto";
-import { ChunkSealer } from "../../crypto/chunk-sealer.js";
-import { CHUNK_PLAINTEXT_BYTES } from "../../crypto/constants.js";
-import { sealOnce } from "../../crypto/seal-once.js";
 import { sha256Hex } from "../../crypto/sha256-hex.js";
 import type { FrameWriter } from "../../framing/frame-writer.js";
-import { FrameType } from "../../protocol/constants.js";
-import { encodeMeta, itemHeaderText } from "../../protocol/messages.js";
+import { FrameType, MAX_CHUNK_FRAME_BYTES } from "../../protocol/constants.js";
+import { itemHeaderText } from "../../protocol/messages.js";
+
+/** The most item data one chunk carries: 64 KiB [F-CHUNK]. */
+const CHUNK_BYTES = MAX_CHUNK_FRAME_BYTES;
 import type { ItemSlot } from "./item-slot.js";
 
 const NO_BYTES = new Uint8Array(0);
@@ -15,15 +15,16 @@ export interface ChunkerOptions {
   readonly onProgress?: ((bytesSent: number) => void) | undefined;
   /**
    * Gives back the memory under a piece given to {@link ItemChunker.add} once nothing
-   * refers to it any more (its last chunk was copied, sealed, or handed to the kernel).
+   * refers to it any more (its last chunk was copied, sealed into a record, or handed to
+   * the kernel).
    */
   readonly recycle?: ((piece: Uint8Array) => void) | undefined;
 }
 
 /**
- * Writes one item to the wire: its ITEM frame, then its plaintext cut into chunks of at
- * most {@link CHUNK_PLAINTEXT_BYTES}, sealed when the item is encrypted [F-CHUNK], the
- * last of them in a LAST_CHUNK frame [F-LAST]. Dictionaries and streamed files go
+ * Writes one item to the wire: its ITEM frame, then its data cut into chunks of at most
+ * 64 KiB [F-CHUNK], the last of them in a LAST_CHUNK frame [F-LAST]. (In an encrypted
+ * session the frame writer's sink seals the whole frame stream into records.) Dictionaries and streamed files go
  * through the same cutting: the last chunk seen is held back until the next piece, or
  * the end, shows whether it ends the item.
  *
@@ -33,7 +34,6 @@ export interface ChunkerOptions {
 export class ItemChunker {
   readonly #writer: FrameWriter;
   readonly #slot: ItemSlot;
-  readonly #sealer: ChunkSealer | undefined;
   readonly #onProgress: ((bytesSent: number) => void) | undefined;
   readonly #recycle: ((piece: Uint8Array) => void) | undefined;
   /** Made for streamed data only: a whole payload is hashed in one shot. */
@@ -42,38 +42,17 @@ export class ItemChunker {
   /** The piece {@link #held} is the last chunk of, to recycle once it is written. */
   #heldPiece: Uint8Array | undefined;
 
-  private constructor(
-    writer: FrameWriter,
-    slot: ItemSlot,
-    sealer: ChunkSealer | undefined,
-    options: ChunkerOptions,
-  ) {
+  private constructor(writer: FrameWriter, slot: ItemSlot, options: ChunkerOptions) {
     this.#writer = writer;
     this.#slot = slot;
-    this.#sealer = sealer;
     this.#onProgress = options.onProgress;
     this.#recycle = options.recycle;
   }
 
-  /**
-   * Writes the ITEM frame of `slot` (its metadata sealed when it has keys [E-SEAL]) and
-   * returns the chunker of its data.
-   */
+  /** Writes the ITEM frame of `slot` [M-ITEM] and returns the chunker of its data. */
   static begin(writer: FrameWriter, slot: ItemSlot, options: ChunkerOptions = {}): ItemChunker {
-    const keys = slot.keys;
-    const header =
-      keys === undefined || slot.salt === undefined
-        ? itemHeaderText({ id: slot.id, encrypted: false, meta: slot.meta })
-        : itemHeaderText({
-            id: slot.id,
-            encrypted: true,
-            salt: slot.salt,
-            sealedMeta: sealOnce(keys.metaKey, encodeMeta(slot.meta)),
-          });
-    writer.writeTextFrame(FrameType.ITEM, header);
-    const sealer =
-      keys === undefined ? undefined : new ChunkSealer(keys.payloadKey, keys.baseNonce);
-    return new ItemChunker(writer, slot, sealer, options);
+    writer.writeTextFrame(FrameType.ITEM, itemHeaderText({ id: slot.id, meta: slot.meta }));
+    return new ItemChunker(writer, slot, options);
   }
 
   /**
@@ -85,11 +64,7 @@ export class ItemChunker {
     const size =
       this.#slot.meta.size ??
       (typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length);
-    if (
-      typeof payload === "string" &&
-      this.#sealer === undefined &&
-      size <= CHUNK_PLAINTEXT_BYTES
-    ) {
+    if (typeof payload === "string" && size <= CHUNK_BYTES) {
       // One chunk of text: encoded straight into the frame writer's staging block.
       this.#writer.writeTextFrame(FrameType.LAST_CHUNK, payload);
       this.#slot.bytes = size;
@@ -125,8 +100,8 @@ export class ItemChunker {
 
   /**
    * [K-ABORT] Ends an item the server refused while it was still being sent: the chunk
-   * held back is dropped and an empty LAST_CHUNK closes the item [F-LAST], also for an
-   * encrypted one (a server discarding a refused item reads none of its chunks).
+   * held back is dropped and an empty LAST_CHUNK closes the item [F-LAST] (a server
+   * discarding a refused item reads none of its chunks).
    */
   abort(): void {
     this.#held = undefined;
@@ -140,10 +115,10 @@ export class ItemChunker {
       return true;
     }
     let room = true;
-    for (let offset = 0; offset < piece.length; offset += CHUNK_PLAINTEXT_BYTES) {
+    for (let offset = 0; offset < piece.length; offset += CHUNK_BYTES) {
       if (this.#held !== undefined) room = this.#write(this.#held, false, this.#heldPiece);
-      this.#held = piece.subarray(offset, offset + CHUNK_PLAINTEXT_BYTES);
-      this.#heldPiece = offset + CHUNK_PLAINTEXT_BYTES >= piece.length ? piece : undefined;
+      this.#held = piece.subarray(offset, offset + CHUNK_BYTES);
+      this.#heldPiece = offset + CHUNK_BYTES >= piece.length ? piece : undefined;
     }
     return room;
   }
@@ -163,10 +138,7 @@ export class ItemChunker {
     const type = last ? FrameType.LAST_CHUNK : FrameType.CHUNK;
     const recycle = this.#recycle;
     let room: boolean;
-    if (this.#sealer !== undefined) {
-      room = this.#writer.writeFrame(type, ...this.#sealer.seal(plaintext, last));
-      if (ends !== undefined) recycle?.(ends);
-    } else if (ends !== undefined && recycle !== undefined) {
+    if (ends !== undefined && recycle !== undefined) {
       room = this.#writer.writeFrameThen(type, plaintext, () => {
         recycle(ends);
       });

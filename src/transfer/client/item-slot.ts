@@ -1,11 +1,10 @@
-import type { ItemKeys } from "../../crypto/item-keys.js";
 import type { GbError } from "../../errors.js";
 import type { ItemMeta } from "../../protocol/messages.js";
 import type { SentItem } from "./client-options.js";
 
 /**
  * An item, from the call that sends it until its answer (or a failure) settles it. It
- * gets its wire id and keys when its turn to go out comes, and its byte count and
+ * gets its wire id when its turn to go out comes, and its byte count and
  * SHA-256 as its data goes out.
  *
  * Settling is its one teardown path: the item stops being tracked, the reading of its
@@ -15,8 +14,6 @@ export class ItemSlot {
   /** The wire id; 0 until the item goes out. */
   id = 0;
   readonly meta: ItemMeta;
-  keys: ItemKeys | undefined;
-  salt: Buffer | undefined;
   /** Plaintext bytes sent so far. */
   bytes = 0;
   /** SHA-256 of the plaintext, set once its LAST_CHUNK is written: the item is then sent. */
@@ -62,11 +59,6 @@ export class ItemSlot {
     });
     slot.promise = promise;
     return { slot, promise };
-  }
-
-  /** True when the item goes out encrypted. */
-  get encrypted(): boolean {
-    return this.keys !== undefined;
   }
 
   resolve(item: SentItem): void {

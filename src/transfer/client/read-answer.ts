@@ -1,4 +1,3 @@
-import { openOnce } from "../../crypto/seal-once.js";
 import {
   ErrorCode,
   IntegrityError,
@@ -7,13 +6,7 @@ import {
   type GbError,
 } from "../../errors.js";
 import { FrameType } from "../../protocol/constants.js";
-import {
-  decodeError,
-  decodeReceipt,
-  decodeReceiptBody,
-  type ReceiptBody,
-  type ReceiptMessage,
-} from "../../protocol/messages.js";
+import { decodeError, decodeReceipt, type ReceiptBody } from "../../protocol/messages.js";
 import type { SentItem } from "./client-options.js";
 import type { ItemSlot } from "./item-slot.js";
 
@@ -32,10 +25,15 @@ export type Answer =
  *
  * @throws {ProtocolError} UNEXPECTED_FRAME for another frame type, an answer for
  *   another item than `oldest` [K-ORDER], or a receipt for an item not yet all sent.
- * @throws {ProtocolError} MALFORMED_MESSAGE for a message of the wrong shape, or a
- *   receipt sealed, or not, unlike its item [K-SEALED-RECEIPT].
+ * @throws {ProtocolError} MALFORMED_MESSAGE for a message of the wrong shape.
+ * @param encrypted whether the connection is an encrypted session, for the result.
  */
-export function readAnswer(type: number, payload: Buffer, oldest: ItemSlot | undefined): Answer {
+export function readAnswer(
+  type: number,
+  payload: Buffer,
+  oldest: ItemSlot | undefined,
+  encrypted: boolean,
+): Answer {
   if (type === FrameType.RECEIPT) {
     const message = decodeReceipt(payload);
     const slot = answered(oldest, message.id, "a receipt");
@@ -46,10 +44,7 @@ export function readAnswer(type: number, payload: Buffer, oldest: ItemSlot | und
         `a receipt for item ${slot.id} before it was sent`,
       );
     }
-    const body = openReceipt(slot, message);
-    return body instanceof IntegrityError
-      ? { slot, failed: body }
-      : checkReceipt(slot, sha256, body);
+    return checkReceipt(slot, sha256, message.receipt, encrypted);
   }
   if (type === FrameType.ERROR) {
     const message = decodeError(payload);
@@ -89,43 +84,15 @@ function answered(oldest: ItemSlot | undefined, id: number, what: string): ItemS
 }
 
 /**
- * [K-SEALED-RECEIPT] The receipt's body: sealed under the item's receipt key when the
- * item was encrypted, in the clear otherwise. A sealed receipt that fails authentication
- * fails the item (returned): it may or may not be stored, and nothing confirms it.
- * @throws {ProtocolError} MALFORMED_MESSAGE when the receipt is sealed, or not, unlike
- *   its item, or an authentic sealed body is malformed.
- */
-function openReceipt(slot: ItemSlot, message: ReceiptMessage): ReceiptBody | IntegrityError {
-  if (!message.encrypted) {
-    if (slot.keys !== undefined) {
-      throw new ProtocolError(
-        ErrorCode.MALFORMED_MESSAGE,
-        "an unsealed receipt for an encrypted item",
-      );
-    }
-    return message.receipt;
-  }
-  if (slot.keys === undefined) {
-    throw new ProtocolError(ErrorCode.MALFORMED_MESSAGE, "a sealed receipt for a plaintext item");
-  }
-  let plaintext: Buffer;
-  try {
-    plaintext = openOnce(slot.keys.receiptKey, message.sealedReceipt);
-  } catch (error) {
-    return new IntegrityError(
-      ErrorCode.INTEGRITY_MISMATCH,
-      `the sealed receipt for ${slot.meta.name} is not authentic`,
-      { cause: error, itemId: slot.id },
-    );
-  }
-  return decodeReceiptBody(plaintext);
-}
-
-/**
  * [K-RECEIPT-CHECK] A receipt confirms the item only when its `bytes`, `sha256` and
  * `kind` are what was sent.
  */
-function checkReceipt(slot: ItemSlot, sha256: string, body: ReceiptBody): Answer {
+function checkReceipt(
+  slot: ItemSlot,
+  sha256: string,
+  body: ReceiptBody,
+  encrypted: boolean,
+): Answer {
   if (body.bytes !== slot.bytes || body.sha256 !== sha256 || body.kind !== slot.meta.kind) {
     return {
       slot,
@@ -147,7 +114,7 @@ function checkReceipt(slot: ItemSlot, sha256: string, body: ReceiptBody): Answer
       id: slot.id,
       kind: slot.meta.kind,
       name: slot.meta.name,
-      encrypted: slot.keys !== undefined,
+      encrypted,
       bytes: slot.bytes,
       sha256,
       receipt: { kind: slot.meta.kind, name, bytes: body.bytes, sha256, savedAs: body.savedAs },

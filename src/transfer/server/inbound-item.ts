@@ -1,37 +1,25 @@
 import { createHash, type Hash } from "node:crypto";
-import { ChunkOpener } from "../../crypto/chunk-opener.js";
-import { CHUNK_PLAINTEXT_BYTES, TAG_BYTES } from "../../crypto/constants.js";
-import { deriveItemKeys, type ItemKeys } from "../../crypto/item-keys.js";
-import { openOnce } from "../../crypto/seal-once.js";
 import { sha256Hex } from "../../crypto/sha256-hex.js";
 import {
   CodecError,
-  CryptoError,
   ErrorCode,
   IntegrityError,
   InternalError,
   ProtocolError,
   RefusedError,
 } from "../../errors.js";
-import { decodeMeta, type ItemHeader, type ItemMeta } from "../../protocol/messages.js";
+import type { ItemHeader, ItemMeta } from "../../protocol/messages.js";
 import type { PendingFile } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
 
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
   SessionContext,
-  | "masterKey"
-  | "requireEncryption"
-  | "dictLimits"
-  | "previewBytes"
-  | "reserveDictBytes"
-  | "releaseDictBytes"
-  | "rememberSalt"
+  "dictLimits" | "previewBytes" | "reserveDictBytes" | "releaseDictBytes"
 >;
 
 /**
- * An item being received: its metadata and keys, the opener of its sealed chunks, the
- * running count and hash of its plaintext, a dictionary's buffer (reserved against the
+ * An item being received: its metadata, the running count and hash of its data, a dictionary's buffer (reserved against the
  * server's budget) or a file's partial copy on disk, and a file's first bytes for
  * display. It checks every chunk as it arrives; the session decides what a failure ends.
  *
@@ -41,9 +29,6 @@ export class InboundItem {
   /** The item's id within its connection. */
   readonly id: number;
   readonly meta: ItemMeta;
-  /** The item's keys when it is encrypted; its receipt is sealed with them. */
-  readonly keys: ItemKeys | undefined;
-  readonly #opener: ChunkOpener | undefined;
   /** Running SHA-256 of a file; a dictionary is hashed whole once complete. */
   readonly #hash: Hash | undefined;
   readonly #previewBytes: number;
@@ -61,17 +46,9 @@ export class InboundItem {
   #previewLength = 0;
   #released = false;
 
-  private constructor(
-    id: number,
-    meta: ItemMeta,
-    keys: ItemKeys | undefined,
-    context: AdmissionContext,
-  ) {
+  private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
     this.meta = meta;
-    this.keys = keys;
-    this.#opener =
-      keys === undefined ? undefined : new ChunkOpener(keys.payloadKey, keys.baseNonce);
     this.#hash = meta.kind === "dict" ? undefined : createHash("sha256");
     this.#dict = meta.kind === "dict" ? Buffer.allocUnsafe(meta.size) : undefined;
     this.#previewBytes = context.previewBytes;
@@ -79,31 +56,15 @@ export class InboundItem {
   }
 
   /**
-   * Admits the item an ITEM frame announced: opens its sealed metadata, refuses a replay
-   * or an item the server does not take, and reserves a dictionary's bytes. The caller
-   * has checked the header's id; every failure here is the item's alone.
+   * Admits the item an ITEM frame announced: refuses a dictionary over the limit, and
+   * reserves a dictionary's bytes. The caller has checked the header's id; every failure
+   * here is the item's alone.
    *
-   * @throws {CryptoError} DECRYPT_FAILED (the sealed metadata did not authenticate: almost
-   *   always another key), REPLAYED [E-REPLAY].
-   * @throws {ProtocolError} MALFORMED_MESSAGE when authentic sealed metadata is malformed.
-   * @throws {RefusedError} ENCRYPTION_REQUIRED, or BUSY when the dictionary budget is spent [V-DICT].
+   * @throws {RefusedError} BUSY when the dictionary budget is spent [V-DICT].
    * @throws {CodecError} DICT_TOO_LARGE when a dictionary declares more than the limit.
    */
   static admit(header: ItemHeader, context: AdmissionContext): InboundItem {
-    let meta: ItemMeta;
-    let keys: ItemKeys | undefined;
-    if (header.encrypted) {
-      keys = deriveItemKeys(context.masterKey, header.salt);
-      meta = openMeta(keys, header.salt, header.sealedMeta, context);
-    } else {
-      if (context.requireEncryption) {
-        throw new RefusedError(
-          ErrorCode.ENCRYPTION_REQUIRED,
-          "this server accepts encrypted items only",
-        );
-      }
-      meta = header.meta;
-    }
+    const meta = header.meta;
     if (meta.kind === "dict" && meta.size > context.dictLimits.maxBytes) {
       throw new CodecError(
         ErrorCode.DICT_TOO_LARGE,
@@ -117,11 +78,7 @@ export class InboundItem {
         "the server is receiving too many dictionaries at once; try again later",
       );
     }
-    return new InboundItem(header.id, meta, keys, context);
-  }
-
-  get encrypted(): boolean {
-    return this.keys !== undefined;
+    return new InboundItem(header.id, meta, context);
   }
 
   /** Plaintext bytes received so far. */
@@ -135,21 +92,12 @@ export class InboundItem {
   }
 
   /**
-   * [F-CHUNK] The length rules for a data frame whose breach ends the connection, not
-   * only the item: a plaintext chunk over 64 KiB, and an empty plaintext CHUNK (empty
-   * chunks would let a peer keep a connection busy forever while sending nothing). A
-   * sealed chunk's length is checked when it is opened and fails only the item
-   * ([F-SEALED-MIN]).
-   * @throws {ProtocolError} FRAME_TOO_LARGE, MALFORMED_MESSAGE
+   * [F-CHUNK] A non-final CHUNK must not be empty: empty chunks would let a peer keep a
+   * connection busy forever while sending nothing. (Over 64 KiB, the frame parser has
+   * refused it from its header [F-LIMIT].) Breaking it ends the connection.
+   * @throws {ProtocolError} MALFORMED_MESSAGE
    */
   checkChunkLength(length: number, last: boolean): void {
-    if (this.encrypted) return;
-    if (length > CHUNK_PLAINTEXT_BYTES) {
-      throw new ProtocolError(
-        ErrorCode.FRAME_TOO_LARGE,
-        `a plaintext chunk of ${length} bytes exceeds ${CHUNK_PLAINTEXT_BYTES}`,
-      );
-    }
     if (length === 0 && !last) {
       throw new ProtocolError(
         ErrorCode.MALFORMED_MESSAGE,
@@ -160,27 +108,16 @@ export class InboundItem {
 
   /**
    * Takes the item's next chunk, as the parser delivered it (`parts`, `length` bytes in
-   * all): opens a sealed one, counts and hashes the plaintext, copies a dictionary's into
-   * its buffer and keeps a file's first bytes, and queues a file's for writing. Plaintext
-   * is passed on as the pieces the socket delivered; a sealed chunk split across reads is
-   * joined once by the opener, to be decrypted in one call.
+   * all): counts and hashes it, copies a dictionary's into its buffer and keeps a file's
+   * first bytes, and queues a file's for writing, as the pieces the socket (or the
+   * record opener) delivered.
    *
    * @returns a promise when the caller must wait for the disk before the next chunk; it
    *   rejects with STORAGE_FAILED when a write failed.
-   * @throws {CryptoError} DECRYPT_FAILED [E-STREAM] [F-SEALED-MIN].
    * @throws {IntegrityError} SIZE_MISMATCH as soon as more than the declared size arrived [V-SIZE].
    */
-  receive(parts: readonly Buffer[], length: number, last: boolean): Promise<void> | undefined {
-    let plaintext: readonly Buffer[];
-    let plaintextLength: number;
-    if (this.#opener === undefined) {
-      plaintext = parts;
-      plaintextLength = length;
-    } else {
-      plaintext = [this.#opener.openParts(parts, length, last)];
-      plaintextLength = length - TAG_BYTES;
-    }
-    this.#bytes += plaintextLength;
+  receive(parts: readonly Buffer[], length: number): Promise<void> | undefined {
+    this.#bytes += length;
     const declared = this.meta.size;
     if (declared !== null && this.#bytes > declared) {
       throw new IntegrityError(
@@ -189,8 +126,8 @@ export class InboundItem {
       );
     }
     const dict = this.#dict;
-    let offset = this.#bytes - plaintextLength;
-    for (const piece of plaintext) {
+    let offset = this.#bytes - length;
+    for (const piece of parts) {
       if (dict !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
         piece.copy(dict, offset);
@@ -200,7 +137,7 @@ export class InboundItem {
         this.#keepPreview(piece);
       }
     }
-    return dict === undefined ? this.#file?.write(plaintext) : undefined;
+    return dict === undefined ? this.#file?.write(parts) : undefined;
   }
 
   /** Gives a file item the file its data is written to; one that has ended discards it. */
@@ -278,41 +215,4 @@ export class InboundItem {
     this.#preview.push(kept);
     this.#previewLength += kept.length;
   }
-}
-
-/**
- * Opens an encrypted item's sealed metadata and remembers its salt.
- *
- * [E-REPLAY] The salt is remembered as soon as the metadata authenticated, before
- * anything else can refuse the item: a refused item replayed later (when the server is
- * less busy, say) must not be stored after all. Only authentic metadata counts, so a
- * peer without the key cannot fill the memory of salts.
- */
-function openMeta(
-  keys: ItemKeys,
-  salt: Buffer,
-  sealedMeta: Buffer,
-  context: AdmissionContext,
-): ItemMeta {
-  let plaintext: Buffer;
-  try {
-    plaintext = openOnce(keys.metaKey, sealedMeta);
-  } catch (error) {
-    // A failure to open the sealed metadata almost always means the keys differ.
-    if (error instanceof CryptoError && error.code === ErrorCode.DECRYPT_FAILED) {
-      throw new CryptoError(
-        ErrorCode.DECRYPT_FAILED,
-        "cannot decrypt the item: it was encrypted with a different key",
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  if (!context.rememberSalt(salt)) {
-    throw new CryptoError(
-      ErrorCode.REPLAYED,
-      "an item with this salt was already received: a replay",
-    );
-  }
-  return decodeMeta(plaintext);
 }

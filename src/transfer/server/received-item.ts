@@ -1,5 +1,8 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
 import type { DictObject } from "../../codecs/dict-value.js";
+import type { SessionInfo } from "../session-info.js";
+
+export type { SessionInfo } from "../session-info.js";
 
 /** Who sent an item: one TCP connection. */
 export interface Peer {
@@ -18,8 +21,11 @@ export interface ReceivedItem extends Peer {
   readonly name: string;
   /** Wire format of a dictionary; undefined for files. */
   readonly format: DictFormat | undefined;
+  /** True when the item came over an encrypted session ({@link session}). */
   readonly encrypted: boolean;
-  /** Plaintext bytes received and their SHA-256 (lower-case hex). */
+  /** The connection's session: encrypted or not, and its fingerprint. */
+  readonly session: SessionInfo;
+  /** Bytes received and their SHA-256 (lower-case hex). */
   readonly bytes: number;
   readonly sha256: string;
   /** Stored base name in the save directory, and its absolute path; null when not saved. */
@@ -41,4 +47,9 @@ export interface ItemFailure extends Peer {
   readonly name: string | undefined;
   readonly code: string;
   readonly message: string;
+  /**
+   * The connection's session as far as it got: a failure before the handshake finished
+   * (or on a plain connection) is `{ encrypted: false, fingerprint: null }`.
+   */
+  readonly session: SessionInfo;
 }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from "../../errors.js";
 import type { ParsedFrame } from "../../framing/frame.js";
 import { FrameParser } from "../../framing/frame-parser.js";
-import { FrameWriter } from "../../framing/frame-writer.js";
+import type { FrameWriter } from "../../framing/frame-writer.js";
 import {
   CLIENT_FRAME_LIMITS,
   FrameType,
@@ -12,19 +12,19 @@ import {
 import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, type CommittedItem } from "./item-commit.js";
-import type { Peer } from "./received-item.js";
+import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import { SessionTransport } from "./session-transport.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
 
-type State = "preamble" | "ready" | "item" | "discard" | "closed";
+type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
 
 /** An item refused before it was admitted: it holds nothing, and its name is not known. */
 interface RefusedItem {
   readonly id: number;
-  readonly encrypted: boolean;
 }
 
 /**
@@ -42,7 +42,8 @@ export class ServerSession {
   readonly #socket: Socket;
   readonly #context: SessionContext;
   readonly #parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
-  readonly #writer: FrameWriter;
+  /** Frames in the clear, or in records once the handshake is done [R-RECORD]. */
+  readonly #transport: SessionTransport;
   #state: State = "preamble";
   #busy = false;
   #nextId = 1;
@@ -57,7 +58,7 @@ export class ServerSession {
     this.#socket = socket;
     this.peer = peer;
     this.#context = context;
-    this.#writer = new FrameWriter(socket);
+    this.#transport = new SessionTransport(socket, this.#parser, context);
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -72,7 +73,7 @@ export class ServerSession {
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
-      this.#parser.push(chunk);
+      this.#transport.receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
     });
@@ -86,9 +87,17 @@ export class ServerSession {
     socket.on("close", () => {
       this.#onClose();
     });
-    // [P-PREAMBLE] [M-HELLO] the server speaks first, without waiting for the client.
-    this.#writer.writePreamble(PROTOCOL_VERSION);
-    this.#writer.writeFrame(FrameType.HELLO, context.helloPayload);
+    this.#transport.greet();
+  }
+
+  /** The session as far as it got: plain until a handshake succeeds. */
+  get session(): SessionInfo {
+    return this.#transport.session;
+  }
+
+  /** The writer of the moment: in the clear, or into records. */
+  get #writer(): FrameWriter {
+    return this.#transport.writer;
   }
 
   /** Resolves once the connection has closed. */
@@ -102,7 +111,7 @@ export class ServerSession {
    */
   drain(): void {
     this.#draining = true;
-    if (this.#state === "ready" || this.#state === "preamble") {
+    if (this.#state === "ready" || this.#state === "preamble" || this.#state === "start") {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
   }
@@ -122,7 +131,10 @@ export class ServerSession {
         return;
       }
       if (unit === undefined) {
-        if (this.#ended) this.#onEnd();
+        // [R-FAIL] every frame before the bad record has been handled.
+        const recordFailure = this.#transport.recordFailure;
+        if (recordFailure !== undefined) this.#fatal(recordFailure);
+        else if (this.#ended) this.#onEnd();
         return;
       }
       let pending: Promise<void> | undefined;
@@ -163,19 +175,46 @@ export class ServerSession {
   }
 
   #onPreamble(version: number): void {
+    // [P-PREAMBLE] An older client is told, in the clear, that it is the one to upgrade.
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         ErrorCode.UNSUPPORTED_VERSION,
-        `protocol version ${version} is not supported; this server speaks version ${PROTOCOL_VERSION}`,
+        `the client speaks protocol version ${version} and this server version ${PROTOCOL_VERSION}: ` +
+          (version < PROTOCOL_VERSION
+            ? "the client is older and must be upgraded"
+            : "the server is older and must be upgraded"),
+      );
+    }
+    this.#state = "start";
+  }
+
+  /**
+   * [H-MODE] The client's first frame chooses the mode: HANDSHAKE starts a Noise
+   * session; ITEM starts a plain connection, if the policy lets this peer [H-POLICY].
+   */
+  #onFirstFrame(frame: ParsedFrame): Promise<void> | undefined {
+    if (frame.type === FrameType.HANDSHAKE) {
+      this.#transport.respond(frame.payload);
+      this.#state = "ready";
+      return undefined;
+    }
+    if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
+    if (!this.#transport.plainAllowed) {
+      throw new RefusedError(
+        ErrorCode.ENCRYPTION_REQUIRED,
+        "this server takes encrypted connections only from this address",
       );
     }
     this.#state = "ready";
+    return this.#beginItem(frame.payload);
   }
 
   /** [S-SEQUENCE] One frame in the current state. A throw ends the connection. */
   #onFrame(frame: ParsedFrame): Promise<void> | undefined {
     const type = frame.type;
     switch (this.#state) {
+      case "start":
+        return this.#onFirstFrame(frame);
       case "ready":
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
         return this.#beginItem(frame.payload);
@@ -213,7 +252,7 @@ export class ServerSession {
     try {
       item = InboundItem.admit(header, this.#context);
     } catch (error) {
-      return this.#endItem({ id: header.id, encrypted: header.encrypted }, error, false);
+      return this.#endItem({ id: header.id }, error, false);
     }
     this.#item = item;
     const store = this.#context.store;
@@ -234,7 +273,7 @@ export class ServerSession {
     item.checkChunkLength(frame.length, last);
     let pending: Promise<void> | undefined;
     try {
-      pending = item.receive(frame.parts, frame.length, last);
+      pending = item.receive(frame.parts, frame.length);
     } catch (error) {
       return this.#endItem(item, error, last);
     }
@@ -256,7 +295,7 @@ export class ServerSession {
     this.#item = undefined;
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer);
+      committed = commitItem(item, this.#context, this.peer, this.session);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
@@ -313,15 +352,12 @@ export class ServerSession {
       name: inbound?.meta.name,
       code: error.code,
       message,
+      session: this.session,
     });
     if (this.#state === "closed") return discarded;
     this.#writer.writeFrame(
       FrameType.ERROR,
-      encodeError({
-        code: error.code,
-        message: wireMessage(item.encrypted, error.code, message),
-        id: item.id,
-      }),
+      encodeError({ code: error.code, message, id: item.id }),
     );
     if (sawLast) this.#afterItem();
     else this.#state = "discard";
@@ -339,15 +375,22 @@ export class ServerSession {
   /** Called once every complete unit sent before the client's half-close is handled. */
   #onEnd(): void {
     if (this.#state === "closed") return;
-    if (this.#state === "ready" && this.#parser.atBoundary) {
+    const atBoundary = this.#transport.atBoundary;
+    if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
       this.#writer.end();
       return;
     }
     // [S-END] Mid-item (ITEM or DISCARD), or mid-frame: a connection error, without id.
+    // [R-END] Mid-record too: the bytes of a record cut short are never released.
     this.#fatal(
-      new ProtocolError(ErrorCode.TRUNCATED, "the connection ended in the middle of an item"),
+      new ProtocolError(
+        ErrorCode.TRUNCATED,
+        atBoundary
+          ? "the connection ended in the middle of an item"
+          : "the connection ended in the middle of a frame or record",
+      ),
     );
   }
 
@@ -378,6 +421,7 @@ export class ServerSession {
         name: undefined,
         code: error.code,
         message: cutErrorMessage(error.message),
+        session: this.session,
       });
     }
   }
@@ -394,15 +438,6 @@ export class ServerSession {
       );
     }
   }
-}
-
-/**
- * What an item failure says on the wire. For an encrypted item the details could
- * reveal its sealed metadata (name, size) to an observer, so only the code is sent;
- * the server's own log keeps the full message.
- */
-function wireMessage(encrypted: boolean, code: string, message: string): string {
-  return encrypted ? `the encrypted item failed: ${code}` : message;
 }
 
 function unexpected(type: number, expected: string): ProtocolError {

@@ -1,22 +1,31 @@
 import type { DictLimits } from "../../codecs/limits.js";
-import type { Hello } from "../../protocol/messages.js";
 import type { ItemStore } from "./item-store.js";
+import type { PlaintextPolicy } from "./plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
+
+/** The HELLO frame (header and payload, exactly as sent) for each answer `accepts` may give. */
+export interface HelloFrames {
+  /** `accepts: ["noise"]`: for a peer the policy does not let connect in the clear. */
+  readonly noiseOnly: Buffer;
+  /** `accepts: ["noise","plain"]`. */
+  readonly noiseAndPlain: Buffer;
+}
 
 /**
  * What a connection's session needs from its server: settings, and the state all
- * connections share (the dictionary budget, the memory of salts, the listeners).
+ * connections share (the dictionary budget, the listeners).
  */
 export interface SessionContext {
-  readonly hello: Hello;
-  /** {@link hello} encoded once for every connection. */
-  readonly helloPayload: Buffer;
+  /** The HELLO frames, encoded once for every connection [M-HELLO]. */
+  readonly helloFrames: HelloFrames;
+  /** The master key: the PSK of every Noise session [H-PSK]. */
   readonly masterKey: Buffer;
+  /** Who may connect in the clear [H-POLICY]. */
+  readonly plaintext: PlaintextPolicy;
   readonly store: ItemStore | null;
   readonly dictLimits: DictLimits;
   /** Bytes of each file kept in {@link ReceivedItem.preview}; 0 keeps none. */
   readonly previewBytes: number;
-  readonly requireEncryption: boolean;
   /** A connection with no traffic for this long is closed. */
   readonly idleTimeoutMs: number;
   /**
@@ -25,11 +34,6 @@ export interface SessionContext {
    */
   reserveDictBytes(bytes: number): boolean;
   releaseDictBytes(bytes: number): void;
-  /**
-   * Records an encrypted item's salt; false when it was seen before (a replayed item,
-   * which would also make the server seal a second receipt under a single-use key).
-   */
-  rememberSalt(salt: Buffer): boolean;
   onItem(item: ReceivedItem): void;
   onFailure(failure: ItemFailure): void;
 }
