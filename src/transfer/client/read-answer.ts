@@ -101,11 +101,8 @@ function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): An
       `item ${slot.id} went out on a plain connection without its SHA-256`,
     );
   }
-  if (
-    body.bytes !== slot.bytes ||
-    body.kind !== slot.meta.kind ||
-    (own ?? body.sha256) !== body.sha256
-  ) {
+  const digestDiffers = own !== undefined && own !== body.sha256;
+  if (body.bytes !== slot.bytes || body.kind !== slot.meta.kind || digestDiffers) {
     const sent = own === undefined ? "" : `, sha256 ${own}`;
     return {
       slot,
