@@ -17,7 +17,7 @@ import {
   type StreamItemOptions,
 } from "./client/client-options.js";
 import { openConnection, type OpenConnection } from "./client/handshake.js";
-import { ItemChunker } from "./client/item-chunker.js";
+import { ItemChunker, type ChunkerOptions } from "./client/item-chunker.js";
 import { handled, ItemSlot } from "./client/item-slot.js";
 import { ItemsInFlight } from "./client/items-in-flight.js";
 import {
@@ -292,7 +292,10 @@ export class GbClient {
       this.#inFlight.add(slot);
       const fatal = this.#failure();
       if (fatal !== undefined) slot.reject(fatal);
-      else ItemChunker.begin(this.#writer, slot, options).writeWhole(item.payload);
+      else
+        ItemChunker.begin(this.#writer, slot, this.#chunkerOptions(options)).writeWhole(
+          item.payload,
+        );
       return undefined;
     });
     return promise;
@@ -345,6 +348,7 @@ export class GbClient {
     const reader = source instanceof PooledFileReader ? source : undefined;
     const chunker = ItemChunker.begin(this.#writer, slot, {
       onProgress,
+      digest: this.#digest,
       recycle:
         reader === undefined
           ? undefined
@@ -373,6 +377,19 @@ export class GbClient {
     // [K-ABORT] refused while we were sending: the item still ends [F-LAST], emptily.
     if (slot.aborted) chunker.abort();
     else if (!chunker.end()) await this.#drained();
+  }
+
+  /**
+   * [K-RECEIPT-SESSION] Whether the client hashes what it sends: on a plain connection,
+   * to check the receipt's SHA-256; not in an encrypted session, whose records already
+   * prove that the server got every byte as sent (the receipt's digest is taken as is).
+   */
+  get #digest(): boolean {
+    return !this.session.encrypted;
+  }
+
+  #chunkerOptions(options: ItemOptions): ChunkerOptions {
+    return { onProgress: options.onProgress, digest: this.#digest };
   }
 
   /** Waits for the socket to drain; false when the connection failed meanwhile. */
