@@ -8,6 +8,7 @@ export interface ClientFlags {
   format: "json" | "binary" | "xml";
   file: string[];
   encrypt: boolean;
+  plaintext: boolean;
   keyFile?: string;
   json: boolean;
 }
