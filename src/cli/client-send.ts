@@ -56,6 +56,7 @@ export async function sendItems(
   try {
     plan = await planItems(flags, format, io);
     host = await resolveClientHost(flags.host);
+    // [K-ENCRYPT-DEFAULT] decided on the addresses just checked, before anything is sent.
     choice = chooseEncryption({
       encrypt: flags.encrypt,
       plaintext: flags.plaintext,
