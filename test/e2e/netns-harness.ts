@@ -58,6 +58,13 @@ export interface LabServer extends Running {
   ): Promise<Record<string, unknown>>;
 }
 
+/** A running man in the middle. */
+export interface LabRelay {
+  readonly port: number;
+  /** Waits until `connections` relayed connections have ended, both ways. */
+  waitClosed(connections: number): Promise<void>;
+}
+
 /** Two namespaces and what runs in them, for one test. */
 export class NetnsLab {
   readonly pair: NetnsPair;
@@ -170,16 +177,14 @@ export class NetnsLab {
   }
 
   /**
-   * Starts the man in the middle in the server's namespace, listening on `listenHost`
-   * (the address the client uses) and relaying to the server at `target`.
+   * Starts the man in the middle in the server's namespace with `plan` (listening on
+   * the address the client uses, relaying to the server); see mitm-relay.ts.
    */
-  async startRelay(relayScript: string, plan: Record<string, unknown>): Promise<number> {
+  async startRelay(relayScript: string, plan: Record<string, unknown>): Promise<LabRelay> {
     const running = this.spawn(
       this.server,
       [relayScript, JSON.stringify({ mode: "relay", ...plan })],
-      {
-        env: process.env,
-      },
+      { env: process.env },
     );
     const listening = await Promise.race([
       running.stdout.waitFor(
@@ -190,7 +195,18 @@ export class NetnsLab {
         throw new Error(`the relay exited (${String(code)}):\n${running.stderr.text}`);
       }),
     ]);
-    return Number(listening["port"]);
+    return {
+      port: Number(listening["port"]),
+      waitClosed: async (connections) => {
+        await running.stdout.waitFor(
+          (out) =>
+            out.json.filter((event) => event["event"] === "closed").length >= connections
+              ? true
+              : undefined,
+          `${String(connections)} relayed connection(s) to end`,
+        );
+      },
+    };
   }
 
   /** Replays the client stream in `input` from the client's namespace to `target`. */
@@ -218,7 +234,11 @@ export class NetnsLab {
 
 async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+    }),
+  );
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
   try {

@@ -260,9 +260,11 @@ function relay(plan: Extract<Plan, { mode: "relay" }>): void {
       from.on("end", () => {
         direction.end();
       });
+      // A reset on one side ends the other gracefully: what was already relayed to it (a
+      // server's last ERROR, say) still arrives, and its bytes are still read (and
+      // dropped), so that it is not reset in turn before it read them.
       from.on("error", () => {
-        client.destroy();
-        upstream.destroy();
+        direction.end();
       });
     }
     let open = 2;
