@@ -105,15 +105,16 @@ export const PLAINTEXT_REFUSED_HINT =
   "a server takes plaintext from other machines only when started with --allow-insecure-plaintext (then anyone on the path can read and change it)";
 
 /**
- * Refused: nothing listens there. Not found: the host name has no address. In use: the server's port is taken. Out of file
- * descriptors: the server cannot accept connections.
+ * Refused: nothing listens there. Not found: the host name has no address. In use: the
+ * server's port is taken. Out of file descriptors: the server cannot accept connections.
  */
 function connectHint(error: GbError, program: Program): string | undefined {
   const cause: unknown = error.cause;
   const errno = cause instanceof Error && "code" in cause ? cause.code : undefined;
   if (program === "gb-client" && errno === "ECONNREFUSED") {
-    const address = "address" in (cause as object) ? (cause as { address: unknown }).address : "";
-    return typeof address === "string" && address !== "" && !isLoopbackAddress(address)
+    // The address it tried: another machine's needs a server listening beyond loopback.
+    const address = cause instanceof Error && "address" in cause ? cause.address : undefined;
+    return typeof address === "string" && !isLoopbackAddress(address)
       ? "is gb-server running there, listening on an address this machine reaches? Start it with: gb-server --host 0.0.0.0 (or :: for IPv6 too)"
       : "is gb-server running? Start it with: npx gb-server";
   }

@@ -8,7 +8,9 @@ import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
 import { chooseEncryption, type EncryptionInputs } from "../../src/cli/client-encryption.js";
 import { isLoopbackAddress } from "../../src/cli/client-host.js";
+import { hintFor } from "../../src/cli/hints.js";
 import { hostOption, hostPort } from "../../src/cli/host-option.js";
+import { ErrorCode, NetworkError } from "../../src/errors.js";
 
 describe("[K-ENCRYPT-DEFAULT] chooseEncryption", () => {
   const nothing: EncryptionInputs = {
@@ -119,5 +121,36 @@ describe("--host (both programs)", () => {
     expect(hostPort("2001:db8::1", 1)).toBe("[2001:db8::1]:1");
     expect(hostPort("127.0.0.1", 6688)).toBe("127.0.0.1:6688");
     expect(hostPort("gb.example", 6688)).toBe("gb.example:6688");
+  });
+});
+
+describe("gb-client's hints for a host it cannot reach", () => {
+  /** A CONNECT_FAILED as the client makes it: the socket's or the look-up's error as cause. */
+  function connectFailed(code: string, address?: string): NetworkError {
+    const cause = Object.assign(new Error(code), {
+      code,
+      ...(address === undefined ? {} : { address }),
+    });
+    return new NetworkError(ErrorCode.CONNECT_FAILED, "cannot connect", { cause });
+  }
+
+  it("nothing listening on this machine: start gb-server", () => {
+    expect(hintFor(connectFailed("ECONNREFUSED", "127.0.0.1"), "gb-client")).toMatch(
+      /^is gb-server running\? Start it with: npx gb-server$/,
+    );
+  });
+
+  it("nothing listening on another machine: start it on an address others reach", () => {
+    for (const address of ["198.18.0.1", "2001:db8::1"]) {
+      expect(hintFor(connectFailed("ECONNREFUSED", address), "gb-client")).toMatch(
+        /--host 0\.0\.0\.0/,
+      );
+    }
+  });
+
+  it("[K-HOST] a name that does not resolve: check --host", () => {
+    for (const code of ["ENOTFOUND", "EAI_NONAME", "EAI_AGAIN"]) {
+      expect(hintFor(connectFailed(code), "gb-client")).toMatch(/--host/);
+    }
   });
 });
