@@ -58,8 +58,8 @@ export async function sendItems(
     host = await resolveClientHost(flags.host);
     // [K-ENCRYPT-DEFAULT] decided on the addresses just checked, before anything is sent.
     choice = chooseEncryption({
-      encrypt: flags.encrypt,
-      plaintext: flags.plaintext,
+      encrypt: flags.encrypt === true,
+      plaintext: flags.plaintext === true,
       keyGiven: keyGiven(flags, io.env),
       loopback: host.loopback,
     });
@@ -68,7 +68,7 @@ export async function sendItems(
     terminal.error(error);
     return exitCodeFor(error);
   }
-  if (flags.plaintext && keyGiven(flags, io.env)) {
+  if (flags.plaintext === true && keyGiven(flags, io.env)) {
     terminal.note("--plaintext: the key given is not used; this connection is not encrypted");
   }
 
@@ -78,7 +78,7 @@ export async function sendItems(
   } catch (error) {
     terminal.error(error);
     if (
-      flags.plaintext &&
+      flags.plaintext === true &&
       error instanceof GbError &&
       error.code === ErrorCode.ENCRYPTION_REQUIRED
     ) {

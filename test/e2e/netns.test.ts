@@ -483,6 +483,8 @@ describe.skipIf(!root || !linux)(
             expect(result.code, result.stderr).toBe(0);
             const encrypted = mode.length === 0;
             for (const item of itemEvents(result.stdout)) expect(item).toMatchObject({ encrypted });
+            // In the clear to another machine: the client says so.
+            if (!encrypted) expect(result.stderr).toMatch(/^warning: /m);
           }
           await relay.waitClosed(mode.length === 0 ? formats.length : 2 * formats.length);
         }
