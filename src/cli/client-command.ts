@@ -26,50 +26,46 @@ Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lo
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
 7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error.`;
 
+// --encrypt and --plaintext show no default: when neither is given, the host and the key
+// decide [K-ENCRYPT-DEFAULT].
 function buildCommand(): Command {
-  return (
-    new Command("gb-client")
-      .description(
-        "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
-      )
-      .version(SOFTWARE_VERSION, "-V, --version")
-      .option(
-        "--host <address>",
-        "server address: IPv4, IPv6 (::1 or [::1]) or a host name",
-        hostOption,
-        DEFAULT_HOST,
-      )
-      .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
-      .option(
-        "--dict <file>",
-        "a JSON file holding one object to send as a dictionary (- for stdin)",
-      )
-      .addOption(
-        new Option("--format <format>", "wire format of the dictionary")
-          .choices(["json", "binary", "xml"])
-          .default("json"),
-      )
-      .option(
-        "--file <path>",
-        "a file to send (repeatable; - for stdin)",
-        (value: string, previous: string[]) => [...previous, value],
-        [] as string[],
-      )
-      // No defaults shown for these two: when neither is given, the host and the key decide.
-      .option(
-        "--encrypt",
-        "connect over an encrypted, authenticated session (Noise NNpsk0 with the key); the default off this machine or with a key given",
-      )
-      .addOption(
-        new Option(
-          "--plaintext",
-          "send in the clear, even with a key given or off this machine",
-        ).conflicts("encrypt"),
-      )
-      .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
-      .option("--json", "print one JSON object per item on stdout, for scripts", false)
-      .addHelpText("after", EXAMPLES)
-  );
+  return new Command("gb-client")
+    .description(
+      "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
+    )
+    .version(SOFTWARE_VERSION, "-V, --version")
+    .option(
+      "--host <address>",
+      "server address: IPv4, IPv6 (::1 or [::1]) or a host name",
+      hostOption,
+      DEFAULT_HOST,
+    )
+    .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
+    .option("--dict <file>", "a JSON file holding one object to send as a dictionary (- for stdin)")
+    .addOption(
+      new Option("--format <format>", "wire format of the dictionary")
+        .choices(["json", "binary", "xml"])
+        .default("json"),
+    )
+    .option(
+      "--file <path>",
+      "a file to send (repeatable; - for stdin)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      "--encrypt",
+      "connect over an encrypted, authenticated session (Noise NNpsk0 with the key); the default off this machine or with a key given",
+    )
+    .addOption(
+      new Option(
+        "--plaintext",
+        "send in the clear, even with a key given or off this machine",
+      ).conflicts("encrypt"),
+    )
+    .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
+    .option("--json", "print one JSON object per item on stdout, for scripts", false)
+    .addHelpText("after", EXAMPLES);
 }
 
 /** Runs gb-client and returns its exit code. */
