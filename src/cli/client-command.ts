@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import type { ClientFlags } from "./client-flags.js";
+import { hostOption } from "./host-option.js";
 import { portParser } from "./parse-options.js";
 import { PASSPHRASE_ENV } from "./passphrase-env.js";
 import { runCommand } from "./run-command.js";
@@ -14,21 +15,31 @@ Examples:
   $ gb-client --dict samples/data.json --format xml --file samples/notes.txt --file samples/image.png
   $ tar c somedir | gb-client --file - --json     send stdin; JSON receipts for scripts
 
-Keys: --encrypt uses the per-user key file gb-server created, or --key-file PATH,
-or a passphrase in $${PASSPHRASE_ENV}. The key never travels: a Noise handshake proves
-both sides hold it, and everything after it is encrypted and authenticated.
+Encryption: the client encrypts with --encrypt, whenever a key is given (--key-file
+PATH, or a passphrase in $${PASSPHRASE_ENV}), and by default when the host is not this
+machine; the key is then the per-user key file unless given. The key never travels: a
+Noise handshake proves both sides hold it, and everything after it is encrypted and
+authenticated. --plaintext sends in the clear, which a server takes only from its own
+machine unless started with --allow-insecure-plaintext.
 
 Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lost,
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
 7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error.`;
 
+// --encrypt and --plaintext show no default: when neither is given, the host and the key
+// decide [K-ENCRYPT-DEFAULT].
 function buildCommand(): Command {
   return new Command("gb-client")
     .description(
       "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
     )
     .version(SOFTWARE_VERSION, "-V, --version")
-    .option("--host <address>", "server address", DEFAULT_HOST)
+    .option(
+      "--host <address>",
+      "server address: IPv4, IPv6 (::1 or [::1]) or a host name",
+      hostOption,
+      DEFAULT_HOST,
+    )
     .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
     .option("--dict <file>", "a JSON file holding one object to send as a dictionary (- for stdin)")
     .addOption(
@@ -44,8 +55,13 @@ function buildCommand(): Command {
     )
     .option(
       "--encrypt",
-      "connect over an encrypted, authenticated session (Noise NNpsk0 with the key)",
-      false,
+      "connect over an encrypted, authenticated session (Noise NNpsk0 with the key); the default off this machine or with a key given",
+    )
+    .addOption(
+      new Option(
+        "--plaintext",
+        "send in the clear, even with a key given or off this machine",
+      ).conflicts("encrypt"),
     )
     .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
     .option("--json", "print one JSON object per item on stdout, for scripts", false)

@@ -7,7 +7,10 @@ export interface ClientFlags {
   dict?: string;
   format: "json" | "binary" | "xml";
   file: string[];
-  encrypt: boolean;
+  /** `--encrypt`; absent unless given (the host and the key decide then). */
+  encrypt?: boolean;
+  /** `--plaintext`; absent unless given. */
+  plaintext?: boolean;
   keyFile?: string;
   json: boolean;
 }

@@ -1,5 +1,5 @@
 import type { DictFormat } from "../codecs/dict-format.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, GbError } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
 import {
   prepareDictInput,
@@ -7,9 +7,14 @@ import {
   prepareStream,
   type PreparedItem,
 } from "../transfer/client/prepared-item.js";
+import { chooseEncryption, type EncryptionChoice } from "./client-encryption.js";
 import { FORMAT_BY_OPTION, type ClientFlags } from "./client-flags.js";
+import { resolveClientHost, type ClientHost } from "./client-host.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";
+import { PLAINTEXT_REFUSED_HINT } from "./hints.js";
+import { hostPort } from "./host-option.js";
+import { PASSPHRASE_ENV } from "./passphrase-env.js";
 import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
@@ -45,28 +50,49 @@ export async function sendItems(
 
   // Everything local is checked before connecting, so a typo sends nothing.
   let plan: PlannedItem[];
+  let host: ClientHost;
+  let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
   try {
     plan = await planItems(flags, format, io);
-    if (flags.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
+    host = await resolveClientHost(flags.host);
+    // [K-ENCRYPT-DEFAULT] decided on the addresses just checked, before anything is sent.
+    choice = chooseEncryption({
+      encrypt: flags.encrypt === true,
+      plaintext: flags.plaintext === true,
+      keyGiven: keyGiven(flags, io.env),
+      loopback: host.loopback,
+    });
+    if (choice.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
+  }
+  if (flags.plaintext === true && keyGiven(flags, io.env)) {
+    terminal.note("--plaintext: the key given is not used; this connection is not encrypted");
   }
 
   let client: GbClient;
   try {
-    client = await GbClient.connect({
-      host: flags.host,
-      port: flags.port,
-      ...(encryption === undefined ? {} : { encryption }),
-    });
+    client = await connectToHost(host, flags.port, encryption);
   } catch (error) {
     terminal.error(error);
+    if (
+      flags.plaintext === true &&
+      error instanceof GbError &&
+      error.code === ErrorCode.ENCRYPTION_REQUIRED
+    ) {
+      terminal.hint(PLAINTEXT_REFUSED_HINT);
+    }
     return exitCodeFor(error);
   }
 
   reportSession(terminal, client, flags.json);
+  if (!client.session.encrypted && !host.loopback) {
+    terminal.warn(
+      `sending in the clear to ${hostPort(host.name, flags.port)}: anyone on the path can read and change it`,
+    );
+  }
   const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
   let exitCode: number = ExitCode.OK;
   try {
@@ -74,7 +100,7 @@ export async function sendItems(
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
-        encrypt: flags.encrypt,
+        encrypt: choice.encrypt,
         onProgress: (bytesSent: number): void => {
           progress.update(label, bytesSent, total);
         },
@@ -107,6 +133,40 @@ export async function sendItems(
     await client.close().catch(() => undefined);
   }
   return exitCode;
+}
+
+/** `--key-file` given, or a passphrase in the environment: a key the user means to use. */
+function keyGiven(flags: ClientFlags, env: NodeJS.ProcessEnv): boolean {
+  const passphrase = env[PASSPHRASE_ENV];
+  return flags.keyFile !== undefined || (passphrase !== undefined && passphrase !== "");
+}
+
+/**
+ * [K-HOST] Connects to the host's addresses in turn, the very ones whose loopback status
+ * chose the encryption, moving on only when one cannot be connected to (as ssh does for
+ * a name with several addresses): `localhost` may resolve to ::1 and 127.0.0.1 while the
+ * server listens on one of them.
+ * @throws {GbError} the last address's failure
+ */
+async function connectToHost(
+  host: ClientHost,
+  port: number,
+  encryption: KeySource | undefined,
+): Promise<GbClient> {
+  let failure: unknown;
+  for (const address of host.addresses) {
+    try {
+      return await GbClient.connect({
+        host: address,
+        port,
+        ...(encryption === undefined ? {} : { encryption }),
+      });
+    } catch (error) {
+      if (!(error instanceof GbError) || error.code !== ErrorCode.CONNECT_FAILED) throw error;
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 /**

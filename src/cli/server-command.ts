@@ -13,6 +13,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import { AcceptErrorReporter } from "./accept-error-reporter.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { hostOption, hostPort } from "./host-option.js";
 import { portParser, positiveInteger } from "./parse-options.js";
 import { failureLine, itemBody, itemHeading } from "./print-item.js";
 import { PASSPHRASE_ENV, resolveServerKey } from "./resolve-key.js";
@@ -58,7 +59,12 @@ function buildCommand(): Command {
   return new Command("gb-server")
     .description("Receive dictionaries and files from gb-client, print them and/or save them.")
     .version(SOFTWARE_VERSION, "-V, --version")
-    .option("--host <address>", "address to listen on", DEFAULT_HOST)
+    .option(
+      "--host <address>",
+      "address to listen on: 0.0.0.0 (IPv4) or :: (IPv6 and IPv4) for every interface; ::1 or [::1] for IPv6 loopback",
+      hostOption,
+      DEFAULT_HOST,
+    )
     .option(
       "--port <number>",
       "port to listen on (0 picks a free one)",
@@ -136,7 +142,7 @@ export async function runServer(
     }
     const { host, port } = server.address();
     terminal.note(
-      `gb-server listening on ${host}:${port} · ${server.saveDir === null ? "not saving" : `saving to ${server.saveDir}`}` +
+      `gb-server listening on ${hostPort(host, port)} · ${server.saveDir === null ? "not saving" : `saving to ${server.saveDir}`}` +
         ` · ${flags.print ? "printing" : "not printing"} · key: ${key.description}`,
     );
     terminal.note(`accepting: ${ACCEPTING[plaintext]}`);
