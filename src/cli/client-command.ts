@@ -52,12 +52,19 @@ function buildCommand(): Command {
     .addHelpText("after", EXAMPLES);
 }
 
-/** Runs gb-client and returns its exit code. */
-export async function runClient(argv: readonly string[], io: CommandIo): Promise<number> {
+/**
+ * Runs gb-client and returns its exit code. When `signal` aborts (the binary aborts it
+ * on Ctrl-C), the run stops at once and returns 130.
+ */
+export async function runClient(
+  argv: readonly string[],
+  io: CommandIo,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<number> {
   return runCommand(buildCommand(), argv, io, async (flags: ClientFlags, terminal) => {
     // The sending code (codecs, crypto, networking) loads only when there is work to
     // do, so --help and --version start as fast as node itself.
     const { sendItems } = await import("./client-send.js");
-    return sendItems(flags, io, terminal);
+    return sendItems(flags, io, terminal, signal);
   });
 }

@@ -10,6 +10,7 @@ import {
 import { FORMAT_BY_OPTION, type ClientFlags } from "./client-flags.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";
+import { INTERRUPTED, Interruption } from "./interruption.js";
 import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
@@ -24,12 +25,18 @@ interface PlannedItem {
   readonly item: PreparedItem;
 }
 
-/** Does what gb-client's options ask: checks every input, connects, sends, reports. */
+/**
+ * Does what gb-client's options ask: checks every input, connects, sends, reports.
+ * When `signal` aborts (Ctrl-C), whatever it is doing stops at once: the connection is
+ * dropped, so the server discards the item it was receiving, and the exit code is 130.
+ */
 export async function sendItems(
   flags: ClientFlags,
   io: CommandIo,
   terminal: Terminal,
+  signal: AbortSignal,
 ): Promise<number> {
+  const interruption = new Interruption(signal);
   const stdinUses = flags.file.filter((file) => file === "-").length + (flags.dict === "-" ? 1 : 0);
   if (flags.dict === undefined && flags.file.length === 0) {
     terminal.error("nothing to send: give --dict FILE and/or --file PATH");
@@ -47,8 +54,14 @@ export async function sendItems(
   let plan: PlannedItem[];
   let encryption: KeySource | undefined;
   try {
-    plan = await planItems(flags, format, io);
-    if (flags.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
+    const planned = await interruption.race(planItems(flags, format, io));
+    if (planned === INTERRUPTED) return interrupted(terminal);
+    plan = planned;
+    if (flags.encrypt) {
+      const key = await interruption.race(resolveClientKey(flags.keyFile, io.env));
+      if (key === INTERRUPTED) return interrupted(terminal);
+      encryption = key;
+    }
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
@@ -56,11 +69,24 @@ export async function sendItems(
 
   let client: GbClient;
   try {
-    client = await GbClient.connect({
+    // Connecting includes deriving a key from a passphrase (scrypt, a fraction of a second).
+    const connecting = GbClient.connect({
       host: flags.host,
       port: flags.port,
       ...(encryption === undefined ? {} : { encryption }),
     });
+    const connected = await interruption.race(connecting);
+    if (connected === INTERRUPTED) {
+      // A connection that completes after all is dropped unused.
+      connecting.then(
+        (late) => {
+          late.destroy();
+        },
+        () => undefined,
+      );
+      return interrupted(terminal);
+    }
+    client = connected;
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
@@ -90,7 +116,8 @@ export async function sendItems(
       if (item === undefined) continue;
       const id = index + 1;
       try {
-        const sent = await result;
+        const sent = await interruption.race(result);
+        if (sent === INTERRUPTED) break;
         progress.clear();
         reportStored(terminal, sent, id, flags.json);
       } catch (error) {
@@ -104,9 +131,17 @@ export async function sendItems(
     }
   } finally {
     progress.stop();
-    await client.close().catch(() => undefined);
+    // Interrupted: the connection is dropped mid-item, which makes the server discard it.
+    if (!interruption.interrupted) await interruption.race(client.close());
+    if (interruption.interrupted) client.destroy();
   }
-  return exitCode;
+  return interruption.interrupted ? interrupted(terminal) : exitCode;
+}
+
+/** [CLI-INTERRUPT] Ctrl-C: says so and exits 130, like a shell's interrupted command. */
+function interrupted(terminal: Terminal): number {
+  terminal.error("interrupted");
+  return ExitCode.INTERRUPTED;
 }
 
 /**

@@ -20,9 +20,14 @@ export class Progress {
   #bytes = 0;
   #total: number | undefined;
 
-  constructor(stream: Writable, enabled: boolean) {
+  /**
+   * @param enabled false when stderr is not a terminal (or with --json).
+   */
+  constructor(stream: Writable & { columns?: number }, enabled: boolean) {
     this.#stream = stream;
-    this.#enabled = enabled;
+    // A terminal that reports no width (0 columns: a bare pseudo-terminal) would make ora
+    // count infinitely many lines to clear, in a loop that never yields.
+    this.#enabled = enabled && (stream.columns ?? 0) > 0;
   }
 
   /** Reports `bytesSent` of `label`, out of `total` bytes when known. */
@@ -42,7 +47,13 @@ export class Progress {
       this.#loading = true;
       void import("ora").then(({ default: ora }) => {
         if (!this.#loading) return;
-        this.#spinner = ora({ stream: this.#stream, text: this.#text() }).start();
+        // ora's default puts the terminal in raw mode to swallow keys typed meanwhile:
+        // Ctrl-C would then reach nobody [CLI-INTERRUPT].
+        this.#spinner = ora({
+          stream: this.#stream,
+          text: this.#text(),
+          discardStdin: false,
+        }).start();
       });
     }
   }

@@ -90,12 +90,15 @@ function buildCommand(): Command {
 
 /**
  * Runs gb-server until `signal` aborts (the binary aborts it on SIGINT/SIGTERM), then
- * lets items in flight finish and returns the exit code.
+ * lets items in flight finish and returns the exit code. If `abortSignal` aborts too (a
+ * second Ctrl-C), items in flight are dropped at once, their temporary files removed,
+ * and the exit code is 130.
  */
 export async function runServer(
   argv: readonly string[],
   io: CommandIo,
   signal: AbortSignal,
+  abortSignal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
   return runCommand(buildCommand(), argv, io, async (flags: ServerFlags, terminal) => {
     if (flags.requireEncryption && flags.allowInsecurePlaintext) {
@@ -165,11 +168,18 @@ export async function runServer(
       terminal.error(error, "cannot report an item");
     });
 
-    await waitForStop(signal);
+    await whenAborted(signal);
     acceptErrors.flush();
     terminal.note("shutting down: finishing items in flight…");
-    await server.close(DEFAULT_CLOSE_GRACE_MS);
-    return ExitCode.OK;
+    const finished = await Promise.race([
+      server.close(DEFAULT_CLOSE_GRACE_MS).then(() => true),
+      whenAborted(abortSignal).then(() => false),
+    ]);
+    if (finished) return ExitCode.OK;
+    // [CLI-INTERRUPT] A second Ctrl-C: no more waiting, but no partial file is left.
+    await server.abort();
+    terminal.error("interrupted: items in flight were discarded");
+    return ExitCode.INTERRUPTED;
   });
 }
 
@@ -220,8 +230,8 @@ function reportFailure(terminal: Terminal, failure: ItemFailure, flags: ServerFl
   terminal.warn(failureLine(failure));
 }
 
-/** Resolves when the caller asks the server to stop (SIGINT/SIGTERM in the binary). */
-function waitForStop(signal: AbortSignal): Promise<void> {
+/** Resolves when `signal` aborts (SIGINT/SIGTERM in the binary). */
+function whenAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else

@@ -255,6 +255,18 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#closing;
   }
 
+  /**
+   * Stops at once: stops listening and drops every connection; items in flight are
+   * discarded, never stored. Resolves once their temporary files are removed.
+   */
+  async abort(): Promise<void> {
+    this.#closing ??= this.#close(0);
+    const sessions = [...this.#sessions];
+    for (const session of sessions) session.destroy();
+    for (const socket of this.#refused) socket.destroy();
+    await Promise.all(sessions.map((session) => session.closed));
+  }
+
   async #close(graceMs: number): Promise<void> {
     const listenerClosed = new Promise<void>((resolve) =>
       this.#server.close(() => {

@@ -53,6 +53,8 @@ export class ServerSession {
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
+  /** Partial files being removed; {@link closed} waits for them. */
+  readonly #discards: Promise<void>[] = [];
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
@@ -100,9 +102,14 @@ export class ServerSession {
     return this.#transport.writer;
   }
 
-  /** Resolves once the connection has closed. */
+  /**
+   * Resolves once the connection has closed and the partial file of an item it cut short
+   * is gone, so that a server stopping at once leaves no temporary file behind.
+   */
   get closed(): Promise<void> {
-    return this.#closed;
+    return this.#closed.then(async () => {
+      await Promise.all(this.#discards);
+    });
   }
 
   /**
@@ -344,6 +351,7 @@ export class ServerSession {
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
     const discarded = inbound?.release();
+    if (discarded !== undefined) this.#discards.push(discarded);
     const error = toGbError(cause, "the item failed");
     const message = cutErrorMessage(error.message);
     this.#context.onFailure({
