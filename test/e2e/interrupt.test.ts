@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { open, readdir } from "node:fs/promises";
 import { createServer, type AddressInfo, type Socket } from "node:net";
@@ -5,11 +6,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   CLIENT_BIN,
+  ROOT,
   SAMPLE_TEXT,
   WAIT_MS,
+  freshEnv,
   startSavingServer,
   tempDir,
   trackSocket,
+  unusedPort,
   waitUntil,
   withTimeout,
 } from "./harness.js";
@@ -120,3 +124,67 @@ describe("[CLI-INTERRUPT] gb-server interrupted twice", () => {
     expect((await client.exit()).code).toBe(3);
   });
 });
+
+describe("[CLI-INTERRUPT] exit codes under npx", () => {
+  /** npx from the package directory, as the README says to run the programs. */
+  async function npxEnv(): Promise<NodeJS.ProcessEnv> {
+    const env = await freshEnv({ npm_config_offline: "true", npm_config_update_notifier: "false" });
+    return env;
+  }
+
+  it("[CLI-INTERRUPT] a failing run keeps its exit code (3: nothing listens)", async () => {
+    const result = await runProgramIn(
+      ROOT,
+      "npx",
+      ["gb-client", "--port", String(await unusedPort()), "--file", SAMPLE_TEXT],
+      await npxEnv(),
+    );
+    expect(result.code, result.output).toBe(3);
+    expect(result.output).toMatch(/^error: cannot connect/m);
+  });
+
+  it("[CLI-INTERRUPT] Ctrl-C exits 130 as the shell sees it", async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => {
+      accepted.push(trackSocket(socket));
+    });
+    silent.listen(0, "127.0.0.1");
+    await withTimeout(once(silent, "listening"), WAIT_MS, "the silent server");
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const client = startOnPty(
+        "npx",
+        ["gb-client", "--port", String(port), "--file", SAMPLE_TEXT],
+        // npm re-raises the signal its child got (npm exec runs it under sh, which dies of
+        // the SIGINT it also got): what a user sees is the shell's $?.
+        { env: await npxEnv(), cwd: ROOT, statusAs: "shell" },
+      );
+      await waitUntil(() => accepted.length > 0, "the client's connection");
+      client.type(CTRL_C);
+      const exit = await client.exit();
+      expect(exit.code, client.output.text).toBe(INTERRUPTED);
+      expect(client.output.text).toMatch(/error: interrupted/);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+/** Runs `command` in `cwd` to its end (bounded); stdout and stderr together. */
+async function runProgramIn(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await withTimeout(
+    once(child, "close"),
+    WAIT_MS,
+    `${command} ${args.join(" ")}`,
+  )) as [number | null];
+  return { code, output };
+}

@@ -15,8 +15,10 @@ import { WAIT_MS, withTimeout, type Exit } from "./harness.js";
  */
 const PTY_RUNNER = [
   "import os, pty, sys",
-  "status = pty.spawn(['sh', '-c', 'stty cols 100 rows 30 && exec \"$0\" \"$@\"', *sys.argv[1:]])",
-  "sys.exit(os.waitstatus_to_exitcode(status))",
+  "status = pty.spawn(['sh', '-c', 'stty cols 100 rows 30 && exec \"$0\" \"$@\"', *sys.argv[2:]])",
+  "code = os.waitstatus_to_exitcode(status)",
+  // A program killed by a signal: what a shell shows as $? (128 + the signal), or -signal.
+  "sys.exit(128 - code if code < 0 and sys.argv[1] == 'shell' else code % 256)",
 ].join("\n");
 
 /** Ctrl-C as a terminal receives it. */
@@ -43,9 +45,17 @@ export interface PtyProgram {
 export function startOnPty(
   command: string,
   args: readonly string[],
-  options: { readonly env: NodeJS.ProcessEnv; readonly cwd: string },
+  options: {
+    readonly env: NodeJS.ProcessEnv;
+    readonly cwd: string;
+    /**
+     * "shell": a program killed by a signal exits 128 + the signal, as `$?` in a shell
+     * shows it; "raw" (the default): 256 - the signal, so that a test tells it from an exit.
+     */
+    readonly statusAs?: "shell" | "raw";
+  },
 ): PtyProgram {
-  const child = spawn("python3", ["-c", PTY_RUNNER, command, ...args], {
+  const child = spawn("python3", ["-c", PTY_RUNNER, options.statusAs ?? "raw", command, ...args], {
     cwd: options.cwd,
     env: options.env,
     stdio: ["pipe", "pipe", "pipe"],
