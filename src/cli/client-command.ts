@@ -1,7 +1,8 @@
 import { Command, Option } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
-import type { ClientFlags } from "./client-flags.js";
+import type { ClientFlags, ParsedClientFlags } from "./client-flags.js";
+import { ExitCode } from "./exit-codes.js";
 import { portParser } from "./parse-options.js";
 import { PASSPHRASE_ENV } from "./passphrase-env.js";
 import { runCommand } from "./run-command.js";
@@ -22,6 +23,11 @@ Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lo
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
 7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error.`;
 
+/** Commander parser of a repeatable option: every value, in the order given. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 function buildCommand(): Command {
   return new Command("gb-client")
     .description(
@@ -30,18 +36,19 @@ function buildCommand(): Command {
     .version(SOFTWARE_VERSION, "-V, --version")
     .option("--host <address>", "server address", DEFAULT_HOST)
     .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
-    .option("--dict <file>", "a JSON file holding one object to send as a dictionary (- for stdin)")
-    .addOption(
-      new Option("--format <format>", "wire format of the dictionary")
-        .choices(["json", "binary", "xml"])
-        .default("json"),
-    )
     .option(
-      "--file <path>",
-      "a file to send (repeatable; - for stdin)",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      "--dict <file>",
+      "a JSON file holding one object to send as a dictionary (repeatable; - for stdin)",
+      collect,
     )
+    .addOption(
+      new Option(
+        "--format <format>",
+        "wire format of the dictionaries (default: json; binary is MessagePack)",
+      ).choices(["json", "binary", "xml"]),
+    )
+    .option("--file <path>", "a file to send (repeatable; - for stdin)", collect)
+    .option("--name <name>", "the name of the item read from standard input (--file - or --dict -)")
     .option(
       "--encrypt",
       "connect over an encrypted, authenticated session (Noise NNpsk0 with the key)",
@@ -49,6 +56,8 @@ function buildCommand(): Command {
     )
     .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
     .option("--json", "print one JSON object per item on stdout, for scripts", false)
+    // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
+    .allowExcessArguments(true)
     .addHelpText("after", EXAMPLES);
 }
 
@@ -61,7 +70,16 @@ export async function runClient(
   io: CommandIo,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<number> {
-  return runCommand(buildCommand(), argv, io, async (flags: ClientFlags, terminal) => {
+  const command = buildCommand();
+  return runCommand(command, argv, io, async (parsed: ParsedClientFlags, terminal) => {
+    const stray = command.args[0];
+    if (stray !== undefined) {
+      terminal.error(`unexpected argument '${stray}': items are named by an option`);
+      const option = stray.endsWith(".json") ? "--dict" : "--file";
+      terminal.hint(`did you mean ${option} ${stray}?`);
+      return ExitCode.USAGE;
+    }
+    const flags: ClientFlags = { ...parsed, dict: parsed.dict ?? [], file: parsed.file ?? [] };
     // The sending code (codecs, crypto, networking) loads only when there is work to
     // do, so --help and --version start as fast as node itself.
     const { sendItems } = await import("./client-send.js");

@@ -37,18 +37,13 @@ export async function sendItems(
   signal: AbortSignal,
 ): Promise<number> {
   const interruption = new Interruption(signal);
-  const stdinUses = flags.file.filter((file) => file === "-").length + (flags.dict === "-" ? 1 : 0);
-  if (flags.dict === undefined && flags.file.length === 0) {
-    terminal.error("nothing to send: give --dict FILE and/or --file PATH");
-    terminal.hint("run gb-client --help for examples");
+  const usage = usageError(flags);
+  if (usage !== undefined) {
+    terminal.error(usage.error);
+    terminal.hint(usage.hint);
     return ExitCode.USAGE;
   }
-  if (stdinUses > 1) {
-    terminal.error("standard input (-) can be used for one item only");
-    terminal.hint("read the other items from files");
-    return ExitCode.USAGE;
-  }
-  const format = FORMAT_BY_OPTION[flags.format];
+  const format = FORMAT_BY_OPTION[flags.format ?? "json"];
 
   // Everything local is checked before connecting, so a typo sends nothing.
   let plan: PlannedItem[];
@@ -145,8 +140,41 @@ function interrupted(terminal: Terminal): number {
 }
 
 /**
- * Prepares every item the user named, in the order they are sent: the dictionary
- * first, then the files in the order given. `-` is standard input.
+ * [CLI-OPTIONS] Options are never silently dropped: one that would have no effect, or
+ * two that contradict each other, are a usage error.
+ */
+function usageError(flags: ClientFlags): { error: string; hint: string } | undefined {
+  if (flags.dict.length === 0 && flags.file.length === 0) {
+    return {
+      error: "nothing to send: give --dict FILE and/or --file PATH",
+      hint: "run gb-client --help for examples",
+    };
+  }
+  const stdinUses = [...flags.dict, ...flags.file].filter((input) => input === "-").length;
+  if (stdinUses > 1) {
+    return {
+      error: "standard input (-) can be used for one item only",
+      hint: "read the other items from files",
+    };
+  }
+  if (flags.format !== undefined && flags.dict.length === 0) {
+    return {
+      error: "--format applies to dictionaries, and no --dict was given",
+      hint: "send a dictionary with --dict FILE, or leave out --format (files go as they are)",
+    };
+  }
+  if (flags.name !== undefined && stdinUses === 0) {
+    return {
+      error: "--name names the item read from standard input, and none was given",
+      hint: "use it with --file - or --dict -; a file from disk keeps its own name",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Prepares every item the user named, in the order they are sent: the dictionaries
+ * first, then the files, each in the order given. `-` is standard input.
  */
 async function planItems(
   flags: ClientFlags,
@@ -155,14 +183,17 @@ async function planItems(
 ): Promise<PlannedItem[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
-  if (flags.dict !== undefined) {
-    const input = flags.dict === "-" ? { stdin } : { path: flags.dict };
-    plan.push({ label: flags.dict, item: await prepareDictInput(input, format) });
+  for (const dict of flags.dict) {
+    const item =
+      dict === "-"
+        ? await prepareDictInput({ stdin }, format, { name: flags.name })
+        : await prepareDictInput({ path: dict }, format);
+    plan.push({ label: dict, item });
   }
   for (const file of flags.file) {
     const item =
       file === "-"
-        ? prepareStream(stdin, { name: STDIN_FILE_NAME, size: null })
+        ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
         : await prepareFile(file);
     plan.push({ label: file, item });
   }

@@ -1,6 +1,6 @@
 import { Command, Option } from "commander";
 import { dictJsonText } from "../codecs/dict-json-text.js";
-import { GbError } from "../errors.js";
+import { ErrorCode, GbError } from "../errors.js";
 import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
 import {
@@ -12,6 +12,7 @@ import {
 import { DEFAULT_HOST, DEFAULT_PORT } from "../transfer/default-address.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
 import { AcceptErrorReporter } from "./accept-error-reporter.js";
+import { checkSaveDir } from "./check-save-dir.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { portParser, positiveInteger } from "./parse-options.js";
 import { failureLine, itemBody, itemHeading } from "./print-item.js";
@@ -19,14 +20,19 @@ import { PASSPHRASE_ENV, resolveServerKey } from "./resolve-key.js";
 import { Terminal, type CommandIo } from "./terminal.js";
 import { runCommand } from "./run-command.js";
 
+/** Where items are saved unless --save-dir says otherwise. */
+const DEFAULT_SAVE_DIR = "./received";
+
 interface ServerFlags {
   host: string;
   port: number;
   print: boolean;
   save: boolean;
-  saveDir: string;
+  /** Absent when not given: ./received. */
+  saveDir?: string;
   json: boolean;
   keyFile?: string;
+  createKey: boolean;
   requireEncryption: boolean;
   allowInsecurePlaintext: boolean;
   maxConnections: number;
@@ -65,15 +71,16 @@ function buildCommand(): Command {
       portParser(0),
       DEFAULT_PORT,
     )
-    .option("--print", "show each received item on the screen (default)", true)
+    .option("--print", "show each received item on the screen", true)
     .option("--no-print", "do not show received items")
-    .option("--save-dir <dir>", "directory to save received items in", "./received")
+    .option("--save-dir <dir>", `directory to save received items in (default: ${DEFAULT_SAVE_DIR})`)
     .option("--no-save", "do not save received items")
     .option("--json", "print one JSON object per event on stdout, for scripts", false)
     .option(
       "--key-file <path>",
       `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,
     )
+    .option("--create-key", "create the --key-file if it does not exist", false)
     .option("--require-encryption", "refuse plaintext connections, even from this machine", false)
     .option(
       "--allow-insecure-plaintext",
@@ -106,15 +113,49 @@ export async function runServer(
       terminal.hint("give one of them, or neither (plaintext from this machine only)");
       return ExitCode.USAGE;
     }
+    // [CLI-OPTIONS] Options are never silently dropped.
+    if (!flags.save && flags.saveDir !== undefined) {
+      terminal.error("--no-save and --save-dir contradict each other");
+      terminal.hint("give one of them: --no-save stores nothing");
+      return ExitCode.USAGE;
+    }
+    if (flags.createKey && flags.keyFile === undefined) {
+      terminal.error("--create-key creates the --key-file, and none was given");
+      terminal.hint("the per-user key file is created on first start without it");
+      return ExitCode.USAGE;
+    }
     const plaintext: PlaintextPolicy = flags.requireEncryption
       ? "never"
       : flags.allowInsecurePlaintext
         ? "anyone"
         : "loopback";
+    const saveDir = flags.save ? (flags.saveDir ?? DEFAULT_SAVE_DIR) : null;
+    if (saveDir !== null) {
+      try {
+        await checkSaveDir(saveDir);
+      } catch (error) {
+        terminal.error(error);
+        return exitCodeFor(error);
+      }
+    }
+
     let key;
     try {
-      key = await resolveServerKey(flags.keyFile, io.env);
+      key = await resolveServerKey(flags.keyFile, io.env, { create: flags.createKey });
     } catch (error) {
+      if (
+        flags.keyFile !== undefined &&
+        error instanceof GbError &&
+        error.code === ErrorCode.KEY_MISSING &&
+        !flags.createKey
+      ) {
+        // [CLI-KEY-FILE] A key file named but absent is most likely a typo: never a new key.
+        terminal.error(`no key file at ${flags.keyFile}`);
+        terminal.hint(
+          `create one with gb-key generate --key-file ${flags.keyFile}, copy it from the client's machine, or pass --create-key`,
+        );
+        return ExitCode.KEY;
+      }
       terminal.error(error, "cannot load the key");
       return exitCodeFor(error);
     }
@@ -128,7 +169,7 @@ export async function runServer(
         port: flags.port,
         masterKey: key.masterKey,
         ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
-        saveDir: flags.save ? flags.saveDir : null,
+        saveDir,
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
         plaintext,
         maxConnections: flags.maxConnections,
