@@ -13,7 +13,9 @@ Examples:
   $ gb-client --dict samples/data.json --format binary
   $ gb-client --file samples/notes.txt --encrypt
   $ gb-client --dict samples/data.json --format xml --file samples/notes.txt --file samples/image.png
-  $ tar c somedir | gb-client --file - --json     send stdin; JSON receipts for scripts
+  $ tar c somedir | gb-client --file - --name somedir.tar --json
+                                                  send stdin, named; JSON events for scripts
+  $ gb-client --dict a.json --dict b.json --quiet   two dictionaries; errors only
 
 Keys: --encrypt uses the per-user key file gb-server created, or --key-file PATH,
 or a passphrase in $${PASSPHRASE_ENV}. The key never travels: a Noise handshake proves
@@ -21,7 +23,8 @@ both sides hold it, and everything after it is encrypted and authenticated.
 
 Exit codes: 0 all stored and verified, 2 usage, 3 cannot connect / connection lost,
 4 rejected by the server, 5 key or decryption failure, 6 receipt mismatch,
-7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error.`;
+7 unreadable or invalid input, 8 the server broke the protocol, 1 internal error,
+130 interrupted (Ctrl-C; the server keeps nothing half-sent).`;
 
 /** Commander parser of a repeatable option: every value, in the order given. */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -33,7 +36,7 @@ function buildCommand(): Command {
     .description(
       "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
     )
-    .version(SOFTWARE_VERSION, "-V, --version")
+    .version(`gb-client ${SOFTWARE_VERSION}`, "-V, --version", "print the program's name and version")
     .option("--host <address>", "server address", DEFAULT_HOST)
     .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
     .option(
@@ -55,7 +58,12 @@ function buildCommand(): Command {
       false,
     )
     .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
-    .option("--json", "print one JSON object per item on stdout, for scripts", false)
+    .option(
+      "--json",
+      "print JSON events on stdout, one per line, for scripts (progress, stored, failed)",
+      false,
+    )
+    .option("--quiet", "print errors only (with --json, the JSON events too)", false)
     // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
     .allowExcessArguments(true)
     .addHelpText("after", EXAMPLES);

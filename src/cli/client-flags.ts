@@ -14,6 +14,7 @@ export interface ParsedClientFlags {
   encrypt: boolean;
   keyFile?: string;
   json: boolean;
+  quiet: boolean;
 }
 
 /** gb-client's options, the repeatable ones as lists (empty when not given). */

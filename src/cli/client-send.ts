@@ -10,11 +10,15 @@ import {
 import { FORMAT_BY_OPTION, type ClientFlags } from "./client-flags.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";
+import { formatDuration } from "./format-duration.js";
+import { ProgressEvents, type ItemProgress } from "./progress-events.js";
 import { INTERRUPTED, Interruption } from "./interruption.js";
 import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
+
+const MS_PER_SECOND = 1000;
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
@@ -88,16 +92,36 @@ export async function sendItems(
   }
 
   reportSession(terminal, client, flags.json);
-  const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
+  const progress = new Progress(
+    io.stderr,
+    !flags.json && !flags.quiet && io.stderr.isTTY === true,
+  );
+  const events = flags.json ? new ProgressEvents(terminal) : undefined;
+  /** When each item's first bytes went out, for its duration and average rate. */
+  const startedAt: (number | undefined)[] = plan.map(() => undefined);
+  const bytesSent: number[] = plan.map(() => 0);
+  const itemProgress = (index: number): ItemProgress => {
+    const planned = plan[index];
+    return {
+      id: index + 1,
+      name: planned?.item.meta.name ?? "",
+      path: planned?.label ?? "",
+      bytes: bytesSent[index] ?? 0,
+      total: planned?.item.meta.size ?? null,
+    };
+  };
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item }) => {
+    const pending = plan.map(({ label, item }, index) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
         encrypt: flags.encrypt,
-        onProgress: (bytesSent: number): void => {
-          progress.update(label, bytesSent, total);
+        onProgress: (sent: number): void => {
+          startedAt[index] ??= Date.now();
+          bytesSent[index] = sent;
+          progress.update(label, sent, total);
+          events?.update(itemProgress(index));
         },
       });
     });
@@ -114,12 +138,16 @@ export async function sendItems(
         const sent = await interruption.race(result);
         if (sent === INTERRUPTED) break;
         progress.clear();
-        reportStored(terminal, sent, id, flags.json);
+        bytesSent[index] = sent.bytes;
+        events?.final(itemProgress(index));
+        const durationMs = Date.now() - (startedAt[index] ?? Date.now());
+        reportStored(terminal, sent, { id, path: item.label, durationMs }, flags.json);
       } catch (error) {
         progress.clear();
+        events?.final(itemProgress(index));
         if (flags.json || !printed.has(error)) {
           printed.add(error);
-          reportFailed(terminal, item.label, id, error, flags.json);
+          reportFailed(terminal, { id, path: item.label, name: item.item.meta.name }, error, flags.json);
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
       }
@@ -212,18 +240,40 @@ function reportSession(terminal: Terminal, client: GbClient, json: boolean): voi
   else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
-function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {
+/** Where an item came from on the command line, and how long it took. */
+interface Reported {
+  /** Its position in the order given (1-based). */
+  readonly id: number;
+  /** What the user gave: a path, or `-`. */
+  readonly path: string;
+}
+
+/**
+ * [CLI-JSON-FIELDS] A field means the same in every event: `name` is the item's name
+ * (what the server was told), `path` what the user gave.
+ */
+function reportStored(
+  terminal: Terminal,
+  sent: SentItem,
+  reported: Reported & { readonly durationMs: number },
+  json: boolean,
+): void {
   const receipt = sent.receipt;
+  const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
+  const bytesPerSecond = Math.round(sent.bytes / seconds);
   if (json) {
     terminal.json({
       event: "stored",
-      id,
+      id: reported.id,
       kind: sent.kind,
       name: sent.name,
+      path: reported.path,
       encrypted: sent.encrypted,
       bytes: sent.bytes,
       sha256: sent.sha256,
       savedAs: receipt.savedAs,
+      durationMs: reported.durationMs,
+      bytesPerSecond,
     });
     return;
   }
@@ -234,22 +284,23 @@ function reportStored(terminal: Terminal, sent: SentItem, id: number, json: bool
       : `stored as ${escapeTerminalLine(receipt.savedAs)}`;
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
-      `${formatBytes(sent.bytes)}${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
+      `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
+      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
   );
 }
 
 function reportFailed(
   terminal: Terminal,
-  label: string,
-  id: number,
+  reported: Reported & { readonly name: string },
   error: unknown,
   json: boolean,
 ): void {
   if (json) {
     terminal.json({
       event: "failed",
-      id,
-      name: label,
+      id: reported.id,
+      name: reported.name,
+      path: reported.path,
       code: error instanceof Error && "code" in error ? String(error.code) : ErrorCode.INTERNAL,
       message: error instanceof Error ? error.message : String(error),
     });

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { dictJsonText } from "../codecs/dict-json-text.js";
 import { ErrorCode, GbError } from "../errors.js";
 import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
-import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
+import type { ItemFailure, Peer, ReceivedItem } from "../transfer/server/received-item.js";
 import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -15,6 +15,7 @@ import { AcceptErrorReporter } from "./accept-error-reporter.js";
 import { checkSaveDir } from "./check-save-dir.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { portParser, positiveInteger } from "./parse-options.js";
+import { Progress } from "./progress.js";
 import { failureLine, itemBody, itemHeading } from "./print-item.js";
 import { PASSPHRASE_ENV, resolveServerKey } from "./resolve-key.js";
 import { Terminal, type CommandIo } from "./terminal.js";
@@ -31,6 +32,7 @@ interface ServerFlags {
   /** Absent when not given: ./received. */
   saveDir?: string;
   json: boolean;
+  quiet: boolean;
   keyFile?: string;
   createKey: boolean;
   requireEncryption: boolean;
@@ -63,7 +65,7 @@ Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem
 function buildCommand(): Command {
   return new Command("gb-server")
     .description("Receive dictionaries and files from gb-client, print them and/or save them.")
-    .version(SOFTWARE_VERSION, "-V, --version")
+    .version(`gb-server ${SOFTWARE_VERSION}`, "-V, --version", "print the program's name and version")
     .option("--host <address>", "address to listen on", DEFAULT_HOST)
     .option(
       "--port <number>",
@@ -76,6 +78,7 @@ function buildCommand(): Command {
     .option("--save-dir <dir>", `directory to save received items in (default: ${DEFAULT_SAVE_DIR})`)
     .option("--no-save", "do not save received items")
     .option("--json", "print one JSON object per event on stdout, for scripts", false)
+    .option("--quiet", "print errors and failed items only (with --json, the JSON events too)", false)
     .option(
       "--key-file <path>",
       `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,
@@ -194,10 +197,28 @@ export async function runServer(
         plaintext,
       });
     }
+    // [CLI-PROGRESS] On a terminal, a long incoming item shows a progress line on stderr,
+    // cleared when it is over; not with --json or --quiet, nor into a pipe or a file.
+    const progress = new Progress(
+      io.stderr,
+      !flags.json && !flags.quiet && io.stderr.isTTY === true,
+      "receiving",
+    );
+    const progressLabel = (item: Peer & { readonly id: number; readonly name: string }): string =>
+      `${item.name} from ${item.remote} (#${item.connectionId}.${item.id})`;
+    if (!flags.json && !flags.quiet && io.stderr.isTTY === true) {
+      server.on("progress", (inbound) => {
+        progress.update(progressLabel(inbound), inbound.bytes, inbound.size ?? undefined);
+      });
+    }
     server.on("item", (item) => {
+      progress.done(progressLabel(item));
       reportItem(terminal, item, flags);
     });
     server.on("failure", (failure) => {
+      if (failure.id !== undefined && failure.name !== undefined) {
+        progress.done(progressLabel({ ...failure, id: failure.id, name: failure.name }));
+      }
       reportFailure(terminal, failure, flags);
     });
     const acceptErrors = new AcceptErrorReporter(terminal, flags.json);
@@ -210,6 +231,7 @@ export async function runServer(
     });
 
     await whenAborted(signal);
+    progress.stop();
     acceptErrors.flush();
     terminal.note("shutting down: finishing items in flight…");
     const finished = await Promise.race([

@@ -43,7 +43,7 @@ describe("runClient --help / --version", () => {
     expect((await run(["-h"])).stdout).toContain("Examples:");
     for (const flag of ["--version", "-V"]) {
       const result = await run([flag]);
-      expect(result).toEqual({ code: ExitCode.OK, stdout: "2.0.0\n", stderr: "" });
+      expect(result).toEqual({ code: ExitCode.OK, stdout: "gb-client 2.0.0\n", stderr: "" });
     }
   });
 });

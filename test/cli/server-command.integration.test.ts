@@ -95,10 +95,10 @@ describe("runServer --help / --version / usage", () => {
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);
   });
 
-  it("--version prints 2.0.0", async () => {
+  it("--version prints gb-server 2.0.0", async () => {
     const { code, stdout } = await runServerToEnd(["--version"]);
     expect(code).toBe(ExitCode.OK);
-    expect(stdout).toBe("2.0.0\n");
+    expect(stdout).toBe("gb-server 2.0.0\n");
   });
 
   it.each([

@@ -163,7 +163,7 @@ describe("--help and --version", () => {
     expect(help.stderr).toBe("");
     for (const result of [version, short]) {
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe("2.0.0\n");
+      expect(result.stdout).toBe(`${name} 2.0.0\n`);
     }
     // Help and version never create a key file.
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);

@@ -25,6 +25,8 @@ type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
 /** An item refused before it was admitted: it holds nothing, and its name is not known. */
 interface RefusedItem {
   readonly id: number;
+  /** The name its header gave: a failure names the item whenever the server knows it. */
+  readonly name: string;
 }
 
 /**
@@ -259,7 +261,7 @@ export class ServerSession {
     try {
       item = InboundItem.admit(header, this.#context);
     } catch (error) {
-      return this.#endItem({ id: header.id }, error, false);
+      return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
     }
     this.#item = item;
     const store = this.#context.store;
@@ -284,6 +286,7 @@ export class ServerSession {
     } catch (error) {
       return this.#endItem(item, error, last);
     }
+    this.#context.onProgress(this.peer, item);
     if (pending !== undefined) {
       return pending.then(
         () => (last ? this.#finishItem(item) : undefined),
@@ -357,7 +360,7 @@ export class ServerSession {
     this.#context.onFailure({
       ...this.peer,
       id: item.id,
-      name: inbound?.meta.name,
+      name: item instanceof InboundItem ? item.meta.name : item.name,
       code: error.code,
       message,
       session: this.session,
