@@ -272,6 +272,7 @@ function reportStored(
       bytes: sent.bytes,
       sha256: sent.sha256,
       savedAs: receipt.savedAs,
+      storedSha256: receipt.storedSha256 ?? null,
       durationMs: reported.durationMs,
       bytesPerSecond,
     });
@@ -285,7 +286,10 @@ function reportStored(
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
       `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
-      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
+      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}` +
+      // [M-RECEIPT-STORED] the stored file of a dictionary is JSON text: its own hash,
+      // which sha256sum on the server's machine shows.
+      (receipt.storedSha256 === undefined ? "" : ` · stored file sha256 ${receipt.storedSha256}`),
   );
 }
 

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
@@ -94,6 +96,24 @@ describe("[CLI-JSON-FIELDS] gb-client --json events", () => {
     server.on("failure", (failure) => failures.push(failure));
     await client(["--port", String(server.address().port), "--dict", DATA]);
     expect(failures).toMatchObject([{ id: 1, name: "data.json", code: "DICT_TOO_LARGE" }]);
+  });
+});
+
+describe("[M-RECEIPT-STORED] a dictionary's receipt names its stored file's hash", () => {
+  it("[M-RECEIPT-STORED] storedSha256 is the SHA-256 of the file on the server's disk, in --json and the receipt line", async () => {
+    const server = await listen();
+    const port = String(server.address().port);
+    const json = await client(["--port", port, "--json", "--dict", DATA, "--format", "binary"]);
+    expect(json.code).toBe(ExitCode.OK);
+    const [stored] = json.stdout.json;
+    const onDisk = await readFile(path.join(server.saveDir ?? "", String(stored?.["savedAs"])));
+    expect(stored?.["storedSha256"]).toBe(createHash("sha256").update(onDisk).digest("hex"));
+    expect(stored?.["sha256"]).not.toBe(stored?.["storedSha256"]);
+
+    const text = await client(["--port", port, "--dict", DATA]);
+    expect(text.stdout.text).toMatch(/ · sha256 [0-9a-f]{64} · stored file sha256 [0-9a-f]{64}\n$/);
+    const files = await client(["--port", port, "--json", "--file", NOTES]);
+    expect(files.stdout.json[0]).toMatchObject({ storedSha256: null });
   });
 });
 
