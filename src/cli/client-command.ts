@@ -32,41 +32,50 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 function buildCommand(): Command {
-  return new Command("gb-client")
-    .description(
-      "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
-    )
-    .version(`gb-client ${SOFTWARE_VERSION}`, "-V, --version", "print the program's name and version")
-    .option("--host <address>", "server address", DEFAULT_HOST)
-    .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
-    .option(
-      "--dict <file>",
-      "a JSON file holding one object to send as a dictionary (repeatable; - for stdin)",
-      collect,
-    )
-    .addOption(
-      new Option(
-        "--format <format>",
-        "wire format of the dictionaries (default: json; binary is MessagePack)",
-      ).choices(["json", "binary", "xml"]),
-    )
-    .option("--file <path>", "a file to send (repeatable; - for stdin)", collect)
-    .option("--name <name>", "the name of the item read from standard input (--file - or --dict -)")
-    .option(
-      "--encrypt",
-      "connect over an encrypted, authenticated session (Noise NNpsk0 with the key)",
-      false,
-    )
-    .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
-    .option(
-      "--json",
-      "print JSON events on stdout, one per line, for scripts (progress, stored, failed)",
-      false,
-    )
-    .option("--quiet", "print errors only (with --json, the JSON events too)", false)
-    // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
-    .allowExcessArguments(true)
-    .addHelpText("after", EXAMPLES);
+  return (
+    new Command("gb-client")
+      .description(
+        "Send a dictionary and/or files to gb-server, optionally encrypted, and verify the receipts.",
+      )
+      .version(
+        `gb-client ${SOFTWARE_VERSION}`,
+        "-V, --version",
+        "print the program's name and version",
+      )
+      .option("--host <address>", "server address", DEFAULT_HOST)
+      .option("--port <number>", "server port", portParser(1), DEFAULT_PORT)
+      .option(
+        "--dict <file>",
+        "a JSON file holding one object to send as a dictionary (repeatable; - for stdin)",
+        collect,
+      )
+      .addOption(
+        new Option(
+          "--format <format>",
+          "wire format of the dictionaries (default: json; binary is MessagePack)",
+        ).choices(["json", "binary", "xml"]),
+      )
+      .option("--file <path>", "a file to send (repeatable; - for stdin)", collect)
+      .option(
+        "--name <name>",
+        "the name of the item read from standard input (--file - or --dict -)",
+      )
+      .option(
+        "--encrypt",
+        "connect over an encrypted, authenticated session (Noise NNpsk0 with the key)",
+        false,
+      )
+      .option("--key-file <path>", "key file to encrypt with (default: the per-user key file)")
+      .option(
+        "--json",
+        "print JSON events on stdout, one per line, for scripts (progress, stored, failed)",
+        false,
+      )
+      .option("--quiet", "print errors only (with --json, the JSON events too)", false)
+      // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
+      .allowExcessArguments(true)
+      .addHelpText("after", EXAMPLES)
+  );
 }
 
 /**

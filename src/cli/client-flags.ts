@@ -24,9 +24,7 @@ export interface ClientFlags extends ParsedClientFlags {
 }
 
 /** `--format` names as users know them, mapped to wire formats. */
-export const FORMAT_BY_OPTION: Readonly<
-  Record<NonNullable<ClientFlags["format"]>, DictFormat>
-> = {
+export const FORMAT_BY_OPTION: Readonly<Record<NonNullable<ClientFlags["format"]>, DictFormat>> = {
   json: "json",
   binary: "msgpack",
   xml: "xml",

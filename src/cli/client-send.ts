@@ -92,10 +92,7 @@ export async function sendItems(
   }
 
   reportSession(terminal, client, flags.json);
-  const progress = new Progress(
-    io.stderr,
-    !flags.json && !flags.quiet && io.stderr.isTTY === true,
-  );
+  const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
   const events = flags.json ? new ProgressEvents(terminal) : undefined;
   /** When each item's first bytes went out, for its duration and average rate. */
   const startedAt: (number | undefined)[] = plan.map(() => undefined);
@@ -147,7 +144,12 @@ export async function sendItems(
         events?.final(itemProgress(index));
         if (flags.json || !printed.has(error)) {
           printed.add(error);
-          reportFailed(terminal, { id, path: item.label, name: item.item.meta.name }, error, flags.json);
+          reportFailed(
+            terminal,
+            { id, path: item.label, name: item.item.meta.name },
+            error,
+            flags.json,
+          );
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
       }

@@ -65,7 +65,11 @@ Exit codes: 0 stopped by Ctrl-C/SIGTERM, 2 usage, 3 cannot listen, 5 key problem
 function buildCommand(): Command {
   return new Command("gb-server")
     .description("Receive dictionaries and files from gb-client, print them and/or save them.")
-    .version(`gb-server ${SOFTWARE_VERSION}`, "-V, --version", "print the program's name and version")
+    .version(
+      `gb-server ${SOFTWARE_VERSION}`,
+      "-V, --version",
+      "print the program's name and version",
+    )
     .option("--host <address>", "address to listen on", DEFAULT_HOST)
     .option(
       "--port <number>",
@@ -75,10 +79,17 @@ function buildCommand(): Command {
     )
     .option("--print", "show each received item on the screen", true)
     .option("--no-print", "do not show received items")
-    .option("--save-dir <dir>", `directory to save received items in (default: ${DEFAULT_SAVE_DIR})`)
+    .option(
+      "--save-dir <dir>",
+      `directory to save received items in (default: ${DEFAULT_SAVE_DIR})`,
+    )
     .option("--no-save", "do not save received items")
     .option("--json", "print one JSON object per event on stdout, for scripts", false)
-    .option("--quiet", "print errors and failed items only (with --json, the JSON events too)", false)
+    .option(
+      "--quiet",
+      "print errors and failed items only (with --json, the JSON events too)",
+      false,
+    )
     .option(
       "--key-file <path>",
       `key for encrypted items (default: the per-user key file, created on first start; or $${PASSPHRASE_ENV})`,

@@ -116,8 +116,7 @@ export class Terminal {
   json(value: object, rawMembers: Readonly<Record<string, string>> = {}): void {
     // [CLI-JSON-TIME] Every event says when it happened: ISO 8601, UTC, milliseconds,
     // right after its name.
-    const stamped =
-      "event" in value ? { event: value.event, time: new Date().toISOString() } : {};
+    const stamped = "event" in value ? { event: value.event, time: new Date().toISOString() } : {};
     Object.assign(stamped, value);
     let text = JSON.stringify(stamped);
     // Members whose values are JSON text already, appended as they are.
