@@ -66,7 +66,7 @@ describe("[CLI-OPTIONS] gb-client sends every item it is given", () => {
     ]);
     expect(code).toBe(ExitCode.OK);
     expect(names).toEqual(["data.json", "other.json", "notes.txt"]);
-    expect(stdout.trim().split("\n")).toHaveLength(3);
+    expect(stdout.match(/"event":"stored"/g)).toHaveLength(3);
     expect(JSON.parse(await readFile(path.join(saveDir, "other.json"), "utf8"))).toEqual({
       second: true,
     });

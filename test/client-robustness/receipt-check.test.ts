@@ -88,7 +88,8 @@ describe("[K-RECEIPT-CHECK] a receipt must match what was sent", () => {
         answering([
           wrong({ bytes: DATA.length + 1 }),
           wrong({ sha256: sha256(Buffer.from("other")) }),
-          wrong({ kind: "dict" }),
+          // A well-formed dictionary receipt [M-RECEIPT-STORED], for a file.
+          wrong({ kind: "dict", storedSha256: sha256(Buffer.from("stored")) }),
           wrong({}),
         ]),
         { masterKey: key },

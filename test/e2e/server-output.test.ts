@@ -100,7 +100,7 @@ describe("--no-save", () => {
     });
     expect(client.code).toBe(0);
     expect(client.stdout).toMatch(
-      /^✔ file notes\.txt received \(not saved\) · 319 B · sha256 [0-9a-f]{64}\n$/,
+      /^✔ file notes\.txt received \(not saved\) · 319 B in [\d.]+ m?s \([^)]+\/s\) · sha256 [0-9a-f]{64}\n$/,
     );
   });
 });
