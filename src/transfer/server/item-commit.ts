@@ -82,7 +82,7 @@ async function storeItem(
   let storedSha256: string | undefined;
   if (value !== undefined) {
     const file = await store.begin(safeName(item.meta.name, "dict"));
-    item.attachFile(file);
+    void item.attachFile(file);
     const stored = formatStoredDict(value, item.bytes);
     storedSha256 = sha256Hex(stored);
     const pending = file.write([stored]);

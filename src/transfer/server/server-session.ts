@@ -55,8 +55,11 @@ export class ServerSession {
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
-  /** Partial files being removed; {@link closed} waits for them. */
-  readonly #discards: Promise<void>[] = [];
+  /**
+   * File work that must be over before the session is (partial files being removed,
+   * items being committed): {@link closed} waits for it. Each never rejects.
+   */
+  readonly #fileWork: Promise<void>[] = [];
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
@@ -105,12 +108,13 @@ export class ServerSession {
   }
 
   /**
-   * Resolves once the connection has closed and the partial file of an item it cut short
-   * is gone, so that a server stopping at once leaves no temporary file behind.
+   * Resolves once the connection has closed and its items' files are settled (the partial
+   * file of an item it cut short removed, an item being committed stored or removed), so
+   * that a server stopping at once leaves no temporary file behind.
    */
   get closed(): Promise<void> {
     return this.#closed.then(async () => {
-      await Promise.all(this.#discards);
+      await Promise.all(this.#fileWork);
     });
   }
 
@@ -268,7 +272,8 @@ export class ServerSession {
     if (item.meta.kind === "file" && store !== null) {
       return store.begin(safeName(item.meta.name, "file")).then(
         (file) => {
-          item.attachFile(file);
+          const discarded = item.attachFile(file);
+          if (discarded !== undefined) this.#fileWork.push(discarded);
         },
         (error: unknown) => this.#endItem(item, error, false),
       );
@@ -310,12 +315,19 @@ export class ServerSession {
       return this.#endItem(item, error, true);
     }
     if (committed instanceof Promise) {
-      return committed.then(
+      const settled = committed.then(
         (done) => {
           this.#acknowledge(item, done);
         },
         (error: unknown) => this.#endItem(item, error, true),
       );
+      this.#fileWork.push(
+        settled.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      return settled;
     }
     this.#acknowledge(item, committed);
     return undefined;
@@ -354,7 +366,7 @@ export class ServerSession {
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
     const discarded = inbound?.release();
-    if (discarded !== undefined) this.#discards.push(discarded);
+    if (discarded !== undefined) this.#fileWork.push(discarded);
     const error = toGbError(cause, "the item failed");
     const message = cutErrorMessage(error.message);
     this.#context.onFailure({
