@@ -56,8 +56,9 @@ export class ServerSession {
   #ended = false;
   readonly #closed: Promise<void>;
   /**
-   * File work that must be over before the session is (partial files being removed,
-   * items being committed): {@link closed} waits for it. Each never rejects.
+   * Partial files being removed: {@link closed} waits for them. Each never rejects. (An
+   * item being committed is not waited for: close(grace) must not wait on a slow disk, and
+   * a commit that fails removes its own temporary file.)
    */
   readonly #fileWork: Promise<void>[] = [];
 
@@ -108,9 +109,8 @@ export class ServerSession {
   }
 
   /**
-   * Resolves once the connection has closed and its items' files are settled (the partial
-   * file of an item it cut short removed, an item being committed stored or removed), so
-   * that a server stopping at once leaves no temporary file behind.
+   * Resolves once the connection has closed and the partial file of an item it cut short
+   * is removed, so that a server stopping at once leaves no temporary file behind.
    */
   get closed(): Promise<void> {
     return this.#closed.then(async () => {
@@ -315,19 +315,12 @@ export class ServerSession {
       return this.#endItem(item, error, true);
     }
     if (committed instanceof Promise) {
-      const settled = committed.then(
+      return committed.then(
         (done) => {
           this.#acknowledge(item, done);
         },
         (error: unknown) => this.#endItem(item, error, true),
       );
-      this.#fileWork.push(
-        settled.then(
-          () => undefined,
-          () => undefined,
-        ),
-      );
-      return settled;
     }
     this.#acknowledge(item, committed);
     return undefined;
