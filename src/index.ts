@@ -44,7 +44,12 @@ export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
 export { GbServer } from "./transfer/server.js";
 export { DEFAULT_HOST, DEFAULT_PORT } from "./transfer/default-address.js";
 export type { ServerEvents, ServerOptions } from "./transfer/server.js";
-export type { ItemFailure, Peer, ReceivedItem } from "./transfer/server/received-item.js";
+export type {
+  InboundProgress,
+  ItemFailure,
+  Peer,
+  ReceivedItem,
+} from "./transfer/server/received-item.js";
 export type { ItemMeta, ReceiptBody } from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";

@@ -15,10 +15,15 @@ import { formatBytes } from "./format-bytes.js";
 import { PLAINTEXT_REFUSED_HINT } from "./hints.js";
 import { hostPort } from "./host-option.js";
 import { PASSPHRASE_ENV } from "./passphrase-env.js";
+import { formatDuration } from "./format-duration.js";
+import { ProgressEvents, type ItemProgress } from "./progress-events.js";
+import { INTERRUPTED, Interruption } from "./interruption.js";
 import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
+
+const MS_PER_SECOND = 1000;
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
@@ -29,24 +34,25 @@ interface PlannedItem {
   readonly item: PreparedItem;
 }
 
-/** Does what gb-client's options ask: checks every input, connects, sends, reports. */
+/**
+ * Does what gb-client's options ask: checks every input, connects, sends, reports.
+ * When `signal` aborts (Ctrl-C), whatever it is doing stops at once: the connection is
+ * dropped, so the server discards the item it was receiving, and the exit code is 130.
+ */
 export async function sendItems(
   flags: ClientFlags,
   io: CommandIo,
   terminal: Terminal,
+  signal: AbortSignal,
 ): Promise<number> {
-  const stdinUses = flags.file.filter((file) => file === "-").length + (flags.dict === "-" ? 1 : 0);
-  if (flags.dict === undefined && flags.file.length === 0) {
-    terminal.error("nothing to send: give --dict FILE and/or --file PATH");
-    terminal.hint("run gb-client --help for examples");
+  const interruption = new Interruption(signal);
+  const usage = usageError(flags);
+  if (usage !== undefined) {
+    terminal.error(usage.error);
+    terminal.hint(usage.hint);
     return ExitCode.USAGE;
   }
-  if (stdinUses > 1) {
-    terminal.error("standard input (-) can be used for one item only");
-    terminal.hint("read the other items from files");
-    return ExitCode.USAGE;
-  }
-  const format = FORMAT_BY_OPTION[flags.format];
+  const format = FORMAT_BY_OPTION[flags.format ?? "json"];
 
   // Everything local is checked before connecting, so a typo sends nothing.
   let plan: PlannedItem[];
@@ -54,8 +60,12 @@ export async function sendItems(
   let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
   try {
-    plan = await planItems(flags, format, io);
-    host = await resolveClientHost(flags.host);
+    const planned = await interruption.race(planItems(flags, format, io));
+    if (planned === INTERRUPTED) return interrupted(terminal);
+    plan = planned;
+    const resolved = await interruption.race(resolveClientHost(flags.host));
+    if (resolved === INTERRUPTED) return interrupted(terminal);
+    host = resolved;
     // [K-ENCRYPT-DEFAULT] decided on the addresses just checked, before anything is sent.
     choice = chooseEncryption({
       encrypt: flags.encrypt === true,
@@ -63,7 +73,11 @@ export async function sendItems(
       keyGiven: keyGiven(flags, io.env),
       loopback: host.loopback,
     });
-    if (choice.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
+    if (choice.encrypt) {
+      const key = await interruption.race(resolveClientKey(flags.keyFile, io.env));
+      if (key === INTERRUPTED) return interrupted(terminal);
+      encryption = key;
+    }
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
@@ -74,7 +88,20 @@ export async function sendItems(
 
   let client: GbClient;
   try {
-    client = await connectToHost(host, flags.port, encryption);
+    // Connecting includes deriving a key from a passphrase (scrypt, a fraction of a second).
+    const connecting = connectToHost(host, flags.port, encryption);
+    const connected = await interruption.race(connecting);
+    if (connected === INTERRUPTED) {
+      // A connection that completes after all is dropped unused.
+      connecting.then(
+        (late) => {
+          late.destroy();
+        },
+        () => undefined,
+      );
+      return interrupted(terminal);
+    }
+    client = connected;
   } catch (error) {
     terminal.error(error);
     if (
@@ -93,16 +120,33 @@ export async function sendItems(
       `sending in the clear to ${hostPort(host.name, flags.port)}: anyone on the path can read and change it`,
     );
   }
-  const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
+  const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
+  const events = flags.json ? new ProgressEvents(terminal) : undefined;
+  /** When each item's first bytes went out, for its duration and average rate. */
+  const startedAt: (number | undefined)[] = plan.map(() => undefined);
+  const bytesSent: number[] = plan.map(() => 0);
+  const itemProgress = (index: number): ItemProgress => {
+    const planned = plan[index];
+    return {
+      id: index + 1,
+      name: planned?.item.meta.name ?? "",
+      path: planned?.label ?? "",
+      bytes: bytesSent[index] ?? 0,
+      total: planned?.item.meta.size ?? null,
+    };
+  };
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item }) => {
+    const pending = plan.map(({ label, item }, index) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
         encrypt: choice.encrypt,
-        onProgress: (bytesSent: number): void => {
-          progress.update(label, bytesSent, total);
+        onProgress: (sent: number): void => {
+          startedAt[index] ??= Date.now();
+          bytesSent[index] = sent;
+          progress.update(label, sent, total);
+          events?.update(itemProgress(index));
         },
       });
     });
@@ -116,23 +160,41 @@ export async function sendItems(
       if (item === undefined) continue;
       const id = index + 1;
       try {
-        const sent = await result;
+        const sent = await interruption.race(result);
+        if (sent === INTERRUPTED) break;
         progress.clear();
-        reportStored(terminal, sent, id, flags.json);
+        bytesSent[index] = sent.bytes;
+        events?.final(itemProgress(index));
+        const durationMs = Date.now() - (startedAt[index] ?? Date.now());
+        reportStored(terminal, sent, { id, path: item.label, durationMs }, flags.json);
       } catch (error) {
         progress.clear();
+        events?.final(itemProgress(index));
         if (flags.json || !printed.has(error)) {
           printed.add(error);
-          reportFailed(terminal, item.label, id, error, flags.json);
+          reportFailed(
+            terminal,
+            { id, path: item.label, name: item.item.meta.name },
+            error,
+            flags.json,
+          );
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
       }
     }
   } finally {
     progress.stop();
-    await client.close().catch(() => undefined);
+    // Interrupted: the connection is dropped mid-item, which makes the server discard it.
+    if (!interruption.interrupted) await interruption.race(client.close());
+    if (interruption.interrupted) client.destroy();
   }
-  return exitCode;
+  return interruption.interrupted ? interrupted(terminal) : exitCode;
+}
+
+/** [CLI-INTERRUPT] Ctrl-C: says so and exits 130, like a shell's interrupted command. */
+function interrupted(terminal: Terminal): number {
+  terminal.error("interrupted");
+  return ExitCode.INTERRUPTED;
 }
 
 /** `--key-file` given, or a passphrase in the environment: a key the user means to use. */
@@ -170,8 +232,41 @@ async function connectToHost(
 }
 
 /**
- * Prepares every item the user named, in the order they are sent: the dictionary
- * first, then the files in the order given. `-` is standard input.
+ * [CLI-OPTIONS] Options are never silently dropped: one that would have no effect, or
+ * two that contradict each other, are a usage error.
+ */
+function usageError(flags: ClientFlags): { error: string; hint: string } | undefined {
+  if (flags.dict.length === 0 && flags.file.length === 0) {
+    return {
+      error: "nothing to send: give --dict FILE and/or --file PATH",
+      hint: "run gb-client --help for examples",
+    };
+  }
+  const stdinUses = [...flags.dict, ...flags.file].filter((input) => input === "-").length;
+  if (stdinUses > 1) {
+    return {
+      error: "standard input (-) can be used for one item only",
+      hint: "read the other items from files",
+    };
+  }
+  if (flags.format !== undefined && flags.dict.length === 0) {
+    return {
+      error: "--format applies to dictionaries, and no --dict was given",
+      hint: "send a dictionary with --dict FILE, or leave out --format (files go as they are)",
+    };
+  }
+  if (flags.name !== undefined && stdinUses === 0) {
+    return {
+      error: "--name names the item read from standard input, and none was given",
+      hint: "use it with --file - or --dict -; a file from disk keeps its own name",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Prepares every item the user named, in the order they are sent: the dictionaries
+ * first, then the files, each in the order given. `-` is standard input.
  */
 async function planItems(
   flags: ClientFlags,
@@ -180,14 +275,17 @@ async function planItems(
 ): Promise<PlannedItem[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
-  if (flags.dict !== undefined) {
-    const input = flags.dict === "-" ? { stdin } : { path: flags.dict };
-    plan.push({ label: flags.dict, item: await prepareDictInput(input, format) });
+  for (const dict of flags.dict) {
+    const item =
+      dict === "-"
+        ? await prepareDictInput({ stdin }, format, { name: flags.name })
+        : await prepareDictInput({ path: dict }, format);
+    plan.push({ label: dict, item });
   }
   for (const file of flags.file) {
     const item =
       file === "-"
-        ? prepareStream(stdin, { name: STDIN_FILE_NAME, size: null })
+        ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
         : await prepareFile(file);
     plan.push({ label: file, item });
   }
@@ -206,18 +304,41 @@ function reportSession(terminal: Terminal, client: GbClient, json: boolean): voi
   else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
-function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {
+/** Where an item came from on the command line, and how long it took. */
+interface Reported {
+  /** Its position in the order given (1-based). */
+  readonly id: number;
+  /** What the user gave: a path, or `-`. */
+  readonly path: string;
+}
+
+/**
+ * [CLI-JSON-FIELDS] A field means the same in every event: `name` is the item's name
+ * (what the server was told), `path` what the user gave.
+ */
+function reportStored(
+  terminal: Terminal,
+  sent: SentItem,
+  reported: Reported & { readonly durationMs: number },
+  json: boolean,
+): void {
   const receipt = sent.receipt;
+  const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
+  const bytesPerSecond = Math.round(sent.bytes / seconds);
   if (json) {
     terminal.json({
       event: "stored",
-      id,
+      id: reported.id,
       kind: sent.kind,
       name: sent.name,
+      path: reported.path,
       encrypted: sent.encrypted,
       bytes: sent.bytes,
       sha256: sent.sha256,
       savedAs: receipt.savedAs,
+      storedSha256: receipt.storedSha256 ?? null,
+      durationMs: reported.durationMs,
+      bytesPerSecond,
     });
     return;
   }
@@ -228,22 +349,26 @@ function reportStored(terminal: Terminal, sent: SentItem, id: number, json: bool
       : `stored as ${escapeTerminalLine(receipt.savedAs)}`;
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
-      `${formatBytes(sent.bytes)}${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
+      `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
+      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}` +
+      // [M-RECEIPT-STORED] the stored file of a dictionary is JSON text: its own hash,
+      // which sha256sum on the server's machine shows.
+      (receipt.storedSha256 === undefined ? "" : ` · stored file sha256 ${receipt.storedSha256}`),
   );
 }
 
 function reportFailed(
   terminal: Terminal,
-  label: string,
-  id: number,
+  reported: Reported & { readonly name: string },
   error: unknown,
   json: boolean,
 ): void {
   if (json) {
     terminal.json({
       event: "failed",
-      id,
-      name: label,
+      id: reported.id,
+      name: reported.name,
+      path: reported.path,
       code: error instanceof Error && "code" in error ? String(error.code) : ErrorCode.INTERNAL,
       message: error instanceof Error ? error.message : String(error),
     });

@@ -14,7 +14,7 @@ import {
   PLAINTEXT_POLICIES,
   type PlaintextPolicy,
 } from "./server/plaintext-policy.js";
-import type { ItemFailure, ReceivedItem } from "./server/received-item.js";
+import type { InboundProgress, ItemFailure, ReceivedItem } from "./server/received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
 import { ServerSession } from "./server/server-session.js";
 import type { SessionContext } from "./server/session-context.js";
@@ -63,6 +63,11 @@ export interface ServerOptions {
 
 export interface ServerEvents {
   item: [item: ReceivedItem];
+  /**
+   * Bytes of an item arrived: emitted per chunk, and only built when someone listens.
+   * The last one of an item comes before its `item` or `failure` event.
+   */
+  progress: [progress: InboundProgress];
   failure: [failure: ItemFailure];
   /**
    * A connection could not be accepted (the process is out of file descriptors: EMFILE,
@@ -130,6 +135,17 @@ export class GbServer extends EventEmitter<ServerEvents> {
       },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
+      },
+      onProgress: (peer, item) => {
+        if (this.listenerCount("progress") === 0) return;
+        const progress: InboundProgress = {
+          ...peer,
+          id: item.id,
+          name: item.meta.name,
+          bytes: item.bytes,
+          size: item.meta.size,
+        };
+        this.#emitSafely(() => this.emit("progress", progress));
       },
       onFailure: (failure) => {
         this.#emitSafely(() => this.emit("failure", failure));
@@ -253,6 +269,18 @@ export class GbServer extends EventEmitter<ServerEvents> {
   close(graceMs: number = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
     this.#closing ??= this.#close(graceMs);
     return this.#closing;
+  }
+
+  /**
+   * Stops at once: stops listening and drops every connection; items in flight are
+   * discarded, never stored. Resolves once their temporary files are removed.
+   */
+  async abort(): Promise<void> {
+    this.#closing ??= this.#close(0);
+    const sessions = [...this.#sessions];
+    for (const session of sessions) session.destroy();
+    for (const socket of this.#refused) socket.destroy();
+    await Promise.all(sessions.map((session) => session.closed));
   }
 
   async #close(graceMs: number): Promise<void> {

@@ -88,12 +88,19 @@ function wrongReceipts(changes: readonly Partial<ReceiptBody>[]): (peer: Peer) =
 }
 
 const OTHER_SHA256 = sha256(Buffer.from("other"));
+/** Makes a `kind: "dict"` receipt well formed [M-RECEIPT-STORED], so only the kind is wrong. */
+const STORED_SHA256 = sha256(Buffer.from("stored"));
 
 describe("[K-RECEIPT-CHECK] a receipt must match what was sent", () => {
   it("[K-RECEIPT-CHECK] a wrong bytes, sha256 or kind fails that item alone (plain)", async () => {
     const key = randomBytes(32);
     const port = await fakeServer(
-      wrongReceipts([{ bytes: DATA.length + 1 }, { sha256: OTHER_SHA256 }, { kind: "dict" }, {}]),
+      wrongReceipts([
+        { bytes: DATA.length + 1 },
+        { sha256: OTHER_SHA256 },
+        { kind: "dict", storedSha256: STORED_SHA256 },
+        {},
+      ]),
       { masterKey: key },
     );
     expect(await sendEach(port, key, false, 4)).toEqual([
@@ -107,7 +114,12 @@ describe("[K-RECEIPT-CHECK] a receipt must match what was sent", () => {
   it("[K-RECEIPT-CHECK] a wrong bytes or kind fails that item alone (encrypted)", async () => {
     const key = randomBytes(32);
     const port = await fakeServer(
-      wrongReceipts([{ bytes: DATA.length + 1 }, { kind: "dict" }, { bytes: 0 }, {}]),
+      wrongReceipts([
+        { bytes: DATA.length + 1 },
+        { kind: "dict", storedSha256: STORED_SHA256 },
+        { bytes: 0 },
+        {},
+      ]),
       { masterKey: key },
     );
     expect(await sendEach(port, key, true, 4)).toEqual([

@@ -89,6 +89,7 @@ describe("dictionary round trips", () => {
           bytes: sent.bytes,
           sha256: sent.sha256,
           savedAs: `sample-${format}.json`,
+          storedSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         });
 
         const item = await ts.waitItem();

@@ -128,7 +128,15 @@ function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): An
       encrypted,
       bytes: slot.bytes,
       sha256,
-      receipt: { kind: slot.meta.kind, name, bytes: body.bytes, sha256, savedAs: body.savedAs },
+      receipt: {
+        kind: slot.meta.kind,
+        name,
+        bytes: body.bytes,
+        sha256,
+        savedAs: body.savedAs,
+        // [M-RECEIPT-STORED] what the stored file of a dictionary hashes to.
+        ...(body.storedSha256 === undefined ? {} : { storedSha256: body.storedSha256 }),
+      },
     },
   };
 }

@@ -140,10 +140,14 @@ export class InboundItem {
     return dict === undefined ? this.#file?.write(parts) : undefined;
   }
 
-  /** Gives a file item the file its data is written to; one that has ended discards it. */
-  attachFile(file: PendingFile): void {
-    if (this.#released) void file.abort();
-    else this.#file = file;
+  /**
+   * Gives a file item the file its data is written to; one that has ended discards it,
+   * and returns the promise of that (resolved once the file is gone; never rejects).
+   */
+  attachFile(file: PendingFile): Promise<void> | undefined {
+    if (this.#released) return file.abort();
+    this.#file = file;
+    return undefined;
   }
 
   /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */

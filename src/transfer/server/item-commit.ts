@@ -1,6 +1,7 @@
 import path from "node:path";
 import { decodeDict } from "../../codecs/dict-format.js";
 import type { DictObject } from "../../codecs/dict-value.js";
+import { sha256Hex } from "../../crypto/sha256-hex.js";
 import { ErrorCode, IntegrityError } from "../../errors.js";
 import { receiptText, type ReceiptBody } from "../../protocol/messages.js";
 import { formatStoredDict } from "./format-stored-dict.js";
@@ -54,24 +55,40 @@ export function commitItem(
   }
   const store = context.store;
   if (store === null) return committed(item, peer, session, sha256, value, null, null);
-  return storeItem(item, store, value).then((savedAs) =>
-    committed(item, peer, session, sha256, value, savedAs, path.join(store.directory, savedAs)),
+  return storeItem(item, store, value).then(({ savedAs, storedSha256 }) =>
+    committed(
+      item,
+      peer,
+      session,
+      sha256,
+      value,
+      savedAs,
+      path.join(store.directory, savedAs),
+      storedSha256,
+    ),
   );
 }
 
-/** Writes a dictionary out (a file's data is already written), then names the file. */
+/**
+ * Writes a dictionary out (a file's data is already written), then names the file.
+ * A dictionary's stored bytes are not the ones that travelled: their own SHA-256 is
+ * returned for the receipt [M-RECEIPT-STORED].
+ */
 async function storeItem(
   item: InboundItem,
   store: ItemStore,
   value: DictObject | undefined,
-): Promise<string> {
+): Promise<{ savedAs: string; storedSha256: string | undefined }> {
+  let storedSha256: string | undefined;
   if (value !== undefined) {
     const file = await store.begin(safeName(item.meta.name, "dict"));
-    item.attachFile(file);
-    const pending = file.write([formatStoredDict(value, item.bytes)]);
+    void item.attachFile(file);
+    const stored = formatStoredDict(value, item.bytes);
+    storedSha256 = sha256Hex(stored);
+    const pending = file.write([stored]);
     if (pending !== undefined) await pending;
   }
-  return item.commitFile();
+  return { savedAs: await item.commitFile(), storedSha256 };
 }
 
 function committed(
@@ -82,6 +99,7 @@ function committed(
   value: DictObject | undefined,
   savedAs: string | null,
   savedPath: string | null,
+  storedSha256?: string,
 ): CommittedItem {
   const meta = item.meta;
   const body: ReceiptBody = {
@@ -90,6 +108,7 @@ function committed(
     bytes: item.bytes,
     sha256,
     savedAs,
+    ...(storedSha256 === undefined ? {} : { storedSha256 }),
   };
   return {
     receiptText: receiptText({ id: item.id, receipt: body }),

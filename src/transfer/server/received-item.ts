@@ -12,6 +12,18 @@ export interface Peer {
   readonly remote: string;
 }
 
+/** How far along an item being received is. */
+export interface InboundProgress extends Peer {
+  /** The item's id within its connection. */
+  readonly id: number;
+  /** The name the client gave; untrusted text from the network. */
+  readonly name: string;
+  /** Bytes received so far. */
+  readonly bytes: number;
+  /** The size the client declared; null when it did not (standard input). */
+  readonly size: number | null;
+}
+
 /** An item the server received completely and verified. */
 export interface ReceivedItem extends Peer {
   /** The item's id within its connection. */

@@ -25,6 +25,8 @@ type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
 /** An item refused before it was admitted: it holds nothing, and its name is not known. */
 interface RefusedItem {
   readonly id: number;
+  /** The name its header gave: a failure names the item whenever the server knows it. */
+  readonly name: string;
 }
 
 /**
@@ -53,6 +55,12 @@ export class ServerSession {
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
+  /**
+   * Partial files being removed: {@link closed} waits for them. Each never rejects. (An
+   * item being committed is not waited for: close(grace) must not wait on a slow disk, and
+   * a commit that fails removes its own temporary file.)
+   */
+  readonly #fileWork: Promise<void>[] = [];
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
@@ -100,9 +108,14 @@ export class ServerSession {
     return this.#transport.writer;
   }
 
-  /** Resolves once the connection has closed. */
+  /**
+   * Resolves once the connection has closed and the partial file of an item it cut short
+   * is removed, so that a server stopping at once leaves no temporary file behind.
+   */
   get closed(): Promise<void> {
-    return this.#closed;
+    return this.#closed.then(async () => {
+      await Promise.all(this.#fileWork);
+    });
   }
 
   /**
@@ -252,14 +265,15 @@ export class ServerSession {
     try {
       item = InboundItem.admit(header, this.#context);
     } catch (error) {
-      return this.#endItem({ id: header.id }, error, false);
+      return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
     }
     this.#item = item;
     const store = this.#context.store;
     if (item.meta.kind === "file" && store !== null) {
       return store.begin(safeName(item.meta.name, "file")).then(
         (file) => {
-          item.attachFile(file);
+          const discarded = item.attachFile(file);
+          if (discarded !== undefined) this.#fileWork.push(discarded);
         },
         (error: unknown) => this.#endItem(item, error, false),
       );
@@ -277,6 +291,7 @@ export class ServerSession {
     } catch (error) {
       return this.#endItem(item, error, last);
     }
+    this.#context.onProgress(this.peer, item);
     if (pending !== undefined) {
       return pending.then(
         () => (last ? this.#finishItem(item) : undefined),
@@ -344,12 +359,13 @@ export class ServerSession {
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
     const discarded = inbound?.release();
+    if (discarded !== undefined) this.#fileWork.push(discarded);
     const error = toGbError(cause, "the item failed");
     const message = cutErrorMessage(error.message);
     this.#context.onFailure({
       ...this.peer,
       id: item.id,
-      name: inbound?.meta.name,
+      name: item instanceof InboundItem ? item.meta.name : item.name,
       code: error.code,
       message,
       session: this.session,

@@ -1,7 +1,8 @@
 import type { DictLimits } from "../../codecs/limits.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
-import type { ItemFailure, ReceivedItem } from "./received-item.js";
+import type { InboundItem } from "./inbound-item.js";
+import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
 
 /** The HELLO frame (header and payload, exactly as sent) for each answer `accepts` may give. */
 export interface HelloFrames {
@@ -35,5 +36,7 @@ export interface SessionContext {
   reserveDictBytes(bytes: number): boolean;
   releaseDictBytes(bytes: number): void;
   onItem(item: ReceivedItem): void;
+  /** Bytes of an item arrived (its running total in `item.bytes`). */
+  onProgress(peer: Peer, item: InboundItem): void;
   onFailure(failure: ItemFailure): void;
 }
