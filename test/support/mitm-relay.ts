@@ -152,8 +152,9 @@ function parsePlan(argument: string | undefined): Plan {
   return fail("mode: relay or replay");
 }
 
-function report(event: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
+/** One event line, shaped as the programs' --json events are (`event`, then `time`). */
+function report({ event, ...rest }: { event: string } & Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ event, time: new Date().toISOString(), ...rest })}\n`);
 }
 
 /** Flips the lowest bit of `bytes[offset]`, in a copy. */
