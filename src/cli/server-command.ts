@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { dictJsonText } from "../codecs/dict-json-text.js";
 import { GbError } from "../errors.js";
 import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
@@ -127,6 +126,8 @@ export async function runServer(
         ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
         saveDir: flags.save ? flags.saveDir : null,
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
+        // --json --print writes each dictionary whole: the server renders it off its event loop.
+        dictJsonText: flags.json && flags.print,
         plaintext,
         maxConnections: flags.maxConnections,
       });
@@ -190,10 +191,10 @@ function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags):
       savedPath: item.savedPath,
       session: item.session,
     };
-    if (flags.print && item.value !== undefined) {
-      // JSON.stringify would write a Map as {} and refuses bigints: the value is written by
-      // the dictionary renderer, exactly (order, integers, floats), as the last member.
-      terminal.json(event, { value: dictJsonText(item.value) });
+    if (flags.print && item.jsonText !== undefined) {
+      // JSON.stringify would write a Map as {} and refuses bigints: the value is the
+      // dictionary renderer's exact text (order, integers, floats), as the last member.
+      terminal.json(event, { value: item.jsonText });
     } else terminal.json(event);
     return;
   }

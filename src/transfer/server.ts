@@ -8,6 +8,7 @@ import { encodeFrame, FRAME_HEADER_BYTES } from "../framing/frame.js";
 import { FrameWriter } from "../framing/frame-writer.js";
 import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello } from "../protocol/messages.js";
+import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
 import {
   allowsPlaintext,
@@ -28,8 +29,24 @@ export const DEFAULT_MAX_CONNECTIONS = 256;
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Bytes of each received file kept for display when previews are on. */
 export const DEFAULT_PREVIEW_BYTES = 4096;
-/** Dictionary bytes all connections together may be receiving at once. */
-export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
+/**
+ * Dictionary bytes all connections together may hold at once, from admission until the
+ * item is stored or fails: with the workers' heaps, what bounds the server's memory.
+ */
+export const DEFAULT_DICT_BUDGET_BYTES = 128 * 1024 * 1024;
+/** Worker threads decoding dictionaries at once [V-DICT-WORK]. */
+export const DEFAULT_DICT_WORKERS = 1;
+/** The heap one dictionary worker may use, in MiB [V-DICT-WORK]. */
+export const DEFAULT_DICT_WORKER_HEAP_MB = 192;
+/** How long one dictionary may take to decode and render, in ms [V-DICT-WORK]. */
+export const DEFAULT_DICT_TIMEOUT_MS = 10_000;
+/** How long a dictionary worker waits for work before it exits, in ms. */
+const DICT_WORKER_IDLE_MS = 2_000;
+/**
+ * Dictionaries of at most this many bytes are decoded on the event loop: a worker's round
+ * trip would cost more than they can (at worst, about 8,000 values: a few ms).
+ */
+export const DEFAULT_INLINE_DICT_BYTES = 8 * 1024;
 /** How long a refused client gets to read its ERROR before its socket is destroyed. */
 const REFUSED_LINGER_MS = 1000;
 
@@ -57,8 +74,30 @@ export interface ServerOptions {
   readonly dictLimits?: DictLimits;
   readonly idleTimeoutMs?: number;
   readonly maxConnections?: number;
-  /** Dictionary bytes being received at once, all connections together. */
+  /** Dictionary bytes held at once, all connections together, until each is stored. */
   readonly dictBudgetBytes?: number;
+  /**
+   * Hand listeners each dictionary decoded (`item.value`; default false). It costs the
+   * event loop a copy of the whole dictionary and memory outside the server's bounds;
+   * `item.printable` (always there) is enough to show one.
+   */
+  readonly dictValues?: boolean;
+  /** Hand listeners each dictionary's compact JSON text (`item.jsonText`; default false). */
+  readonly dictJsonText?: boolean;
+  /** Worker threads decoding dictionaries at once [V-DICT-WORK]. */
+  readonly dictWorkers?: number;
+  /** The heap of each dictionary worker, in MiB [V-DICT-WORK]. */
+  readonly dictWorkerHeapMb?: number;
+  /** How long one dictionary may take to decode, in ms [V-DICT-WORK]. */
+  readonly dictTimeoutMs?: number;
+  /** Dictionaries of at most this many bytes are decoded on the event loop. */
+  readonly inlineDictBytes?: number;
+}
+
+/** What the server holds for dictionaries right now, for tests and diagnostics. */
+export interface DictLoad extends DictWorkerPoolStats {
+  /** Bytes counted against the dictionary budget. */
+  readonly heldBytes: number;
 }
 
 export interface ServerEvents {
@@ -90,6 +129,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #plaintext: PlaintextPolicy;
   #connectionCount = 0;
   #dictBytesInFlight = 0;
+  readonly #dictPool: DictWorkerPool;
   #closing: Promise<void> | undefined;
 
   private constructor(options: ServerOptions, store: ItemStore | null) {
@@ -109,6 +149,12 @@ export class GbServer extends EventEmitter<ServerEvents> {
     this.#plaintext = plaintext;
     this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const dictBudgetBytes = options.dictBudgetBytes ?? DEFAULT_DICT_BUDGET_BYTES;
+    this.#dictPool = new DictWorkerPool({
+      workers: options.dictWorkers ?? DEFAULT_DICT_WORKERS,
+      heapMb: options.dictWorkerHeapMb ?? DEFAULT_DICT_WORKER_HEAP_MB,
+      jobTimeoutMs: options.dictTimeoutMs ?? DEFAULT_DICT_TIMEOUT_MS,
+      idleMs: DICT_WORKER_IDLE_MS,
+    });
     this.#context = {
       helloFrames: {
         noiseOnly: helloFrame(["noise"]),
@@ -125,9 +171,16 @@ export class GbServer extends EventEmitter<ServerEvents> {
         this.#dictBytesInFlight += bytes;
         return true;
       },
+      holdDictBytes: (bytes) => {
+        this.#dictBytesInFlight += bytes;
+        return bytes;
+      },
       releaseDictBytes: (bytes) => {
         this.#dictBytesInFlight -= bytes;
       },
+      dictPool: this.#dictPool,
+      inlineDictBytes: options.inlineDictBytes ?? DEFAULT_INLINE_DICT_BYTES,
+      dictWants: { value: options.dictValues ?? false, jsonText: options.dictJsonText ?? false },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
       },
@@ -225,6 +278,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#sessions.size;
   }
 
+  /** What the server holds for dictionaries right now. */
+  get dictLoad(): DictLoad {
+    return { ...this.#dictPool.stats, heldBytes: this.#dictBytesInFlight };
+  }
+
   #accept(socket: Socket): void {
     this.#connectionCount++;
     const peer = {
@@ -272,6 +330,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#refused) socket.destroy();
     await allClosed;
+    await this.#dictPool.close();
     await listenerClosed;
   }
 }

@@ -15,7 +15,7 @@ import type { SessionContext } from "./session-context.js";
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
   SessionContext,
-  "dictLimits" | "previewBytes" | "reserveDictBytes" | "releaseDictBytes"
+  "dictLimits" | "previewBytes" | "reserveDictBytes" | "releaseDictBytes" | "inlineDictBytes"
 >;
 
 /**
@@ -40,6 +40,11 @@ export class InboundItem {
    * so a peer sending tiny chunks cannot make the server hold millions of buffers.
    */
   #dict: Buffer | undefined;
+  /**
+   * Bytes this item holds against the server's dictionary budget: its declared size from
+   * admission, and what its decoding handed back, until the item ends [V-DICT-WORK].
+   */
+  #heldDictBytes = 0;
   /** The file being written (when saving), until it is committed or discarded. */
   #file: PendingFile | undefined;
   readonly #preview: Buffer[] = [];
@@ -50,7 +55,15 @@ export class InboundItem {
     this.id = id;
     this.meta = meta;
     this.#hash = meta.kind === "dict" ? undefined : createHash("sha256");
-    this.#dict = meta.kind === "dict" ? Buffer.allocUnsafe(meta.size) : undefined;
+    if (meta.kind === "dict") {
+      // A dictionary for a worker gets a buffer of its own, which can be moved to it
+      // rather than copied; a small one may share Node's pool.
+      this.#dict =
+        meta.size > context.inlineDictBytes
+          ? Buffer.allocUnsafeSlow(meta.size)
+          : Buffer.allocUnsafe(meta.size);
+      this.#heldDictBytes = meta.size;
+    }
     this.#previewBytes = context.previewBytes;
     this.#releaseDictBytes = context.releaseDictBytes;
   }
@@ -163,11 +176,21 @@ export class InboundItem {
     return this.#dict;
   }
 
-  /** Gives a dictionary's bytes back to the server's budget once they have been decoded. */
-  releaseDict(): void {
-    if (this.#dict === undefined) return;
-    this.#releaseDictBytes(this.#dict.length);
+  /**
+   * Hands a dictionary's bytes over (to a worker, which takes them) and forgets them.
+   * They stay counted against the budget until the item ends: the worker holds them, and
+   * what it builds from them, until the item is stored [V-DICT-WORK].
+   * @throws {GbError} INTERNAL when the item is not a dictionary, or its bytes were taken.
+   */
+  takeDictBytes(): Buffer {
+    const bytes = this.dictBytes();
     this.#dict = undefined;
+    return bytes;
+  }
+
+  /** Counts `bytes` more against the dictionary budget, until the item ends. */
+  hold(bytes: number): void {
+    this.#heldDictBytes += bytes;
   }
 
   /** A file's first bytes, kept for display; undefined for a dictionary. */
@@ -201,7 +224,9 @@ export class InboundItem {
   release(): Promise<void> | undefined {
     if (this.#released) return undefined;
     this.#released = true;
-    this.releaseDict();
+    this.#dict = undefined;
+    if (this.#heldDictBytes > 0) this.#releaseDictBytes(this.#heldDictBytes);
+    this.#heldDictBytes = 0;
     const file = this.#file;
     this.#file = undefined;
     return file?.abort();

@@ -117,6 +117,14 @@ export class PendingFile {
   }
 
   /**
+   * The temporary file's descriptor, for a writer elsewhere (a dictionary worker) that
+   * writes the whole file while nothing is queued here.
+   */
+  get fd(): number {
+    return this.#handle.fd;
+  }
+
+  /**
    * Queues `pieces` for writing, in order; large ones are kept by reference, so the
    * caller must not change them afterwards. Returns a promise only when the caller must
    * wait (too much is queued); rejects with STORAGE_FAILED when a write failed.

@@ -1,4 +1,6 @@
 import type { DictLimits } from "../../codecs/limits.js";
+import type { DictWants } from "./dict-job.js";
+import type { DictWorkerPool } from "./dict-worker-pool.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
@@ -33,7 +35,19 @@ export interface SessionContext {
    * dictionaries being received; false when the budget is spent.
    */
   reserveDictBytes(bytes: number): boolean;
+  /**
+   * Counts `bytes` against the dictionary budget whatever it holds already (memory that
+   * is taken by then, such as a decoded dictionary's text); returns `bytes`, to release
+   * later.
+   */
+  holdDictBytes(bytes: number): number;
   releaseDictBytes(bytes: number): void;
+  /** The workers that decode dictionaries over {@link inlineDictBytes} [V-DICT-WORK]. */
+  readonly dictPool: DictWorkerPool;
+  /** Dictionaries of at most this many bytes are decoded on the event loop. */
+  readonly inlineDictBytes: number;
+  /** What listeners get of a dictionary besides its printable form. */
+  readonly dictWants: DictWants;
   onItem(item: ReceivedItem): void;
   onFailure(failure: ItemFailure): void;
 }
