@@ -118,7 +118,9 @@ function printableText(printable: PrintableDict, c: ChalkInstance): string {
     line.map((token) => colour[token.kind](escapeTerminalLine(token.text))).join(""),
   );
   if (printable.more > 0) {
-    const more = printable.moreIsLowerBound ? `more than ${printable.more}` : String(printable.more);
+    const more = printable.moreIsLowerBound
+      ? `more than ${printable.more}`
+      : String(printable.more);
     shown.push(c.dim(`… (cut: ${more} more lines)`));
   }
   return shown.join("\n");

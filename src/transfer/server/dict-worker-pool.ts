@@ -39,6 +39,7 @@ const STACK_MB = 4;
 
 interface Pending {
   readonly job: DictJob;
+  readonly signal: AbortSignal | undefined;
   readonly resolve: (outcome: DictOutcome) => void;
   readonly reject: (error: GbError) => void;
 }
@@ -87,16 +88,35 @@ export class DictWorkerPool {
 
   /**
    * Runs one job. Its bytes are moved to the worker (the caller's view is detached).
+   * When `signal` aborts (the item's connection closed), a job still waiting leaves the
+   * queue, and a running one ends its worker: nobody waits for its answer, and a client
+   * must not be able to queue work and leave.
    * @throws {CodecError} DICT_INVALID, DICT_TOO_LARGE, DICT_TOO_DEEP (the promise rejects).
    * @throws {StorageError} STORAGE_FAILED when the stored text cannot be written.
-   * @throws {InternalError} INTERNAL when the pool is closed or a worker fails otherwise.
+   * @throws {InternalError} INTERNAL when the pool is closed, the job was cancelled, or a
+   *   worker failed otherwise.
    */
-  run(job: DictJob): Promise<DictOutcome> {
+  run(job: DictJob, signal?: AbortSignal): Promise<DictOutcome> {
     if (this.#closed) {
       return Promise.reject(new InternalError(ErrorCode.INTERNAL, "the server is closing"));
     }
+    if (signal?.aborted === true) return Promise.reject(cancelled());
     return new Promise<DictOutcome>((resolve, reject) => {
-      this.#queue.push({ job, resolve, reject });
+      const pending: Pending = { job, signal, resolve, reject };
+      this.#queue.push(pending);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const index = this.#queue.indexOf(pending);
+          if (index >= 0) {
+            this.#queue.splice(index, 1);
+            reject(cancelled());
+            return;
+          }
+          for (const worker of this.#all) worker.cancel(pending);
+        },
+        { once: true },
+      );
       this.#dispatch();
     });
   }
@@ -204,6 +224,11 @@ class PoolWorker {
     this.#worker.postMessage(pending.job, transfer);
   }
 
+  /** Ends the worker if it is running `pending`, which fails as cancelled. */
+  cancel(pending: Pending): void {
+    if (this.#job === pending) this.#end(cancelled());
+  }
+
   terminate(): Promise<void> {
     this.#ending ??= new InternalError(ErrorCode.INTERNAL, "the server is closing");
     return this.#worker.terminate().then(() => undefined);
@@ -243,6 +268,10 @@ class PoolWorker {
     pending?.reject(reason);
     this.#events.onExit(this, pending !== undefined && reason.code === ErrorCode.DICT_TOO_LARGE);
   }
+}
+
+function cancelled(): InternalError {
+  return new InternalError(ErrorCode.INTERNAL, "the item ended before its dictionary was decoded");
 }
 
 /** What a worker's own failure means for its job. */

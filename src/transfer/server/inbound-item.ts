@@ -50,6 +50,8 @@ export class InboundItem {
   readonly #preview: Buffer[] = [];
   #previewLength = 0;
   #released = false;
+  /** Aborts when the item ends, so that work done for it elsewhere can stop. */
+  readonly #ended = new AbortController();
 
   private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
@@ -97,6 +99,11 @@ export class InboundItem {
   /** Plaintext bytes received so far. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Aborts once the item has ended ({@link release}). */
+  get endedSignal(): AbortSignal {
+    return this.#ended.signal;
   }
 
   /** True once {@link release} has run: the item has ended. */
@@ -224,6 +231,7 @@ export class InboundItem {
   release(): Promise<void> | undefined {
     if (this.#released) return undefined;
     this.#released = true;
+    this.#ended.abort();
     this.#dict = undefined;
     if (this.#heldDictBytes > 0) this.#releaseDictBytes(this.#heldDictBytes);
     this.#heldDictBytes = 0;

@@ -112,13 +112,16 @@ async function decodeInWorker(
     // The item ended (its connection closed) while its file was being made.
     if (item.released) throw new InternalError(ErrorCode.INTERNAL, "the item has ended");
   }
-  const outcome = await context.dictPool.run({
-    bytes: item.takeDictBytes(),
-    format: meta.format,
-    limits: context.dictLimits,
-    fd: file?.fd ?? null,
-    ...context.dictWants,
-  });
+  const outcome = await context.dictPool.run(
+    {
+      bytes: item.takeDictBytes(),
+      format: meta.format,
+      limits: context.dictLimits,
+      fd: file?.fd ?? null,
+      ...context.dictWants,
+    },
+    item.endedSignal,
+  );
   // The text handed to listeners is held until the item ends, like its wire bytes.
   if (outcome.jsonText !== undefined) item.hold(context.holdDictBytes(outcome.jsonText.length * 2));
   const savedAs = file === undefined ? null : await item.commitFile();
