@@ -146,8 +146,11 @@ export class ServerSession {
         return;
       }
       // [V-BACKPRESSURE] A client that pipelines items but never reads its receipts must
-      // not make the server queue them without bound: stop reading until they drain.
-      if (pending === undefined && this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      // not make the server queue them without bound: stop reading until they drain,
+      // whether the frame was handled at once or after a wait (a file opened or stored).
+      if (pending === undefined) {
+        if (this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      } else pending = pending.then(() => this.#drainIfNeeded());
       if (pending !== undefined) {
         // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
         // short wait (committing a small item) costs no pause and resume of the socket.
@@ -167,6 +170,12 @@ export class ServerSession {
         );
       }
     }
+  }
+
+  /** Waits for the socket to drain when what the server wrote is more than it holds. */
+  #drainIfNeeded(): Promise<void> | undefined {
+    if (this.#state === "closed" || !this.#socket.writableNeedDrain) return undefined;
+    return this.#writer.drain();
   }
 
   /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
