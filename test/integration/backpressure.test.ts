@@ -30,9 +30,18 @@ const BOUND_MS = 60_000;
 
 const resources = useResources();
 
-/** Waits until `count()` has not changed for {@link STILL_MS} (bounded), and returns it. */
+/**
+ * Waits until `count()` has started and then not changed for {@link STILL_MS} (bounded),
+ * and returns it. (A server slow to start, on a busy machine, is not a server that stopped.)
+ */
 async function settledCount(count: () => number): Promise<number> {
   const started = Date.now();
+  await vi.waitFor(
+    () => {
+      expect(count()).toBeGreaterThan(0);
+    },
+    { timeout: BOUND_MS, interval: 20 },
+  );
   let last = count();
   let since = Date.now();
   while (Date.now() - started < BOUND_MS) {
