@@ -278,6 +278,21 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#sessions.size;
   }
 
+  /**
+   * Received bytes all connections hold, not yet handled, and the buffers they are in
+   * (a few per connection however its peer splits them [F-COALESCE]).
+   */
+  get readBuffers(): { readonly chunks: number; readonly bytes: number } {
+    let chunks = 0;
+    let bytes = 0;
+    for (const session of this.#sessions) {
+      const held = session.readBuffers;
+      chunks += held.chunks;
+      bytes += held.bytes;
+    }
+    return { chunks, bytes };
+  }
+
   /** What the server holds for dictionaries right now. */
   get dictLoad(): DictLoad {
     return { ...this.#dictPool.stats, heldBytes: this.#dictBytesInFlight };

@@ -100,6 +100,11 @@ export class ServerSession {
     return this.#transport.writer;
   }
 
+  /** What the connection holds of received bytes not yet handled [F-COALESCE]. */
+  get readBuffers(): { readonly chunks: number; readonly bytes: number } {
+    return { chunks: this.#parser.bufferedChunks, bytes: this.#parser.bufferedBytes };
+  }
+
   /** Resolves once the connection has closed. */
   get closed(): Promise<void> {
     return this.#closed;
