@@ -23,6 +23,18 @@ import { SOFTWARE_NAME } from "./software-name.js";
 
 /** A connection silent for this long is closed. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * [S-TIMEOUT] How long a connection's opening (preamble, then a handshake or its first
+ * ITEM) may take: a client sends it at once (a passphrase's scrypt takes it a second).
+ */
+export const DEFAULT_OPENING_TIMEOUT_MS = 10_000;
+/** [S-TIMEOUT] The window over which an item's progress is measured. */
+export const DEFAULT_PROGRESS_WINDOW_MS = 30_000;
+/**
+ * [S-TIMEOUT] Bytes every window must bring while an item is in progress: 16 KiB per
+ * 30 s, about 550 B/s, far below any working link (a 56 kbit/s modem moves 7 KB/s).
+ */
+export const DEFAULT_MIN_PROGRESS_BYTES = 16 * 1024;
 /** Connections served at once; more are told BUSY and closed. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** How long {@link GbServer.close} lets items in flight finish. */
@@ -73,6 +85,12 @@ export interface ServerOptions {
   readonly plaintext?: PlaintextPolicy;
   readonly dictLimits?: DictLimits;
   readonly idleTimeoutMs?: number;
+  /** How long a connection's opening may take, in ms [S-TIMEOUT]. */
+  readonly openingTimeoutMs?: number;
+  /** The window over which an item's progress is measured, in ms [S-TIMEOUT]. */
+  readonly progressWindowMs?: number;
+  /** Bytes that must arrive in every window while an item is in progress [S-TIMEOUT]. */
+  readonly minProgressBytes?: number;
   readonly maxConnections?: number;
   /** Dictionary bytes held at once, all connections together, until each is stored. */
   readonly dictBudgetBytes?: number;
@@ -166,6 +184,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      deadlines: {
+        openingTimeoutMs: options.openingTimeoutMs ?? DEFAULT_OPENING_TIMEOUT_MS,
+        progressWindowMs: options.progressWindowMs ?? DEFAULT_PROGRESS_WINDOW_MS,
+        minProgressBytes: options.minProgressBytes ?? DEFAULT_MIN_PROGRESS_BYTES,
+      },
       reserveDictBytes: (bytes) => {
         if (this.#dictBytesInFlight + bytes > dictBudgetBytes) return false;
         this.#dictBytesInFlight += bytes;

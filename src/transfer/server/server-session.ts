@@ -15,6 +15,7 @@ import { commitItem, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
@@ -53,6 +54,7 @@ export class ServerSession {
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
+  readonly #deadlines: SessionDeadlines;
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
@@ -70,9 +72,18 @@ export class ServerSession {
     socket.on("timeout", () => {
       this.#fatal(new NetworkError(ErrorCode.TIMEOUT, "no data from the client; closing"));
     });
+    // [S-TIMEOUT] and deadlines for the opening and for an item's progress.
+    this.#deadlines = new SessionDeadlines(context.deadlines, {
+      inProgress: () => this.#inProgress,
+      serverWaiting: () => this.#busy,
+      fail: (error) => {
+        this.#fatal(error);
+      },
+    });
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
+      this.#deadlines.received(chunk.length);
       this.#transport.receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
@@ -121,6 +132,12 @@ export class ServerSession {
     }
   }
 
+  /** True while the client is in the middle of an item, a frame or a record. */
+  get #inProgress(): boolean {
+    if (this.#state === "item" || this.#state === "discard") return true;
+    return this.#state === "ready" && !this.#transport.atBoundary;
+  }
+
   /** Closes the connection now, discarding any partial item. */
   destroy(): void {
     this.#socket.destroy();
@@ -160,6 +177,7 @@ export class ServerSession {
         // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
         // short wait (committing a small item) costs no pause and resume of the socket.
         this.#busy = true;
+        this.#deadlines.serverWaited();
         this.#pauseIfFull();
         pending.then(
           () => {
@@ -210,6 +228,7 @@ export class ServerSession {
     if (frame.type === FrameType.HANDSHAKE) {
       this.#transport.respond(frame.payload);
       this.#state = "ready";
+      this.#deadlines.opened();
       return undefined;
     }
     if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
@@ -220,6 +239,7 @@ export class ServerSession {
       );
     }
     this.#state = "ready";
+    this.#deadlines.opened();
     return this.#beginItem(frame.payload);
   }
 
@@ -393,6 +413,7 @@ export class ServerSession {
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
+      this.#deadlines.stop();
       this.#writer.end();
       return;
     }
@@ -417,6 +438,7 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const error = toGbError(cause, "connection failed");
     this.#state = "closed";
+    this.#deadlines.stop();
     if (!this.#writer.closed) {
       this.#writer.writeFrame(
         FrameType.ERROR,
@@ -441,6 +463,7 @@ export class ServerSession {
   }
 
   #onClose(): void {
+    this.#deadlines.stop();
     if (this.#state === "closed") return;
     this.#state = "closed";
     const item = this.#item;

@@ -3,6 +3,7 @@ import type { DictWants } from "./dict-job.js";
 import type { DictWorkerPool } from "./dict-worker-pool.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
+import type { DeadlineSettings } from "./session-deadlines.js";
 import type { ItemFailure, ReceivedItem } from "./received-item.js";
 
 /** The HELLO frame (header and payload, exactly as sent) for each answer `accepts` may give. */
@@ -30,6 +31,8 @@ export interface SessionContext {
   readonly previewBytes: number;
   /** A connection with no traffic for this long is closed. */
   readonly idleTimeoutMs: number;
+  /** The opening and progress deadlines of every connection [S-TIMEOUT]. */
+  readonly deadlines: DeadlineSettings;
   /**
    * Reserves room for a dictionary of `bytes` against the server-wide budget for
    * dictionaries being received; false when the budget is spent.
