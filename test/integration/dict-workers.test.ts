@@ -171,4 +171,26 @@ describe("[V-DICT-WORK] dictionaries decoded in workers", () => {
     expect(item.printable!.lines).toHaveLength(200);
     expect(item.printable!.moreIsLowerBound).toBe(true);
   });
+
+  it("[C-XML-ATTRS] [C-XML-NS] XML bombs just under 16 MiB are refused as invalid, within a small worker heap", async () => {
+    const ts = await startServer(resources, { dictWorkerHeapMb: 48 });
+    const ns = "urn:gb-transfer:dict:1";
+    const count = Math.floor((16 * 1024 * 1024 - 200) / 16);
+    const attributes = Array.from(
+      { length: count },
+      (_, i) => ` a${i.toString(36).padStart(6, "0")}="x"`,
+    ).join("");
+    const declarations = Array.from({ length: 570_000 }, (_, i) => ` xmlns:p${i}="u"`).join("");
+    for (const bomb of [
+      `<dict xmlns="${ns}"${attributes}/>`,
+      `<dict xmlns="${ns}"${declarations}/>`,
+    ]) {
+      const peer = await sendRaw(ts, "xml", Buffer.from(bomb));
+      expect(readError((await peer.waitAnswers(1, 30_000))[0]!)).toMatchObject({
+        code: "DICT_INVALID",
+        id: 1,
+      });
+    }
+    expect(ts.server.dictLoad.overLimit).toBe(0);
+  });
 });
