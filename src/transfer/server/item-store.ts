@@ -31,6 +31,14 @@ const MAX_WRITE_PIECES = 1024;
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
 
+/** The calls that give a file its name: the system's, or stand-ins that fail on purpose (tests). */
+export interface NamingCalls {
+  readonly link: (existingPath: string, newPath: string) => Promise<void>;
+  readonly rename: (oldPath: string, newPath: string) => Promise<void>;
+}
+
+const SYSTEM_NAMING: NamingCalls = { link, rename };
+
 function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StorageError(ErrorCode.STORAGE_FAILED, `${what}: ${detail}`, { cause });
@@ -44,14 +52,17 @@ function storageError(what: string, cause: unknown): StorageError {
 export class ItemStore {
   readonly directory: string;
   readonly #durable: boolean;
+  readonly #naming: NamingCalls;
 
   /**
    * @param directory where items are stored; created when missing.
    * @param durable fsync each file before it gets its final name (default true).
+   * @param naming the calls that name files (tests pass ones that fail).
    */
-  constructor(directory: string, durable = true) {
+  constructor(directory: string, durable = true, naming: NamingCalls = SYSTEM_NAMING) {
     this.directory = path.resolve(directory);
     this.#durable = durable;
+    this.#naming = naming;
   }
 
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
@@ -75,7 +86,7 @@ export class ItemStore {
     } catch (error) {
       throw storageError("cannot create a file in the save directory", error);
     }
-    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable);
+    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable, this.#naming);
   }
 }
 
@@ -92,6 +103,7 @@ export class PendingFile {
   readonly #tempPath: string;
   readonly #handle: FileHandle;
   readonly #durable: boolean;
+  readonly #naming: NamingCalls;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #staging: Buffer | undefined;
@@ -108,12 +120,14 @@ export class PendingFile {
     tempPath: string,
     handle: FileHandle,
     durable: boolean,
+    naming: NamingCalls = SYSTEM_NAMING,
   ) {
     this.#directory = directory;
     this.#baseName = baseName;
     this.#tempPath = tempPath;
     this.#handle = handle;
     this.#durable = durable;
+    this.#naming = naming;
   }
 
   /**
@@ -258,7 +272,7 @@ export class PendingFile {
       try {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
-        await link(this.#tempPath, finalPath);
+        await this.#naming.link(this.#tempPath, finalPath);
         await unlink(this.#tempPath);
         // Makes the new name itself durable, not only the file's bytes.
         if (this.#durable) await syncPath(this.#directory);
@@ -269,7 +283,7 @@ export class PendingFile {
           // File systems without hard links: reserve the name exclusively, then replace
           // our own empty placeholder.
           if (await this.#reserve(finalPath)) {
-            await rename(this.#tempPath, finalPath);
+            await this.#replacePlaceholder(finalPath);
             return candidate;
           }
           continue;
@@ -278,6 +292,20 @@ export class PendingFile {
       }
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
+  }
+
+  /**
+   * [V-ATOMIC] Moves the file over the empty placeholder reserved under its final name;
+   * when that fails, removes the placeholder, so that no empty file is left under a name
+   * that was never stored.
+   */
+  async #replacePlaceholder(finalPath: string): Promise<void> {
+    try {
+      await this.#naming.rename(this.#tempPath, finalPath);
+    } catch (error) {
+      await unlink(finalPath).catch(() => undefined);
+      throw error;
+    }
   }
 
   async #reserve(finalPath: string): Promise<boolean> {
