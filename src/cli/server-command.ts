@@ -141,6 +141,9 @@ export async function runServer(
         ` · ${flags.print ? "printing" : "not printing"} · key: ${key.description}`,
     );
     terminal.note(`accepting: ${ACCEPTING[plaintext]}`);
+    terminal.note(
+      `open files: up to ${server.openFileLimit ?? "unknown"} (ulimit -n) · connections: up to ${server.maxConnections}`,
+    );
     if (flags.json) {
       terminal.json({
         event: "listening",

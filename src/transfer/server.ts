@@ -10,6 +10,7 @@ import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello } from "../protocol/messages.js";
 import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
+import { countOpenFiles, readOpenFileLimit } from "./server/open-file-limit.js";
 import {
   allowsPlaintext,
   PLAINTEXT_POLICIES,
@@ -61,6 +62,18 @@ const DICT_WORKER_IDLE_MS = 2_000;
 export const DEFAULT_INLINE_DICT_BYTES = 8 * 1024;
 /** How long a refused client gets to read its ERROR before its socket is destroyed. */
 const REFUSED_LINGER_MS = 1000;
+/**
+ * Descriptors a connection may need at once: its socket, and the file its item is
+ * written to.
+ */
+const FILES_PER_CONNECTION = 2;
+/**
+ * Descriptors kept free beyond those open at start, for what the server opens besides
+ * connections: a dictionary worker's event loop (a few each), directory syncs, the key
+ * file, a refused connection's socket.
+ */
+const SPARE_FILES = 16;
+const FILES_PER_DICT_WORKER = 8;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -146,6 +159,13 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #maxConnections: number;
   readonly #plaintext: PlaintextPolicy;
   #connectionCount = 0;
+  /** The process's limit on open files (`ulimit -n`), or null when unknown. */
+  #openFileLimit: number | null = null;
+  /**
+   * Descriptors connections may use, all together, so that the server never runs out
+   * (EMFILE) and can still say BUSY; null when the limit is unknown.
+   */
+  #connectionFiles: number | null = null;
   #dictBytesInFlight = 0;
   readonly #dictPool: DictWorkerPool;
   #closing: Promise<void> | undefined;
@@ -228,6 +248,12 @@ export class GbServer extends EventEmitter<ServerEvents> {
       await store.init();
     }
     const server = new GbServer(options, store);
+    const [limit, open] = await Promise.all([readOpenFileLimit(), countOpenFiles()]);
+    server.#openFileLimit = limit;
+    if (limit !== null && open !== null) {
+      const workers = options.dictWorkers ?? DEFAULT_DICT_WORKERS;
+      server.#connectionFiles = limit - open - SPARE_FILES - workers * FILES_PER_DICT_WORKER;
+    }
     const host = options.host ?? DEFAULT_HOST;
     const port = options.port ?? DEFAULT_PORT;
     await new Promise<void>((resolve, reject) => {
@@ -286,6 +312,25 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return { host: address.address, port: address.port };
   }
 
+  /**
+   * How many files this process may have open (`ulimit -n`), or null when the system does
+   * not say (not Linux) or sets no limit.
+   */
+  get openFileLimit(): number | null {
+    return this.#openFileLimit;
+  }
+
+  /**
+   * Connections served at once: `maxConnections`, or fewer when the open-file limit would
+   * not let that many each write a file (then more are told BUSY rather than the server
+   * running out of descriptors).
+   */
+  get maxConnections(): number {
+    const files = this.#connectionFiles;
+    if (files === null) return this.#maxConnections;
+    return Math.max(1, Math.min(this.#maxConnections, Math.floor(files / FILES_PER_CONNECTION)));
+  }
+
   /** The directory items are saved in, or null. */
   get saveDir(): string | null {
     return this.#context.store?.directory ?? null;
@@ -327,7 +372,14 @@ export class GbServer extends EventEmitter<ServerEvents> {
       connectionId: this.#connectionCount,
       remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`,
     };
-    if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
+    if (this.#closing !== undefined || this.#sessions.size >= this.maxConnections) {
+      // Out of descriptors to spare, even a refusal's linger is too much: close at once.
+      const files = this.#connectionFiles;
+      const inUse = this.#sessions.size * FILES_PER_CONNECTION + this.#refused.size;
+      if (files !== null && inUse >= files + SPARE_FILES / 2) {
+        socket.destroy();
+        return;
+      }
       this.#refused.add(socket);
       socket.once("close", () => this.#refused.delete(socket));
       const frames = this.#context.helloFrames;

@@ -137,7 +137,7 @@ describe("[V-ATOMIC] naming on a file system without hard links", () => {
   }
   const noLinks = (): Promise<void> => Promise.reject(errno("EPERM"));
 
-  async function storeWith(naming: NamingCalls): Promise<ItemStore> {
+  async function storeWith(naming: Partial<NamingCalls>): Promise<ItemStore> {
     const store = new ItemStore(await tempDirs.make("gb-store-"), false, naming);
     await store.init();
     return store;
@@ -169,5 +169,16 @@ describe("[V-ATOMIC] naming on a file system without hard links", () => {
     await second.write([Buffer.from("2")]);
     expect([await first.commit(), await second.commit()]).toEqual(["same.txt", "same-1.txt"]);
     expect(await readFile(`${store.directory}/same.txt`, "utf8")).toBe("1");
+  });
+});
+
+describe("a server out of file descriptors", () => {
+  it("refuses a new item with BUSY, not STORAGE_FAILED, when a file cannot be opened (EMFILE)", async () => {
+    const emfile = (): Promise<never> =>
+      Promise.reject(Object.assign(new Error("simulated EMFILE"), { code: "EMFILE" }));
+    const store = new ItemStore(await tempDirs.make("gb-store-"), false, { open: emfile });
+    await store.init();
+    await expect(store.begin("notes.txt")).rejects.toMatchObject({ code: "BUSY" });
+    expect(await readdir(store.directory)).toEqual([]);
   });
 });

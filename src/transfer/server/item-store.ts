@@ -1,8 +1,9 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCode, StorageError } from "../../errors.js";
+import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
+import { isOutOfFiles } from "./open-file-limit.js";
 import { numberedName } from "./safe-name.js";
 
 /** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
@@ -31,13 +32,17 @@ const MAX_WRITE_PIECES = 1024;
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
 
-/** The calls that give a file its name: the system's, or stand-ins that fail on purpose (tests). */
+/**
+ * The calls that create a file and give it its name: the system's, or stand-ins that fail
+ * on purpose (tests).
+ */
 export interface NamingCalls {
+  readonly open: (path: string, flags: string, mode: number) => Promise<FileHandle>;
   readonly link: (existingPath: string, newPath: string) => Promise<void>;
   readonly rename: (oldPath: string, newPath: string) => Promise<void>;
 }
 
-const SYSTEM_NAMING: NamingCalls = { link, rename };
+const SYSTEM_NAMING: NamingCalls = { open, link, rename };
 
 function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
@@ -57,12 +62,12 @@ export class ItemStore {
   /**
    * @param directory where items are stored; created when missing.
    * @param durable fsync each file before it gets its final name (default true).
-   * @param naming the calls that name files (tests pass ones that fail).
+   * @param naming calls to use instead of the system's (tests pass ones that fail).
    */
-  constructor(directory: string, durable = true, naming: NamingCalls = SYSTEM_NAMING) {
+  constructor(directory: string, durable = true, naming: Partial<NamingCalls> = {}) {
     this.directory = path.resolve(directory);
     this.#durable = durable;
-    this.#naming = naming;
+    this.#naming = { ...SYSTEM_NAMING, ...naming };
   }
 
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
@@ -74,7 +79,11 @@ export class ItemStore {
     }
   }
 
-  /** Starts a new file that will be stored under `baseName` (already made safe). */
+  /**
+   * Starts a new file that will be stored under `baseName` (already made safe).
+   * @throws {RefusedError} BUSY when the process is out of file descriptors.
+   * @throws {StorageError} STORAGE_FAILED when the file cannot be created.
+   */
   async begin(baseName: string): Promise<PendingFile> {
     const tempPath = path.join(
       this.directory,
@@ -82,8 +91,16 @@ export class ItemStore {
     );
     let handle: FileHandle;
     try {
-      handle = await open(tempPath, "wx", 0o644);
+      handle = await this.#naming.open(tempPath, "wx", 0o644);
     } catch (error) {
+      // Out of descriptors is the server's load, not the disk's fault: try again later.
+      if (isOutOfFiles(error)) {
+        throw new RefusedError(
+          ErrorCode.BUSY,
+          "the server has too many files open; try again later",
+          { cause: error },
+        );
+      }
       throw storageError("cannot create a file in the save directory", error);
     }
     return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable, this.#naming);
