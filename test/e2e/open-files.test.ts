@@ -55,7 +55,11 @@ async function startLimitedServer(): Promise<LimitedServer> {
     ],
     { env, stdio: ["ignore", "ignore", "pipe"] },
   );
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("close", () => {
+      resolve();
+    }),
+  );
   resources.defer(async () => {
     child.kill("SIGKILL");
     await exited;
@@ -71,7 +75,9 @@ async function startLimitedServer(): Promise<LimitedServer> {
         resolve({ port: Number(port), maxConnections: Number(connections), stderr: () => stderr });
       }
     });
-    void exited.then(() => reject(new Error(`gb-server exited: ${stderr}`)));
+    void exited.then(() => {
+      reject(new Error(`gb-server exited: ${stderr}`));
+    });
   });
   return withTimeout(ready, WAIT_MS, "gb-server under ulimit -n to listen");
 }
