@@ -128,6 +128,7 @@ export async function runServer(
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
         // --json --print writes each dictionary whole: the server renders it off its event loop.
         dictJsonText: flags.json && flags.print,
+        dictPrintable: flags.print && !flags.json,
         plaintext,
         maxConnections: flags.maxConnections,
       });

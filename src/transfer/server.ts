@@ -113,6 +113,11 @@ export interface ServerOptions {
    * `item.printable` (always there) is enough to show one.
    */
   readonly dictValues?: boolean;
+  /**
+   * Hand listeners each dictionary's printable form (`item.printable`; default true): its
+   * first lines, laid out as stored, as tokens to colour.
+   */
+  readonly dictPrintable?: boolean;
   /** Hand listeners each dictionary's compact JSON text (`item.jsonText`; default false). */
   readonly dictJsonText?: boolean;
   /** Worker threads decoding dictionaries at once [V-DICT-WORK]. */
@@ -223,7 +228,11 @@ export class GbServer extends EventEmitter<ServerEvents> {
       },
       dictPool: this.#dictPool,
       inlineDictBytes: options.inlineDictBytes ?? DEFAULT_INLINE_DICT_BYTES,
-      dictWants: { value: options.dictValues ?? false, jsonText: options.dictJsonText ?? false },
+      dictWants: {
+        printable: options.dictPrintable ?? true,
+        value: options.dictValues ?? false,
+        jsonText: options.dictJsonText ?? false,
+      },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
       },

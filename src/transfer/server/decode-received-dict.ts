@@ -8,7 +8,7 @@ import { renderStoredDict, type StoredDictSink } from "./format-stored-dict.js";
 
 /** What a received dictionary gives once decoded; what was not wanted is undefined. */
 export interface DecodedDict {
-  readonly printable: PrintableDict;
+  readonly printable: PrintableDict | undefined;
   readonly value: DictObject | undefined;
   readonly jsonText: string | undefined;
 }
@@ -17,7 +17,7 @@ export interface DecodedDict {
  * Everything the server does with a received dictionary's bytes, in one place, so that
  * it runs the same on the event loop (a small dictionary) and in a worker: decodes and
  * checks them, writes the stored text into `stored` ([V-DICT]) when the server saves,
- * and lays out its printable form.
+ * and lays out what listeners want of it.
  *
  * @throws {CodecError} DICT_INVALID, DICT_TOO_LARGE, DICT_TOO_DEEP.
  */
@@ -31,7 +31,7 @@ export function decodeReceivedDict(
   const value = decodeDict(bytes, format, limits);
   if (stored !== null) renderStoredDict(value, bytes.byteLength, stored);
   return {
-    printable: printableDict(value),
+    printable: wants.printable ? printableDict(value) : undefined,
     value: wants.value ? value : undefined,
     jsonText: wants.jsonText ? dictJsonText(value) : undefined,
   };

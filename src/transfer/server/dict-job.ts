@@ -6,6 +6,8 @@ import { isErrorCode, type ErrorCode } from "../../errors.js";
 
 /** What is wanted of a received dictionary besides checking it. */
 export interface DictWants {
+  /** Its printable form (its first lines, as tokens). */
+  readonly printable: boolean;
   /** The decoded dictionary itself (it costs the event loop a copy of the whole tree). */
   readonly value: boolean;
   /** The compact JSON text of the dictionary. */
@@ -26,7 +28,7 @@ export interface DictJob extends DictWants {
 
 /** What decoding a dictionary gives: always its printable form; the rest when asked for. */
 export interface DictOutcome {
-  readonly printable: PrintableDict;
+  readonly printable: PrintableDict | undefined;
   /** Bytes of stored text written to the job's file; null when it had none. */
   readonly storedBytes: number | null;
   readonly value: DictObject | undefined;
@@ -54,7 +56,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function parseDictJob(value: unknown): DictJob | undefined {
   if (!isRecord(value)) return undefined;
-  const { bytes, format, limits, fd, value: wantValue, jsonText } = value;
+  const { bytes, format, limits, fd, value: wantValue, jsonText, printable } = value;
   if (!(bytes instanceof Uint8Array) || !isDictFormat(format) || !isRecord(limits)) {
     return undefined;
   }
@@ -63,6 +65,7 @@ export function parseDictJob(value: unknown): DictJob | undefined {
   if (typeof maxValues !== "number") return undefined;
   if (fd !== null && typeof fd !== "number") return undefined;
   if (typeof wantValue !== "boolean" || typeof jsonText !== "boolean") return undefined;
+  if (typeof printable !== "boolean") return undefined;
   return {
     bytes,
     format,
@@ -70,6 +73,7 @@ export function parseDictJob(value: unknown): DictJob | undefined {
     fd,
     value: wantValue,
     jsonText,
+    printable,
   };
 }
 
@@ -85,8 +89,8 @@ export function parseDictJobAnswer(value: unknown): DictJobAnswer | undefined {
   }
   if (ok !== true || !isRecord(outcome)) return undefined;
   const { printable, storedBytes, value: dict, jsonText } = outcome;
-  const checked = parsePrintable(printable);
-  if (checked === undefined) return undefined;
+  const checked = printable === undefined ? undefined : parsePrintable(printable);
+  if (printable !== undefined && checked === undefined) return undefined;
   if (storedBytes !== null && typeof storedBytes !== "number") return undefined;
   if (dict !== undefined && !isDictObject(dict)) return undefined;
   if (jsonText !== undefined && typeof jsonText !== "string") return undefined;

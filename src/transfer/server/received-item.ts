@@ -39,7 +39,8 @@ export interface ReceivedItem extends Peer {
   readonly value: DictObject | undefined;
   /**
    * A dictionary's first lines, laid out as it is stored, as tokens to show (dictionaries
-   * only): small whatever the dictionary.
+   * only, unless the server was started with `dictPrintable: false`): small whatever the
+   * dictionary.
    */
   readonly printable: PrintableDict | undefined;
   /**
