@@ -36,8 +36,10 @@ const AFTER_BURST_GOAL_MB = 64;
 const LOAD_CONNECTIONS = 4;
 /** Time between two small dictionaries of the probe, in ms. */
 const PROBE_GAP_MS = 20;
-/** How long the server gets to finish the items it holds and give memory back, in ms. */
-const SETTLE_MS = 20_000;
+/** How long the server gets to give memory back once the last answer came, in ms. */
+const SETTLE_MS = 6_000;
+/** How long the loader's connections may take to get their last answers, in ms. */
+const LOAD_STOP_MS = 120_000;
 /** How often the server's RSS is read while it settles, in ms. */
 const SETTLE_POLL_MS = 250;
 
@@ -148,7 +150,11 @@ export async function runHostileCase(context: BenchContext): Promise<ReturnType<
     const loaded = await probe(context, port, loadCount);
     loadLatency.samples.push(p99(loaded) ?? Number.NaN);
     context.progress(`case 7: under load, p99 ${formatFigure(p99(loaded) ?? 0)} ms`);
-    await killChild(loader);
+    // The loaders stop sending and wait for their answers: then the burst is over.
+    const stopped = await loader.stop("SIGTERM", LOAD_STOP_MS);
+    if (stopped.code !== 0) throw new Error(`the loader: ${loader.describeExit(stopped)}`);
+    const outcome = loader.tail("stdout").trim().split("\n").pop() ?? "";
+    result.notes.push(`maximal dictionaries during the load: ${outcome}`);
     loader = undefined;
 
     // The server gives back what the burst took: its workers exit when idle.
@@ -183,7 +189,7 @@ export async function runHostileCase(context: BenchContext): Promise<ReturnType<
   );
   result.details["probes"] = { idle: idleCount, load: loadCount, gapMs: PROBE_GAP_MS };
   result.notes.push(
-    `gb-server at its defaults (printing, saving); ${LOAD_CONNECTIONS} connections send ~16 MiB dictionaries of up to 1,000,000 values back to back (json, msgpack, xml in turn); a small dictionary every ${PROBE_GAP_MS} ms is timed to its receipt; RSS after = ${SETTLE_MS / 1000} s after the load stopped`,
+    `gb-server at its defaults (printing, saving); ${LOAD_CONNECTIONS} connections send ~16 MiB dictionaries of up to 1,000,000 values back to back (json, msgpack, xml in turn); a small dictionary every ${PROBE_GAP_MS} ms is timed to its receipt; RSS after = ${SETTLE_MS / 1000} s after the last answer`,
   );
   return result;
 }

@@ -3,14 +3,22 @@
  *
  *   load --port P --connections N: N connections, each sending maximal dictionaries (about
  *     16 MiB and up to a million values; json, msgpack and xml in turn) back to back until
- *     it is killed. Prints {"ready":true} once every connection has sent its first one.
+ *     SIGTERM; then each waits for its last answer and closes. Prints {"ready":true} once
+ *     every connection has sent its first one, and at the end
+ *     {"stored":S,"refused":{"CODE":N,…}}.
  *   probe --port P --count N --gap MS: one connection sending N small dictionaries one at
  *     a time, MS apart, each timed from send to matched receipt. Prints
  *     {"latenciesMs":[...],"failed":K}.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { DEFAULT_DICT_LIMITS, GbClient, prepareDict, type PreparedDict } from "gb-transfer";
+import {
+  DEFAULT_DICT_LIMITS,
+  GbClient,
+  GbError,
+  prepareDict,
+  type PreparedDict,
+} from "gb-transfer";
 import { sampleRecord } from "./sample-dict.js";
 
 const HOST = "127.0.0.1";
@@ -38,17 +46,32 @@ function maximalDict(format: (typeof FORMATS)[number]): PreparedDict {
 async function load(port: number, connections: number): Promise<void> {
   const dicts = FORMATS.map(maximalDict);
   let started = 0;
+  let stopping = false;
+  let stored = 0;
+  const refused: Record<string, number> = {};
+  process.once("SIGTERM", () => {
+    stopping = true;
+  });
   const loops = Array.from({ length: connections }, async (_, index) => {
     const client = await GbClient.connect({ host: HOST, port });
-    for (let round = index; ; round++) {
+    for (let round = index; !stopping; round++) {
       const sending = client.send(dicts[round % dicts.length]!);
-      if (round === index && ++started === connections)
+      if (round === index && ++started === connections) {
         console.log(JSON.stringify({ ready: true }));
-      // A refusal (BUSY when the server's dictionary budget is spent) is part of the load.
-      await sending.catch(() => undefined);
+      }
+      try {
+        await sending;
+        stored++;
+      } catch (error) {
+        // A refusal (BUSY when the server's dictionary budget is spent) is part of the load.
+        const code = error instanceof GbError ? error.code : "other";
+        refused[code] = (refused[code] ?? 0) + 1;
+      }
     }
+    await client.close();
   });
   await Promise.all(loops);
+  console.log(JSON.stringify({ stored, refused }));
 }
 
 async function probe(port: number, count: number, gapMs: number): Promise<void> {

@@ -29,7 +29,11 @@ export class InboundItem {
   /** The item's id within its connection. */
   readonly id: number;
   readonly meta: ItemMeta;
-  /** Running SHA-256 of a file; a dictionary is hashed whole once complete. */
+  /**
+   * Running SHA-256 of a file or a large dictionary, chunk by chunk as it arrives; a small
+   * dictionary is hashed whole once complete (one call costs it less than a hash object).
+   * Hashing 16 MiB at once would hold up the event loop for tens of ms.
+   */
   readonly #hash: Hash | undefined;
   readonly #previewBytes: number;
   readonly #releaseDictBytes: (bytes: number) => void;
@@ -56,7 +60,10 @@ export class InboundItem {
   private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
     this.meta = meta;
-    this.#hash = meta.kind === "dict" ? undefined : createHash("sha256");
+    this.#hash =
+      meta.kind === "dict" && meta.size <= context.inlineDictBytes
+        ? undefined
+        : createHash("sha256");
     if (meta.kind === "dict") {
       // A dictionary for a worker gets a buffer of its own, which can be moved to it
       // rather than copied; a small one may share Node's pool.
@@ -148,14 +155,12 @@ export class InboundItem {
     const dict = this.#dict;
     let offset = this.#bytes - length;
     for (const piece of parts) {
+      this.#hash?.update(piece);
       if (dict !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
         piece.copy(dict, offset);
         offset += piece.length;
-      } else {
-        this.#hash?.update(piece);
-        this.#keepPreview(piece);
-      }
+      } else this.#keepPreview(piece);
     }
     return dict === undefined ? this.#file?.write(parts) : undefined;
   }
