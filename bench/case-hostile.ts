@@ -37,11 +37,11 @@ const LOAD_CONNECTIONS = 4;
 /** Time between two small dictionaries of the probe, in ms. */
 const PROBE_GAP_MS = 20;
 /** How long the server gets to give memory back once the last answer came, in ms. */
-const SETTLE_MS = 6_000;
+const SETTLE_MS = 15_000;
 /** How long the loader's connections may take to get their last answers, in ms. */
 const LOAD_STOP_MS = 120_000;
 /** How often the server's RSS is read while it settles, in ms. */
-const SETTLE_POLL_MS = 250;
+const SETTLE_POLL_MS = 1000;
 
 function p99(samples: readonly number[]): number | null {
   if (samples.length === 0) return null;
@@ -159,10 +159,13 @@ export async function runHostileCase(context: BenchContext): Promise<ReturnType<
 
     // The server gives back what the burst took: its workers exit when idle.
     let after = await currentRssMb(server.process.pid);
+    const settling: (number | null)[] = [after];
     for (let waited = 0; waited < SETTLE_MS; waited += SETTLE_POLL_MS) {
       await delay(SETTLE_POLL_MS);
       after = await currentRssMb(server.process.pid);
+      settling.push(after);
     }
+    result.details["rssSettlingMb"] = settling;
     if (after !== null) rssAfter.samples.push(after);
   } finally {
     if (loader !== undefined) await killChild(loader);
