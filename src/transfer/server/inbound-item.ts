@@ -54,8 +54,11 @@ export class InboundItem {
   readonly #preview: Buffer[] = [];
   #previewLength = 0;
   #released = false;
-  /** Aborts when the item ends, so that work done for it elsewhere can stop. */
-  readonly #ended = new AbortController();
+  /**
+   * Aborts when the item ends, so that work done for it elsewhere can stop; made only
+   * when asked for (a worker's job), as most items never need one.
+   */
+  #ended: AbortController | undefined;
 
   private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
@@ -110,6 +113,8 @@ export class InboundItem {
 
   /** Aborts once the item has ended ({@link release}). */
   get endedSignal(): AbortSignal {
+    this.#ended ??= new AbortController();
+    if (this.#released) this.#ended.abort();
     return this.#ended.signal;
   }
 
@@ -236,7 +241,7 @@ export class InboundItem {
   release(): Promise<void> | undefined {
     if (this.#released) return undefined;
     this.#released = true;
-    this.#ended.abort();
+    this.#ended?.abort();
     this.#dict = undefined;
     if (this.#heldDictBytes > 0) this.#releaseDictBytes(this.#heldDictBytes);
     this.#heldDictBytes = 0;
