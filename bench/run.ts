@@ -11,6 +11,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { createKeyFile } from "gb-transfer";
 import { runFileCase } from "./case-files.js";
+import { runHostileCase } from "./case-hostile.js";
 import { runDictCase } from "./case-dicts.js";
 import { runMemoryCase } from "./case-memory.js";
 import { runStartupCase } from "./case-startup.js";
@@ -29,7 +30,7 @@ const GIB = 1024 * MIB;
 /** Where the results go, relative to the repository root. */
 const DEFAULT_OUT = "bench/results/latest.json";
 
-const ALL_CASES = [1, 2, 3, 4, 5, 6] as const;
+const ALL_CASES = [1, 2, 3, 4, 5, 6, 7] as const;
 type CaseId = (typeof ALL_CASES)[number];
 
 const CASE_TITLES: Record<CaseId, string> = {
@@ -39,6 +40,7 @@ const CASE_TITLES: Record<CaseId, string> = {
   4: "small dicts, one connection",
   5: "one-shot clients",
   6: "start-up",
+  7: "hostile load",
 };
 
 interface CliOptions {
@@ -150,6 +152,8 @@ async function runCase(id: CaseId, context: BenchContext): Promise<CaseResult> {
       return runDictCase(context, "oneshot", settings.dictReps);
     case 6:
       return runStartupCase(context, settings.startupReps);
+    case 7:
+      return runHostileCase(context);
   }
 }
 

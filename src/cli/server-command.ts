@@ -1,5 +1,4 @@
 import { Command, Option } from "commander";
-import { dictJsonText } from "../codecs/dict-json-text.js";
 import { ErrorCode, GbError } from "../errors.js";
 import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
 import type { ItemFailure, Peer, ReceivedItem } from "../transfer/server/received-item.js";
@@ -191,6 +190,9 @@ export async function runServer(
         ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
         saveDir,
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
+        // --json --print writes each dictionary whole: the server renders it off its event loop.
+        dictJsonText: flags.json && flags.print,
+        dictPrintable: flags.print && !flags.json,
         plaintext,
         maxConnections: flags.maxConnections,
       });
@@ -204,6 +206,9 @@ export async function runServer(
         ` · ${flags.print ? "printing" : "not printing"} · key: ${key.description}`,
     );
     terminal.note(`accepting: ${ACCEPTING[plaintext]}`);
+    terminal.note(
+      `open files: up to ${server.openFileLimit ?? "unknown"} (ulimit -n) · connections: up to ${server.maxConnections}`,
+    );
     if (flags.json) {
       terminal.json({
         event: "listening",
@@ -280,10 +285,10 @@ function reportItem(terminal: Terminal, item: ReceivedItem, flags: ServerFlags):
       savedPath: item.savedPath,
       session: item.session,
     };
-    if (flags.print && item.value !== undefined) {
-      // JSON.stringify would write a Map as {} and refuses bigints: the value is written by
-      // the dictionary renderer, exactly (order, integers, floats), as the last member.
-      terminal.json(event, { value: dictJsonText(item.value) });
+    if (flags.print && item.jsonText !== undefined) {
+      // JSON.stringify would write a Map as {} and refuses bigints: the value is the
+      // dictionary renderer's exact text (order, integers, floats), as the last member.
+      terminal.json(event, { value: item.jsonText });
     } else terminal.json(event);
     return;
   }

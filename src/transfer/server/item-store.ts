@@ -1,8 +1,9 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCode, StorageError } from "../../errors.js";
+import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
+import { isOutOfFiles } from "./open-file-limit.js";
 import { numberedName } from "./safe-name.js";
 
 /** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
@@ -31,6 +32,18 @@ const MAX_WRITE_PIECES = 1024;
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
 
+/**
+ * The calls that create a file and give it its name: the system's, or stand-ins that fail
+ * on purpose (tests).
+ */
+export interface NamingCalls {
+  readonly open: (path: string, flags: string, mode: number) => Promise<FileHandle>;
+  readonly link: (existingPath: string, newPath: string) => Promise<void>;
+  readonly rename: (oldPath: string, newPath: string) => Promise<void>;
+}
+
+const SYSTEM_NAMING: NamingCalls = { open, link, rename };
+
 function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StorageError(ErrorCode.STORAGE_FAILED, `${what}: ${detail}`, { cause });
@@ -44,14 +57,17 @@ function storageError(what: string, cause: unknown): StorageError {
 export class ItemStore {
   readonly directory: string;
   readonly #durable: boolean;
+  readonly #naming: NamingCalls;
 
   /**
    * @param directory where items are stored; created when missing.
    * @param durable fsync each file before it gets its final name (default true).
+   * @param naming calls to use instead of the system's (tests pass ones that fail).
    */
-  constructor(directory: string, durable = true) {
+  constructor(directory: string, durable = true, naming: Partial<NamingCalls> = {}) {
     this.directory = path.resolve(directory);
     this.#durable = durable;
+    this.#naming = { ...SYSTEM_NAMING, ...naming };
   }
 
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
@@ -63,7 +79,11 @@ export class ItemStore {
     }
   }
 
-  /** Starts a new file that will be stored under `baseName` (already made safe). */
+  /**
+   * Starts a new file that will be stored under `baseName` (already made safe).
+   * @throws {RefusedError} BUSY when the process is out of file descriptors.
+   * @throws {StorageError} STORAGE_FAILED when the file cannot be created.
+   */
   async begin(baseName: string): Promise<PendingFile> {
     const tempPath = path.join(
       this.directory,
@@ -71,11 +91,19 @@ export class ItemStore {
     );
     let handle: FileHandle;
     try {
-      handle = await open(tempPath, "wx", 0o644);
+      handle = await this.#naming.open(tempPath, "wx", 0o644);
     } catch (error) {
+      // Out of descriptors is the server's load, not the disk's fault: try again later.
+      if (isOutOfFiles(error)) {
+        throw new RefusedError(
+          ErrorCode.BUSY,
+          "the server has too many files open; try again later",
+          { cause: error },
+        );
+      }
       throw storageError("cannot create a file in the save directory", error);
     }
-    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable);
+    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable, this.#naming);
   }
 }
 
@@ -92,6 +120,7 @@ export class PendingFile {
   readonly #tempPath: string;
   readonly #handle: FileHandle;
   readonly #durable: boolean;
+  readonly #naming: NamingCalls;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #staging: Buffer | undefined;
@@ -108,12 +137,22 @@ export class PendingFile {
     tempPath: string,
     handle: FileHandle,
     durable: boolean,
+    naming: NamingCalls = SYSTEM_NAMING,
   ) {
     this.#directory = directory;
     this.#baseName = baseName;
     this.#tempPath = tempPath;
     this.#handle = handle;
     this.#durable = durable;
+    this.#naming = naming;
+  }
+
+  /**
+   * The temporary file's descriptor, for a writer elsewhere (a dictionary worker) that
+   * writes the whole file while nothing is queued here.
+   */
+  get fd(): number {
+    return this.#handle.fd;
   }
 
   /**
@@ -250,7 +289,7 @@ export class PendingFile {
       try {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
-        await link(this.#tempPath, finalPath);
+        await this.#naming.link(this.#tempPath, finalPath);
         await unlink(this.#tempPath);
         // Makes the new name itself durable, not only the file's bytes.
         if (this.#durable) await syncPath(this.#directory);
@@ -261,7 +300,7 @@ export class PendingFile {
           // File systems without hard links: reserve the name exclusively, then replace
           // our own empty placeholder.
           if (await this.#reserve(finalPath)) {
-            await rename(this.#tempPath, finalPath);
+            await this.#replacePlaceholder(finalPath);
             return candidate;
           }
           continue;
@@ -270,6 +309,20 @@ export class PendingFile {
       }
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
+  }
+
+  /**
+   * [V-ATOMIC] Moves the file over the empty placeholder reserved under its final name;
+   * when that fails, removes the placeholder, so that no empty file is left under a name
+   * that was never stored.
+   */
+  async #replacePlaceholder(finalPath: string): Promise<void> {
+    try {
+      await this.#naming.rename(this.#tempPath, finalPath);
+    } catch (error) {
+      await unlink(finalPath).catch(() => undefined);
+      throw error;
+    }
   }
 
   async #reserve(finalPath: string): Promise<boolean> {

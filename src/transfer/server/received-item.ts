@@ -1,4 +1,5 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
+import type { PrintableDict } from "../../codecs/dict-printable.js";
 import type { DictObject } from "../../codecs/dict-value.js";
 import type { SessionInfo } from "../session-info.js";
 
@@ -44,10 +45,21 @@ export interface ReceivedItem extends Peer {
   readonly savedAs: string | null;
   readonly savedPath: string | null;
   /**
-   * The decoded dictionary (dictionaries only), exact: members in the order written,
-   * integers as bigints, floats as numbers.
+   * The decoded dictionary (dictionaries only, on a server started with `dictValues:
+   * true`), exact: members in the order written, integers as bigints, floats as numbers.
    */
   readonly value: DictObject | undefined;
+  /**
+   * A dictionary's first lines, laid out as it is stored, as tokens to show (dictionaries
+   * only, unless the server was started with `dictPrintable: false`): small whatever the
+   * dictionary.
+   */
+  readonly printable: PrintableDict | undefined;
+  /**
+   * A dictionary's compact JSON text, exact (dictionaries only, on a server started with
+   * `dictJsonText: true`).
+   */
+  readonly jsonText: string | undefined;
   /** The first bytes of a file, kept for display (files only, when previews are on). */
   readonly preview: Buffer | undefined;
 }

@@ -15,6 +15,7 @@ import { commitItem, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
@@ -56,11 +57,11 @@ export class ServerSession {
   #ended = false;
   readonly #closed: Promise<void>;
   /**
-   * Partial files being removed: {@link closed} waits for them. Each never rejects. (An
-   * item being committed is not waited for: close(grace) must not wait on a slow disk, and
-   * a commit that fails removes its own temporary file.)
+   * Partial files being removed, which {@link closed} waits for; each never rejects. (Not a
+   * commit: close(grace) must not wait on a slow disk; a failed commit removes its file.)
    */
   readonly #fileWork: Promise<void>[] = [];
+  readonly #deadlines: SessionDeadlines;
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
@@ -78,9 +79,18 @@ export class ServerSession {
     socket.on("timeout", () => {
       this.#fatal(new NetworkError(ErrorCode.TIMEOUT, "no data from the client; closing"));
     });
+    // [S-TIMEOUT] and deadlines for the opening and for an item's progress.
+    this.#deadlines = new SessionDeadlines(context.deadlines, {
+      inProgress: () => this.#inProgress,
+      serverWaiting: () => this.#busy,
+      fail: (error) => {
+        this.#fatal(error);
+      },
+    });
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
+      this.#deadlines.received(chunk.length);
       this.#transport.receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
@@ -108,6 +118,11 @@ export class ServerSession {
     return this.#transport.writer;
   }
 
+  /** What the connection holds of received bytes not yet handled [F-COALESCE]. */
+  get readBuffers(): { readonly chunks: number; readonly bytes: number } {
+    return { chunks: this.#parser.bufferedChunks, bytes: this.#parser.bufferedBytes };
+  }
+
   /**
    * Resolves once the connection has closed and the partial file of an item it cut short
    * is removed, so that a server stopping at once leaves no temporary file behind.
@@ -127,6 +142,12 @@ export class ServerSession {
     if (this.#state === "ready" || this.#state === "preamble" || this.#state === "start") {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
+  }
+
+  /** True while the client is in the middle of an item, a frame or a record. */
+  get #inProgress(): boolean {
+    if (this.#state === "item" || this.#state === "discard") return true;
+    return this.#state === "ready" && !this.#transport.atBoundary;
   }
 
   /** Closes the connection now, discarding any partial item. */
@@ -159,12 +180,16 @@ export class ServerSession {
         return;
       }
       // [V-BACKPRESSURE] A client that pipelines items but never reads its receipts must
-      // not make the server queue them without bound: stop reading until they drain.
-      if (pending === undefined && this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      // not make the server queue them without bound: stop reading until they drain,
+      // whether the frame was handled at once or after a wait (a file opened or stored).
+      if (pending === undefined) {
+        if (this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      } else pending = pending.then(() => this.#drainIfNeeded());
       if (pending !== undefined) {
         // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
         // short wait (committing a small item) costs no pause and resume of the socket.
         this.#busy = true;
+        this.#deadlines.serverWaited();
         this.#pauseIfFull();
         pending.then(
           () => {
@@ -180,6 +205,12 @@ export class ServerSession {
         );
       }
     }
+  }
+
+  /** Waits for the socket to drain when what the server wrote is more than it holds. */
+  #drainIfNeeded(): Promise<void> | undefined {
+    if (this.#state === "closed" || !this.#socket.writableNeedDrain) return undefined;
+    return this.#writer.drain();
   }
 
   /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
@@ -209,6 +240,7 @@ export class ServerSession {
     if (frame.type === FrameType.HANDSHAKE) {
       this.#transport.respond(frame.payload);
       this.#state = "ready";
+      this.#deadlines.opened();
       return undefined;
     }
     if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
@@ -219,6 +251,7 @@ export class ServerSession {
       );
     }
     this.#state = "ready";
+    this.#deadlines.opened();
     return this.#beginItem(frame.payload);
   }
 
@@ -395,6 +428,7 @@ export class ServerSession {
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
       // A clean goodbye: the client half-closed between items.
       this.#state = "closed";
+      this.#deadlines.stop();
       this.#writer.end();
       return;
     }
@@ -419,6 +453,7 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const error = toGbError(cause, "connection failed");
     this.#state = "closed";
+    this.#deadlines.stop();
     if (!this.#writer.closed) {
       this.#writer.writeFrame(
         FrameType.ERROR,
@@ -443,6 +478,7 @@ export class ServerSession {
   }
 
   #onClose(): void {
+    this.#deadlines.stop();
     if (this.#state === "closed") return;
     this.#state = "closed";
     const item = this.#item;
