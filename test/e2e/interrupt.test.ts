@@ -39,16 +39,25 @@ async function bigFile(bytes: number): Promise<string> {
   return file;
 }
 
+/**
+ * A saving server (--json), and gb-client on a pseudo-terminal sending it a big file
+ * through a throttled relay, so that the transfer is still running when a test acts.
+ */
+async function startSlowTransfer() {
+  const { env, saveDir, server } = await startSavingServer(["--json"]);
+  const relayPort = await startThrottledRelay(server.port);
+  const file = await bigFile(BIG_FILE_BYTES);
+  const client = startOnPty(
+    process.execPath,
+    [CLIENT_BIN, "--port", String(relayPort), "--file", file],
+    { env, cwd: await tempDir("gb-e2e-cwd-") },
+  );
+  return { env, saveDir, server, client };
+}
+
 describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
   it("[CLI-INTERRUPT] stops gb-client mid-transfer with 130; the server keeps no file and no .part", async () => {
-    const { env, saveDir, server } = await startSavingServer(["--json"]);
-    const relayPort = await startThrottledRelay(server.port);
-    const file = await bigFile(BIG_FILE_BYTES);
-    const client = startOnPty(
-      process.execPath,
-      [CLIENT_BIN, "--port", String(relayPort), "--file", file],
-      { env, cwd: await tempDir("gb-e2e-cwd-") },
-    );
+    const { saveDir, server, client } = await startSlowTransfer();
     // The progress line is on the terminal (ora runs), and the server is writing the item.
     await client.output.waitFor(
       (out) => (out.text.includes("sending") ? true : undefined),
@@ -99,14 +108,7 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
 
 describe("[CLI-INTERRUPT] gb-server interrupted twice", () => {
   it("[CLI-INTERRUPT] a second Ctrl-C drops the item in flight and leaves no .part file; exit 130", async () => {
-    const { env, saveDir, server } = await startSavingServer(["--json"]);
-    const relayPort = await startThrottledRelay(server.port);
-    const file = await bigFile(BIG_FILE_BYTES);
-    const client = startOnPty(
-      process.execPath,
-      [CLIENT_BIN, "--port", String(relayPort), "--file", file],
-      { env, cwd: await tempDir("gb-e2e-cwd-") },
-    );
+    const { saveDir, server, client } = await startSlowTransfer();
     await waitUntil(
       async () => (await readdir(saveDir)).some((name) => name.endsWith(".part")),
       "the server's temporary file",
