@@ -3,7 +3,7 @@ import { ErrorCode } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
 import {
   prepareDictInput,
-  prepareFile,
+  preparePath,
   prepareStream,
   type PreparedItem,
 } from "../transfer/client/prepared-item.js";
@@ -14,14 +14,19 @@ import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
+import { TreeReport } from "./tree-report.js";
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
 
-/** An item as the user named it (its label), prepared before connecting. */
+/**
+ * An item as the user named it (its label), prepared before connecting; an entry of a
+ * directory tree names its tree, and its place in it.
+ */
 interface PlannedItem {
   readonly label: string;
   readonly item: PreparedItem;
+  readonly tree?: { readonly report: TreeReport; readonly index: number; readonly path: string };
 }
 
 /** Does what gb-client's options ask: checks every input, connects, sends, reports. */
@@ -46,8 +51,9 @@ export async function sendItems(
   // Everything local is checked before connecting, so a typo sends nothing.
   let plan: PlannedItem[];
   let encryption: KeySource | undefined;
+  const trees: TreeReport[] = [];
   try {
-    plan = await planItems(flags, format, io);
+    plan = await planItems(flags, format, io, trees);
     if (flags.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
   } catch (error) {
     terminal.error(error);
@@ -67,16 +73,22 @@ export async function sendItems(
   }
 
   reportSession(terminal, client, flags.json);
+  for (const tree of trees) tree.reportSkipped(terminal, flags.json);
   const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item }) => {
+    const pending = plan.map(({ label, item, tree }) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
         encrypt: flags.encrypt,
         onProgress: (bytesSent: number): void => {
-          progress.update(label, bytesSent, total);
+          if (tree === undefined) progress.update(label, bytesSent, total);
+          else {
+            // A tree's progress is the whole tree's: files, bytes, rate, time left.
+            const done = tree.report.bytesSent(tree.index, bytesSent);
+            progress.update(label, done, tree.report.tree.bytes, tree.report.detail(done));
+          }
         },
       });
     });
@@ -89,17 +101,25 @@ export async function sendItems(
       const item = plan[index];
       if (item === undefined) continue;
       const id = index + 1;
+      const tree = item.tree;
       try {
         const sent = await result;
         progress.clear();
-        reportStored(terminal, sent, id, flags.json);
+        // A tree reports its entries in --json, and its summary once all are answered.
+        if (tree === undefined) reportStored(terminal, sent, id, flags.json);
+        else {
+          if (flags.json) reportStored(terminal, sent, id, true, tree.path);
+          if (tree.report.stored(sent)) tree.report.summarize(terminal, flags.json);
+        }
       } catch (error) {
         progress.clear();
         if (flags.json || !printed.has(error)) {
           printed.add(error);
-          reportFailed(terminal, item.label, id, error, flags.json);
+          reportFailed(terminal, tree?.path ?? item.label, id, error, flags.json);
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
+        const kind = item.item.meta.kind === "dir" ? "dir" : "file";
+        if (tree?.report.failed(kind) === true) tree.report.summarize(terminal, flags.json);
       }
     }
   } finally {
@@ -117,6 +137,7 @@ async function planItems(
   flags: ClientFlags,
   format: DictFormat,
   io: CommandIo,
+  reports: TreeReport[],
 ): Promise<PlannedItem[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
@@ -128,10 +149,25 @@ async function planItems(
     const item =
       file === "-"
         ? prepareStream(stdin, { name: STDIN_FILE_NAME, size: null })
-        : await prepareFile(file);
-    plan.push({ label: file, item });
+        : await preparePath(file);
+    if (item.origin !== "tree") {
+      plan.push({ label: file, item });
+      continue;
+    }
+    // A directory: each entry of its tree is an item of its own [T-WALK].
+    const report = new TreeReport(file, item);
+    for (const [index, entry] of item.items.entries()) {
+      plan.push({ label: file, item: entry, tree: { report, index, path: treePath(entry) } });
+    }
+    reports.push(report);
   }
   return plan;
+}
+
+/** An entry's path in its tree, as a user reads it. */
+function treePath(item: PreparedItem): string {
+  const entry = item.meta.kind === "dict" ? undefined : item.meta.entry;
+  return entry === undefined ? item.meta.name : entry.path.join("/");
 }
 
 /**
@@ -146,7 +182,13 @@ function reportSession(terminal: Terminal, client: GbClient, json: boolean): voi
   else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
-function reportStored(terminal: Terminal, sent: SentItem, id: number, json: boolean): void {
+function reportStored(
+  terminal: Terminal,
+  sent: SentItem,
+  id: number,
+  json: boolean,
+  treePath?: string,
+): void {
   const receipt = sent.receipt;
   if (json) {
     terminal.json({
@@ -154,6 +196,7 @@ function reportStored(terminal: Terminal, sent: SentItem, id: number, json: bool
       id,
       kind: sent.kind,
       name: sent.name,
+      ...(treePath === undefined ? {} : { path: treePath }),
       encrypted: sent.encrypted,
       bytes: sent.bytes,
       sha256: sent.sha256,

@@ -32,6 +32,7 @@ export function itemHeading(item: ReceivedItem, c: ChalkInstance): string {
 /** The body shown for an item: a pretty dictionary, a text file's start, or a summary. */
 export function itemBody(item: ReceivedItem, c: ChalkInstance): string {
   if (item.value !== undefined) return prettyJson(item.value, c);
+  if (item.kind === "dir") return c.dim("(directory)");
   const preview = item.preview ?? Buffer.alloc(0);
   if (item.bytes === 0) return c.dim("(empty file)");
   const text = decodeText(preview, preview.length < item.bytes);

@@ -19,14 +19,18 @@ export class Progress {
   #label = "";
   #bytes = 0;
   #total: number | undefined;
+  #detail: string | undefined;
 
   constructor(stream: Writable, enabled: boolean) {
     this.#stream = stream;
     this.#enabled = enabled;
   }
 
-  /** Reports `bytesSent` of `label`, out of `total` bytes when known. */
-  update(label: string, bytesSent: number, total?: number): void {
+  /**
+   * Reports `bytesSent` of `label`, out of `total` bytes when known; `detail` (a
+   * directory tree's files done and time left) goes at the end of the line.
+   */
+  update(label: string, bytesSent: number, total?: number, detail?: string): void {
     if (!this.#enabled) return;
     if (label !== this.#label) {
       this.#label = label;
@@ -34,6 +38,7 @@ export class Progress {
     }
     this.#bytes = bytesSent;
     this.#total = total;
+    this.#detail = detail;
     if (this.#spinner !== undefined) {
       this.#spinner.text = this.#text();
       return;
@@ -66,6 +71,7 @@ export class Progress {
       total === undefined || total === 0
         ? formatBytes(this.#bytes)
         : `${formatBytes(this.#bytes)} of ${formatBytes(total)} (${Math.floor((this.#bytes / total) * 100)}%)`;
-    return `sending ${escapeTerminalLine(this.#label)} · ${done} · ${rate}/s`;
+    const detail = this.#detail === undefined ? "" : ` · ${this.#detail}`;
+    return `sending ${escapeTerminalLine(this.#label)} · ${done} · ${rate}/s${detail}`;
   }
 }

@@ -31,7 +31,6 @@ import {
   prepareDict,
   prepareFile,
   prepareStream,
-  type PreparedDict,
   type PreparedItem,
 } from "./client/prepared-item.js";
 import { readAnswer } from "./client/read-answer.js";
@@ -51,6 +50,14 @@ export type {
   SessionInfo,
   StreamItemOptions,
 } from "./client/client-options.js";
+
+/** An item whose bytes are all in memory: a dictionary, or a directory's none. */
+interface WholeItem {
+  readonly meta: ItemMeta;
+  readonly payload: Uint8Array | string;
+}
+
+const NO_DATA = new Uint8Array(0);
 
 /** A streamed item once its turn came: its metadata and the source of its bytes. */
 interface StreamedItem {
@@ -197,6 +204,9 @@ export class GbClient {
     switch (item.origin) {
       case "memory":
         return this.#sendWhole(item, options);
+      case "directory":
+        // A directory of a tree carries no data: an empty LAST_CHUNK [T-ENTRY].
+        return this.#sendWhole({ meta: item.meta, payload: NO_DATA }, options);
       case "path":
         return this.#sendStreamed(
           async () => ({ meta: item.meta, source: await openFileSource(item.path) }),
@@ -215,7 +225,7 @@ export class GbClient {
   sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
     const refused = this.#refuseEncryption(options);
     if (refused !== undefined) return refused;
-    let item: PreparedDict;
+    let item: WholeItem;
     try {
       item = prepareDict(value, options);
     } catch (error) {
@@ -286,7 +296,7 @@ export class GbClient {
    * Queues an item held in memory. Its slot, and the caller's promise, are made now; it
    * is written in one go when its turn comes, with no promise or wait of its own.
    */
-  #sendWhole(item: PreparedDict, options: ItemOptions): Promise<SentItem> {
+  #sendWhole(item: WholeItem, options: ItemOptions): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
     this.#queue.push(() => {
       this.#inFlight.add(slot);

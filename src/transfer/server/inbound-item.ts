@@ -11,6 +11,7 @@ import {
 import type { ItemHeader, ItemMeta } from "../../protocol/messages.js";
 import type { PendingFile } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
+import type { StoredPlace } from "./tree-placement.js";
 
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
@@ -29,6 +30,11 @@ export class InboundItem {
   /** The item's id within its connection. */
   readonly id: number;
   readonly meta: ItemMeta;
+  /**
+   * For an entry of a tree on a server that saves: a file's directory, or the directory
+   * a directory entry stands for [T-PLACE]; set once its directories exist.
+   */
+  place: StoredPlace | null = null;
   /** Running SHA-256 of a file; a dictionary is hashed whole once complete. */
   readonly #hash: Hash | undefined;
   readonly #previewBytes: number;

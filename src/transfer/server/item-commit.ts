@@ -9,6 +9,7 @@ import type { ItemStore } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import type { TreePlacement } from "./tree-placement.js";
 
 /** What committing an item needs from the server. */
 export type CommitContext = Pick<SessionContext, "store" | "dictLimits">;
@@ -38,6 +39,7 @@ export function commitItem(
   context: CommitContext,
   peer: Peer,
   session: SessionInfo,
+  tree: TreePlacement,
 ): CommittedItem | Promise<CommittedItem> {
   const meta = item.meta;
   if (meta.size !== null && item.bytes !== meta.size) {
@@ -54,8 +56,26 @@ export function commitItem(
   }
   const store = context.store;
   if (store === null) return committed(item, peer, session, sha256, value, null, null);
-  return storeItem(item, store, value).then((savedAs) =>
-    committed(item, peer, session, sha256, value, savedAs, path.join(store.directory, savedAs)),
+  const place = item.place;
+  if (meta.kind === "dir") {
+    if (place === null) return committed(item, peer, session, sha256, value, null, null);
+    // [T-MTIME] everything in the directory has been stored: its time is final now.
+    return tree
+      .finishDirectory(place, meta.entry.mtimeMs)
+      .then(() => committed(item, peer, session, sha256, value, place.relative, place.absolute));
+  }
+  return storeItem(item, store, value).then((name) =>
+    place === null
+      ? committed(item, peer, session, sha256, value, name, path.join(store.directory, name))
+      : committed(
+          item,
+          peer,
+          session,
+          sha256,
+          value,
+          `${place.relative}/${name}`,
+          path.join(place.absolute, name),
+        ),
   );
 }
 

@@ -1,16 +1,13 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
-import { numberedName } from "./safe-name.js";
+import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
+import { candidateName, MAX_NAME_ATTEMPTS } from "./safe-name.js";
 
-/** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
-const NUMBERED_NAME_ATTEMPTS = 100;
-/** Names tried in all before giving up. */
-const MAX_NAME_ATTEMPTS = 200;
-/** Random suffixes are drawn from 1 to this, inclusive: 2^32 - 1 [V-NAME-NUMBER]. */
-const MAX_RANDOM_SUFFIX = 2 ** 32 - 1;
+/** Mode of a stored file whose sender marked it executable [T-MODE]. */
+const EXECUTABLE_FILE_MODE = 0o755;
 
 /** Queued bytes that make one write (a single writev): few large writes, not many small ones. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -31,7 +28,22 @@ const MAX_WRITE_PIECES = 1024;
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
 
-function storageError(what: string, cause: unknown): StorageError {
+/**
+ * Where a file of a tree goes, and what it carries [T-PLACE]: stored in `directory` (an
+ * absolute path the tree created), checked by `check` just before it is named
+ * [T-NOFOLLOW], its mode and modification time set first [T-MODE] [T-MTIME].
+ */
+export interface FilePlacement {
+  readonly directory: string;
+  /** `directory` relative to the save directory, components joined by `/`. */
+  readonly relative: string;
+  readonly check: () => Promise<void>;
+  readonly exec: boolean;
+  readonly mtimeMs: number;
+}
+
+/** @internal */
+export function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StorageError(ErrorCode.STORAGE_FAILED, `${what}: ${detail}`, { cause });
 }
@@ -54,6 +66,11 @@ export class ItemStore {
     this.#durable = durable;
   }
 
+  /** Items are flushed to disk, and their names with them, before their receipts. */
+  get durable(): boolean {
+    return this.#durable;
+  }
+
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
   async init(): Promise<void> {
     try {
@@ -63,8 +80,11 @@ export class ItemStore {
     }
   }
 
-  /** Starts a new file that will be stored under `baseName` (already made safe). */
-  async begin(baseName: string): Promise<PendingFile> {
+  /**
+   * Starts a new file that will be stored under `baseName` (already made safe), in the
+   * save directory or, for a file of a tree, where `placement` says.
+   */
+  async begin(baseName: string, placement?: FilePlacement): Promise<PendingFile> {
     const tempPath = path.join(
       this.directory,
       `${TEMP_FILE_PREFIX}${randomBytes(8).toString("hex")}${TEMP_FILE_SUFFIX}`,
@@ -75,7 +95,14 @@ export class ItemStore {
     } catch (error) {
       throw storageError("cannot create a file in the save directory", error);
     }
-    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable);
+    return new PendingFile(
+      placement?.directory ?? this.directory,
+      baseName,
+      tempPath,
+      handle,
+      this.#durable,
+      placement,
+    );
   }
 }
 
@@ -92,6 +119,7 @@ export class PendingFile {
   readonly #tempPath: string;
   readonly #handle: FileHandle;
   readonly #durable: boolean;
+  readonly #placement: FilePlacement | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #staging: Buffer | undefined;
@@ -108,12 +136,19 @@ export class PendingFile {
     tempPath: string,
     handle: FileHandle,
     durable: boolean,
+    placement: FilePlacement | undefined,
   ) {
     this.#directory = directory;
     this.#baseName = baseName;
     this.#tempPath = tempPath;
     this.#handle = handle;
     this.#durable = durable;
+    this.#placement = placement;
+  }
+
+  /** The directory the file is named in (absolute). */
+  get directory(): string {
+    return this.#directory;
   }
 
   /**
@@ -147,8 +182,17 @@ export class PendingFile {
   async commit(): Promise<string> {
     try {
       await this.#flush();
+      const placement = this.#placement;
+      if (placement !== undefined) {
+        // [T-MODE] [T-MTIME] through the open file: no path, so no link to follow.
+        if (placement.exec) await this.#handle.chmod(EXECUTABLE_FILE_MODE);
+        const mtime = fileTimeSeconds(placement.mtimeMs);
+        await this.#handle.utimes(mtime, mtime);
+      }
       if (this.#durable) await this.#handle.sync();
       await this.#close();
+      // [T-NOFOLLOW] link() does not follow a link at the name, but would through a parent.
+      await placement?.check();
       return await this.#linkToFreeName();
     } catch (error) {
       await this.#close().catch(() => undefined);
@@ -233,12 +277,18 @@ export class PendingFile {
 
   async #linkToFreeName(): Promise<string> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      // After many collisions (every stdin upload is named "stdin") a random suffix
-      // finds a free name in one step instead of a linear search.
-      const candidate =
-        attempt < NUMBERED_NAME_ATTEMPTS
-          ? numberedName(this.#baseName, attempt)
-          : numberedName(this.#baseName, 1 + randomInt(MAX_RANDOM_SUFFIX));
+      const candidate = candidateName(this.#baseName, attempt);
+      const relative = this.#placement?.relative;
+      if (
+        relative !== undefined &&
+        Buffer.byteLength(`${relative}/${candidate}`, "utf8") > MAX_TREE_PATH_BYTES
+      ) {
+        // [T-PLACE] savedAs must fit the receipt.
+        throw new StorageError(
+          ErrorCode.STORAGE_FAILED,
+          `the stored path would be longer than ${MAX_TREE_PATH_BYTES} bytes`,
+        );
+      }
       const finalPath = path.join(this.#directory, candidate);
       // Defence in depth: a safe base name can never leave the directory.
       if (path.dirname(finalPath) !== this.#directory) {
@@ -317,8 +367,20 @@ export async function writeAll(
   }
 }
 
+/** Half a millisecond, in seconds. */
+const HALF_MS_IN_SECONDS = 0.0005;
+
+/**
+ * [T-MTIME] A time for `utimes`: Node passes it on as floating-point seconds, which can
+ * land a hair under the millisecond meant and read back as the one before it; half a
+ * millisecond more lands inside it.
+ */
+export function fileTimeSeconds(mtimeMs: number): number {
+  return mtimeMs / 1000 + HALF_MS_IN_SECONDS;
+}
+
 /** fsync a file or directory by path. */
-async function syncPath(target: string): Promise<void> {
+export async function syncPath(target: string): Promise<void> {
   const handle = await open(target, "r");
   try {
     await handle.sync();
@@ -327,6 +389,6 @@ async function syncPath(target: string): Promise<void> {
   }
 }
 
-function isErrno(error: unknown, code: string): boolean {
+export function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && "code" in error && error.code === code;
 }

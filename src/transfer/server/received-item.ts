@@ -1,5 +1,6 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
 import type { DictObject } from "../../codecs/dict-value.js";
+import type { ItemKind } from "../../protocol/messages.js";
 import type { SessionInfo } from "../session-info.js";
 
 export type { SessionInfo } from "../session-info.js";
@@ -16,7 +17,7 @@ export interface Peer {
 export interface ReceivedItem extends Peer {
   /** The item's id within its connection. */
   readonly id: number;
-  readonly kind: "dict" | "file";
+  readonly kind: ItemKind;
   /** The name the client gave; untrusted text from the network. */
   readonly name: string;
   /** Wire format of a dictionary; undefined for files. */

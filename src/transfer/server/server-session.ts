@@ -16,6 +16,7 @@ import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionTransport } from "./session-transport.js";
+import { TreePlacement, type EntryOrder } from "./tree-placement.js";
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
@@ -47,6 +48,8 @@ export class ServerSession {
   #state: State = "preamble";
   #busy = false;
   #nextId = 1;
+  /** Where the entries of the trees this connection sends go [T-ORDER]. */
+  readonly #tree: TreePlacement;
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
   #draining = false;
@@ -59,6 +62,10 @@ export class ServerSession {
     this.peer = peer;
     this.#context = context;
     this.#transport = new SessionTransport(socket, this.#parser, context);
+    this.#tree = new TreePlacement(
+      context.store?.directory ?? null,
+      context.store?.durable ?? false,
+    );
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -247,6 +254,12 @@ export class ServerSession {
       );
     }
     this.#nextId++;
+    const meta = header.meta;
+    // [T-ORDER] decided as the ITEM arrives, in item order; breaking it ends the connection.
+    const order =
+      meta.kind === "dict" || meta.entry === undefined
+        ? undefined
+        : this.#tree.order(meta.kind, meta.entry.path);
     this.#state = "item";
     let item: InboundItem;
     try {
@@ -255,6 +268,7 @@ export class ServerSession {
       return this.#endItem({ id: header.id }, error, false);
     }
     this.#item = item;
+    if (order !== undefined) return this.#beginEntry(item, order);
     const store = this.#context.store;
     if (item.meta.kind === "file" && store !== null) {
       return store.begin(safeName(item.meta.name, "file")).then(
@@ -265,6 +279,29 @@ export class ServerSession {
       );
     }
     return undefined;
+  }
+
+  /** Creates the directories an entry of a tree needs, then its file [T-PLACE]. */
+  async #beginEntry(item: InboundItem, order: EntryOrder): Promise<void> {
+    const store = this.#context.store;
+    try {
+      const place = await this.#tree.place(order);
+      item.place = place;
+      const meta = item.meta;
+      if (meta.kind !== "file" || meta.entry === undefined || store === null || place === null) {
+        return;
+      }
+      const file = await store.begin(safeName(meta.name, "file"), {
+        directory: place.absolute,
+        relative: place.relative,
+        check: () => this.#tree.check(place),
+        exec: meta.entry.exec,
+        mtimeMs: meta.entry.mtimeMs,
+      });
+      item.attachFile(file);
+    } catch (error) {
+      await this.#endItem(item, error, false);
+    }
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -295,7 +332,7 @@ export class ServerSession {
     this.#item = undefined;
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer, this.session);
+      committed = commitItem(item, this.#context, this.peer, this.session, this.#tree);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
