@@ -5,7 +5,7 @@ import type { RecordOpener } from "../crypto/record-opener.js";
 import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
 import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
-import type { Hello, ItemMeta } from "../protocol/messages.js";
+import type { Hello } from "../protocol/messages.js";
 import {
   CLOSE_TIMEOUT_MS,
   DEFAULT_RESPONSE_TIMEOUT_MS,
@@ -22,6 +22,8 @@ import { handled, ItemSlot } from "./client/item-slot.js";
 import { ItemsInFlight } from "./client/items-in-flight.js";
 import {
   closeSource,
+  newReadAhead,
+  smallFileContent,
   openFileSource,
   readUntilAborted,
   type ItemSource,
@@ -33,6 +35,7 @@ import {
   prepareStream,
   type PreparedItem,
 } from "./client/prepared-item.js";
+import { NO_DATA, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { readAnswer } from "./client/read-answer.js";
 import { SendQueue } from "./client/send-queue.js";
 
@@ -50,20 +53,6 @@ export type {
   SessionInfo,
   StreamItemOptions,
 } from "./client/client-options.js";
-
-/** An item whose bytes are all in memory: a dictionary, or a directory's none. */
-interface WholeItem {
-  readonly meta: ItemMeta;
-  readonly payload: Uint8Array | string;
-}
-
-const NO_DATA = new Uint8Array(0);
-
-/** A streamed item once its turn came: its metadata and the source of its bytes. */
-interface StreamedItem {
-  readonly meta: ItemMeta;
-  readonly source: ItemSource;
-}
 
 /**
  * A connection to a gb-transfer server. Items are sent in the order they are given
@@ -84,6 +73,7 @@ export class GbClient {
   /** Opens the server's records in an encrypted session [R-RECORD]. */
   readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
+  readonly #readAhead = newReadAhead();
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
   #fatal: GbError | undefined;
@@ -207,11 +197,19 @@ export class GbClient {
       case "directory":
         // A directory of a tree carries no data: an empty LAST_CHUNK [T-ENTRY].
         return this.#sendWhole({ meta: item.meta, payload: NO_DATA }, options);
-      case "path":
+      case "path": {
+        // A small file is read now, ahead of its turn; a larger one opened when it comes.
+        const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
+        if (small !== undefined)
+          return this.#sendWhole({ meta: item.meta, payload: small }, options);
         return this.#sendStreamed(
-          async () => ({ meta: item.meta, source: await openFileSource(item.path) }),
+          async () => ({
+            meta: item.meta,
+            source: await openFileSource(item.path, item.meta.size),
+          }),
           options,
         );
+      }
       case "stream":
         return this.#sendStreamed(() => item, options);
     }
@@ -298,11 +296,25 @@ export class GbClient {
    */
   #sendWhole(item: WholeItem, options: ItemOptions): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
-    this.#queue.push(() => {
+    const write = (payload: Uint8Array | string): void => {
       this.#inFlight.add(slot);
       const fatal = this.#failure();
       if (fatal !== undefined) slot.reject(fatal);
-      else ItemChunker.begin(this.#writer, slot, options).writeWhole(item.payload);
+      else ItemChunker.begin(this.#writer, slot, options).writeWhole(payload);
+    };
+    this.#queue.push(() => {
+      const payload = item.payload;
+      if (typeof payload === "string" || payload instanceof Uint8Array) write(payload);
+      else {
+        const ready = payload.ready();
+        if (ready === undefined) {
+          // Not read yet; a file that cannot be read fails alone, before it gets an id.
+          return payload.take().then(write, (error: unknown) => {
+            slot.reject(toGbError(error, "cannot read the file"));
+          });
+        }
+        write(ready);
+      }
       return undefined;
     });
     return promise;

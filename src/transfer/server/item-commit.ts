@@ -5,7 +5,7 @@ import { ErrorCode, IntegrityError } from "../../errors.js";
 import { receiptText, type ReceiptBody } from "../../protocol/messages.js";
 import { formatStoredDict } from "./format-stored-dict.js";
 import type { InboundItem } from "./inbound-item.js";
-import type { ItemStore } from "./item-store.js";
+import type { FileNamingTurn, ItemStore } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
@@ -40,6 +40,7 @@ export function commitItem(
   peer: Peer,
   session: SessionInfo,
   tree: TreePlacement,
+  turn: NamingTurn,
 ): CommittedItem | Promise<CommittedItem> {
   const meta = item.meta;
   if (meta.size !== null && item.bytes !== meta.size) {
@@ -59,14 +60,15 @@ export function commitItem(
   const place = item.place;
   if (meta.kind === "dir") {
     if (place === null) return committed(item, peer, session, sha256, value, null, null);
-    // [T-MTIME] everything in the directory has been stored: its time is final now.
-    return tree
-      .finishDirectory(place, meta.entry.mtimeMs)
+    // [T-MTIME] everything in the directory has been named (the turns before this one):
+    // its time is final now.
+    return turn
+      .named(turn.wait.then(() => tree.finishDirectory(place, meta.entry.mtimeMs)))
       .then(() => committed(item, peer, session, sha256, value, place.relative, place.absolute));
   }
-  return storeItem(item, store, value).then((name) =>
+  return storeItem(item, store, value, turn).then(({ name, directory }) =>
     place === null
-      ? committed(item, peer, session, sha256, value, name, path.join(store.directory, name))
+      ? committed(item, peer, session, sha256, value, name, path.join(directory, name))
       : committed(
           item,
           peer,
@@ -74,24 +76,70 @@ export function commitItem(
           sha256,
           value,
           `${place.relative}/${name}`,
-          path.join(place.absolute, name),
+          path.join(directory, name),
         ),
   );
 }
 
-/** Writes a dictionary out (a file's data is already written), then names the file. */
+/**
+ * An item's turn to be named [V-GROUP]: items are flushed side by side but named in item
+ * order, so `wait` resolves once the item before has its name; `named` passes its own
+ * naming on and hands the turn to the next item, however the naming ends.
+ */
+export interface NamingTurn extends FileNamingTurn {
+  named<T>(naming: Promise<T>): Promise<T>;
+}
+
+/** Hands out the naming turns of one connection's items, in item order [V-GROUP]. */
+export class NamingOrder {
+  #tail: Promise<void> = Promise.resolve();
+
+  /** The turn of the next item: after every turn handed out before it. */
+  next(): NamingTurn {
+    const wait = this.#tail;
+    let handOn!: () => void;
+    this.#tail = new Promise((resolve) => {
+      handOn = resolve;
+    });
+    // Resolving twice is harmless: the next item waits for the first.
+    return {
+      wait,
+      handOn,
+      named: <T>(naming: Promise<T>): Promise<T> => {
+        naming.then(handOn, handOn);
+        return naming;
+      },
+    };
+  }
+}
+
+/**
+ * Writes a dictionary out (a file's data is already written), names the file in its
+ * turn, then makes the name durable: one directory sync for every name made meanwhile
+ * [V-GROUP].
+ */
 async function storeItem(
   item: InboundItem,
   store: ItemStore,
   value: DictObject | undefined,
-): Promise<string> {
-  if (value !== undefined) {
-    const file = await store.begin(safeName(item.meta.name, "dict"));
-    item.attachFile(file);
-    const pending = file.write([formatStoredDict(value, item.bytes)]);
-    if (pending !== undefined) await pending;
+  turn: NamingTurn,
+): Promise<{ name: string; directory: string }> {
+  let stored: { name: string; directory: string };
+  try {
+    if (value !== undefined) {
+      const file = await store.begin(safeName(item.meta.name, "dict"));
+      item.attachFile(file);
+      const pending = file.write([formatStoredDict(value, item.bytes)]);
+      if (pending !== undefined) await pending;
+    }
+    stored = await turn.named(item.commitFile(turn));
+  } catch (error) {
+    // A failure before the naming still hands the turn on.
+    await turn.named(Promise.resolve());
+    throw error;
   }
-  return item.commitFile();
+  await store.syncDirectory(stored.directory);
+  return stored;
 }
 
 function committed(

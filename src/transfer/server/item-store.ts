@@ -4,6 +4,7 @@ import path from "node:path";
 import { ErrorCode, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
 import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
+import { DirectorySync } from "./directory-sync.js";
 import { candidateName, MAX_NAME_ATTEMPTS } from "./safe-name.js";
 
 /** Mode of a stored file whose sender marked it executable [T-MODE]. */
@@ -27,6 +28,15 @@ const MAX_WRITE_PIECES = 1024;
 /** Prefix of temporary files; they never collide with a stored name, which never starts with a dot. */
 export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
+
+/**
+ * A file's turn to take its name [V-GROUP]: `wait` resolves once the file before it has
+ * its name; `handOn` lets the next one take its own.
+ */
+export interface FileNamingTurn {
+  readonly wait: Promise<void>;
+  handOn(): void;
+}
 
 /**
  * Where a file of a tree goes, and what it carries [T-PLACE]: stored in `directory` (an
@@ -56,6 +66,7 @@ export function storageError(what: string, cause: unknown): StorageError {
 export class ItemStore {
   readonly directory: string;
   readonly #durable: boolean;
+  readonly #directorySync = new DirectorySync();
 
   /**
    * @param directory where items are stored; created when missing.
@@ -69,6 +80,20 @@ export class ItemStore {
   /** Items are flushed to disk, and their names with them, before their receipts. */
   get durable(): boolean {
     return this.#durable;
+  }
+
+  /**
+   * Makes the names made in `directory` so far durable (when the store is durable): one
+   * fsync shared by every name made while the one before it ran [V-GROUP].
+   * @throws {StorageError} STORAGE_FAILED
+   */
+  async syncDirectory(directory: string): Promise<void> {
+    if (!this.#durable) return;
+    try {
+      await this.#directorySync.sync(directory);
+    } catch (error) {
+      throw storageError("cannot flush the directory", error);
+    }
   }
 
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
@@ -176,10 +201,16 @@ export class PendingFile {
 
   /**
    * Flushes, optionally fsyncs, and gives the file its final name: `baseName`, or the
-   * first free numbered variant. Returns the stored base name.
+   * first free numbered variant. Returns the stored base name. The name is durable once
+   * the caller has synced {@link directory} ({@link ItemStore.syncDirectory}).
+   *
+   * @param turn resolves when the items before this one have their names: files are
+   *   flushed side by side, but named in item order [V-GROUP], so that the first of two
+   *   `notes.txt` gets `notes.txt`.
    * @throws {StorageError} STORAGE_FAILED; the temporary file is then removed.
    */
-  async commit(): Promise<string> {
+  async commit(turn?: FileNamingTurn): Promise<string> {
+    let linked = false;
     try {
       await this.#flush();
       const placement = this.#placement;
@@ -191,12 +222,21 @@ export class PendingFile {
       }
       if (this.#durable) await this.#handle.sync();
       await this.#close();
-      // [T-NOFOLLOW] link() does not follow a link at the name, but would through a parent.
-      await placement?.check();
-      return await this.#linkToFreeName();
+      let name: string;
+      try {
+        await turn?.wait;
+        // [T-NOFOLLOW] link() does not follow a link at the name, but would through a parent.
+        await placement?.check();
+        ({ name, linked } = await this.#linkToFreeName());
+      } finally {
+        // The next item may take its name; removing our temporary name needs no turn.
+        turn?.handOn();
+      }
+      if (linked) await unlink(this.#tempPath);
+      return name;
     } catch (error) {
       await this.#close().catch(() => undefined);
-      await unlink(this.#tempPath).catch(() => undefined);
+      if (!linked) await unlink(this.#tempPath).catch(() => undefined);
       throw error instanceof StorageError ? error : storageError("cannot store the file", error);
     }
   }
@@ -275,7 +315,8 @@ export class PendingFile {
     await this.#handle.close();
   }
 
-  async #linkToFreeName(): Promise<string> {
+  /** The name taken, and whether the temporary name is still there to remove. */
+  async #linkToFreeName(): Promise<{ name: string; linked: boolean }> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
       const candidate = candidateName(this.#baseName, attempt);
       const relative = this.#placement?.relative;
@@ -301,10 +342,7 @@ export class PendingFile {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
         await link(this.#tempPath, finalPath);
-        await unlink(this.#tempPath);
-        // Makes the new name itself durable, not only the file's bytes.
-        if (this.#durable) await syncPath(this.#directory);
-        return candidate;
+        return { name: candidate, linked: true };
       } catch (error) {
         if (isErrno(error, "EEXIST")) continue;
         if (isErrno(error, "EPERM") || isErrno(error, "ENOTSUP") || isErrno(error, "EXDEV")) {
@@ -312,7 +350,7 @@ export class PendingFile {
           // our own empty placeholder.
           if (await this.#reserve(finalPath)) {
             await rename(this.#tempPath, finalPath);
-            return candidate;
+            return { name: candidate, linked: false };
           }
           continue;
         }
@@ -377,16 +415,6 @@ const HALF_MS_IN_SECONDS = 0.0005;
  */
 export function fileTimeSeconds(mtimeMs: number): number {
   return mtimeMs / 1000 + HALF_MS_IN_SECONDS;
-}
-
-/** fsync a file or directory by path. */
-export async function syncPath(target: string): Promise<void> {
-  const handle = await open(target, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export function isErrno(error: unknown, code: string): boolean {

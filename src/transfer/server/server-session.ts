@@ -11,12 +11,21 @@ import {
 } from "../../protocol/constants.js";
 import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
-import { commitItem, type CommittedItem } from "./item-commit.js";
+import { AnswerQueue } from "./answer-queue.js";
+import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionTransport } from "./session-transport.js";
-import { TreePlacement, type EntryOrder } from "./tree-placement.js";
+import { beginEntry, TreePlacement } from "./tree-placement.js";
+import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
+
+/**
+ * Items of one connection committing at once (their files flushed side by side, their
+ * answers held in order) before the session stops reading [V-GROUP]. Each holds an open
+ * file until it is flushed.
+ */
+const MAX_COMMITS_IN_FLIGHT = 32;
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
@@ -50,6 +59,10 @@ export class ServerSession {
   #nextId = 1;
   /** Where the entries of the trees this connection sends go [T-ORDER]. */
   readonly #tree: TreePlacement;
+  /** Items named in item order, however their flushes overlap [V-GROUP]. */
+  readonly #naming = new NamingOrder();
+  /** The items' answers, in item order [K-ORDER]. */
+  readonly #answers = new AnswerQueue(MAX_COMMITS_IN_FLIGHT);
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
   #draining = false;
@@ -62,9 +75,9 @@ export class ServerSession {
     this.peer = peer;
     this.#context = context;
     this.#transport = new SessionTransport(socket, this.#parser, context);
-    this.#tree = new TreePlacement(
-      context.store?.directory ?? null,
-      context.store?.durable ?? false,
+    const store = context.store;
+    this.#tree = new TreePlacement(store?.directory ?? null, (directory) =>
+      store === null ? Promise.resolve() : store.syncDirectory(directory),
     );
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
@@ -234,10 +247,7 @@ export class ServerSession {
         // ([F-LIMIT] still bounds it): a client told of the refusal mid-item ends the item
         // with an empty LAST_CHUNK, sealed or not.
         if (type === FrameType.CHUNK) return undefined;
-        if (type === FrameType.LAST_CHUNK) {
-          this.#afterItem();
-          return undefined;
-        }
+        if (type === FrameType.LAST_CHUNK) return this.#afterItem();
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
       default:
         throw unexpected(type, "nothing");
@@ -268,7 +278,12 @@ export class ServerSession {
       return this.#endItem({ id: header.id }, error, false);
     }
     this.#item = item;
-    if (order !== undefined) return this.#beginEntry(item, order);
+    // [T-PLACE] an entry of a tree: its directories, then its file.
+    if (order !== undefined) {
+      return beginEntry(item, order, this.#tree, this.#context.store).catch((error: unknown) =>
+        this.#endItem(item, error, false),
+      );
+    }
     const store = this.#context.store;
     if (item.meta.kind === "file" && store !== null) {
       return store.begin(safeName(item.meta.name, "file")).then(
@@ -279,29 +294,6 @@ export class ServerSession {
       );
     }
     return undefined;
-  }
-
-  /** Creates the directories an entry of a tree needs, then its file [T-PLACE]. */
-  async #beginEntry(item: InboundItem, order: EntryOrder): Promise<void> {
-    const store = this.#context.store;
-    try {
-      const place = await this.#tree.place(order);
-      item.place = place;
-      const meta = item.meta;
-      if (meta.kind !== "file" || meta.entry === undefined || store === null || place === null) {
-        return;
-      }
-      const file = await store.begin(safeName(meta.name, "file"), {
-        directory: place.absolute,
-        relative: place.relative,
-        check: () => this.#tree.check(place),
-        exec: meta.entry.exec,
-        mtimeMs: meta.entry.mtimeMs,
-      });
-      item.attachFile(file);
-    } catch (error) {
-      await this.#endItem(item, error, false);
-    }
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -323,41 +315,48 @@ export class ServerSession {
     return last ? this.#finishItem(item) : undefined;
   }
 
-  /** Commits an item whose LAST_CHUNK arrived, then answers it. */
+  /**
+   * Commits an item whose LAST_CHUNK arrived. The commit runs alongside the items after
+   * it [V-GROUP]: the session reads on at once, and the item's answer goes out, in item
+   * order, once the commit is done (its file and its name durable). The session waits
+   * only while {@link MAX_COMMITS_IN_FLIGHT} answers are held.
+   */
   #finishItem(item: InboundItem): Promise<void> | undefined {
     // The connection may have ended the item while its last write waited for the disk.
     if (item.released) return undefined;
     // From here the item is the commit's alone: a connection that drops now does not make
     // it "truncated" (all its bytes arrived); it is stored and reported once.
     this.#item = undefined;
+    const turn = this.#naming.next();
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer, this.session, this.#tree);
+      committed = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
     } catch (error) {
+      void turn.named(Promise.resolve());
       return this.#endItem(item, error, true);
     }
-    if (committed instanceof Promise) {
-      return committed.then(
-        (done) => {
-          this.#acknowledge(item, done);
-        },
-        (error: unknown) => this.#endItem(item, error, true),
-      );
-    }
-    this.#acknowledge(item, committed);
-    return undefined;
+    this.#answers.push(
+      committed instanceof Promise
+        ? committed.then(
+            (done) => () => {
+              this.#acknowledge(item, done);
+            },
+            (error: unknown) => this.#failureAnswer(item, error),
+          )
+        : () => {
+            this.#acknowledge(item, committed);
+          },
+    );
+    return this.#afterItem() ?? this.#answers.room();
   }
 
   /** Sends the receipt of a stored item and reports it to the server's listeners. */
   #acknowledge(item: InboundItem, committed: CommittedItem): void {
     // Its file is committed and its dictionary decoded: this only marks it ended.
     void item.release();
-    if (this.#state !== "closed") {
-      this.#writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
-    }
+    if (!this.#writer.closed) this.#writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
     // The item is stored and acknowledged whatever a listener does.
     this.#context.onItem(committed.received);
-    this.#afterItem();
   }
 
   /**
@@ -365,9 +364,9 @@ export class ServerSession {
    * or received, a failure to verify or store it, an error that ends the connection, or
    * the connection closing. The one place an item's dictionary budget is released and
    * its partial file discarded ({@link InboundItem.release}); the failure is reported
-   * once, and, while the client can still hear, sent as an item ERROR after which the
-   * connection goes on: the rest of the item is dropped up to its LAST_CHUNK, unless
-   * `sawLast` (it has arrived).
+   * once, in item order, and, while the client can still hear, sent as an item ERROR
+   * after which the connection goes on: the rest of the item is dropped up to its
+   * LAST_CHUNK, unless `sawLast` (it has arrived).
    *
    * @returns a promise that resolves once the partial file is gone (never rejects).
    */
@@ -381,32 +380,47 @@ export class ServerSession {
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
     const discarded = inbound?.release();
-    const error = toGbError(cause, "the item failed");
-    const message = cutErrorMessage(error.message);
-    this.#context.onFailure({
-      ...this.peer,
-      id: item.id,
-      name: inbound?.meta.name,
-      code: error.code,
-      message,
-      session: this.session,
-    });
+    this.#answers.push(this.#failureAnswer(item, cause));
     if (this.#state === "closed") return discarded;
-    this.#writer.writeFrame(
-      FrameType.ERROR,
-      encodeError({ code: error.code, message, id: item.id }),
-    );
-    if (sawLast) this.#afterItem();
-    else this.#state = "discard";
+    if (!sawLast) this.#state = "discard";
+    else void this.#afterItem();
     return discarded;
   }
 
-  #afterItem(): void {
-    if (this.#state === "closed") return;
+  /** Reports a failed item and, while the client can hear, sends its item ERROR. */
+  #failureAnswer(item: InboundItem | RefusedItem, cause: unknown): () => void {
+    const inbound = item instanceof InboundItem ? item : undefined;
+    return () => {
+      void inbound?.release();
+      const error = toGbError(cause, "the item failed");
+      const message = cutErrorMessage(error.message);
+      this.#context.onFailure({
+        ...this.peer,
+        id: item.id,
+        name: inbound?.meta.name,
+        code: error.code,
+        message,
+        session: this.session,
+      });
+      if (this.#writer.closed) return;
+      this.#writer.writeFrame(
+        FrameType.ERROR,
+        encodeError({ code: error.code, message, id: item.id }),
+      );
+    };
+  }
+
+  /** Ready for the next ITEM; when draining, closes once every answer has gone out. */
+  #afterItem(): Promise<void> | undefined {
+    if (this.#state === "closed") return undefined;
     this.#state = "ready";
-    if (this.#draining) {
+    if (!this.#draining) return undefined;
+    const shutDown = (): void => {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
-    }
+    };
+    const answered = this.#answers.idle();
+    if (answered === undefined) shutDown();
+    return answered?.then(shutDown);
   }
 
   /** Called once every complete unit sent before the client's half-close is handled. */
@@ -414,9 +428,15 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const atBoundary = this.#transport.atBoundary;
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
-      // A clean goodbye: the client half-closed between items.
+      // A clean goodbye: the client half-closed between items. Committing items still
+      // get their answers first.
       this.#state = "closed";
-      this.#writer.end();
+      const answered = this.#answers.idle();
+      if (answered === undefined) this.#writer.end();
+      else
+        void answered.then(() => {
+          if (!this.#writer.closed) this.#writer.end();
+        });
       return;
     }
     // [S-END] Mid-item (ITEM or DISCARD), or mid-frame: a connection error, without id.
@@ -440,7 +460,20 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const error = toGbError(cause, "connection failed");
     this.#state = "closed";
-    if (!this.#writer.closed) {
+    const item = this.#item;
+    // The answers of items already committing go first; the ERROR ends the stream.
+    this.#answers.push(() => {
+      if (item === undefined && error.code !== ErrorCode.SHUTTING_DOWN) {
+        this.#context.onFailure({
+          ...this.peer,
+          id: undefined,
+          name: undefined,
+          code: error.code,
+          message: cutErrorMessage(error.message),
+          session: this.session,
+        });
+      }
+      if (this.#writer.closed) return;
       this.#writer.writeFrame(
         FrameType.ERROR,
         encodeError({ code: error.code, message: cutErrorMessage(error.message), id: undefined }),
@@ -448,19 +481,8 @@ export class ServerSession {
       this.#writer.end();
       // A peer that does not read must not hold the socket open.
       setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();
-    }
-    const item = this.#item;
+    });
     if (item !== undefined) void this.#endItem(item, error, false);
-    else if (error.code !== ErrorCode.SHUTTING_DOWN) {
-      this.#context.onFailure({
-        ...this.peer,
-        id: undefined,
-        name: undefined,
-        code: error.code,
-        message: cutErrorMessage(error.message),
-        session: this.session,
-      });
-    }
   }
 
   #onClose(): void {
@@ -475,11 +497,4 @@ export class ServerSession {
       );
     }
   }
-}
-
-function unexpected(type: number, expected: string): ProtocolError {
-  return new ProtocolError(
-    ErrorCode.UNEXPECTED_FRAME,
-    `unexpected frame type 0x${type.toString(16).padStart(2, "0")}; expected ${expected}`,
-  );
 }

@@ -1,8 +1,9 @@
-import { lstat, lutimes, mkdir, realpath } from "node:fs/promises";
+import { lutimes, mkdir, realpath } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, ProtocolError, StorageError } from "../../errors.js";
 import { MAX_TREE_ENTRIES, MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
-import { fileTimeSeconds, isErrno, storageError, syncPath } from "./item-store.js";
+import type { InboundItem } from "./inbound-item.js";
+import { fileTimeSeconds, isErrno, storageError, type ItemStore } from "./item-store.js";
 import { candidateName, MAX_NAME_ATTEMPTS, safeName } from "./safe-name.js";
 
 /** A directory on disk that a tree created. */
@@ -48,14 +49,18 @@ export interface EntryOrder {
 export class TreePlacement {
   /** The save directory (absolute), or null when the server does not save. */
   readonly #root: string | null;
-  readonly #durable: boolean;
+  readonly #syncDirectory: (directory: string) => Promise<void>;
   #realRoot: Promise<string> | undefined;
   readonly #open: OpenDirectory[] = [];
   #entries = 0;
 
-  constructor(root: string | null, durable: boolean) {
+  /**
+   * @param root the save directory, or null when the server does not save.
+   * @param syncDirectory makes the names made in a directory durable [V-GROUP].
+   */
+  constructor(root: string | null, syncDirectory: (directory: string) => Promise<void>) {
     this.#root = root;
-    this.#durable = durable;
+    this.#syncDirectory = syncDirectory;
   }
 
   /**
@@ -116,6 +121,8 @@ export class TreePlacement {
       await this.check(place);
       const mtime = fileTimeSeconds(mtimeMs);
       await lutimes(place.absolute, mtime, mtime);
+      // What was named in it, and its time, are durable before its receipt.
+      await this.#syncDirectory(place.absolute);
     } catch (error) {
       throw error instanceof StorageError
         ? error
@@ -124,8 +131,8 @@ export class TreePlacement {
   }
 
   /**
-   * [T-NOFOLLOW] Checks that `place` is still the directory the tree created: a
-   * directory, not a link, whose real path is where it was created.
+   * [T-NOFOLLOW] Checks that `place` is still the directory the tree created: its real
+   * path is where it was created, so neither it nor a directory above it is a link.
    * @throws {StorageError} STORAGE_FAILED
    */
   async check(place: StoredPlace): Promise<void> {
@@ -133,15 +140,15 @@ export class TreePlacement {
     if (root === null) return;
     this.#realRoot ??= realpath(root);
     const expected = path.join(await this.#realRoot, ...place.relative.split("/"));
-    let isDirectory: boolean;
+    // The real path is the one created only if no component is a link: a link resolves
+    // to its target, never to itself. (A file put in its place fails the link() after.)
     let real: string;
     try {
-      isDirectory = (await lstat(place.absolute)).isDirectory();
       real = await realpath(place.absolute);
     } catch (error) {
       throw storageError(`cannot check the directory ${place.relative}`, error);
     }
-    if (!isDirectory || real !== expected) {
+    if (real !== expected) {
       throw new StorageError(
         ErrorCode.STORAGE_FAILED,
         `${place.relative} is no longer the directory this tree created (a link or another ` +
@@ -182,15 +189,39 @@ export class TreePlacement {
         throw storageError(`cannot create the directory ${relative}`, error);
       }
       // The new name itself is durable before any receipt that depends on it.
-      if (this.#durable) {
-        await syncPath(parent.absolute).catch((error: unknown) => {
-          throw storageError(`cannot flush the directory ${parent.relative || "."}`, error);
-        });
-      }
+      await this.#syncDirectory(parent.absolute);
       return { absolute, relative };
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for the directory ${baseName}`);
   }
+}
+
+/**
+ * Opens an entry of a tree whose order was checked: creates the directories it needs and,
+ * for a file on a server that saves, the file its data is written to, placed in its
+ * directory with its mode and time [T-PLACE] [T-MODE] [T-MTIME].
+ * @throws {StorageError} STORAGE_FAILED
+ */
+export async function beginEntry(
+  item: InboundItem,
+  order: EntryOrder,
+  tree: TreePlacement,
+  store: ItemStore | null,
+): Promise<void> {
+  const place = await tree.place(order);
+  item.place = place;
+  const meta = item.meta;
+  if (meta.kind !== "file" || meta.entry === undefined || store === null || place === null) {
+    return;
+  }
+  const file = await store.begin(safeName(meta.name, "file"), {
+    directory: place.absolute,
+    relative: place.relative,
+    check: () => tree.check(place),
+    exec: meta.entry.exec,
+    mtimeMs: meta.entry.mtimeMs,
+  });
+  item.attachFile(file);
 }
 
 function malformed(what: string): ProtocolError {
