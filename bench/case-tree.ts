@@ -1,5 +1,5 @@
 /**
- * Case 7: a directory tree of many small files (10,000 of 4 KiB), gb-client --file DIR
+ * Case 8: a directory tree of many small files (10,000 of 4 KiB), gb-client --file DIR
  * against rsync to an rsync daemon of the run's own, same disk, same run. Files per
  * second; the received tree is checked (every file's size and SHA-256) and deleted after
  * each repetition, outside the timing. gb's server makes every file durable before its
@@ -175,14 +175,14 @@ function rsyncTreeSubject(context: BenchContext, source: SourceTree, result: Cas
   };
 }
 
-/** Case 7: many small files in one tree. */
+/** Case 8: many small files in one tree. */
 export async function runTreeCase(
   context: BenchContext,
   fileCount: number,
   repetitions: number,
 ): Promise<CaseResult> {
-  const result = newCase(7, `tree of ${fileCount} files of 4 KiB`, "files/s", true);
-  context.progress(`case 7: writing ${fileCount} files of ${TREE_FILE_BYTES} bytes`);
+  const result = newCase(8, `tree of ${fileCount} files of 4 KiB`, "files/s", true);
+  context.progress(`case 8: writing ${fileCount} files of ${TREE_FILE_BYTES} bytes`);
   const sourceParent = path.join(context.work, "src-tree");
   const source = await writeSourceTree(sourceParent, fileCount);
   result.details["files"] = fileCount;

@@ -11,6 +11,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { createKeyFile } from "gb-transfer";
 import { runFileCase } from "./case-files.js";
+import { runHostileCase } from "./case-hostile.js";
 import { runDictCase } from "./case-dicts.js";
 import { runMemoryCase } from "./case-memory.js";
 import { runStartupCase } from "./case-startup.js";
@@ -30,7 +31,7 @@ const GIB = 1024 * MIB;
 /** Where the results go, relative to the repository root. */
 const DEFAULT_OUT = "bench/results/latest.json";
 
-const ALL_CASES = [1, 2, 3, 4, 5, 6, 7] as const;
+const ALL_CASES = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 type CaseId = (typeof ALL_CASES)[number];
 
 const CASE_TITLES: Record<CaseId, string> = {
@@ -40,7 +41,8 @@ const CASE_TITLES: Record<CaseId, string> = {
   4: "small dicts, one connection",
   5: "one-shot clients",
   6: "start-up",
-  7: "tree of small files",
+  7: "hostile load",
+  8: "tree of small files",
 };
 
 interface CliOptions {
@@ -92,7 +94,7 @@ function parseCli(argv: readonly string[]): CliOptions {
       "one-shot clients per repetition in case 5 (default 2000)",
       positiveInteger,
     )
-    .option("--tree-files <n>", "files in case 7's tree (default 10000)", positiveInteger)
+    .option("--tree-files <n>", "files in case 8's tree (default 10000)", positiveInteger)
     .allowExcessArguments(false);
   program.parse([...argv], { from: "user" });
   return program.opts<CliOptions>();
@@ -157,6 +159,8 @@ async function runCase(id: CaseId, context: BenchContext): Promise<CaseResult> {
     case 6:
       return runStartupCase(context, settings.startupReps);
     case 7:
+      return runHostileCase(context);
+    case 8:
       return runTreeCase(context, settings.treeFiles, settings.treeReps);
   }
 }

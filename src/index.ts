@@ -48,8 +48,13 @@ export { DictInputError } from "./transfer/inputs/dict-input-error.js";
 export { send, type ItemToSend, type SendOutcome } from "./transfer/send.js";
 export { GbServer } from "./transfer/server.js";
 export { DEFAULT_HOST, DEFAULT_PORT } from "./transfer/default-address.js";
-export type { ServerEvents, ServerOptions } from "./transfer/server.js";
-export type { ItemFailure, Peer, ReceivedItem } from "./transfer/server/received-item.js";
+export type { DictLoad, ServerEvents, ServerOptions } from "./transfer/server.js";
+export type {
+  InboundProgress,
+  ItemFailure,
+  Peer,
+  ReceivedItem,
+} from "./transfer/server/received-item.js";
 export type { DirEntry, FileEntry, ItemKind, ItemMeta, ReceiptBody } from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
@@ -58,6 +63,12 @@ export { toDictObject } from "./codecs/to-dict-object.js";
 export { toPlainObject } from "./codecs/to-plain-object.js";
 export { parseDictJson } from "./codecs/json-codec.js";
 export { dictJsonText } from "./codecs/dict-json-text.js";
+export {
+  printableDict,
+  type PrintableDict,
+  type PrintableToken,
+  type PrintableTokenKind,
+} from "./codecs/dict-printable.js";
 export { DictTextError, type TextPosition } from "./codecs/dict-text-error.js";
 export type { JsonObject, JsonValue } from "./codecs/json-value.js";
 export { DEFAULT_DICT_LIMITS, type DictLimits } from "./codecs/limits.js";

@@ -10,6 +10,7 @@ import {
   procStatAvailable,
   startCpuTimer,
 } from "../bench/cpu-time.js";
+import { gbSha256Passes } from "../bench/case-files.js";
 import { CHUNK_BYTES, cryptoPassSeconds, forEachChunk } from "../bench/crypto-cost.js";
 import { runInterleaved, type Subject } from "../bench/interleave.js";
 import type { BenchContext } from "../bench/programs.js";
@@ -106,6 +107,11 @@ describe("CPU ceiling", () => {
     expect(cpuCeilingRatio(1, 3, 2)).toBeCloseTo(2 / 3, 10);
     // With enough cores the ceiling is above 1: the CPU does not bound the subject.
     expect(cpuCeilingRatio(1, 3, 8)).toBeCloseTo(8 / 3, 10);
+  });
+
+  it("[K-RECEIPT-SESSION] counts gb's SHA-256 at both ends in the clear, at the server's only in a session", () => {
+    expect(gbSha256Passes(false)).toBe(2);
+    expect(gbSha256Passes(true)).toBe(1);
   });
 
   it("has no figure without the figures it needs", () => {

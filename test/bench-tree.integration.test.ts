@@ -1,4 +1,4 @@
-/** Case 7's source tree and its check: a received tree that differs is never counted. */
+/** Case 8's source tree and its check: a received tree that differs is never counted. */
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,7 +10,7 @@ afterEach(async () => {
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-describe("bench case 7: the tree", () => {
+describe("bench case 8: the tree", () => {
   it("a copy passes; a changed, missing or extra file fails", async () => {
     const work = await mkdtemp(path.join(tmpdir(), "gb-bench-tree-"));
     made.push(work);

@@ -1,5 +1,5 @@
 import type { DictFormat } from "../codecs/dict-format.js";
-import { ErrorCode } from "../errors.js";
+import { ErrorCode, GbError } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
 import {
   prepareDictInput,
@@ -7,14 +7,24 @@ import {
   prepareStream,
   type PreparedItem,
 } from "../transfer/client/prepared-item.js";
+import { chooseEncryption, type EncryptionChoice } from "./client-encryption.js";
 import { FORMAT_BY_OPTION, type ClientFlags } from "./client-flags.js";
+import { resolveClientHost, type ClientHost } from "./client-host.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { formatBytes } from "./format-bytes.js";
+import { PLAINTEXT_REFUSED_HINT } from "./hints.js";
+import { hostPort } from "./host-option.js";
+import { PASSPHRASE_ENV } from "./passphrase-env.js";
+import { formatDuration } from "./format-duration.js";
+import { ProgressEvents, type ItemProgress } from "./progress-events.js";
+import { INTERRUPTED, Interruption } from "./interruption.js";
 import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 import { TreeReport } from "./tree-report.js";
+
+const MS_PER_SECOND = 1000;
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
@@ -29,66 +39,126 @@ interface PlannedItem {
   readonly tree?: { readonly report: TreeReport; readonly index: number; readonly path: string };
 }
 
-/** Does what gb-client's options ask: checks every input, connects, sends, reports. */
+/**
+ * Does what gb-client's options ask: checks every input, connects, sends, reports.
+ * When `signal` aborts (Ctrl-C), whatever it is doing stops at once: the connection is
+ * dropped, so the server discards the item it was receiving, and the exit code is 130.
+ */
 export async function sendItems(
   flags: ClientFlags,
   io: CommandIo,
   terminal: Terminal,
+  signal: AbortSignal,
 ): Promise<number> {
-  const stdinUses = flags.file.filter((file) => file === "-").length + (flags.dict === "-" ? 1 : 0);
-  if (flags.dict === undefined && flags.file.length === 0) {
-    terminal.error("nothing to send: give --dict FILE and/or --file PATH");
-    terminal.hint("run gb-client --help for examples");
+  const interruption = new Interruption(signal);
+  const usage = usageError(flags);
+  if (usage !== undefined) {
+    terminal.error(usage.error);
+    terminal.hint(usage.hint);
     return ExitCode.USAGE;
   }
-  if (stdinUses > 1) {
-    terminal.error("standard input (-) can be used for one item only");
-    terminal.hint("read the other items from files");
-    return ExitCode.USAGE;
-  }
-  const format = FORMAT_BY_OPTION[flags.format];
+  const format = FORMAT_BY_OPTION[flags.format ?? "json"];
 
   // Everything local is checked before connecting, so a typo sends nothing.
   let plan: PlannedItem[];
+  let host: ClientHost;
+  let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
   const trees: TreeReport[] = [];
   try {
-    plan = await planItems(flags, format, io, trees);
-    if (flags.encrypt) encryption = await resolveClientKey(flags.keyFile, io.env);
+    const planned = await interruption.race(planItems(flags, format, io, trees));
+    if (planned === INTERRUPTED) return interrupted(terminal);
+    plan = planned;
+    const resolved = await interruption.race(resolveClientHost(flags.host));
+    if (resolved === INTERRUPTED) return interrupted(terminal);
+    host = resolved;
+    // [K-ENCRYPT-DEFAULT] decided on the addresses just checked, before anything is sent.
+    choice = chooseEncryption({
+      encrypt: flags.encrypt === true,
+      plaintext: flags.plaintext === true,
+      keyGiven: keyGiven(flags, io.env),
+      loopback: host.loopback,
+    });
+    if (choice.encrypt) {
+      const key = await interruption.race(resolveClientKey(flags.keyFile, io.env));
+      if (key === INTERRUPTED) return interrupted(terminal);
+      encryption = key;
+    }
   } catch (error) {
     terminal.error(error);
     return exitCodeFor(error);
+  }
+  if (flags.plaintext === true && keyGiven(flags, io.env)) {
+    terminal.note("--plaintext: the key given is not used; this connection is not encrypted");
   }
 
   let client: GbClient;
   try {
-    client = await GbClient.connect({
-      host: flags.host,
-      port: flags.port,
-      ...(encryption === undefined ? {} : { encryption }),
-    });
+    // Connecting includes deriving a key from a passphrase (scrypt, a fraction of a second).
+    const connecting = connectToHost(host, flags.port, encryption);
+    const connected = await interruption.race(connecting);
+    if (connected === INTERRUPTED) {
+      // A connection that completes after all is dropped unused.
+      connecting.then(
+        (late) => {
+          late.destroy();
+        },
+        () => undefined,
+      );
+      return interrupted(terminal);
+    }
+    client = connected;
   } catch (error) {
     terminal.error(error);
+    if (
+      flags.plaintext === true &&
+      error instanceof GbError &&
+      error.code === ErrorCode.ENCRYPTION_REQUIRED
+    ) {
+      terminal.hint(PLAINTEXT_REFUSED_HINT);
+    }
     return exitCodeFor(error);
   }
 
   reportSession(terminal, client, flags.json);
+  if (!client.session.encrypted && !host.loopback) {
+    terminal.warn(
+      `sending in the clear to ${hostPort(host.name, flags.port)}: anyone on the path can read and change it`,
+    );
+  }
   for (const tree of trees) tree.reportSkipped(terminal, flags.json);
-  const progress = new Progress(io.stderr, !flags.json && io.stderr.isTTY === true);
+  const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
+  const events = flags.json ? new ProgressEvents(terminal) : undefined;
+  /** When each item's first bytes went out, for its duration and average rate. */
+  const startedAt: (number | undefined)[] = plan.map(() => undefined);
+  const bytesSent: number[] = plan.map(() => 0);
+  const itemProgress = (index: number): ItemProgress => {
+    const planned = plan[index];
+    return {
+      id: index + 1,
+      name: planned?.item.meta.name ?? "",
+      path: planned === undefined ? "" : eventPath(planned),
+      bytes: bytesSent[index] ?? 0,
+      total: planned?.item.meta.size ?? null,
+    };
+  };
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item, tree }) => {
+    const pending = plan.map(({ label, item, tree }, index) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
-        encrypt: flags.encrypt,
-        onProgress: (bytesSent: number): void => {
-          if (tree === undefined) progress.update(label, bytesSent, total);
+        encrypt: choice.encrypt,
+        onProgress: (sent: number): void => {
+          startedAt[index] ??= Date.now();
+          bytesSent[index] = sent;
+          if (tree === undefined) progress.update(label, sent, total);
           else {
-            // A tree's progress is the whole tree's: files, bytes, rate, time left.
-            const done = tree.report.bytesSent(tree.index, bytesSent);
-            progress.update(label, done, tree.report.tree.bytes, tree.report.detail(done));
+            // A tree's progress line is the whole tree's: bytes, rate, time left, files.
+            const done = tree.report.bytesSent(tree.index, sent);
+            progress.update(label, done, tree.report.tree.bytes, tree.report.detail());
           }
+          events?.update(itemProgress(index));
         },
       });
     });
@@ -103,19 +173,27 @@ export async function sendItems(
       const id = index + 1;
       const tree = item.tree;
       try {
-        const sent = await result;
+        const sent = await interruption.race(result);
+        if (sent === INTERRUPTED) break;
         progress.clear();
+        bytesSent[index] = sent.bytes;
+        events?.final(itemProgress(index));
+        const durationMs = Date.now() - (startedAt[index] ?? Date.now());
+        const reported = { id, path: eventPath(item), durationMs };
         // A tree reports its entries in --json, and its summary once all are answered.
-        if (tree === undefined) reportStored(terminal, sent, id, flags.json);
-        else {
-          if (flags.json) reportStored(terminal, sent, id, true, tree.path);
-          if (tree.report.stored(sent)) tree.report.summarize(terminal, flags.json);
-        }
+        if (tree === undefined || flags.json) reportStored(terminal, sent, reported, flags.json);
+        if (tree?.report.stored(sent) === true) tree.report.summarize(terminal, flags.json);
       } catch (error) {
         progress.clear();
+        events?.final(itemProgress(index));
         if (flags.json || !printed.has(error)) {
           printed.add(error);
-          reportFailed(terminal, tree?.path ?? item.label, id, error, flags.json);
+          reportFailed(
+            terminal,
+            { id, path: eventPath(item), name: item.item.meta.name },
+            error,
+            flags.json,
+          );
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
         const kind = item.item.meta.kind === "dir" ? "dir" : "file";
@@ -124,14 +202,89 @@ export async function sendItems(
     }
   } finally {
     progress.stop();
-    await client.close().catch(() => undefined);
+    // Interrupted: the connection is dropped mid-item, which makes the server discard it.
+    if (!interruption.interrupted) await interruption.race(client.close());
+    if (interruption.interrupted) client.destroy();
   }
-  return exitCode;
+  return interruption.interrupted ? interrupted(terminal) : exitCode;
+}
+
+/** [CLI-INTERRUPT] Ctrl-C: says so and exits 130, like a shell's interrupted command. */
+function interrupted(terminal: Terminal): number {
+  terminal.error("interrupted");
+  return ExitCode.INTERRUPTED;
+}
+
+/** `--key-file` given, or a passphrase in the environment: a key the user means to use. */
+function keyGiven(flags: ClientFlags, env: NodeJS.ProcessEnv): boolean {
+  const passphrase = env[PASSPHRASE_ENV];
+  return flags.keyFile !== undefined || (passphrase !== undefined && passphrase !== "");
 }
 
 /**
- * Prepares every item the user named, in the order they are sent: the dictionary
- * first, then the files in the order given. `-` is standard input.
+ * [K-HOST] Connects to the host's addresses in turn, the very ones whose loopback status
+ * chose the encryption, moving on only when one cannot be connected to (as ssh does for
+ * a name with several addresses): `localhost` may resolve to ::1 and 127.0.0.1 while the
+ * server listens on one of them.
+ * @throws {GbError} the last address's failure
+ */
+async function connectToHost(
+  host: ClientHost,
+  port: number,
+  encryption: KeySource | undefined,
+): Promise<GbClient> {
+  let failure: unknown;
+  for (const address of host.addresses) {
+    try {
+      return await GbClient.connect({
+        host: address,
+        port,
+        ...(encryption === undefined ? {} : { encryption }),
+      });
+    } catch (error) {
+      if (!(error instanceof GbError) || error.code !== ErrorCode.CONNECT_FAILED) throw error;
+      failure = error;
+    }
+  }
+  throw failure;
+}
+
+/**
+ * [CLI-OPTIONS] Options are never silently dropped: one that would have no effect, or
+ * two that contradict each other, are a usage error.
+ */
+function usageError(flags: ClientFlags): { error: string; hint: string } | undefined {
+  if (flags.dict.length === 0 && flags.file.length === 0) {
+    return {
+      error: "nothing to send: give --dict FILE and/or --file PATH",
+      hint: "run gb-client --help for examples",
+    };
+  }
+  const stdinUses = [...flags.dict, ...flags.file].filter((input) => input === "-").length;
+  if (stdinUses > 1) {
+    return {
+      error: "standard input (-) can be used for one item only",
+      hint: "read the other items from files",
+    };
+  }
+  if (flags.format !== undefined && flags.dict.length === 0) {
+    return {
+      error: "--format applies to dictionaries, and no --dict was given",
+      hint: "send a dictionary with --dict FILE, or leave out --format (files go as they are)",
+    };
+  }
+  if (flags.name !== undefined && stdinUses === 0) {
+    return {
+      error: "--name names the item read from standard input, and none was given",
+      hint: "use it with --file - or --dict -; a file from disk keeps its own name",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Prepares every item the user named, in the order they are sent: the dictionaries
+ * first, then the files, each in the order given. `-` is standard input.
  */
 async function planItems(
   flags: ClientFlags,
@@ -141,14 +294,17 @@ async function planItems(
 ): Promise<PlannedItem[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
-  if (flags.dict !== undefined) {
-    const input = flags.dict === "-" ? { stdin } : { path: flags.dict };
-    plan.push({ label: flags.dict, item: await prepareDictInput(input, format) });
+  for (const dict of flags.dict) {
+    const item =
+      dict === "-"
+        ? await prepareDictInput({ stdin }, format, { name: flags.name })
+        : await prepareDictInput({ path: dict }, format);
+    plan.push({ label: dict, item });
   }
   for (const file of flags.file) {
     const item =
       file === "-"
-        ? prepareStream(stdin, { name: STDIN_FILE_NAME, size: null })
+        ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
         : await preparePath(file);
     if (item.origin !== "tree") {
       plan.push({ label: file, item });
@@ -162,6 +318,11 @@ async function planItems(
     reports.push(report);
   }
   return plan;
+}
+
+/** The `path` of an item's events: what the user gave, or an entry's path in its tree. */
+function eventPath(planned: PlannedItem): string {
+  return planned.tree?.path ?? planned.label;
 }
 
 /** An entry's path in its tree, as a user reads it. */
@@ -182,25 +343,42 @@ function reportSession(terminal: Terminal, client: GbClient, json: boolean): voi
   else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
 }
 
+/** Where an item came from on the command line, and how long it took. */
+interface Reported {
+  /** Its position in the order given (1-based). */
+  readonly id: number;
+  /** What the user gave (a path, or `-`); for an entry of a tree, its path in the tree. */
+  readonly path: string;
+}
+
+/**
+ * [CLI-JSON-FIELDS] A field means the same in every event: `name` is the item's name
+ * (what the server was told), `path` what the user gave (an entry of a tree: its path in
+ * the tree, top folder first).
+ */
 function reportStored(
   terminal: Terminal,
   sent: SentItem,
-  id: number,
+  reported: Reported & { readonly durationMs: number },
   json: boolean,
-  treePath?: string,
 ): void {
   const receipt = sent.receipt;
+  const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
+  const bytesPerSecond = Math.round(sent.bytes / seconds);
   if (json) {
     terminal.json({
       event: "stored",
-      id,
+      id: reported.id,
       kind: sent.kind,
       name: sent.name,
-      ...(treePath === undefined ? {} : { path: treePath }),
+      path: reported.path,
       encrypted: sent.encrypted,
       bytes: sent.bytes,
       sha256: sent.sha256,
       savedAs: receipt.savedAs,
+      storedSha256: receipt.storedSha256 ?? null,
+      durationMs: reported.durationMs,
+      bytesPerSecond,
     });
     return;
   }
@@ -211,22 +389,26 @@ function reportStored(
       : `stored as ${escapeTerminalLine(receipt.savedAs)}`;
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
-      `${formatBytes(sent.bytes)}${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}`,
+      `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
+      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}` +
+      // [M-RECEIPT-STORED] the stored file of a dictionary is JSON text: its own hash,
+      // which sha256sum on the server's machine shows.
+      (receipt.storedSha256 === undefined ? "" : ` · stored file sha256 ${receipt.storedSha256}`),
   );
 }
 
 function reportFailed(
   terminal: Terminal,
-  label: string,
-  id: number,
+  reported: Reported & { readonly name: string },
   error: unknown,
   json: boolean,
 ): void {
   if (json) {
     terminal.json({
       event: "failed",
-      id,
-      name: label,
+      id: reported.id,
+      name: reported.name,
+      path: reported.path,
       code: error instanceof Error && "code" in error ? String(error.code) : ErrorCode.INTERNAL,
       message: error instanceof Error ? error.message : String(error),
     });

@@ -22,7 +22,7 @@ export const ExitCode = {
   INPUT: 7,
   /** The server answered something the protocol does not allow (a malformed or unexpected frame). */
   PROTOCOL: 8,
-  /** Interrupted by a second Ctrl-C. */
+  /** gb-client interrupted by Ctrl-C; gb-server by a second one. */
   INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,6 +1,7 @@
 import { ErrorCode, GbError } from "../errors.js";
 import { UnsupportedVersionError } from "../protocol/unsupported-version-error.js";
 import { SOFTWARE_VERSION } from "../transfer/software-name.js";
+import { isLoopbackAddress } from "./client-host.js";
 import { dictInputHint, inputHint } from "./input-hints.js";
 
 /** The programs; a hint may depend on which one failed. */
@@ -23,7 +24,7 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
       }
       return program === "gb-server"
         ? "pass --key-file PATH with a writable location"
-        : "start gb-server once to create it, or pass --key-file PATH";
+        : "bring the server's key with gb-key import (gb-key export prints it on the server's machine), or pass --key-file PATH; on the server's own machine, starting gb-server once creates it";
     case ErrorCode.KEY_INVALID:
       return "restore the key file from a copy, or pass --key-file PATH";
     case ErrorCode.KEY_MISMATCH:
@@ -88,15 +89,40 @@ function versionHint(error: GbError, program: Program): string {
     : "use the same gb-transfer version on both sides";
 }
 
+/** Look-up failures that mean the name has no address (getaddrinfo's answers). */
+const NAME_NOT_FOUND: ReadonlySet<string> = new Set([
+  "ENOTFOUND",
+  "ENODATA",
+  "EAI_NONAME",
+  "EAI_FAIL",
+]);
+
 /**
- * Refused: nothing listens there. In use: the server's port is taken. Out of file
- * descriptors: the server cannot accept connections.
+ * [H-POLICY] With --plaintext, the server's policy refused the client in the clear: the
+ * other remedy is the operator's.
+ */
+export const PLAINTEXT_REFUSED_HINT =
+  "a server takes plaintext from other machines only when started with --allow-insecure-plaintext (then anyone on the path can read and change it)";
+
+/**
+ * Refused: nothing listens there. Not found: the host name has no address. In use: the
+ * server's port is taken. Out of file descriptors: the server cannot accept connections.
  */
 function connectHint(error: GbError, program: Program): string | undefined {
   const cause: unknown = error.cause;
   const errno = cause instanceof Error && "code" in cause ? cause.code : undefined;
   if (program === "gb-client" && errno === "ECONNREFUSED") {
-    return "is gb-server running? Start it with: npx gb-server";
+    // The address it tried: another machine's needs a server listening beyond loopback.
+    const address = cause instanceof Error && "address" in cause ? cause.address : undefined;
+    return typeof address === "string" && !isLoopbackAddress(address)
+      ? "is gb-server running there, listening on an address this machine reaches? Start it with: gb-server --host 0.0.0.0 (or :: for IPv6 too)"
+      : "is gb-server running? Start it with: npx gb-server";
+  }
+  if (program === "gb-client" && typeof errno === "string" && NAME_NOT_FOUND.has(errno)) {
+    return "check the host name given to --host, or give its IP address";
+  }
+  if (program === "gb-client" && errno === "EAI_AGAIN") {
+    return "the name could not be looked up now (is DNS reachable?): try again, or give --host an IP address";
   }
   if (program === "gb-server" && (errno === "EMFILE" || errno === "ENFILE")) {
     return "the server is out of file descriptors: raise the limit (ulimit -n) or lower --max-connections";

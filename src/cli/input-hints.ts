@@ -3,7 +3,12 @@ import { InputFileError } from "../transfer/inputs/input-file-error.js";
 
 /** What to do about an input gb-client cannot use, told apart by the error's fields. */
 export function inputHint(error: unknown): string | undefined {
-  if (!(error instanceof InputFileError) || error.kind !== "file") return undefined;
+  if (!(error instanceof InputFileError)) return undefined;
+  if (error.kind === "dict") {
+    return error.reason === "not-a-file"
+      ? "--dict takes a file holding one JSON object; send the files of a directory with --file"
+      : undefined;
+  }
   switch (error.reason) {
     case "missing":
     case "unreadable":

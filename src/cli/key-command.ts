@@ -73,7 +73,7 @@ function buildCommand(chosen: (name: KeySubcommand, flags: KeyFlags) => void): C
     .description(
       "Create, show, export and import the key that gb-client and gb-server share, as one line of text.",
     )
-    .version(SOFTWARE_VERSION, "-V, --version")
+    .version(`gb-key ${SOFTWARE_VERSION}`, "-V, --version", "print the program's name and version")
     .addCommand(generate)
     .addCommand(fingerprint)
     .addCommand(exportKey)

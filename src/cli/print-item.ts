@@ -1,6 +1,10 @@
 import type { ChalkInstance } from "chalk";
-import { writeDictJsonLines, type DictJsonStyle } from "../codecs/dict-json-text.js";
-import { numberText } from "../codecs/dict-number.js";
+import {
+  MAX_PRINTABLE_DICT_LINES,
+  printableDict,
+  type PrintableDict,
+  type PrintableTokenKind,
+} from "../codecs/dict-printable.js";
 import type { DictValue } from "../codecs/dict-value.js";
 import type { ItemFailure, ReceivedItem } from "../transfer/server/received-item.js";
 import { formatBytes } from "./format-bytes.js";
@@ -31,6 +35,7 @@ export function itemHeading(item: ReceivedItem, c: ChalkInstance): string {
 
 /** The body shown for an item: a pretty dictionary, a text file's start, or a summary. */
 export function itemBody(item: ReceivedItem, c: ChalkInstance): string {
+  if (item.printable !== undefined) return printableText(item.printable, c);
   if (item.value !== undefined) return prettyJson(item.value, c);
   if (item.kind === "dir") return c.dim("(directory)");
   const preview = item.preview ?? Buffer.alloc(0);
@@ -85,73 +90,39 @@ function decodeText(bytes: Buffer, truncated: boolean): string | undefined {
 }
 
 /** Lines of a dictionary shown before it is cut with a note. */
-export const MAX_SHOWN_DICT_LINES = 200;
-
-/** Characters of one string shown before it is cut. */
-const MAX_SHOWN_STRING_CHARS = 500;
+export const MAX_SHOWN_DICT_LINES = MAX_PRINTABLE_DICT_LINES;
 
 /**
- * Integers with more bits than this (about 500 digits) are shown by their size: writing
- * out the digits of a huge integer costs time quadratic-ish in its length.
- */
-const MAX_SHOWN_INTEGER_BITS = 1661;
-const DIGITS_PER_BIT = Math.log10(2);
-
-/**
- * A dictionary laid out as the server stores it (the same renderer, `writeDictJsonLines`:
- * `JSON.stringify(x, null, 2)`'s layout, members in the order written, integers as their
- * digits, floats with `.0`), with colours, every string made terminal-safe, and at most
- * `maxLines` lines: a peer's 16 MiB dictionary is shown as its beginning and a note,
- * never built into one huge string.
+ * A dictionary laid out as the server stores it (`JSON.stringify(x, null, 2)`'s layout,
+ * members in the order written, integers as their digits, floats with `.0`), with
+ * colours, every string made terminal-safe, and at most `maxLines` lines: a peer's 16 MiB
+ * dictionary is shown as its beginning and a note, never built into one huge string.
  */
 export function prettyJson(
   value: DictValue,
   c: ChalkInstance,
   maxLines = MAX_SHOWN_DICT_LINES,
 ): string {
-  const shown: string[] = [];
-  let total = 0;
-  writeDictJsonLines(
-    value,
-    (line) => {
-      total++;
-      if (shown.length < maxLines) shown.push(line);
-      // Stop counting once the note can only say "more".
-      return total <= maxLines * 10;
-    },
-    terminalStyle(c),
+  return printableText(printableDict(value, maxLines), c);
+}
+
+/** A dictionary's printable form (made by the server, off its event loop), coloured. */
+function printableText(printable: PrintableDict, c: ChalkInstance): string {
+  const colour: Record<PrintableTokenKind, (text: string) => string> = {
+    plain: (text) => text,
+    key: c.cyan,
+    string: c.green,
+    number: c.yellow,
+    literal: (text) => (text === "null" ? c.dim(text) : c.magenta(text)),
+  };
+  const shown = printable.lines.map((line) =>
+    line.map((token) => colour[token.kind](escapeTerminalLine(token.text))).join(""),
   );
-  if (total > maxLines) {
-    const more = total > maxLines * 10 ? `more than ${maxLines * 9}` : String(total - maxLines);
+  if (printable.more > 0) {
+    const more = printable.moreIsLowerBound
+      ? `more than ${printable.more}`
+      : String(printable.more);
     shown.push(c.dim(`… (cut: ${more} more lines)`));
   }
   return shown.join("\n");
-}
-
-function terminalStyle(c: ChalkInstance): DictJsonStyle {
-  return {
-    key: (key) => c.cyan(quote(key)),
-    string: (text) => c.green(quote(text)),
-    number: (number) => c.yellow(shownNumber(number)),
-    literal: (text) => (text === "null" ? c.dim(text) : c.magenta(text)),
-  };
-}
-
-function shownNumber(value: bigint | number): string {
-  if (typeof value === "bigint") {
-    const bits = (value < 0n ? -value : value).toString(2).length;
-    if (bits > MAX_SHOWN_INTEGER_BITS) {
-      return `${value < 0n ? "-" : ""}… (an integer of about ${Math.ceil(bits * DIGITS_PER_BIT)} digits)`;
-    }
-  }
-  return numberText(value);
-}
-
-function quote(text: string): string {
-  // JSON.stringify escapes C0 controls; the rest of the unsafe set is escaped here.
-  if (text.length <= MAX_SHOWN_STRING_CHARS) return escapeTerminalLine(JSON.stringify(text));
-  const cut = Array.from(text.slice(0, MAX_SHOWN_STRING_CHARS + 1))
-    .slice(0, MAX_SHOWN_STRING_CHARS)
-    .join("");
-  return `${escapeTerminalLine(JSON.stringify(cut)).slice(0, -1)}…" (${text.length} characters)`;
 }

@@ -18,11 +18,15 @@ export interface ServerKey {
 
 /**
  * The server's key: `--key-file`, else GB_PASSPHRASE, else the default key file.
- * A missing key file is created (owner-only) so the first start just works.
+ * A missing default key file is created (owner-only) so the first start just works; a
+ * missing `--key-file` only when `options.create` says so.
+ * @throws {CryptoError} KEY_MISSING when the `--key-file` does not exist (and is not to be
+ *   created) or cannot be created; KEY_INVALID when a key file is not valid.
  */
 export async function resolveServerKey(
   keyFileOption: string | undefined,
   env: NodeJS.ProcessEnv,
+  options: { readonly create?: boolean } = {},
 ): Promise<ServerKey> {
   const passphrase = env[PASSPHRASE_ENV];
   if (keyFileOption === undefined && passphrase !== undefined && passphrase !== "") {
@@ -37,7 +41,10 @@ export async function resolveServerKey(
     };
   }
   const keyFile = keyFileOption ?? defaultKeyFilePath(env);
-  const { key, created } = await loadOrCreateKeyFile(keyFile);
+  const { key, created } =
+    keyFileOption === undefined || options.create === true
+      ? await loadOrCreateKeyFile(keyFile)
+      : { key: await readKeyFile(keyFile), created: false };
   return {
     masterKey: key,
     scryptSalt: undefined,

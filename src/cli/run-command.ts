@@ -1,4 +1,4 @@
-import { CommanderError, type Command } from "commander";
+import { CommanderError, Help, type Command } from "commander";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { PROGRAMS } from "./hints.js";
 import { Terminal, type CommandIo } from "./terminal.js";
@@ -21,6 +21,13 @@ export async function runCommand<Flags>(
     each
       .exitOverride()
       .showHelpAfterError(false)
+      .configureHelp({
+        // A flag that is off unless given says nothing about its default.
+        optionDescription(option) {
+          const text = new Help().optionDescription(option);
+          return option.defaultValue === false ? text.replace(/ \(default: false\)$/, "") : text;
+        },
+      })
       .configureOutput({
         writeOut: (text) => io.stdout.write(text),
         writeErr: (text) => io.stderr.write(text),
@@ -37,7 +44,8 @@ export async function runCommand<Flags>(
     }
     throw error;
   }
-  const terminal = await Terminal.open(io, program);
+  const quiet = command.opts<Record<string, unknown>>()["quiet"] === true;
+  const terminal = await Terminal.open(io, program, { quiet });
   try {
     // Commander types parsed options loosely; the option definitions fix their shape.
     return await action(command.opts<Record<string, unknown>>() as Flags, terminal);

@@ -2,15 +2,30 @@ import { exitQuietlyOnClosedPipes } from "./quiet-epipe.js";
 import { ExitCode } from "./exit-codes.js";
 import { runServer } from "./server-command.js";
 
+/**
+ * How long a second Ctrl-C leaves gb-server to drop its connections and remove their
+ * temporary files before the process exits anyway.
+ */
+const ABORT_DEADLINE_MS = 2000;
+
 /** Entry point of the gb-server binary: wires signals and the process to {@link runServer}. */
 export async function main(): Promise<void> {
   exitQuietlyOnClosedPipes();
-  const controller = new AbortController();
+  const stop = new AbortController();
+  const abort = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
     signals++;
-    if (signals > 1) process.exit(ExitCode.INTERRUPTED);
-    controller.abort();
+    if (signals === 1) {
+      stop.abort();
+      return;
+    }
+    if (signals === 2) {
+      abort.abort();
+      setTimeout(() => process.exit(ExitCode.INTERRUPTED), ABORT_DEADLINE_MS).unref();
+      return;
+    }
+    process.exit(ExitCode.INTERRUPTED);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -20,7 +35,10 @@ export async function main(): Promise<void> {
     stdin: process.stdin,
     env: process.env,
   };
-  process.exitCode = await runServer(process.argv.slice(2), io, controller.signal);
+  const code = await runServer(process.argv.slice(2), io, stop.signal, abort.signal);
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  // A connection whose socket lingers must not keep an interrupted server alive.
+  if (code === ExitCode.INTERRUPTED) process.exit(code);
+  process.exitCode = code;
 }

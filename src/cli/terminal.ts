@@ -58,6 +58,11 @@ export class Terminal {
   readonly err: ChalkInstance;
   /** Whose hints {@link error} shows; none when unknown. */
   readonly #program: Program | undefined;
+  /**
+   * [CLI-QUIET] --quiet: errors and warnings only. Result lines and notes are not
+   * written; --json events are (a script asked for them).
+   */
+  readonly quiet: boolean;
   #held = "";
   #flushScheduled = false;
   readonly #flushLater = (): void => {
@@ -68,22 +73,34 @@ export class Terminal {
   /**
    * @param colours chalk's `Chalk` class; see {@link Terminal.open}.
    * @param program the program whose hints {@link error} adds to an error.
+   * @param options.quiet errors and warnings only ({@link quiet}).
    */
-  constructor(io: CommandIo, colours: typeof Chalk, program?: Program) {
+  constructor(
+    io: CommandIo,
+    colours: typeof Chalk,
+    program?: Program,
+    options: { readonly quiet?: boolean } = {},
+  ) {
     this.io = io;
     this.#program = program;
+    this.quiet = options.quiet === true;
     this.out = new colours({ level: colourLevel(io.stdout, io.env) });
     this.err = new colours({ level: colourLevel(io.stderr, io.env) });
   }
 
   /** A terminal for `io`, loading chalk only now: `--help` never needs it. */
-  static async open(io: CommandIo, program?: Program): Promise<Terminal> {
+  static async open(
+    io: CommandIo,
+    program?: Program,
+    options: { readonly quiet?: boolean } = {},
+  ): Promise<Terminal> {
     const { Chalk } = await import("chalk");
-    return new Terminal(io, Chalk, program);
+    return new Terminal(io, Chalk, program, options);
   }
 
-  /** A result line on stdout. */
+  /** A result line on stdout (not with --quiet). */
   print(text: string): void {
+    if (this.quiet) return;
     this.#hold(`${text}\n`);
   }
 
@@ -93,10 +110,15 @@ export class Terminal {
    * `\uXXXX`, still valid JSON that parses to the same value), so a line shown on a
    * terminal cannot drive it. The stringified line holds no raw newline or tab.
    * `rawMembers` are appended as members whose values are JSON text already (such as an
-   * exact dictionary, which JSON.stringify cannot write).
+   * exact dictionary, which JSON.stringify cannot write). An object with an `event`
+   * member gets a `time` member after it.
    */
   json(value: object, rawMembers: Readonly<Record<string, string>> = {}): void {
-    let text = JSON.stringify(value);
+    // [CLI-JSON-TIME] Every event says when it happened: ISO 8601, UTC, milliseconds,
+    // right after its name.
+    const stamped = "event" in value ? { event: value.event, time: new Date().toISOString() } : {};
+    Object.assign(stamped, value);
+    let text = JSON.stringify(stamped);
     // Members whose values are JSON text already, appended as they are.
     for (const [name, json] of Object.entries(rawMembers)) {
       text = `${text.slice(0, -1)}${text.length > 2 ? "," : ""}${JSON.stringify(name)}:${json}}`;
@@ -113,8 +135,9 @@ export class Terminal {
     this.io.stdout.write(text);
   }
 
-  /** A status line on stderr. */
+  /** A status line on stderr (not with --quiet). */
   note(text: string): void {
+    if (this.quiet) return;
     this.#stderr(`${text}\n`);
   }
 

@@ -5,8 +5,6 @@ import { formatBytes } from "./format-bytes.js";
 import type { Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 
-const MS_PER_SECOND = 1000;
-
 /** What a skipped entry was, in words [T-WALK]. */
 const SKIP_WORDS: Readonly<Record<SkippedEntry["reason"], string>> = {
   "symbolic-link": "a symbolic link (links are not sent)",
@@ -24,7 +22,6 @@ export class TreeReport {
   readonly tree: PreparedTree;
   /** Bytes of the files before each entry, in send order: where its progress starts. */
   readonly #bytesBefore: number[] = [];
-  readonly #startedAt = Date.now();
   #filesDone = 0;
   #storedFiles = 0;
   #storedDirectories = 0;
@@ -64,14 +61,9 @@ export class TreeReport {
     return (this.#bytesBefore[index] ?? 0) + bytesSent;
   }
 
-  /** Files done of all, and the time left at the rate so far, for the progress line. */
-  detail(bytesDone: number): string {
-    const files = `${this.#filesDone}/${this.tree.files} files`;
-    const seconds = (Date.now() - this.#startedAt) / MS_PER_SECOND;
-    const rate = seconds > 0 ? bytesDone / seconds : 0;
-    if (rate <= 0) return files;
-    const left = Math.ceil((this.tree.bytes - bytesDone) / rate);
-    return `${files} · ${formatDuration(left)} left`;
+  /** Files done of all, for the progress line (which says the bytes, rate and time left). */
+  detail(): string {
+    return `${this.#filesDone}/${this.tree.files} files`;
   }
 
   /** An entry was stored; true once every entry of the tree has its answer. */
@@ -99,7 +91,9 @@ export class TreeReport {
     if (json) {
       terminal.json({
         event: "tree",
-        name: this.label,
+        // [CLI-JSON-FIELDS] as for an item: its name as sent, and what the user gave.
+        name: this.tree.name,
+        path: this.label,
         savedAs: this.#storedAs ?? null,
         files: this.#storedFiles,
         directories: this.#storedDirectories,
@@ -122,12 +116,4 @@ export class TreeReport {
       `${mark} tree ${escapeTerminalLine(this.label)} stored${where} · ${counts}${notes}`,
     );
   }
-}
-
-function formatDuration(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60
-    ? `${minutes} min ${seconds % 60} s`
-    : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

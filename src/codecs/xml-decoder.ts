@@ -84,8 +84,9 @@ function loadSaxes(): typeof Saxes {
 export function decodeXmlDict(bytes: Uint8Array, limits: DictLimits): DictObject {
   checkDictSize(bytes.byteLength, limits);
   const text = decodeStrictUtf8(bytes);
-  // [C-LIMITS] only text this long can hold more elements than the limit allows.
-  if (text.length > MIN_ELEMENT_CHARS * limits.maxValues) checkXmlStructure(text, limits);
+  // [C-XML-ATTRS] [C-XML-NS] always; [C-LIMITS] only text this long can hold more
+  // elements than the limit allows.
+  checkXmlStructure(text, limits, text.length > MIN_ELEMENT_CHARS * limits.maxValues);
   const builder = new DictBuilder(limits);
   // XML 1.1 would also treat U+0085 and U+2028 as line ends and change them; forcing 1.0
   // keeps every string exact whatever the declaration says (and we refuse 1.1 anyway).

@@ -1,4 +1,4 @@
-import { hkdfSync } from "node:crypto";
+import { fingerprintText } from "./fingerprint-text.js";
 import { assertMasterKey } from "./master-key.js";
 
 /** [KEY-FINGERPRINT] HKDF info of the fingerprint: its own, so it equals no other derived value. */
@@ -6,12 +6,6 @@ export const KEY_FINGERPRINT_INFO = "gb-transfer/2 key fingerprint";
 
 /** [KEY-FINGERPRINT] Bytes of HKDF output shown: 64 bits, sixteen hex digits to read out. */
 export const KEY_FINGERPRINT_BYTES = 8;
-
-/** Hex digits per group; four groups are easier to read out and compare than sixteen digits. */
-const FINGERPRINT_GROUP_DIGITS = 4;
-
-/** HKDF salt: none. The master key is already uniformly random. */
-const EMPTY_SALT = new Uint8Array(0);
 
 /**
  * [KEY-FINGERPRINT] The fingerprint of a master key, such as `7f3a-91c2-0b4e-d8a1`: the
@@ -25,12 +19,5 @@ const EMPTY_SALT = new Uint8Array(0);
  */
 export function keyFingerprint(key: Uint8Array): string {
   assertMasterKey(key);
-  const digits = Buffer.from(
-    hkdfSync("sha256", key, EMPTY_SALT, KEY_FINGERPRINT_INFO, KEY_FINGERPRINT_BYTES),
-  ).toString("hex");
-  const groups: string[] = [];
-  for (let start = 0; start < digits.length; start += FINGERPRINT_GROUP_DIGITS) {
-    groups.push(digits.slice(start, start + FINGERPRINT_GROUP_DIGITS));
-  }
-  return groups.join("-");
+  return fingerprintText(key, KEY_FINGERPRINT_INFO, KEY_FINGERPRINT_BYTES);
 }

@@ -1,9 +1,5 @@
-import { hkdfSync } from "node:crypto";
 import { SESSION_FINGERPRINT_BYTES, SESSION_FINGERPRINT_INFO } from "./constants.js";
-
-/** Hex digits per group of the written fingerprint. */
-const GROUP_DIGITS = 4;
-const NO_SALT = new Uint8Array(0);
+import { fingerprintText } from "./fingerprint-text.js";
 
 /**
  * [H-FINGERPRINT] The session fingerprint: the first 8 bytes of HKDF-SHA-256(ikm = the
@@ -13,12 +9,5 @@ const NO_SALT = new Uint8Array(0);
  * the middle of the handshake with the key.
  */
 export function sessionFingerprint(handshakeHash: Uint8Array): string {
-  const digits = Buffer.from(
-    hkdfSync("sha256", handshakeHash, NO_SALT, SESSION_FINGERPRINT_INFO, SESSION_FINGERPRINT_BYTES),
-  ).toString("hex");
-  const groups: string[] = [];
-  for (let at = 0; at < digits.length; at += GROUP_DIGITS) {
-    groups.push(digits.slice(at, at + GROUP_DIGITS));
-  }
-  return groups.join("-");
+  return fingerprintText(handshakeHash, SESSION_FINGERPRINT_INFO, SESSION_FINGERPRINT_BYTES);
 }

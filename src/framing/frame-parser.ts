@@ -16,18 +16,29 @@ export type FrameLimits = ReadonlyMap<number, number>;
 type State = "preamble" | "header" | "payload" | "failed";
 
 /**
+ * Pushed buffers shorter than this are copied into a staging block rather than kept by
+ * reference: a peer that sends a frame a byte at a time must not make the parser hold a
+ * buffer (and its bookkeeping, a hundred bytes and more) per byte.
+ */
+export const COALESCE_BELOW_BYTES = 4096;
+/** The size of a staging block: a largest CHUNK frame, header included, fits in one. */
+const STAGING_BYTES = 64 * 1024 + 16;
+
+/**
  * An incremental frame parser. Feed it bytes as they arrive with {@link push}; take
  * complete units with {@link next}. It refuses an unknown type or an oversize length as
  * soon as the 5-byte header is in, before waiting for (or allocating) the payload
  * [F-LIMIT].
  *
- * It keeps every buffer pushed to it, by reference, until the units they hold have been
- * taken: the pieces of a frame still arriving wait until the frame is complete, and
- * whatever follows a complete frame waits for the next call to {@link next}. So it holds
- * what its caller pushed and did not yet take; the caller bounds that by taking units as
- * they complete, or by no longer reading its socket while it cannot (a server session
- * waiting for the disk pauses its socket once {@link bufferedBytes} reach a largest
- * frame).
+ * It keeps the buffers pushed to it until the units they hold have been taken: the pieces
+ * of a frame still arriving wait until the frame is complete, and whatever follows a
+ * complete frame waits for the next call to {@link next}. Large buffers are kept by
+ * reference; small ones are copied into staging blocks of 64 KiB, so that however the
+ * bytes are split it holds a handful of buffers per frame, not one per read
+ * ({@link bufferedChunks}) [F-COALESCE]. So it holds what its caller pushed and did not yet
+ * take; the caller bounds that by taking units as they complete, or by no longer reading
+ * its socket while it cannot (a server session waiting for the disk pauses its socket
+ * once {@link bufferedBytes} reach a largest frame).
  *
  * After an error the parser stays failed: every later call throws the same error.
  */
@@ -35,6 +46,10 @@ export class FrameParser {
   readonly #limits: FrameLimits;
   readonly #chunks: Buffer[] = [];
   #buffered = 0;
+  /** The block small pushes are copied into, its bytes in use, and its view in #chunks. */
+  #staging: Buffer | undefined;
+  #stagingUsed = 0;
+  #stagingView: Buffer | undefined;
   #state: State;
   #type = 0;
   #length = 0;
@@ -50,6 +65,11 @@ export class FrameParser {
     return this.#buffered;
   }
 
+  /** Buffers held: a few per frame, however the bytes were split [F-COALESCE]. */
+  get bufferedChunks(): number {
+    return this.#chunks.length;
+  }
+
   /** True when no partial unit is buffered: the stream may end here cleanly. */
   get atBoundary(): boolean {
     return this.#buffered === 0 && this.#state === "header";
@@ -61,8 +81,35 @@ export class FrameParser {
    */
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
     this.#buffered += chunk.length;
+    if (chunk.length >= COALESCE_BELOW_BYTES) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    // [F-COALESCE] A small read is copied to the end of the staging block. Views of the
+    // block already handed out stay valid: it is only ever appended to, never reused.
+    let staging = this.#staging;
+    if (staging === undefined || this.#stagingUsed + chunk.length > staging.length) {
+      staging = Buffer.allocUnsafeSlow(STAGING_BYTES);
+      this.#staging = staging;
+      this.#stagingUsed = 0;
+      this.#stagingView = undefined;
+    }
+    chunk.copy(staging, this.#stagingUsed);
+    const last = this.#chunks.length - 1;
+    const view = this.#stagingView;
+    if (view !== undefined && last >= 0 && this.#chunks[last] === view) {
+      // The block's bytes still buffered are the last chunk: it grows in place.
+      const start = view.byteOffset - staging.byteOffset;
+      this.#stagingUsed += chunk.length;
+      this.#stagingView = staging.subarray(start, this.#stagingUsed);
+      this.#chunks[last] = this.#stagingView;
+    } else {
+      const start = this.#stagingUsed;
+      this.#stagingUsed += chunk.length;
+      this.#stagingView = staging.subarray(start, this.#stagingUsed);
+      this.#chunks.push(this.#stagingView);
+    }
   }
 
   /**
@@ -78,6 +125,8 @@ export class FrameParser {
     }
     const taken = this.#chunks.splice(0);
     this.#buffered = 0;
+    // The bytes taken must not grow: later pushes start a view of their own.
+    this.#stagingView = undefined;
     return taken;
   }
 
@@ -162,7 +211,10 @@ export class FrameParser {
         remaining -= chunk.length;
       } else {
         parts.push(chunk.subarray(0, remaining));
-        this.#chunks[0] = chunk.subarray(remaining);
+        const rest = chunk.subarray(remaining);
+        this.#chunks[0] = rest;
+        // What is left of the staging block's view is still the one that may grow.
+        if (chunk === this.#stagingView) this.#stagingView = rest;
         remaining = 0;
       }
     }

@@ -100,6 +100,11 @@ export interface ReceiptBody {
   readonly sha256: string;
   /** Where the server stored it, relative to its save directory; null when not saved. */
   readonly savedAs: string | null;
+  /**
+   * [M-RECEIPT-STORED] A stored dictionary only: the SHA-256 (lower-case hex) of the file
+   * on the server's disk, which holds the dictionary as JSON text, not the bytes sent.
+   */
+  readonly storedSha256?: string;
 }
 
 /** SERVER → CLIENT: the result of one item. [M-RECEIPT] */
@@ -291,6 +296,7 @@ function receiptToJson(body: ReceiptBody): object {
     bytes: body.bytes,
     sha256: body.sha256,
     savedAs: body.savedAs,
+    ...(body.storedSha256 === undefined ? {} : { storedSha256: body.storedSha256 }),
   };
 }
 
@@ -300,13 +306,19 @@ function readReceiptBody(record: ControlObject): ReceiptBody {
   const bytes = readCount(record, "bytes", MAX_SAFE_COUNT);
   const sha256 = readString(record, "sha256", SHA256_HEX_DIGITS);
   if (!SHA256_HEX.test(sha256)) throw malformed('"sha256" must be 64 lower-case hex digits');
-  return {
-    kind,
-    name,
-    bytes,
-    sha256,
-    savedAs: readNullableString(record, "savedAs", MAX_SAVED_AS_BYTES),
-  };
+  const savedAs = readNullableString(record, "savedAs", MAX_SAVED_AS_BYTES);
+  // [M-RECEIPT-STORED] present exactly when a dictionary was stored.
+  const stored = kind === "dict" && savedAs !== null;
+  if (!record.has("storedSha256")) {
+    if (stored) throw malformed('a stored dictionary\'s receipt needs "storedSha256"');
+    return { kind, name, bytes, sha256, savedAs };
+  }
+  if (!stored) throw malformed('"storedSha256" belongs to a stored dictionary\'s receipt only');
+  const storedSha256 = readString(record, "storedSha256", SHA256_HEX_DIGITS);
+  if (!SHA256_HEX.test(storedSha256)) {
+    throw malformed('"storedSha256" must be 64 lower-case hex digits');
+  }
+  return { kind, name, bytes, sha256, savedAs, storedSha256 };
 }
 
 /** The JSON text of a RECEIPT payload, for writers that encode it in place. */

@@ -17,13 +17,14 @@ import {
   type StreamItemOptions,
 } from "./client/client-options.js";
 import { openConnection, type OpenConnection } from "./client/handshake.js";
-import { ItemChunker } from "./client/item-chunker.js";
+import { ItemChunker, type ChunkerOptions } from "./client/item-chunker.js";
 import { handled, ItemSlot } from "./client/item-slot.js";
 import { ItemsInFlight } from "./client/items-in-flight.js";
 import {
   closeSource,
   newReadAhead,
   smallFileContent,
+  openFileItem,
   openFileSource,
   readUntilAborted,
   type ItemSource,
@@ -35,7 +36,7 @@ import {
   prepareStream,
   type PreparedItem,
 } from "./client/prepared-item.js";
-import { NO_DATA, type StreamedItem, type WholeItem } from "./client/whole-item.js";
+import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { readAnswer } from "./client/read-answer.js";
 import { SendQueue } from "./client/send-queue.js";
 
@@ -202,13 +203,7 @@ export class GbClient {
         const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
         if (small !== undefined)
           return this.#sendWhole({ meta: item.meta, payload: small }, options);
-        return this.#sendStreamed(
-          async () => ({
-            meta: item.meta,
-            source: await openFileSource(item.path, item.meta.size),
-          }),
-          options,
-        );
+        return this.#sendStreamed(() => openFileItem(item), options);
       }
       case "stream":
         return this.#sendStreamed(() => item, options);
@@ -300,21 +295,17 @@ export class GbClient {
       this.#inFlight.add(slot);
       const fatal = this.#failure();
       if (fatal !== undefined) slot.reject(fatal);
-      else ItemChunker.begin(this.#writer, slot, options).writeWhole(payload);
+      else ItemChunker.begin(this.#writer, slot, this.#chunkerOptions(options)).writeWhole(payload);
     };
     this.#queue.push(() => {
-      const payload = item.payload;
-      if (typeof payload === "string" || payload instanceof Uint8Array) write(payload);
-      else {
-        const ready = payload.ready();
-        if (ready === undefined) {
-          // Not read yet; a file that cannot be read fails alone, before it gets an id.
-          return payload.take().then(write, (error: unknown) => {
-            slot.reject(toGbError(error, "cannot read the file"));
-          });
-        }
-        write(ready);
+      const payload = payloadNow(item.payload);
+      // Not read yet; a file that cannot be read fails alone, before it gets an id.
+      if (payload instanceof Promise) {
+        return payload.then(write, (error: unknown) => {
+          slot.reject(toGbError(error, "cannot read the file"));
+        });
       }
+      write(payload);
       return undefined;
     });
     return promise;
@@ -367,6 +358,7 @@ export class GbClient {
     const reader = source instanceof PooledFileReader ? source : undefined;
     const chunker = ItemChunker.begin(this.#writer, slot, {
       onProgress,
+      digest: this.#digest,
       recycle:
         reader === undefined
           ? undefined
@@ -395,6 +387,19 @@ export class GbClient {
     // [K-ABORT] refused while we were sending: the item still ends [F-LAST], emptily.
     if (slot.aborted) chunker.abort();
     else if (!chunker.end()) await this.#drained();
+  }
+
+  /**
+   * [K-RECEIPT-SESSION] Whether the client hashes what it sends: on a plain connection,
+   * to check the receipt's SHA-256; not in an encrypted session, whose records already
+   * prove that the server got every byte as sent (the receipt's digest is taken as is).
+   */
+  get #digest(): boolean {
+    return !this.session.encrypted;
+  }
+
+  #chunkerOptions(options: ItemOptions): ChunkerOptions {
+    return { onProgress: options.onProgress, digest: this.#digest };
   }
 
   /** Waits for the socket to drain; false when the connection failed meanwhile. */

@@ -8,13 +8,15 @@ import { encodeFrame, FRAME_HEADER_BYTES } from "../framing/frame.js";
 import { FrameWriter } from "../framing/frame-writer.js";
 import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello } from "../protocol/messages.js";
+import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
+import { countOpenFiles, readOpenFileLimit } from "./server/open-file-limit.js";
 import {
   allowsPlaintext,
   PLAINTEXT_POLICIES,
   type PlaintextPolicy,
 } from "./server/plaintext-policy.js";
-import type { ItemFailure, ReceivedItem } from "./server/received-item.js";
+import type { InboundProgress, ItemFailure, ReceivedItem } from "./server/received-item.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "./default-address.js";
 import { ServerSession } from "./server/server-session.js";
 import type { SessionContext } from "./server/session-context.js";
@@ -22,16 +24,56 @@ import { SOFTWARE_NAME } from "./software-name.js";
 
 /** A connection silent for this long is closed. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * [S-TIMEOUT] How long a connection's opening (preamble, then a handshake or its first
+ * ITEM) may take: a client sends it at once (a passphrase's scrypt takes it a second).
+ */
+export const DEFAULT_OPENING_TIMEOUT_MS = 10_000;
+/** [S-TIMEOUT] The window over which an item's progress is measured. */
+export const DEFAULT_PROGRESS_WINDOW_MS = 30_000;
+/**
+ * [S-TIMEOUT] Bytes every window must bring while an item is in progress: 16 KiB per
+ * 30 s, about 550 B/s, far below any working link (a 56 kbit/s modem moves 7 KB/s).
+ */
+export const DEFAULT_MIN_PROGRESS_BYTES = 16 * 1024;
 /** Connections served at once; more are told BUSY and closed. */
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** How long {@link GbServer.close} lets items in flight finish. */
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
 /** Bytes of each received file kept for display when previews are on. */
 export const DEFAULT_PREVIEW_BYTES = 4096;
-/** Dictionary bytes all connections together may be receiving at once. */
-export const DEFAULT_DICT_BUDGET_BYTES = 256 * 1024 * 1024;
+/**
+ * Dictionary bytes all connections together may hold at once, from admission until the
+ * item is stored or fails: with the workers' heaps, what bounds the server's memory.
+ */
+export const DEFAULT_DICT_BUDGET_BYTES = 128 * 1024 * 1024;
+/** Worker threads decoding dictionaries at once [V-DICT-WORK]. */
+export const DEFAULT_DICT_WORKERS = 1;
+/** The heap one dictionary worker may use, in MiB [V-DICT-WORK]. */
+export const DEFAULT_DICT_WORKER_HEAP_MB = 192;
+/** How long one dictionary may take to decode and render, in ms [V-DICT-WORK]. */
+export const DEFAULT_DICT_TIMEOUT_MS = 10_000;
+/** How long a dictionary worker waits for work before it exits, in ms. */
+const DICT_WORKER_IDLE_MS = 2_000;
+/**
+ * Dictionaries of at most this many bytes are decoded on the event loop: a worker's round
+ * trip would cost more than they can (at worst, about 8,000 values: a few ms).
+ */
+export const DEFAULT_INLINE_DICT_BYTES = 8 * 1024;
 /** How long a refused client gets to read its ERROR before its socket is destroyed. */
 const REFUSED_LINGER_MS = 1000;
+/**
+ * Descriptors a connection may need at once: its socket, and the file its item is
+ * written to.
+ */
+const FILES_PER_CONNECTION = 2;
+/**
+ * Descriptors kept free beyond those open at start, for what the server opens besides
+ * connections: a dictionary worker's event loop (a few each), directory syncs, the key
+ * file, a refused connection's socket.
+ */
+const SPARE_FILES = 16;
+const FILES_PER_DICT_WORKER = 8;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -56,13 +98,51 @@ export interface ServerOptions {
   readonly plaintext?: PlaintextPolicy;
   readonly dictLimits?: DictLimits;
   readonly idleTimeoutMs?: number;
+  /** How long a connection's opening may take, in ms [S-TIMEOUT]. */
+  readonly openingTimeoutMs?: number;
+  /** The window over which an item's progress is measured, in ms [S-TIMEOUT]. */
+  readonly progressWindowMs?: number;
+  /** Bytes that must arrive in every window while an item is in progress [S-TIMEOUT]. */
+  readonly minProgressBytes?: number;
   readonly maxConnections?: number;
-  /** Dictionary bytes being received at once, all connections together. */
+  /** Dictionary bytes held at once, all connections together, until each is stored. */
   readonly dictBudgetBytes?: number;
+  /**
+   * Hand listeners each dictionary decoded (`item.value`; default false). It costs the
+   * event loop a copy of the whole dictionary and memory outside the server's bounds;
+   * `item.printable` (always there) is enough to show one.
+   */
+  readonly dictValues?: boolean;
+  /**
+   * Hand listeners each dictionary's printable form (`item.printable`; default true): its
+   * first lines, laid out as stored, as tokens to colour.
+   */
+  readonly dictPrintable?: boolean;
+  /** Hand listeners each dictionary's compact JSON text (`item.jsonText`; default false). */
+  readonly dictJsonText?: boolean;
+  /** Worker threads decoding dictionaries at once [V-DICT-WORK]. */
+  readonly dictWorkers?: number;
+  /** The heap of each dictionary worker, in MiB [V-DICT-WORK]. */
+  readonly dictWorkerHeapMb?: number;
+  /** How long one dictionary may take to decode, in ms [V-DICT-WORK]. */
+  readonly dictTimeoutMs?: number;
+  /** Dictionaries of at most this many bytes are decoded on the event loop. */
+  readonly inlineDictBytes?: number;
+}
+
+/** What the server holds for dictionaries right now, for tests and diagnostics. */
+export interface DictLoad extends DictWorkerPoolStats {
+  /** Bytes counted against the dictionary budget. */
+  readonly heldBytes: number;
 }
 
 export interface ServerEvents {
   item: [item: ReceivedItem];
+  /**
+   * Bytes of an item arrived: emitted per chunk, and only built when someone listens.
+   * The last one of an item comes before its `item` or `failure` event.
+   */
+  progress: [progress: InboundProgress];
   failure: [failure: ItemFailure];
   /**
    * A connection could not be accepted (the process is out of file descriptors: EMFILE,
@@ -89,7 +169,15 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #maxConnections: number;
   readonly #plaintext: PlaintextPolicy;
   #connectionCount = 0;
+  /** The process's limit on open files (`ulimit -n`), or null when unknown. */
+  #openFileLimit: number | null = null;
+  /**
+   * Descriptors connections may use, all together, so that the server never runs out
+   * (EMFILE) and can still say BUSY; null when the limit is unknown.
+   */
+  #connectionFiles: number | null = null;
   #dictBytesInFlight = 0;
+  readonly #dictPool: DictWorkerPool;
   #closing: Promise<void> | undefined;
 
   private constructor(options: ServerOptions, store: ItemStore | null) {
@@ -109,6 +197,12 @@ export class GbServer extends EventEmitter<ServerEvents> {
     this.#plaintext = plaintext;
     this.#maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const dictBudgetBytes = options.dictBudgetBytes ?? DEFAULT_DICT_BUDGET_BYTES;
+    this.#dictPool = new DictWorkerPool({
+      workers: options.dictWorkers ?? DEFAULT_DICT_WORKERS,
+      heapMb: options.dictWorkerHeapMb ?? DEFAULT_DICT_WORKER_HEAP_MB,
+      jobTimeoutMs: options.dictTimeoutMs ?? DEFAULT_DICT_TIMEOUT_MS,
+      idleMs: DICT_WORKER_IDLE_MS,
+    });
     this.#context = {
       helloFrames: {
         noiseOnly: helloFrame(["noise"]),
@@ -120,16 +214,43 @@ export class GbServer extends EventEmitter<ServerEvents> {
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      deadlines: {
+        openingTimeoutMs: options.openingTimeoutMs ?? DEFAULT_OPENING_TIMEOUT_MS,
+        progressWindowMs: options.progressWindowMs ?? DEFAULT_PROGRESS_WINDOW_MS,
+        minProgressBytes: options.minProgressBytes ?? DEFAULT_MIN_PROGRESS_BYTES,
+      },
       reserveDictBytes: (bytes) => {
         if (this.#dictBytesInFlight + bytes > dictBudgetBytes) return false;
         this.#dictBytesInFlight += bytes;
         return true;
       },
+      holdDictBytes: (bytes) => {
+        this.#dictBytesInFlight += bytes;
+        return bytes;
+      },
       releaseDictBytes: (bytes) => {
         this.#dictBytesInFlight -= bytes;
       },
+      dictPool: this.#dictPool,
+      inlineDictBytes: options.inlineDictBytes ?? DEFAULT_INLINE_DICT_BYTES,
+      dictWants: {
+        printable: options.dictPrintable ?? true,
+        value: options.dictValues ?? false,
+        jsonText: options.dictJsonText ?? false,
+      },
       onItem: (item) => {
         this.#emitSafely(() => this.emit("item", item));
+      },
+      onProgress: (peer, item) => {
+        if (this.listenerCount("progress") === 0) return;
+        const progress: InboundProgress = {
+          ...peer,
+          id: item.id,
+          name: item.meta.name,
+          bytes: item.bytes,
+          size: item.meta.size,
+        };
+        this.#emitSafely(() => this.emit("progress", progress));
       },
       onFailure: (failure) => {
         this.#emitSafely(() => this.emit("failure", failure));
@@ -152,6 +273,12 @@ export class GbServer extends EventEmitter<ServerEvents> {
       await store.init();
     }
     const server = new GbServer(options, store);
+    const [limit, open] = await Promise.all([readOpenFileLimit(), countOpenFiles()]);
+    server.#openFileLimit = limit;
+    if (limit !== null && open !== null) {
+      const workers = options.dictWorkers ?? DEFAULT_DICT_WORKERS;
+      server.#connectionFiles = limit - open - SPARE_FILES - workers * FILES_PER_DICT_WORKER;
+    }
     const host = options.host ?? DEFAULT_HOST;
     const port = options.port ?? DEFAULT_PORT;
     await new Promise<void>((resolve, reject) => {
@@ -210,6 +337,25 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return { host: address.address, port: address.port };
   }
 
+  /**
+   * How many files this process may have open (`ulimit -n`), or null when the system does
+   * not say (not Linux) or sets no limit.
+   */
+  get openFileLimit(): number | null {
+    return this.#openFileLimit;
+  }
+
+  /**
+   * Connections served at once: `maxConnections`, or fewer when the open-file limit would
+   * not let that many each write a file (then more are told BUSY rather than the server
+   * running out of descriptors).
+   */
+  get maxConnections(): number {
+    const files = this.#connectionFiles;
+    if (files === null) return this.#maxConnections;
+    return Math.max(1, Math.min(this.#maxConnections, Math.floor(files / FILES_PER_CONNECTION)));
+  }
+
   /** The directory items are saved in, or null. */
   get saveDir(): string | null {
     return this.#context.store?.directory ?? null;
@@ -225,13 +371,40 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#sessions.size;
   }
 
+  /**
+   * Received bytes all connections hold, not yet handled, and the buffers they are in
+   * (a few per connection however its peer splits them [F-COALESCE]).
+   */
+  get readBuffers(): { readonly chunks: number; readonly bytes: number } {
+    let chunks = 0;
+    let bytes = 0;
+    for (const session of this.#sessions) {
+      const held = session.readBuffers;
+      chunks += held.chunks;
+      bytes += held.bytes;
+    }
+    return { chunks, bytes };
+  }
+
+  /** What the server holds for dictionaries right now. */
+  get dictLoad(): DictLoad {
+    return { ...this.#dictPool.stats, heldBytes: this.#dictBytesInFlight };
+  }
+
   #accept(socket: Socket): void {
     this.#connectionCount++;
     const peer = {
       connectionId: this.#connectionCount,
       remote: `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`,
     };
-    if (this.#closing !== undefined || this.#sessions.size >= this.#maxConnections) {
+    if (this.#closing !== undefined || this.#sessions.size >= this.maxConnections) {
+      // Out of descriptors to spare, even a refusal's linger is too much: close at once.
+      const files = this.#connectionFiles;
+      const inUse = this.#sessions.size * FILES_PER_CONNECTION + this.#refused.size;
+      if (files !== null && inUse >= files + SPARE_FILES / 2) {
+        socket.destroy();
+        return;
+      }
       this.#refused.add(socket);
       socket.once("close", () => this.#refused.delete(socket));
       const frames = this.#context.helloFrames;
@@ -255,6 +428,18 @@ export class GbServer extends EventEmitter<ServerEvents> {
     return this.#closing;
   }
 
+  /**
+   * Stops at once: stops listening and drops every connection; items in flight are
+   * discarded, never stored. Resolves once their temporary files are removed.
+   */
+  async abort(): Promise<void> {
+    this.#closing ??= this.#close(0);
+    const sessions = [...this.#sessions];
+    for (const session of sessions) session.destroy();
+    for (const socket of this.#refused) socket.destroy();
+    await Promise.all(sessions.map((session) => session.closed));
+  }
+
   async #close(graceMs: number): Promise<void> {
     const listenerClosed = new Promise<void>((resolve) =>
       this.#server.close(() => {
@@ -272,6 +457,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#refused) socket.destroy();
     await allClosed;
+    await this.#dictPool.close();
     await listenerClosed;
   }
 }

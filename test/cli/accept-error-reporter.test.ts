@@ -2,6 +2,7 @@
  * gb-server reports accept errors rate-limited: the first at once (with a hint), the
  * rest of a storm counted and reported once per interval, the remainder at shutdown.
  */
+import { parseEventLine } from "../support/json-event.js";
 import { Chalk } from "chalk";
 import { PassThrough, Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -44,7 +45,7 @@ function setup(json: boolean) {
       .text()
       .split("\n")
       .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+      .map(parseEventLine);
   };
   const warnings = (): string[] =>
     stderr

@@ -43,12 +43,12 @@ describe("runClient --help / --version", () => {
     expect((await run(["-h"])).stdout).toContain("Examples:");
     for (const flag of ["--version", "-V"]) {
       const result = await run([flag]);
-      expect(result).toEqual({ code: ExitCode.OK, stdout: "2.0.0\n", stderr: "" });
+      expect(result).toEqual({ code: ExitCode.OK, stdout: "gb-client 2.0.0\n", stderr: "" });
     }
   });
 });
 
-describe("runClient usage errors", () => {
+describe("[CLI-OPTIONS] runClient usage errors", () => {
   it.each([
     [
       [],
@@ -70,7 +70,21 @@ describe("runClient usage errors", () => {
       ["--file", "-", "--dict", "-"],
       /^error: standard input \(-\) can be used for one item only\nhint: read the other items from files\n$/,
     ],
-    [["--file", NOTES, "stray"], /^error: too many arguments/],
+    [
+      ["--file", NOTES, "stray"],
+      /^error: unexpected argument 'stray': items are named by an option\nhint: did you mean --file stray\?\n$/,
+    ],
+    [["notes.txt"], /\nhint: did you mean --file notes\.txt\?\n$/],
+    [["data.json"], /\nhint: did you mean --dict data\.json\?\n$/],
+    [
+      ["--file", NOTES, "--format", "xml"],
+      /^error: --format applies to dictionaries, and no --dict was given\nhint: /,
+    ],
+    [
+      ["--file", NOTES, "--name", "other.txt"],
+      /^error: --name names the item read from standard input, and none was given\nhint: /,
+    ],
+    [["--dict", "-", "--dict", "-"], /^error: standard input \(-\) can be used for one item only/],
   ])("%j returns 2 with an error on stderr and nothing on stdout", async (argv, message) => {
     const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(ExitCode.USAGE);
@@ -131,6 +145,16 @@ describe("runClient local failures", () => {
     const { code, stderr } = await run(["--port", "1", "--dict", "-"], '\ufeff{"a": 1}');
     expect(stderr).not.toContain("not a valid dictionary");
     expect(code).toBe(ExitCode.NETWORK);
+  });
+
+  it("[CLI-OPTIONS] a directory given to --dict returns 7 before connecting, saying it is a directory", async () => {
+    const { code, stdout, stderr } = await run(["--port", "1", "--dict", SAMPLES]);
+    expect(code).toBe(ExitCode.INPUT);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      `error: ${SAMPLES} is a directory, not a file holding a dictionary\n` +
+        "hint: --dict takes a file holding one JSON object; send the files of a directory with --file\n",
+    );
   });
 
   it("a missing --dict file returns 7 without the --file hint", async () => {

@@ -77,7 +77,7 @@ describe("gb-client facing an untrusted server", () => {
     const { code, stdout } = await run(port);
     expect(code).toBe(ExitCode.OK);
     expect(stdout.text).toMatch(
-      /^✔ file notes\.txt stored as notes\.txt · 319 B · sha256 [0-9a-f]{64}\n$/,
+      /^✔ file notes\.txt stored as notes\.txt · 319 B in \d+ ms \([^)]+\/s\) · sha256 [0-9a-f]{64}\n$/,
     );
   });
 

@@ -1,3 +1,4 @@
+import { parseEventLine } from "../support/json-event.js";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -51,7 +52,7 @@ async function writeKey(file: string, key: Buffer): Promise<void> {
 function jsonLine(stdout: string): Record<string, unknown> {
   const lines = stdout.split("\n").filter((line) => line !== "");
   expect(lines).toHaveLength(1);
-  return JSON.parse(lines[0]!) as Record<string, unknown>;
+  return parseEventLine(lines[0]!);
 }
 
 function mode(stats: { mode: number }): number {
@@ -91,7 +92,7 @@ describe("gb-key --help / --version / usage", () => {
     for (const flag of ["--version", "-V"]) {
       expect(await run([flag], await testEnv())).toEqual({
         code: ExitCode.OK,
-        stdout: `${SOFTWARE_VERSION}\n`,
+        stdout: `gb-key ${SOFTWARE_VERSION}\n`,
         stderr: "",
       });
     }

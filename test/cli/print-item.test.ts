@@ -70,6 +70,8 @@ describe("[H-FINGERPRINT] the session in gb-server's lines", () => {
     savedAs: null,
     savedPath: null,
     value: undefined,
+    printable: undefined,
+    jsonText: undefined,
     preview: Buffer.from("abc"),
   } as const;
 

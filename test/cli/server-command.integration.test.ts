@@ -95,10 +95,10 @@ describe("runServer --help / --version / usage", () => {
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);
   });
 
-  it("--version prints 2.0.0", async () => {
+  it("--version prints gb-server 2.0.0", async () => {
     const { code, stdout } = await runServerToEnd(["--version"]);
     expect(code).toBe(ExitCode.OK);
-    expect(stdout).toBe("2.0.0\n");
+    expect(stdout).toBe("gb-server 2.0.0\n");
   });
 
   it.each([
@@ -197,7 +197,7 @@ describe("runServer in-process", () => {
     const client = fakeIo(env);
     expect(await runClient(["--port", String(port), "--file", NOTES], client.io)).toBe(ExitCode.OK);
     expect(client.stdout.text).toMatch(
-      /^✔ file notes\.txt received \(not saved\) · 319 B · sha256 [0-9a-f]{64}\n$/,
+      /^✔ file notes\.txt received \(not saved\) · 319 B in [\d.]+ m?s \([^)]+\/s\) · sha256 [0-9a-f]{64}\n$/,
     );
     await fake.stdout.waitFor(
       (out) => (out.text.includes("Receipts carry") ? true : undefined),

@@ -58,18 +58,13 @@ describe("Terminal batching", () => {
   it("writes the print and json lines of one turn in exactly one write, at the end of the turn", async () => {
     const { terminal, outWrite, log } = newTerminal();
     terminal.print("first");
-    terminal.json({ event: "stored", id: 1 });
+    terminal.json({ id: 1 });
     terminal.print("");
-    terminal.json({ event: "stored", id: 2, name: "x\u009by" });
+    terminal.json({ id: 2, name: "x\u009by" });
     expect(outWrite).not.toHaveBeenCalled();
     await endOfTurn();
     expect(outWrite).toHaveBeenCalledTimes(1);
-    expect(log()).toEqual([
-      [
-        "stdout",
-        'first\n{"event":"stored","id":1}\n\n{"event":"stored","id":2,"name":"x\\u009by"}\n',
-      ],
-    ]);
+    expect(log()).toEqual([["stdout", 'first\n{"id":1}\n\n{"id":2,"name":"x\\u009by"}\n']]);
   });
 
   it("writes each turn's lines in a write of their own", async () => {

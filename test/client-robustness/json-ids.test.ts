@@ -60,7 +60,9 @@ describe("--json ids", () => {
       expect.objectContaining({
         event: "failed",
         id: 2,
-        name: vanishing,
+        // [CLI-JSON-FIELDS] the item's name, as in stored; what the user gave is its path.
+        name: path.basename(vanishing),
+        path: vanishing,
         code: "INPUT_UNREADABLE",
       }),
       expect.objectContaining({ event: "stored", id: 3, kind: "file", name: "image.png" }),

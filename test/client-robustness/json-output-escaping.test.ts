@@ -62,8 +62,15 @@ describe("Terminal.json", () => {
   });
 
   it("leaves ordinary output exactly as JSON.stringify writes it", () => {
-    const value = { event: "stored", id: 1, name: "notes.txt", savedAs: null, ok: true };
+    const value = { id: 1, name: "notes.txt", savedAs: null, ok: true };
     expect(jsonLine(value)).toBe(`${JSON.stringify(value)}\n`);
+  });
+
+  it("[CLI-JSON-TIME] puts an event's time (ISO 8601, UTC, ms) right after its name", () => {
+    const line = jsonLine({ event: "stored", id: 1 });
+    expect(line).toMatch(
+      /^\{"event":"stored","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","id":1\}\n$/,
+    );
   });
 });
 
@@ -83,7 +90,7 @@ describe("gb-client --json with a hostile savedAs", () => {
       "runClient",
     );
     expect(code).toBe(ExitCode.OK);
-    expect(UNSAFE_RAW.test(fake.stdout.text.replace(/\n$/, ""))).toBe(false);
+    for (const line of fake.stdout.lines) expect(UNSAFE_RAW.test(line)).toBe(false);
     expect(fake.stdout.json).toEqual([
       expect.objectContaining({ event: "stored", savedAs: hostile }),
     ]);

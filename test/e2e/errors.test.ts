@@ -13,6 +13,7 @@ import {
   SERVER_EXIT_CODES,
   WAIT_MS,
   freshEnv,
+  itemEvents,
   runClient,
   runServerToExit,
   sha256,
@@ -162,7 +163,7 @@ describe("--help and --version", () => {
     expect(help.stderr).toBe("");
     for (const result of [version, short]) {
       expect(result.code).toBe(0);
-      expect(result.stdout).toBe("2.0.0\n");
+      expect(result.stdout).toBe(`${name} 2.0.0\n`);
     }
     // Help and version never create a key file.
     expect(await readdir(env["XDG_CONFIG_HOME"]!)).toEqual([]);
@@ -310,7 +311,10 @@ describe("stopping the server", () => {
     const result = await client.result();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ bytes: data.length, sha256: sha256(data) });
+    expect(itemEvents(result.stdout)[0]).toMatchObject({
+      bytes: data.length,
+      sha256: sha256(data),
+    });
     expect(await withTimeout(server.exited, WAIT_MS, "server exit")).toEqual({
       code: 0,
       signal: null,

@@ -69,10 +69,15 @@ describe.each([
         id: expect.any(Number),
         kind: "file",
         name: path.basename(input.path),
+        path: input.path,
         encrypted: encrypt,
         bytes: input.data.length,
         sha256: sha256(input.data),
         savedAs: path.basename(input.path),
+        // [M-RECEIPT-STORED] a file is stored as it travelled: no other hash.
+        storedSha256: null,
+        durationMs: expect.any(Number),
+        bytesPerSecond: expect.any(Number),
       });
       const saved = await readFile(path.join(saveDir, receipt["savedAs"] as string));
       expect(saved.length).toBe(input.data.length);
@@ -184,10 +189,14 @@ describe("standard input", () => {
           id: 1,
           kind: "file",
           name: "stdin",
+          path: "-",
           encrypted: encrypt,
           bytes: data.length,
           sha256: sha256(data),
           savedAs,
+          storedSha256: null,
+          durationMs: expect.any(Number),
+          bytesPerSecond: expect.any(Number),
         },
       ]);
       expect((await readFile(path.join(saveDir, savedAs))).equals(data)).toBe(true);

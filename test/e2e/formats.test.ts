@@ -5,7 +5,7 @@ import { encodeDict, type DictFormat } from "../../src/codecs/dict-format.js";
 import { SAMPLE_DICT, runClient, sample, sha256, startSavingServer } from "./harness.js";
 
 const RECEIPT_LINE =
-  /^✔ dict data\.json stored as (\S+) · \d+(?:\.\d)? (?:B|KiB) (· encrypted )?· sha256 ([0-9a-f]{64})$/;
+  /^✔ dict data\.json stored as (\S+) · \d+(?:\.\d)? (?:B|KiB) in [\d.]+ m?s \([^)]+\/s\) (· encrypted )?· sha256 ([0-9a-f]{64}) · stored file sha256 ([0-9a-f]{64})$/;
 
 describe.each<[string, DictFormat]>([
   ["json", "json"],
@@ -33,7 +33,7 @@ describe.each<[string, DictFormat]>([
       expect(lines).toHaveLength(1);
       const match = RECEIPT_LINE.exec(lines[0]!);
       expect(match, lines[0]).not.toBeNull();
-      const [, savedAs, encryptedNote, receiptSha] = match!;
+      const [, savedAs, encryptedNote, receiptSha, storedSha] = match!;
       expect(savedAs).toBe(index === 0 ? "data.json" : "data-1.json");
       expect(encryptedNote !== undefined).toBe(encrypt);
       expect(receiptSha).toBe(sha256(wire));
@@ -41,6 +41,8 @@ describe.each<[string, DictFormat]>([
       // The stored file: pretty-printed JSON deep-equal to the sample.
       const text = await readFile(path.join(saveDir, savedAs!), "utf8");
       expect(JSON.parse(text)).toEqual(sample);
+      // [M-RECEIPT-STORED] the receipt line's stored file hash is what sha256sum prints.
+      expect(storedSha).toBe(sha256(Buffer.from(text, "utf8")));
       expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
 
       // The server's item event.

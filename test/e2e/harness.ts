@@ -15,6 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect } from "vitest";
 import type { JsonObject } from "../../src/codecs/json-value.js";
+import { isProgressEvent, parseEventLine } from "../support/json-event.js";
 import { Output } from "../support/output.js";
 import { SAMPLE_DICT } from "../support/samples.js";
 import { TempDirs } from "../support/temp-dirs.js";
@@ -322,17 +323,21 @@ export async function waitUntil(
   }
 }
 
-/** Parses each `{...}` line of a client's --json output. */
+/**
+ * Parses each `{...}` line of a client's --json output, without its `progress` events;
+ * each event's `time` is checked and removed.
+ */
 export function jsonLines(text: string): Record<string, unknown>[] {
   return text
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+    .map(parseEventLine)
+    .filter((event) => !isProgressEvent(event));
 }
 
 /**
  * The item events (`stored`, `failed`) of a client's --json output: without the
- * `session` event an encrypted session starts with.
+ * `session` event an encrypted session starts with, nor `progress` events.
  */
 export function itemEvents(text: string): Record<string, unknown>[] {
   return jsonLines(text).filter((event) => event["event"] !== "session");

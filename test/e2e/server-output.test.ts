@@ -10,6 +10,7 @@ import {
   freshEnv,
   itemEvents,
   runClient,
+  runServerToExit,
   sha256,
   startSavingServer,
   startServer,
@@ -49,13 +50,16 @@ describe("--no-print", () => {
 describe("--no-save", () => {
   it("writes nothing, yet the client exits 0 with savedAs null", async () => {
     const env = await freshEnv();
+    const cwd = await tempDir("gb-e2e-cwd-");
+    // [CLI-OPTIONS] --no-save together with --save-dir is a usage error, not a silent choice.
     const parent = await tempDir("gb-e2e-save-");
     const saveDir = path.join(parent, "inbox");
-    const cwd = await tempDir("gb-e2e-cwd-");
-    const server = await startServer(["--no-save", "--json", "--save-dir", saveDir], {
-      env,
-      cwd,
-    });
+    const both = await runServerToExit(
+      ["--host", "127.0.0.1", "--port", "0", "--no-save", "--save-dir", saveDir],
+      { env, cwd },
+    );
+    expect(both.code).toBe(2);
+    const server = await startServer(["--no-save", "--json"], { env, cwd });
     expect(server.listening).toMatchObject({ saveDir: null });
     expect(server.stderr.text).toContain("not saving");
 
@@ -96,7 +100,7 @@ describe("--no-save", () => {
     });
     expect(client.code).toBe(0);
     expect(client.stdout).toMatch(
-      /^✔ file notes\.txt received \(not saved\) · 319 B · sha256 [0-9a-f]{64}\n$/,
+      /^✔ file notes\.txt received \(not saved\) · 319 B in [\d.]+ m?s \([^)]+\/s\) · sha256 [0-9a-f]{64}\n$/,
     );
   });
 });

@@ -15,6 +15,7 @@ import {
   startSavingServer,
   tempDir,
 } from "./harness.js";
+import { parseEventLine } from "../support/json-event.js";
 
 afterEach(closeFakeServers);
 
@@ -54,17 +55,18 @@ describe("gb-client --file DIR", () => {
     });
     expect(client.code).toBe(0);
     const events = jsonLines(client.stdout);
-    expect(events.map((event) => [event["event"], event["path"] ?? event["savedAs"]])).toEqual([
-      ["skipped", "docs/link"],
-      ["skipped", "docs/pipe"],
-      ["stored", "docs/a/empty"],
-      ["stored", "docs/a/one.txt"],
-      ["stored", "docs/a"],
-      ["stored", "docs/two.txt"],
-      ["stored", "docs"],
-      ["tree", "docs"],
+    expect(events.map((event) => [event["event"], event["name"] ?? null, event["path"]])).toEqual([
+      ["skipped", null, "docs/link"],
+      ["skipped", null, "docs/pipe"],
+      ["stored", "empty", "docs/a/empty"],
+      ["stored", "one.txt", "docs/a/one.txt"],
+      ["stored", "a", "docs/a"],
+      ["stored", "two.txt", "docs/two.txt"],
+      ["stored", "docs", "docs"],
+      ["tree", "docs", top],
     ]);
     expect(events.at(-1)).toMatchObject({
+      savedAs: "docs",
       files: 2,
       directories: 3,
       bytes: 8,
@@ -74,6 +76,19 @@ describe("gb-client --file DIR", () => {
     expect(itemEvents(client.stdout).filter((event) => event["event"] === "stored")).toHaveLength(
       5,
     );
+    // [CLI-JSON-PROGRESS] each entry's final progress event, with its name and path too.
+    const finals = client.stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map(parseEventLine)
+      .filter((event) => event["event"] === "progress" && event["final"] === true);
+    expect(finals.map((event) => [event["name"], event["path"], event["total"]])).toEqual([
+      ["empty", "docs/a/empty", 0],
+      ["one.txt", "docs/a/one.txt", 4],
+      ["a", "docs/a", 0],
+      ["two.txt", "docs/two.txt", 4],
+      ["docs", "docs", 0],
+    ]);
   });
 
   it("every entry is tried; one the server refuses makes the exit code non-zero", async () => {
@@ -93,7 +108,7 @@ describe("gb-client --file DIR", () => {
     expect(client.code).toBe(4);
     const events = jsonLines(client.stdout);
     expect(events.filter((event) => event["event"] === "failed")).toMatchObject([
-      { code: "STORAGE_FAILED", name: "docs/a/one.txt" },
+      { code: "STORAGE_FAILED", name: "one.txt", path: "docs/a/one.txt" },
     ]);
     expect(events.filter((event) => event["event"] === "stored")).toHaveLength(4);
     expect(events.at(-1)).toMatchObject({ event: "tree", files: 1, directories: 3, failed: 1 });

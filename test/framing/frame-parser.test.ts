@@ -2,7 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../../src/errors.js";
 import { encodeFrame } from "../../src/framing/frame.js";
-import { FrameParser, type ParsedUnit } from "../../src/framing/frame-parser.js";
+import {
+  COALESCE_BELOW_BYTES,
+  FrameParser,
+  type ParsedUnit,
+} from "../../src/framing/frame-parser.js";
 import { encodePreamble } from "../../src/framing/preamble.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
 
@@ -10,6 +14,8 @@ const LIMITS = new Map([
   [0x01, 16],
   [0x03, 1000],
 ]);
+/** A CHUNK's limit, for the tests of large frames. */
+const CHUNK_LIMITS = new Map([[0x03, 65536]]);
 
 function parseAll(parser: FrameParser, pieces: readonly Buffer[]): ParsedUnit[] {
   const units: ParsedUnit[] = [];
@@ -87,21 +93,56 @@ describe("FrameParser", () => {
     );
   });
 
-  it("hands a payload split across reads over as views, not copies, and joins it on demand", () => {
-    const payload = Buffer.from("abcdefghij");
+  it("hands a payload split across large reads over as views, not copies, and joins it on demand", () => {
+    const payload = Buffer.alloc(2 * COALESCE_BELOW_BYTES, "abcdefghij");
     const bytes = encodeFrame(0x03, payload);
-    const first = bytes.subarray(0, 8); // header + "abc"
-    const second = bytes.subarray(8);
-    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    const first = bytes.subarray(0, 5 + COALESCE_BELOW_BYTES); // header + the first half
+    const second = bytes.subarray(5 + COALESCE_BELOW_BYTES);
+    const parser = new FrameParser(CHUNK_LIMITS, { expectPreamble: false });
     const [unit] = parseAll(parser, [first, second]);
     if (unit?.kind !== "frame") throw new Error("expected a frame");
-    expect(unit.frame.length).toBe(10);
-    expect(unit.frame.parts.map((part) => part.toString())).toEqual(["abc", "defghij"]);
+    expect(unit.frame.length).toBe(payload.length);
+    expect(unit.frame.parts.map((part) => part.length)).toEqual([
+      COALESCE_BELOW_BYTES,
+      COALESCE_BELOW_BYTES,
+    ]);
     // Views into the received buffers: same memory, no copy.
     expect(unit.frame.parts[0]?.buffer).toBe(first.buffer);
     expect(unit.frame.parts[1]?.buffer).toBe(second.buffer);
-    expect(unit.frame.payload.toString()).toBe("abcdefghij");
+    expect(unit.frame.payload.equals(payload)).toBe(true);
     expect(unit.frame.payload).toBe(unit.frame.payload); // joined once
+  });
+
+  it("[F-COALESCE] a frame sent a byte at a time is held in a few buffers, not one per byte", () => {
+    const payload = Buffer.alloc(65536, "x");
+    const bytes = Buffer.concat([encodeFrame(0x03, payload), encodeFrame(0x03, payload)]);
+    const parser = new FrameParser(CHUNK_LIMITS, { expectPreamble: false });
+    let mostChunks = 0;
+    const frames: Buffer[] = [];
+    for (let offset = 0; offset < bytes.length; offset++) {
+      parser.push(bytes.subarray(offset, offset + 1));
+      mostChunks = Math.max(mostChunks, parser.bufferedChunks);
+      for (let unit = parser.next(); unit !== undefined; unit = parser.next()) {
+        if (unit.kind === "frame") frames.push(unit.frame.payload);
+      }
+    }
+    expect(frames.map((frame) => frame.equals(payload))).toEqual([true, true]);
+    expect(mostChunks).toBeLessThanOrEqual(2);
+  });
+
+  it("[F-COALESCE] parts handed out stay intact while later bytes are staged", () => {
+    const first = encodeFrame(0x03, Buffer.from("first"));
+    const second = encodeFrame(0x03, Buffer.from("second"));
+    const parser = new FrameParser(LIMITS, { expectPreamble: false });
+    parser.push(first);
+    const unit = parser.next();
+    if (unit?.kind !== "frame") throw new Error("expected a frame");
+    parser.push(second.subarray(0, 3));
+    parser.push(second.subarray(3));
+    const next = parser.next();
+    if (next?.kind !== "frame") throw new Error("expected a frame");
+    expect(unit.frame.payload.toString()).toBe("first");
+    expect(next.frame.payload.toString()).toBe("second");
   });
 
   it("gives an empty payload no parts", () => {

@@ -179,6 +179,7 @@ export async function startServer(
   const masterKey = Buffer.from(options.masterKey ?? randomBytes(32));
   const server = await GbServer.listen({
     durable: false,
+    dictValues: true,
     ...rest,
     host: HOST,
     port: 0,

@@ -12,6 +12,7 @@ import { FrameType } from "../../src/protocol/constants.js";
 import { GbClient } from "../../src/transfer/client.js";
 import { GbServer } from "../../src/transfer/server.js";
 import {
+  connectClient,
   HOST,
   RawPeer,
   expectNoTempFiles,
@@ -37,14 +38,7 @@ const DATA = randomBytes(200_000);
 async function sendThrough(options: RelayOptions): Promise<{ outcome: unknown; ts: TestServer }> {
   const ts = await startServer(resources);
   const relay = await startRelay(resources, ts.port, options);
-  const client = await GbClient.connect({
-    host: HOST,
-    port: relay.port,
-    encryption: { key: ts.masterKey },
-  });
-  resources.defer(() => {
-    client.destroy();
-  });
+  const client = await connectClient(resources, relay, { encryption: { key: ts.masterKey } });
   const outcome = await client
     .sendStream(Readable.from([DATA]), { name: "data.bin", size: DATA.length })
     .then(
@@ -153,14 +147,7 @@ describe("records from the client, changed on the way", () => {
         }
       },
     });
-    const client = await GbClient.connect({
-      host: HOST,
-      port: relay.port,
-      encryption: { key: ts.masterKey },
-    });
-    resources.defer(() => {
-      client.destroy();
-    });
+    const client = await connectClient(resources, relay, { encryption: { key: ts.masterKey } });
     const sent = client.sendStream(Readable.from([DATA]), { name: "data.bin", size: DATA.length });
     await expect(sent).rejects.toMatchObject({ code: "TRUNCATED" });
     expect(await ts.waitFailure()).toMatchObject({ code: "TRUNCATED" });
@@ -188,14 +175,7 @@ describe("records from the server, changed on the way", () => {
         direction.forward(record);
       },
     });
-    const client = await GbClient.connect({
-      host: HOST,
-      port: relay.port,
-      encryption: { key: ts.masterKey },
-    });
-    resources.defer(() => {
-      client.destroy();
-    });
+    const client = await connectClient(resources, relay, { encryption: { key: ts.masterKey } });
     const results = await Promise.allSettled([
       client.sendDict({ a: 1 }, { format: "json", name: "a" }),
       client.sendDict({ b: 2 }, { format: "json", name: "b" }),

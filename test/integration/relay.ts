@@ -6,27 +6,25 @@
  */
 import { once } from "node:events";
 import net, { type AddressInfo } from "node:net";
-import { FRAME_HEADER_BYTES } from "../../src/framing/frame.js";
-import { PREAMBLE_BYTES } from "../../src/framing/preamble.js";
-import { RECORD_HEADER_BYTES } from "../../src/crypto/constants.js";
+import {
+  CLIENT_OPENING_FRAMES,
+  SERVER_OPENING_FRAMES,
+  splitter,
+  type Direction,
+  type RecordHook,
+} from "../support/unit-splitter.js";
 import { HOST, WAIT_MS, within, type Resources } from "./helpers.js";
 
-/** What a hook may do with the direction it was called for. */
-export interface Direction {
-  /** Sends bytes on, as they are. */
-  forward(bytes: Uint8Array): void;
-  /** Ends this direction (FIN), as a peer that stopped sending would. */
-  end(): void;
-}
+export type { Direction } from "../support/unit-splitter.js";
 
 export interface RelayOptions {
   /**
    * Called with each whole record from the client (header and ciphertext) and its index
    * from 0; the default forwards it.
    */
-  readonly toServer?: (record: Buffer, index: number, direction: Direction) => void;
+  readonly toServer?: RecordHook;
   /** The same for the server's records. */
-  readonly toClient?: (record: Buffer, index: number, direction: Direction) => void;
+  readonly toClient?: RecordHook;
   /**
    * Changes the server's cleartext opening on its way, one unit at a time: its preamble,
    * then each frame (HELLO, HANDSHAKE), whole.
@@ -42,10 +40,6 @@ export interface Relay {
   /** Every byte a client sent, per connection, in order: a recording to replay. */
   readonly recorded: Buffer[][];
 }
-
-/** Frames before the records: the client's HANDSHAKE; the server's HELLO and HANDSHAKE. */
-const CLIENT_OPENING_FRAMES = 1;
-const SERVER_OPENING_FRAMES = 2;
 
 /** Starts a relay to `targetPort`; closed on release. */
 export async function startRelay(
@@ -119,43 +113,4 @@ export async function startRelay(
     );
   });
   return { port: (server.address() as AddressInfo).port, recorded };
-}
-
-/**
- * Cuts one direction into its opening (a preamble, then `openingFrames` frames), each
- * unit handed to `opening` and forwarded as soon as it is whole, and then records, each
- * handed to `onRecord` (or forwarded).
- */
-function splitter(
-  openingFrames: number,
-  direction: Direction,
-  opening: (bytes: Buffer) => Buffer,
-  onRecord: RelayOptions["toServer"],
-): (chunk: Buffer) => void {
-  let pending = Buffer.alloc(0);
-  let unitsLeft = openingFrames + 1;
-  let index = 0;
-  return (chunk) => {
-    pending = Buffer.concat([pending, chunk]);
-    for (;;) {
-      if (unitsLeft > 0) {
-        const preamble = unitsLeft === openingFrames + 1;
-        if (!preamble && pending.length < FRAME_HEADER_BYTES) return;
-        const length = preamble ? PREAMBLE_BYTES : FRAME_HEADER_BYTES + pending.readUInt32BE(1);
-        if (pending.length < length) return;
-        direction.forward(opening(pending.subarray(0, length)));
-        pending = pending.subarray(length);
-        unitsLeft--;
-        continue;
-      }
-      if (pending.length < RECORD_HEADER_BYTES) return;
-      const length = RECORD_HEADER_BYTES + pending.readUInt16BE(0);
-      if (pending.length < length) return;
-      const record = Buffer.from(pending.subarray(0, length));
-      pending = pending.subarray(length);
-      if (onRecord === undefined) direction.forward(record);
-      else onRecord(record, index, direction);
-      index++;
-    }
-  };
 }

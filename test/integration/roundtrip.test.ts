@@ -68,6 +68,11 @@ async function expectStoredDict(
   expect(parsed).toEqual(value);
 }
 
+/** SHA-256 (hex) of a stored file, as `sha256sum` prints it. */
+async function sha256OfStored(ts: TestServer, savedAs: string | null): Promise<string> {
+  return sha256(await readFile(path.join(ts.saveDir!, savedAs!)));
+}
+
 describe("dictionary round trips", () => {
   for (const encrypt of [false, true]) {
     for (const format of FORMATS) {
@@ -89,6 +94,7 @@ describe("dictionary round trips", () => {
           bytes: sent.bytes,
           sha256: sent.sha256,
           savedAs: `sample-${format}.json`,
+          storedSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         });
 
         const item = await ts.waitItem();
@@ -106,9 +112,27 @@ describe("dictionary round trips", () => {
         expect(item.savedAs).toBe(`sample-${format}.json`);
         expect(item.savedPath).toBe(path.join(ts.saveDir!, `sample-${format}.json`));
         await expectStoredDict(ts, item.savedAs, value);
+        expect(sent.receipt.storedSha256).toBe(await sha256OfStored(ts, item.savedAs));
         expect(ts.failures).toEqual([]);
       });
     }
+  }
+
+  // A dictionary over the inline threshold is decoded and written by a worker [V-DICT-WORK],
+  // which hashes what it writes.
+  for (const format of FORMATS) {
+    it(`[M-RECEIPT-STORED] ${format}, decoded by a worker: storedSha256 is the stored file's`, async () => {
+      const ts = await startServer(resources);
+      const client = await connectClient(resources, ts);
+      const value: JsonObject = {};
+      for (let i = 0; i < 2000; i++) value[`key-${i}`] = `value ${i} ${"x".repeat(i % 17)}`;
+      const sent = await client.sendDict(value, { format, name: `large-${format}.dat` });
+      await client.close();
+      expect(sent.bytes).toBeGreaterThan(32 * 1024);
+      const item = await ts.waitItem();
+      await expectStoredDict(ts, item.savedAs, value);
+      expect(sent.receipt.storedSha256).toBe(await sha256OfStored(ts, item.savedAs));
+    });
   }
 
   it("keys such as __proto__ and constructor are ordinary keys end to end", async () => {

@@ -364,14 +364,7 @@ describe("split at every byte", () => {
   it("a client and a server whose every byte, both ways, travels alone: the session works", async () => {
     const ts = await startServer(resources);
     const relay = await startRelay(resources, ts.port, { byteByByte: true });
-    const client = await GbClient.connect({
-      host: HOST,
-      port: relay.port,
-      encryption: { key: ts.masterKey },
-    });
-    resources.defer(() => {
-      client.destroy();
-    });
+    const client = await connectClient(resources, relay, { encryption: { key: ts.masterKey } });
     const data = randomBytes(3000);
     const { Readable } = await import("node:stream");
     const [dict, file] = await Promise.all([

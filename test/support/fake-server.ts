@@ -128,6 +128,11 @@ export async function fakeServer(
           bytes: data.length,
           sha256: createHash("sha256").update(data).digest("hex"),
           savedAs,
+          // [M-RECEIPT-STORED] a stored dictionary's receipt has its stored file's hash;
+          // this server stores nothing, so any hash does.
+          ...(item.meta.kind === "dict" && savedAs !== null
+            ? { storedSha256: createHash("sha256").update("stored").digest("hex") }
+            : {}),
         });
       },
       receiptBody: (item, body) => {

@@ -5,8 +5,9 @@
  *
  * Addresses come only from the benchmarking ranges 198.18.0.0/15 and 2001:db8::/32. Each
  * pair's addresses exist only inside its own two namespaces, so pairs made at the same
- * time cannot collide. Creating namespaces needs root and iproute2 (`ip`): without them
- * {@link NetnsPair.create} says why, and the tests skip.
+ * time cannot collide. Creating namespaces needs root and iproute2 (`ip`):
+ * {@link netnsUnavailable} says why they cannot be made; the tests skip without root and
+ * fail with that reason as root (CI runs as root and installs iproute2).
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { isProgressEvent, parseEventLine } from "./json-event.js";
 
 /**
  * Collects everything written to one stream (a child's stdout, or an in-memory stream
@@ -42,9 +43,17 @@ export class Output {
     return end < 0 ? [] : text.slice(0, end).split("\n");
   }
 
-  /** Every complete `{...}` line, parsed as JSON (for --json output). */
+  /**
+   * Every complete `{...}` line, parsed as JSON (for --json output), without gb-client's
+   * `progress` events; each event's `time` checked and removed ({@link parseEventLine}).
+   */
   get json(): Record<string, unknown>[] {
-    return this.lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+    return this.events.filter((event) => !isProgressEvent(event));
+  }
+
+  /** Every complete `{...}` line, parsed as JSON, each event's `time` checked and removed. */
+  get events(): Record<string, unknown>[] {
+    return this.lines.filter((line) => line.startsWith("{")).map(parseEventLine);
   }
 
   #notify(): void {

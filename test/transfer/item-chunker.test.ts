@@ -240,8 +240,28 @@ describe("ItemChunker", () => {
         [FrameType.CHUNK, CHUNK_PLAINTEXT_BYTES],
         [FrameType.LAST_CHUNK, 0],
       ]);
-      // Never all sent: the item has no SHA-256 a receipt could match.
+      // Never all sent: no receipt may answer it, and it has no SHA-256.
+      expect(slot.sent).toBe(false);
       expect(slot.sha256).toBeUndefined();
     });
   }
+
+  it("[K-RECEIPT-SESSION] with digest: false, the same frames go out, the item is sent, and no SHA-256 is computed", () => {
+    const data = randomBytes(2 * CHUNK_PLAINTEXT_BYTES + 7);
+    const hashed = writtenInPieces([data], true);
+    const { writer, frames } = recorder(true);
+    const streamed = slotFor({ kind: "file", name: "f", size: data.length });
+    const chunker = ItemChunker.begin(writer, streamed, { digest: false });
+    chunker.add(data);
+    chunker.end();
+    const whole = slotFor({ kind: "dict", format: "json", name: "d.json", size: 9 });
+    ItemChunker.begin(recorder(true).writer, whole, { digest: false }).writeWhole('{"a":1.0}');
+    expect(summary(frames().slice(1))).toEqual(summary(hashed.frames.slice(1)));
+    expect(hashed.slot.sha256).toBe(sha256(data));
+    for (const slot of [streamed, whole]) {
+      expect(slot.sent).toBe(true);
+      expect(slot.sha256).toBeUndefined();
+    }
+    expect(streamed.bytes).toBe(data.length);
+  });
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rename } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { ItemStore, writeAll } from "../../src/transfer/server/item-store.js";
+import { ItemStore, writeAll, type NamingCalls } from "../../src/transfer/server/item-store.js";
 import { TempDirs } from "../support/temp-dirs.js";
 
 const tempDirs = new TempDirs();
@@ -128,5 +128,57 @@ describe("writeAll", () => {
 
   it("fails instead of spinning when nothing is accepted", async () => {
     await expect(writeAll(stingyHandle(0), [pattern(4, 1)])).rejects.toThrow(/no bytes/);
+  });
+});
+
+describe("[V-ATOMIC] naming on a file system without hard links", () => {
+  function errno(code: string): NodeJS.ErrnoException {
+    return Object.assign(new Error(`simulated ${code}`), { code });
+  }
+  const noLinks = (): Promise<void> => Promise.reject(errno("EPERM"));
+
+  async function storeWith(naming: Partial<NamingCalls>): Promise<ItemStore> {
+    const store = new ItemStore(await tempDirs.make("gb-store-"), false, naming);
+    await store.init();
+    return store;
+  }
+
+  it("reserves the name, then moves the file over its placeholder", async () => {
+    const store = await storeWith({ link: noLinks, rename });
+    const file = await store.begin("notes.txt");
+    await file.write([Buffer.from("notes")]);
+    expect(await file.commit()).toBe("notes.txt");
+    expect(await readdir(store.directory)).toEqual(["notes.txt"]);
+    expect(await readFile(`${store.directory}/notes.txt`, "utf8")).toBe("notes");
+  });
+
+  it("removes the placeholder when the move fails: no empty file under the final name", async () => {
+    const failingRename = (): Promise<void> => Promise.reject(errno("EIO"));
+    const store = await storeWith({ link: noLinks, rename: failingRename });
+    const file = await store.begin("notes.txt");
+    await file.write([Buffer.from("notes")]);
+    await expect(file.commit()).rejects.toMatchObject({ code: "STORAGE_FAILED" });
+    expect(await readdir(store.directory)).toEqual([]);
+  });
+
+  it("never replaces a name another file holds: the next numbered name is reserved", async () => {
+    const store = await storeWith({ link: noLinks, rename });
+    const first = await store.begin("same.txt");
+    await first.write([Buffer.from("1")]);
+    const second = await store.begin("same.txt");
+    await second.write([Buffer.from("2")]);
+    expect([await first.commit(), await second.commit()]).toEqual(["same.txt", "same-1.txt"]);
+    expect(await readFile(`${store.directory}/same.txt`, "utf8")).toBe("1");
+  });
+});
+
+describe("a server out of file descriptors", () => {
+  it("refuses a new item with BUSY, not STORAGE_FAILED, when a file cannot be opened (EMFILE)", async () => {
+    const emfile = (): Promise<never> =>
+      Promise.reject(Object.assign(new Error("simulated EMFILE"), { code: "EMFILE" }));
+    const store = new ItemStore(await tempDirs.make("gb-store-"), false, { open: emfile });
+    await store.init();
+    await expect(store.begin("notes.txt")).rejects.toMatchObject({ code: "BUSY" });
+    expect(await readdir(store.directory)).toEqual([]);
   });
 });

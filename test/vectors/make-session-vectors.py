@@ -142,6 +142,9 @@ class Records:
 
 
 DICT_TEXT = b'{"hello":"world"}'
+# The dictionary as the server stores it [V-DICT] (pretty-printed JSON text): its own
+# SHA-256 is the receipt's storedSha256 [M-RECEIPT-STORED].
+STORED_DICT_TEXT = b'{\n  "hello": "world"\n}\n'
 FILE_TEXT = b"hello, gb-transfer\n"
 
 
@@ -149,7 +152,8 @@ def items():
     item1 = {"id": 1, "meta": {"kind": "dict", "format": "json", "name": "greeting.json", "size": len(DICT_TEXT)}}
     item2 = {"id": 2, "meta": {"kind": "file", "name": "hello.txt", "size": len(FILE_TEXT)}}
     receipt1 = {"id": 1, "receipt": {"kind": "dict", "name": "greeting.json", "bytes": len(DICT_TEXT),
-                                     "sha256": hashlib.sha256(DICT_TEXT).hexdigest(), "savedAs": "greeting.json"}}
+                                     "sha256": hashlib.sha256(DICT_TEXT).hexdigest(), "savedAs": "greeting.json",
+                                     "storedSha256": hashlib.sha256(STORED_DICT_TEXT).hexdigest()}}
     receipt2 = {"id": 2, "receipt": {"kind": "file", "name": "hello.txt", "bytes": len(FILE_TEXT),
                                      "sha256": hashlib.sha256(FILE_TEXT).hexdigest(), "savedAs": "hello.txt"}}
     return item1, item2, receipt1, receipt2

@@ -62,6 +62,11 @@ export interface SentItem {
   /** True when the item went over an encrypted session (every item of it did). */
   readonly encrypted: boolean;
   readonly bytes: number;
+  /**
+   * SHA-256 of the item's data, as stored: on a plain connection the client's own, which
+   * the receipt's matched; in an encrypted session the receipt's, computed by the server
+   * and authenticated by the session [K-RECEIPT-SESSION].
+   */
   readonly sha256: string;
   readonly receipt: ReceiptBody;
 }

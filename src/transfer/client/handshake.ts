@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from "node:net";
+import { isIPv6, connect as netConnect, type Socket } from "node:net";
 import { deriveKeyFromPassphrase } from "../../crypto/passphrase.js";
 import { RecordOpener } from "../../crypto/record-opener.js";
 import { RecordSealer } from "../../crypto/record-sealer.js";
@@ -78,6 +78,8 @@ export async function openConnection(options: ClientOptions): Promise<OpenConnec
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  // For messages: an IPv6 address in brackets, so that the port stands apart.
+  const where = isIPv6(host) ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
   // Node passes stream options through to the socket; @types/node does not list them.
   const connectOptions = {
     host,
@@ -98,7 +100,7 @@ export async function openConnection(options: ClientOptions): Promise<OpenConnec
     // Deriving a key from a passphrase takes a while after HELLO: the socket is paused
     // meanwhile. Otherwise the client object takes over in this turn, as it is.
     const pause = encryption !== undefined && "passphrase" in encryption;
-    hello = await readHello(socket, writer, parser, { host, port, timeoutMs, pause });
+    hello = await readHello(socket, writer, parser, { where, timeoutMs, pause });
   } catch (error) {
     writer.flush();
     socket.destroy();
@@ -132,7 +134,7 @@ export async function openConnection(options: ClientOptions): Promise<OpenConnec
       masterKey,
       helloFrame: hello.frame,
       timeoutMs,
-      what: `${host}:${port}`,
+      what: where,
     });
     return encryptedConnection(socket, parser, writer, keys, hello.hello, guard);
   } catch (error) {
@@ -281,17 +283,12 @@ async function readHello(
   socket: Socket,
   writer: FrameWriter,
   parser: FrameParser,
-  settings: { host: string; port: number; timeoutMs: number; pause: boolean },
+  settings: { where: string; timeoutMs: number; pause: boolean },
 ): Promise<{ hello: Hello; frame: Buffer }> {
-  const { host, port, timeoutMs } = settings;
+  const { where, timeoutMs } = settings;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      finish(
-        new NetworkError(
-          ErrorCode.TIMEOUT,
-          `no answer from ${host}:${port} within ${timeoutMs} ms`,
-        ),
-      );
+      finish(new NetworkError(ErrorCode.TIMEOUT, `no answer from ${where} within ${timeoutMs} ms`));
     }, timeoutMs);
     const finish = (outcome: { hello: Hello; frame: Buffer } | GbError): void => {
       clearTimeout(timer);
@@ -312,18 +309,16 @@ async function readHello(
     };
     const onError = (error: NodeJS.ErrnoException): void => {
       finish(
-        new NetworkError(
-          ErrorCode.CONNECT_FAILED,
-          `cannot connect to ${host}:${port}: ${error.message}`,
-          { cause: error },
-        ),
+        new NetworkError(ErrorCode.CONNECT_FAILED, `cannot connect to ${where}: ${error.message}`, {
+          cause: error,
+        }),
       );
     };
     const onClose = (): void => {
       finish(
         new NetworkError(
           ErrorCode.CONNECT_FAILED,
-          `${host}:${port} closed the connection before greeting`,
+          `${where} closed the connection before greeting`,
         ),
       );
     };

@@ -14,6 +14,12 @@ export interface ChunkerOptions {
   /** Called as plaintext bytes go out, with the running total. */
   readonly onProgress?: ((bytesSent: number) => void) | undefined;
   /**
+   * Whether to compute the SHA-256 of the item's data (default true). [K-RECEIPT-SESSION]
+   * An encrypted session does not: its records already prove that the server received
+   * exactly what was sent, and the client takes the digest from the server's receipt.
+   */
+  readonly digest?: boolean | undefined;
+  /**
    * Gives back the memory under a piece given to {@link ItemChunker.add} once nothing
    * refers to it any more (its last chunk was copied, sealed into a record, or handed to
    * the kernel).
@@ -28,14 +34,15 @@ export interface ChunkerOptions {
  * through the same cutting: the last chunk seen is held back until the next piece, or
  * the end, shows whether it ends the item.
  *
- * As the data goes out it sets the item's byte count and, with its LAST_CHUNK, its
- * SHA-256 on the {@link ItemSlot}.
+ * As the data goes out it sets the item's byte count and, with its LAST_CHUNK, marks it
+ * sent and sets its SHA-256 (unless told not to compute one) on the {@link ItemSlot}.
  */
 export class ItemChunker {
   readonly #writer: FrameWriter;
   readonly #slot: ItemSlot;
   readonly #onProgress: ((bytesSent: number) => void) | undefined;
   readonly #recycle: ((piece: Uint8Array) => void) | undefined;
+  readonly #digest: boolean;
   /** Made for streamed data only: a whole payload is hashed in one shot. */
   #hash: Hash | undefined;
   #held: Uint8Array | undefined;
@@ -47,6 +54,7 @@ export class ItemChunker {
     this.#slot = slot;
     this.#onProgress = options.onProgress;
     this.#recycle = options.recycle;
+    this.#digest = options.digest ?? true;
   }
 
   /** Writes the ITEM frame of `slot` [M-ITEM] and returns the chunker of its data. */
@@ -60,7 +68,7 @@ export class ItemChunker {
    * are already in memory, so the frames only take views of them.
    */
   writeWhole(payload: Uint8Array | string): void {
-    const sha256 = sha256Hex(payload);
+    const sha256 = this.#digest ? sha256Hex(payload) : undefined;
     const size =
       this.#slot.meta.size ??
       (typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length);
@@ -74,6 +82,7 @@ export class ItemChunker {
       this.#writeLast();
     }
     this.#slot.sha256 = sha256;
+    this.#slot.sent = true;
   }
 
   /**
@@ -82,19 +91,20 @@ export class ItemChunker {
    * @returns false when the socket's buffer is full: wait for it to drain before adding more.
    */
   add(piece: Uint8Array): boolean {
-    this.#hash ??= createHash("sha256");
+    if (this.#digest) this.#hash ??= createHash("sha256");
     return this.#cut(piece);
   }
 
   /**
    * Ends a streamed item: the chunk held back goes out as its LAST_CHUNK (an empty one
-   * when there is none), and the item's SHA-256 is set.
+   * when there is none), the item is marked sent and its SHA-256 is set.
    * @returns false when the socket's buffer is full, as {@link add}.
    */
   end(): boolean {
-    const hash = (this.#hash ??= createHash("sha256"));
+    if (this.#digest) this.#hash ??= createHash("sha256");
     const room = this.#writeLast();
-    this.#slot.sha256 = hash.digest("hex");
+    this.#slot.sha256 = this.#hash?.digest("hex");
+    this.#slot.sent = true;
     return room;
   }
 

@@ -16,7 +16,12 @@ export class ItemSlot {
   readonly meta: ItemMeta;
   /** Plaintext bytes sent so far. */
   bytes = 0;
-  /** SHA-256 of the plaintext, set once its LAST_CHUNK is written: the item is then sent. */
+  /** True once its LAST_CHUNK is written: the item is all sent, and may be answered. */
+  sent = false;
+  /**
+   * SHA-256 of the plaintext, set with {@link sent} on a plain connection; undefined in
+   * an encrypted session, where the client does not hash what it sends [K-RECEIPT-SESSION].
+   */
   sha256: string | undefined;
   /** The item failed (refused, or the connection failed) before it was all sent. */
   aborted = false;

@@ -1,7 +1,9 @@
 import { Readable } from "node:stream";
 import { inputFileError } from "../inputs/input-file-error.js";
 import { FILE_READ_BYTES, PooledFileReader } from "./pooled-file-reader.js";
+import type { PreparedFile } from "./prepared-item.js";
 import { ReadAhead, type AheadRead } from "./read-ahead.js";
+import type { StreamedItem } from "./whole-item.js";
 
 /** Files up to this size are read whole, ahead of their turn (one chunk). */
 const SMALL_FILE_BYTES = 64 * 1024;
@@ -41,6 +43,14 @@ export function smallFileContent(
         throw inputFileError(filePath, "file", error);
       }),
   };
+}
+
+/**
+ * Opens a prepared file whose turn to go out has come ({@link openFileSource}).
+ * @throws {InputFileError} INPUT_UNREADABLE when it cannot be opened.
+ */
+export async function openFileItem(file: PreparedFile): Promise<StreamedItem> {
+  return { meta: file.meta, source: await openFileSource(file.path, file.meta.size) };
 }
 
 /** Where a streamed item's bytes come from. */

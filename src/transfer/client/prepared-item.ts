@@ -94,8 +94,9 @@ export function prepareDict(
 
 /**
  * Reads a dictionary from the JSON text of a file or of standard input (see
- * `readDictInput`), and prepares it in `format`. A file's dictionary is named after the
- * file; one from standard input is {@link STDIN_DICT_NAME}.
+ * `readDictInput`), and prepares it in `format`. It is named `options.name` when given;
+ * else a file's dictionary is named after the file, one from standard input
+ * {@link STDIN_DICT_NAME}.
  * @throws {InputFileError} / {InputError} INPUT_UNREADABLE when it cannot be read.
  * @throws {DictInputError} DICT_INVALID, with the line and column, when the text is not a valid dictionary.
  * @throws {CodecError} when it is not a valid dictionary, or too large.
@@ -103,9 +104,10 @@ export function prepareDict(
 export async function prepareDictInput(
   input: DictInput,
   format: DictFormat,
+  options: { readonly name?: string | undefined } = {},
 ): Promise<PreparedDict> {
   const value = await readDictInput(input);
-  const name = "path" in input ? path.basename(input.path) : STDIN_DICT_NAME;
+  const name = options.name ?? ("path" in input ? path.basename(input.path) : STDIN_DICT_NAME);
   return prepareDict(value, { format, name });
 }
 

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   IntegrityError,
+  InternalError,
   ProtocolError,
   errorFromPeer,
   type GbError,
@@ -26,6 +27,8 @@ export type Answer =
  * @throws {ProtocolError} UNEXPECTED_FRAME for another frame type, an answer for
  *   another item than `oldest` [K-ORDER], or a receipt for an item not yet all sent.
  * @throws {ProtocolError} MALFORMED_MESSAGE for a message of the wrong shape.
+ * @throws {InternalError} INTERNAL when, on a plain connection, an item was sent without
+ *   its SHA-256 (a bug: the receipt could not be checked).
  * @param encrypted whether the connection is an encrypted session, for the result.
  */
 export function readAnswer(
@@ -37,14 +40,13 @@ export function readAnswer(
   if (type === FrameType.RECEIPT) {
     const message = decodeReceipt(payload);
     const slot = answered(oldest, message.id, "a receipt");
-    const sha256 = slot.sha256;
-    if (sha256 === undefined) {
+    if (!slot.sent) {
       throw new ProtocolError(
         ErrorCode.UNEXPECTED_FRAME,
         `a receipt for item ${slot.id} before it was sent`,
       );
     }
-    return checkReceipt(slot, sha256, message.receipt, encrypted);
+    return checkReceipt(slot, message.receipt, encrypted);
   }
   if (type === FrameType.ERROR) {
     const message = decodeError(payload);
@@ -84,27 +86,36 @@ function answered(oldest: ItemSlot | undefined, id: number, what: string): ItemS
 }
 
 /**
- * [K-RECEIPT-CHECK] A receipt confirms the item only when its `bytes`, `sha256` and
- * `kind` are what was sent.
+ * [K-RECEIPT-CHECK] A receipt confirms the item only when its `bytes` and `kind` are what
+ * was sent, and, on a plain connection, its `sha256` is the SHA-256 the client computed
+ * of what it sent. [K-RECEIPT-SESSION] In an encrypted session the records already
+ * proved that the server received exactly the bytes sent, so the client computes no
+ * digest of its own: the item's SHA-256 is the one the server computed of what it
+ * received and stored, which reaches the client authenticated.
  */
-function checkReceipt(
-  slot: ItemSlot,
-  sha256: string,
-  body: ReceiptBody,
-  encrypted: boolean,
-): Answer {
-  if (body.bytes !== slot.bytes || body.sha256 !== sha256 || body.kind !== slot.meta.kind) {
+function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): Answer {
+  const own = slot.sha256;
+  if (own === undefined && !encrypted) {
+    throw new InternalError(
+      ErrorCode.INTERNAL,
+      `item ${slot.id} went out on a plain connection without its SHA-256`,
+    );
+  }
+  const digestDiffers = own !== undefined && own !== body.sha256;
+  if (body.bytes !== slot.bytes || body.kind !== slot.meta.kind || digestDiffers) {
+    const sent = own === undefined ? "" : `, sha256 ${own}`;
     return {
       slot,
       failed: new IntegrityError(
         ErrorCode.INTEGRITY_MISMATCH,
         `the server's receipt for ${slot.meta.name} does not match what was sent ` +
-          `(sent ${slot.meta.kind}, ${slot.bytes} bytes, sha256 ${sha256}; ` +
+          `(sent ${slot.meta.kind}, ${slot.bytes} bytes${sent}; ` +
           `receipt says ${body.kind}, ${body.bytes} bytes, sha256 ${body.sha256})`,
         { itemId: slot.id },
       ),
     };
   }
+  const sha256 = own ?? body.sha256;
   // The result outlives the receipt it was read from: it shares our own copies of the
   // strings the receipt repeats, and the receipt's own go with it.
   const name = body.name === slot.meta.name ? slot.meta.name : body.name;
@@ -117,7 +128,15 @@ function checkReceipt(
       encrypted,
       bytes: slot.bytes,
       sha256,
-      receipt: { kind: slot.meta.kind, name, bytes: body.bytes, sha256, savedAs: body.savedAs },
+      receipt: {
+        kind: slot.meta.kind,
+        name,
+        bytes: body.bytes,
+        sha256,
+        savedAs: body.savedAs,
+        // [M-RECEIPT-STORED] what the stored file of a dictionary hashes to.
+        ...(body.storedSha256 === undefined ? {} : { storedSha256: body.storedSha256 }),
+      },
     },
   };
 }

@@ -11,6 +11,16 @@ export interface WholeItem {
   readonly payload: Uint8Array | string | AheadRead;
 }
 
+/**
+ * An item's bytes: at once when they are in memory, or the promise of them while a small
+ * file is still being read ahead.
+ * @throws what reading the file threw (the promise rejects).
+ */
+export function payloadNow(payload: WholeItem["payload"]): Uint8Array | string | Promise<Buffer> {
+  if (typeof payload === "string" || payload instanceof Uint8Array) return payload;
+  return payload.ready() ?? payload.take();
+}
+
 /** A directory's data: none [T-ENTRY]. */
 export const NO_DATA = new Uint8Array(0);
 

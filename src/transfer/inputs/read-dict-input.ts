@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import type { DictObject } from "../../codecs/dict-value.js";
 import { DEFAULT_DICT_LIMITS } from "../../codecs/limits.js";
 import { CodecError, ErrorCode, InputError } from "../../errors.js";
-import { inputFileError } from "./input-file-error.js";
+import { InputFileError, inputFileError } from "./input-file-error.js";
 import { parseDictText } from "./parse-dict-text.js";
 
 const BYTES_PER_MIB = 1024 * 1024;
@@ -29,7 +29,8 @@ export function dictInputLabel(input: DictInput): string {
  * its size before it is read, anything else (standard input, a pipe, a device) as soon
  * as that much has arrived.
  *
- * @throws {InputFileError} INPUT_UNREADABLE when the file cannot be examined or read.
+ * @throws {InputFileError} INPUT_UNREADABLE when the file cannot be examined or read, or
+ *   is a directory.
  * @throws {InputError} INPUT_UNREADABLE when standard input cannot be read.
  * @throws {CodecError} DICT_TOO_LARGE over the cap; see {@link parseDictText} for the rest.
  */
@@ -50,9 +51,17 @@ async function readDictText(input: DictInput): Promise<string> {
     let size: number;
     try {
       const info = await stat(input.path);
+      if (info.isDirectory()) {
+        throw new InputFileError(`${input.path} is a directory, not a file holding a dictionary`, {
+          path: input.path,
+          reason: "not-a-file",
+          kind: "dict",
+        });
+      }
       isFile = info.isFile();
       size = info.size;
     } catch (error) {
+      if (error instanceof InputFileError) throw error;
       throw inputFileError(input.path, "dict", error);
     }
     if (isFile && size > MAX_DICT_INPUT_BYTES) throw tooLarge();

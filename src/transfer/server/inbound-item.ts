@@ -16,7 +16,7 @@ import type { StoredPlace } from "./tree-placement.js";
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
   SessionContext,
-  "dictLimits" | "previewBytes" | "reserveDictBytes" | "releaseDictBytes"
+  "dictLimits" | "previewBytes" | "reserveDictBytes" | "releaseDictBytes" | "inlineDictBytes"
 >;
 
 /**
@@ -35,7 +35,11 @@ export class InboundItem {
    * a directory entry stands for [T-PLACE]; set once its directories exist.
    */
   place: StoredPlace | null = null;
-  /** Running SHA-256 of a file; a dictionary is hashed whole once complete. */
+  /**
+   * Running SHA-256 of a file or a large dictionary, chunk by chunk as it arrives; a small
+   * dictionary is hashed whole once complete (one call costs it less than a hash object).
+   * Hashing 16 MiB at once would hold up the event loop for tens of ms.
+   */
   readonly #hash: Hash | undefined;
   readonly #previewBytes: number;
   readonly #releaseDictBytes: (bytes: number) => void;
@@ -46,17 +50,38 @@ export class InboundItem {
    * so a peer sending tiny chunks cannot make the server hold millions of buffers.
    */
   #dict: Buffer | undefined;
+  /**
+   * Bytes this item holds against the server's dictionary budget: its declared size from
+   * admission, and what its decoding handed back, until the item ends [V-DICT-WORK].
+   */
+  #heldDictBytes = 0;
   /** The file being written (when saving), until it is committed or discarded. */
   #file: PendingFile | undefined;
   readonly #preview: Buffer[] = [];
   #previewLength = 0;
   #released = false;
+  /**
+   * Aborts when the item ends, so that work done for it elsewhere can stop; made only
+   * when asked for (a worker's job), as most items never need one.
+   */
+  #ended: AbortController | undefined;
 
   private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
     this.meta = meta;
-    this.#hash = meta.kind === "dict" ? undefined : createHash("sha256");
-    this.#dict = meta.kind === "dict" ? Buffer.allocUnsafe(meta.size) : undefined;
+    this.#hash =
+      meta.kind === "dict" && meta.size <= context.inlineDictBytes
+        ? undefined
+        : createHash("sha256");
+    if (meta.kind === "dict") {
+      // A dictionary for a worker gets a buffer of its own, which can be moved to it
+      // rather than copied; a small one may share Node's pool.
+      this.#dict =
+        meta.size > context.inlineDictBytes
+          ? Buffer.allocUnsafeSlow(meta.size)
+          : Buffer.allocUnsafe(meta.size);
+      this.#heldDictBytes = meta.size;
+    }
     this.#previewBytes = context.previewBytes;
     this.#releaseDictBytes = context.releaseDictBytes;
   }
@@ -90,6 +115,13 @@ export class InboundItem {
   /** Plaintext bytes received so far. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Aborts once the item has ended ({@link release}). */
+  get endedSignal(): AbortSignal {
+    this.#ended ??= new AbortController();
+    if (this.#released) this.#ended.abort();
+    return this.#ended.signal;
   }
 
   /** True once {@link release} has run: the item has ended. */
@@ -134,22 +166,24 @@ export class InboundItem {
     const dict = this.#dict;
     let offset = this.#bytes - length;
     for (const piece of parts) {
+      this.#hash?.update(piece);
       if (dict !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
         piece.copy(dict, offset);
         offset += piece.length;
-      } else {
-        this.#hash?.update(piece);
-        this.#keepPreview(piece);
-      }
+      } else this.#keepPreview(piece);
     }
     return dict === undefined ? this.#file?.write(parts) : undefined;
   }
 
-  /** Gives a file item the file its data is written to; one that has ended discards it. */
-  attachFile(file: PendingFile): void {
-    if (this.#released) void file.abort();
-    else this.#file = file;
+  /**
+   * Gives a file item the file its data is written to; one that has ended discards it,
+   * and returns the promise of that (resolved once the file is gone; never rejects).
+   */
+  attachFile(file: PendingFile): Promise<void> | undefined {
+    if (this.#released) return file.abort();
+    this.#file = file;
+    return undefined;
   }
 
   /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */
@@ -169,11 +203,21 @@ export class InboundItem {
     return this.#dict;
   }
 
-  /** Gives a dictionary's bytes back to the server's budget once they have been decoded. */
-  releaseDict(): void {
-    if (this.#dict === undefined) return;
-    this.#releaseDictBytes(this.#dict.length);
+  /**
+   * Hands a dictionary's bytes over (to a worker, which takes them) and forgets them.
+   * They stay counted against the budget until the item ends: the worker holds them, and
+   * what it builds from them, until the item is stored [V-DICT-WORK].
+   * @throws {GbError} INTERNAL when the item is not a dictionary, or its bytes were taken.
+   */
+  takeDictBytes(): Buffer {
+    const bytes = this.dictBytes();
     this.#dict = undefined;
+    return bytes;
+  }
+
+  /** Counts `bytes` more against the dictionary budget, until the item ends. */
+  hold(bytes: number): void {
+    this.#heldDictBytes += bytes;
   }
 
   /** A file's first bytes, kept for display; undefined for a dictionary. */
@@ -208,7 +252,10 @@ export class InboundItem {
   release(): Promise<void> | undefined {
     if (this.#released) return undefined;
     this.#released = true;
-    this.releaseDict();
+    this.#ended?.abort();
+    this.#dict = undefined;
+    if (this.#heldDictBytes > 0) this.#releaseDictBytes(this.#heldDictBytes);
+    this.#heldDictBytes = 0;
     const file = this.#file;
     this.#file = undefined;
     return file?.abort();

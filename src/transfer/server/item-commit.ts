@@ -1,18 +1,22 @@
 import path from "node:path";
-import { decodeDict } from "../../codecs/dict-format.js";
+import type { PrintableDict } from "../../codecs/dict-printable.js";
 import type { DictObject } from "../../codecs/dict-value.js";
-import { ErrorCode, IntegrityError } from "../../errors.js";
+import { sha256Hex } from "../../crypto/sha256-hex.js";
+import { ErrorCode, IntegrityError, InternalError } from "../../errors.js";
 import { receiptText, type ReceiptBody } from "../../protocol/messages.js";
-import { formatStoredDict } from "./format-stored-dict.js";
+import { decodeReceivedDict, type DecodedDict } from "./decode-received-dict.js";
 import type { InboundItem } from "./inbound-item.js";
-import type { FileNamingTurn, ItemStore } from "./item-store.js";
+import type { FileNamingTurn, ItemStore, PendingFile } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
 import type { TreePlacement } from "./tree-placement.js";
 
 /** What committing an item needs from the server. */
-export type CommitContext = Pick<SessionContext, "store" | "dictLimits">;
+export type CommitContext = Pick<
+  SessionContext,
+  "store" | "dictLimits" | "dictWants" | "dictPool" | "inlineDictBytes" | "holdDictBytes"
+>;
 
 /** A complete item, verified and stored: what to answer, and what to report. */
 export interface CommittedItem {
@@ -22,11 +26,15 @@ export interface CommittedItem {
   readonly received: ReceivedItem;
 }
 
+/** What the listeners get of a dictionary: nothing of it for a file. */
+const NO_DICT: DecodedDict | undefined = undefined;
+
 /**
  * Verifies an item whose LAST_CHUNK has arrived (its size [V-SIZE], a dictionary's
  * decoding), stores it under its final name [V-ATOMIC] and builds its receipt and report.
- * Synchronous (no promise, no wait) when there is nothing to write: on a server that
- * does not save.
+ * Synchronous (no promise, no wait) when there is nothing to wait for: on a server that
+ * does not save, for a dictionary small enough to decode on the event loop
+ * [V-DICT-WORK]; a larger one is decoded, checked and rendered by a worker.
  *
  * A failure leaves the item's resources to the caller, which ends the item.
  *
@@ -42,6 +50,28 @@ export function commitItem(
   tree: TreePlacement,
   turn: NamingTurn,
 ): CommittedItem | Promise<CommittedItem> {
+  // [V-GROUP] However the commit ends, the next item gets its turn to be named: at once
+  // when nothing is named, right after the naming otherwise (the store hands it on).
+  let outcome: CommittedItem | Promise<CommittedItem>;
+  try {
+    outcome = commitInTurn(item, context, peer, session, tree, turn);
+  } catch (error) {
+    turn.handOn();
+    throw error;
+  }
+  if (outcome instanceof Promise) return turn.named(outcome);
+  turn.handOn();
+  return outcome;
+}
+
+function commitInTurn(
+  item: InboundItem,
+  context: CommitContext,
+  peer: Peer,
+  session: SessionInfo,
+  tree: TreePlacement,
+  turn: NamingTurn,
+): CommittedItem | Promise<CommittedItem> {
   const meta = item.meta;
   if (meta.size !== null && item.bytes !== meta.size) {
     throw new IntegrityError(
@@ -50,35 +80,51 @@ export function commitItem(
     );
   }
   const sha256 = item.sha256();
-  let value: DictObject | undefined;
-  if (meta.kind === "dict") {
-    value = decodeDict(item.dictBytes(), meta.format, context.dictLimits);
-    item.releaseDict();
-  }
   const store = context.store;
-  if (store === null) return committed(item, peer, session, sha256, value, null, null);
-  const place = item.place;
+  const done = (
+    dict: DecodedDict | undefined,
+    savedAs: string | null,
+    storedSha256?: string,
+  ): CommittedItem =>
+    committed(item, peer, session, sha256, dict, { savedAs, storedSha256 }, store, context);
   if (meta.kind === "dir") {
-    if (place === null) return committed(item, peer, session, sha256, value, null, null);
+    const place = item.place;
+    if (store === null || place === null) return done(NO_DICT, null);
     // [T-MTIME] everything in the directory has been named (the turns before this one):
     // its time is final now.
     return turn
       .named(turn.wait.then(() => tree.finishDirectory(place, meta.entry.mtimeMs)))
-      .then(() => committed(item, peer, session, sha256, value, place.relative, place.absolute));
+      .then(() => done(NO_DICT, place.relative));
   }
-  return storeItem(item, store, value, turn).then(({ name, directory }) =>
-    place === null
-      ? committed(item, peer, session, sha256, value, name, path.join(directory, name))
-      : committed(
-          item,
-          peer,
-          session,
-          sha256,
-          value,
-          `${place.relative}/${name}`,
-          path.join(directory, name),
-        ),
+  if (meta.kind === "file") {
+    if (store === null) return done(NO_DICT, null);
+    return nameFile(item, store, turn).then((savedAs) => done(NO_DICT, savedAs));
+  }
+  if (item.bytes > context.inlineDictBytes) {
+    return decodeInWorker(item, context, turn).then(({ dict, savedAs, storedSha256 }) =>
+      done(dict, savedAs, storedSha256),
+    );
+  }
+  // [V-DICT-WORK] Small enough that a worker's round trip would cost more than decoding.
+  let stored: Buffer[] = [];
+  const dict = decodeReceivedDict(
+    item.dictBytes(),
+    meta.format,
+    context.dictLimits,
+    context.dictWants,
+    store === null
+      ? null
+      : {
+          write: (text) => stored.push(Buffer.from(text, "utf8")),
+          restart: () => {
+            stored = [];
+          },
+        },
   );
+  if (store === null) return done(dict, null);
+  // [M-RECEIPT-STORED] The stored bytes are not the ones that travelled: their own digest.
+  const storedSha256 = sha256Hex(Buffer.concat(stored));
+  return storeText(item, store, stored, turn).then((savedAs) => done(dict, savedAs, storedSha256));
 }
 
 /**
@@ -114,32 +160,65 @@ export class NamingOrder {
 }
 
 /**
- * Writes a dictionary out (a file's data is already written), names the file in its
- * turn, then makes the name durable: one directory sync for every name made meanwhile
- * [V-GROUP].
+ * Gives the item's file (written) its final name in its turn, then makes the name
+ * durable: one directory sync for every name made meanwhile [V-GROUP]. Returns the name
+ * relative to the save directory (a file of a tree: with its directories [T-PLACE]).
  */
-async function storeItem(
+async function nameFile(item: InboundItem, store: ItemStore, turn: NamingTurn): Promise<string> {
+  const { name, directory } = await turn.named(item.commitFile(turn));
+  await store.syncDirectory(directory);
+  const place = item.place;
+  return place === null ? name : `${place.relative}/${name}`;
+}
+
+/** Writes a small dictionary's stored text, then names the file. */
+async function storeText(
   item: InboundItem,
   store: ItemStore,
-  value: DictObject | undefined,
+  text: Buffer[],
   turn: NamingTurn,
-): Promise<{ name: string; directory: string }> {
-  let stored: { name: string; directory: string };
-  try {
-    if (value !== undefined) {
-      const file = await store.begin(safeName(item.meta.name, "dict"));
-      item.attachFile(file);
-      const pending = file.write([formatStoredDict(value, item.bytes)]);
-      if (pending !== undefined) await pending;
-    }
-    stored = await turn.named(item.commitFile(turn));
-  } catch (error) {
-    // A failure before the naming still hands the turn on.
-    await turn.named(Promise.resolve());
-    throw error;
+): Promise<string> {
+  const file = await store.begin(safeName(item.meta.name, "dict"));
+  void item.attachFile(file);
+  const pending = file.write(text);
+  if (pending !== undefined) await pending;
+  return nameFile(item, store, turn);
+}
+
+/**
+ * Has a worker decode the dictionary and write its stored text straight into the item's
+ * temporary file, then names the file. Its wire bytes move to the worker; they stay
+ * counted against the server's dictionary budget until the item ends.
+ */
+async function decodeInWorker(
+  item: InboundItem,
+  context: CommitContext,
+  turn: NamingTurn,
+): Promise<{ dict: DecodedDict; savedAs: string | null; storedSha256: string | undefined }> {
+  const meta = item.meta;
+  if (meta.kind !== "dict") throw new InternalError(ErrorCode.INTERNAL, "not a dictionary");
+  const store = context.store;
+  let file: PendingFile | undefined;
+  if (store !== null) {
+    file = await store.begin(safeName(meta.name, "dict"));
+    void item.attachFile(file);
+    // The item ended (its connection closed) while its file was being made.
+    if (item.released) throw new InternalError(ErrorCode.INTERNAL, "the item has ended");
   }
-  await store.syncDirectory(stored.directory);
-  return stored;
+  const outcome = await context.dictPool.run(
+    {
+      bytes: item.takeDictBytes(),
+      format: meta.format,
+      limits: context.dictLimits,
+      fd: file?.fd ?? null,
+      ...context.dictWants,
+    },
+    item.endedSignal,
+  );
+  // The text handed to listeners is held until the item ends, like its wire bytes.
+  if (outcome.jsonText !== undefined) item.hold(context.holdDictBytes(outcome.jsonText.length * 2));
+  const savedAs = store === null ? null : await nameFile(item, store, turn);
+  return { dict: outcome, savedAs, storedSha256: outcome.storedSha256 ?? undefined };
 }
 
 function committed(
@@ -147,10 +226,12 @@ function committed(
   peer: Peer,
   session: SessionInfo,
   sha256: string,
-  value: DictObject | undefined,
-  savedAs: string | null,
-  savedPath: string | null,
+  dict: DecodedDict | undefined,
+  stored: { readonly savedAs: string | null; readonly storedSha256: string | undefined },
+  store: ItemStore | null,
+  context: CommitContext,
 ): CommittedItem {
+  const { savedAs, storedSha256 } = stored;
   const meta = item.meta;
   const body: ReceiptBody = {
     kind: meta.kind,
@@ -158,7 +239,10 @@ function committed(
     bytes: item.bytes,
     sha256,
     savedAs,
+    ...(storedSha256 === undefined ? {} : { storedSha256 }),
   };
+  const value: DictObject | undefined = context.dictWants.value ? dict?.value : undefined;
+  const printable: PrintableDict | undefined = dict?.printable;
   return {
     receiptText: receiptText({ id: item.id, receipt: body }),
     // No spread of the peer: a literal that starts with a spread defines every later
@@ -175,8 +259,10 @@ function committed(
       bytes: item.bytes,
       sha256,
       savedAs,
-      savedPath,
+      savedPath: savedAs === null || store === null ? null : path.join(store.directory, savedAs),
       value,
+      printable,
+      jsonText: dict?.jsonText,
       preview: item.preview(),
     },
   };

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCode, StorageError } from "../../errors.js";
+import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
 import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
 import { DirectorySync } from "./directory-sync.js";
+import { isOutOfFiles } from "./open-file-limit.js";
 import { candidateName, MAX_NAME_ATTEMPTS } from "./safe-name.js";
 
 /** Mode of a stored file whose sender marked it executable [T-MODE]. */
@@ -52,6 +53,18 @@ export interface FilePlacement {
   readonly mtimeMs: number;
 }
 
+/**
+ * The calls that create a file and give it its name: the system's, or stand-ins that fail
+ * on purpose (tests).
+ */
+export interface NamingCalls {
+  readonly open: (path: string, flags: string, mode: number) => Promise<FileHandle>;
+  readonly link: (existingPath: string, newPath: string) => Promise<void>;
+  readonly rename: (oldPath: string, newPath: string) => Promise<void>;
+}
+
+const SYSTEM_NAMING: NamingCalls = { open, link, rename };
+
 /** @internal */
 export function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
@@ -67,14 +80,17 @@ export class ItemStore {
   readonly directory: string;
   readonly #durable: boolean;
   readonly #directorySync = new DirectorySync();
+  readonly #naming: NamingCalls;
 
   /**
    * @param directory where items are stored; created when missing.
    * @param durable fsync each file before it gets its final name (default true).
+   * @param naming calls to use instead of the system's (tests pass ones that fail).
    */
-  constructor(directory: string, durable = true) {
+  constructor(directory: string, durable = true, naming: Partial<NamingCalls> = {}) {
     this.directory = path.resolve(directory);
     this.#durable = durable;
+    this.#naming = { ...SYSTEM_NAMING, ...naming };
   }
 
   /** Items are flushed to disk, and their names with them, before their receipts. */
@@ -108,6 +124,8 @@ export class ItemStore {
   /**
    * Starts a new file that will be stored under `baseName` (already made safe), in the
    * save directory or, for a file of a tree, where `placement` says.
+   * @throws {RefusedError} BUSY when the process is out of file descriptors.
+   * @throws {StorageError} STORAGE_FAILED when the file cannot be created.
    */
   async begin(baseName: string, placement?: FilePlacement): Promise<PendingFile> {
     const tempPath = path.join(
@@ -116,8 +134,16 @@ export class ItemStore {
     );
     let handle: FileHandle;
     try {
-      handle = await open(tempPath, "wx", 0o644);
+      handle = await this.#naming.open(tempPath, "wx", 0o644);
     } catch (error) {
+      // Out of descriptors is the server's load, not the disk's fault: try again later.
+      if (isOutOfFiles(error)) {
+        throw new RefusedError(
+          ErrorCode.BUSY,
+          "the server has too many files open; try again later",
+          { cause: error },
+        );
+      }
       throw storageError("cannot create a file in the save directory", error);
     }
     return new PendingFile(
@@ -127,6 +153,7 @@ export class ItemStore {
       handle,
       this.#durable,
       placement,
+      this.#naming,
     );
   }
 }
@@ -145,6 +172,7 @@ export class PendingFile {
   readonly #handle: FileHandle;
   readonly #durable: boolean;
   readonly #placement: FilePlacement | undefined;
+  readonly #naming: NamingCalls;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #staging: Buffer | undefined;
@@ -162,6 +190,7 @@ export class PendingFile {
     handle: FileHandle,
     durable: boolean,
     placement: FilePlacement | undefined,
+    naming: NamingCalls = SYSTEM_NAMING,
   ) {
     this.#directory = directory;
     this.#baseName = baseName;
@@ -169,11 +198,20 @@ export class PendingFile {
     this.#handle = handle;
     this.#durable = durable;
     this.#placement = placement;
+    this.#naming = naming;
   }
 
   /** The directory the file is named in (absolute). */
   get directory(): string {
     return this.#directory;
+  }
+
+  /**
+   * The temporary file's descriptor, for a writer elsewhere (a dictionary worker) that
+   * writes the whole file while nothing is queued here.
+   */
+  get fd(): number {
+    return this.#handle.fd;
   }
 
   /**
@@ -341,7 +379,7 @@ export class PendingFile {
       try {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
-        await link(this.#tempPath, finalPath);
+        await this.#naming.link(this.#tempPath, finalPath);
         return { name: candidate, linked: true };
       } catch (error) {
         if (isErrno(error, "EEXIST")) continue;
@@ -349,7 +387,7 @@ export class PendingFile {
           // File systems without hard links: reserve the name exclusively, then replace
           // our own empty placeholder.
           if (await this.#reserve(finalPath)) {
-            await rename(this.#tempPath, finalPath);
+            await this.#replacePlaceholder(finalPath);
             return { name: candidate, linked: false };
           }
           continue;
@@ -358,6 +396,20 @@ export class PendingFile {
       }
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
+  }
+
+  /**
+   * [V-ATOMIC] Moves the file over the empty placeholder reserved under its final name;
+   * when that fails, removes the placeholder, so that no empty file is left under a name
+   * that was never stored.
+   */
+  async #replacePlaceholder(finalPath: string): Promise<void> {
+    try {
+      await this.#naming.rename(this.#tempPath, finalPath);
+    } catch (error) {
+      await unlink(finalPath).catch(() => undefined);
+      throw error;
+    }
   }
 
   async #reserve(finalPath: string): Promise<boolean> {

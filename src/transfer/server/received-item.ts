@@ -1,4 +1,5 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
+import type { PrintableDict } from "../../codecs/dict-printable.js";
 import type { DictObject } from "../../codecs/dict-value.js";
 import type { ItemKind } from "../../protocol/messages.js";
 import type { SessionInfo } from "../session-info.js";
@@ -11,6 +12,18 @@ export interface Peer {
   readonly connectionId: number;
   /** "address:port" of the client. */
   readonly remote: string;
+}
+
+/** How far along an item being received is. */
+export interface InboundProgress extends Peer {
+  /** The item's id within its connection. */
+  readonly id: number;
+  /** The name the client gave; untrusted text from the network. */
+  readonly name: string;
+  /** Bytes received so far. */
+  readonly bytes: number;
+  /** The size the client declared; null when it did not (standard input). */
+  readonly size: number | null;
 }
 
 /** An item the server received completely and verified. */
@@ -33,10 +46,21 @@ export interface ReceivedItem extends Peer {
   readonly savedAs: string | null;
   readonly savedPath: string | null;
   /**
-   * The decoded dictionary (dictionaries only), exact: members in the order written,
-   * integers as bigints, floats as numbers.
+   * The decoded dictionary (dictionaries only, on a server started with `dictValues:
+   * true`), exact: members in the order written, integers as bigints, floats as numbers.
    */
   readonly value: DictObject | undefined;
+  /**
+   * A dictionary's first lines, laid out as it is stored, as tokens to show (dictionaries
+   * only, unless the server was started with `dictPrintable: false`): small whatever the
+   * dictionary.
+   */
+  readonly printable: PrintableDict | undefined;
+  /**
+   * A dictionary's compact JSON text, exact (dictionaries only, on a server started with
+   * `dictJsonText: true`).
+   */
+  readonly jsonText: string | undefined;
   /** The first bytes of a file, kept for display (files only, when previews are on). */
   readonly preview: Buffer | undefined;
 }

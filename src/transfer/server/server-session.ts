@@ -9,33 +9,19 @@ import {
   MAX_CHUNK_FRAME_BYTES,
   PROTOCOL_VERSION,
 } from "../../protocol/constants.js";
-import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
+import { decodeItemHeader } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
-import { AnswerQueue } from "./answer-queue.js";
 import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
+import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
+import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
-import { beginEntry, TreePlacement } from "./tree-placement.js";
+import { openEntry, TreePlacement } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
-/**
- * Items of one connection committing at once (their files flushed side by side, their
- * answers held in order) before the session stops reading [V-GROUP]. Each holds an open
- * file until it is flushed.
- */
-const MAX_COMMITS_IN_FLIGHT = 32;
-
-/** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
-const CLOSE_LINGER_MS = 1000;
-
 type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
-
-/** An item refused before it was admitted: it holds nothing, and its name is not known. */
-interface RefusedItem {
-  readonly id: number;
-}
 
 /**
  * The server side of one connection: the protocol state machine of PROTOCOL.md,
@@ -62,19 +48,32 @@ export class ServerSession {
   /** Items named in item order, however their flushes overlap [V-GROUP]. */
   readonly #naming = new NamingOrder();
   /** The items' answers, in item order [K-ORDER]. */
-  readonly #answers = new AnswerQueue(MAX_COMMITS_IN_FLIGHT);
+  readonly #answers: SessionAnswers;
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
   #draining = false;
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
+  /**
+   * Partial files being removed, which {@link closed} waits for; each never rejects. (Not a
+   * commit: close(grace) must not wait on a slow disk; a failed commit removes its file.)
+   */
+  readonly #fileWork: Promise<void>[] = [];
+  readonly #deadlines: SessionDeadlines;
 
   constructor(socket: Socket, peer: Peer, context: SessionContext) {
     this.#socket = socket;
     this.peer = peer;
     this.#context = context;
     this.#transport = new SessionTransport(socket, this.#parser, context);
+    this.#answers = new SessionAnswers({
+      peer,
+      context,
+      writer: () => this.#writer,
+      session: () => this.session,
+      destroy: () => socket.destroy(),
+    });
     const store = context.store;
     this.#tree = new TreePlacement(store?.directory ?? null, (directory) =>
       store === null ? Promise.resolve() : store.syncDirectory(directory),
@@ -90,9 +89,19 @@ export class ServerSession {
     socket.on("timeout", () => {
       this.#fatal(new NetworkError(ErrorCode.TIMEOUT, "no data from the client; closing"));
     });
+    // [S-TIMEOUT] and deadlines for the opening and for an item's progress.
+    this.#deadlines = new SessionDeadlines(context.deadlines, {
+      inProgress: () => this.#inProgress,
+      // Committing items (the disk, a dictionary's worker) are the server's own wait too.
+      serverWaiting: () => this.#busy || this.#answers.pending,
+      fail: (error) => {
+        this.#fatal(error);
+      },
+    });
     socket.on("data", (chunk: Buffer) => {
       // After a fatal error nothing more is read into memory; the bytes are dropped.
       if (this.#state === "closed") return;
+      this.#deadlines.received(chunk.length);
       this.#transport.receive(chunk);
       if (this.#busy) this.#pauseIfFull();
       else this.#pump();
@@ -120,9 +129,19 @@ export class ServerSession {
     return this.#transport.writer;
   }
 
-  /** Resolves once the connection has closed. */
+  /** What the connection holds of received bytes not yet handled [F-COALESCE]. */
+  get readBuffers(): { readonly chunks: number; readonly bytes: number } {
+    return { chunks: this.#parser.bufferedChunks, bytes: this.#parser.bufferedBytes };
+  }
+
+  /**
+   * Resolves once the connection has closed and the partial file of an item it cut short
+   * is removed, so that a server stopping at once leaves no temporary file behind.
+   */
   get closed(): Promise<void> {
-    return this.#closed;
+    return this.#closed.then(async () => {
+      await Promise.all(this.#fileWork);
+    });
   }
 
   /**
@@ -134,6 +153,12 @@ export class ServerSession {
     if (this.#state === "ready" || this.#state === "preamble" || this.#state === "start") {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
     }
+  }
+
+  /** True while the client is in the middle of an item, a frame or a record. */
+  get #inProgress(): boolean {
+    if (this.#state === "item" || this.#state === "discard") return true;
+    return this.#state === "ready" && !this.#transport.atBoundary;
   }
 
   /** Closes the connection now, discarding any partial item. */
@@ -166,12 +191,16 @@ export class ServerSession {
         return;
       }
       // [V-BACKPRESSURE] A client that pipelines items but never reads its receipts must
-      // not make the server queue them without bound: stop reading until they drain.
-      if (pending === undefined && this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      // not make the server queue them without bound: stop reading until they drain,
+      // whether the frame was handled at once or after a wait (a file opened or stored).
+      if (pending === undefined) {
+        if (this.#socket.writableNeedDrain) pending = this.#writer.drain();
+      } else pending = pending.then(() => this.#drainIfNeeded());
       if (pending !== undefined) {
         // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
         // short wait (committing a small item) costs no pause and resume of the socket.
         this.#busy = true;
+        this.#deadlines.serverWaited();
         this.#pauseIfFull();
         pending.then(
           () => {
@@ -187,6 +216,12 @@ export class ServerSession {
         );
       }
     }
+  }
+
+  /** Waits for the socket to drain when what the server wrote is more than it holds. */
+  #drainIfNeeded(): Promise<void> | undefined {
+    if (this.#state === "closed" || !this.#socket.writableNeedDrain) return undefined;
+    return this.#writer.drain();
   }
 
   /** Stops reading while busy once a whole frame's worth of bytes waits unparsed. */
@@ -216,6 +251,7 @@ export class ServerSession {
     if (frame.type === FrameType.HANDSHAKE) {
       this.#transport.respond(frame.payload);
       this.#state = "ready";
+      this.#deadlines.opened();
       return undefined;
     }
     if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
@@ -226,6 +262,7 @@ export class ServerSession {
       );
     }
     this.#state = "ready";
+    this.#deadlines.opened();
     return this.#beginItem(frame.payload);
   }
 
@@ -275,25 +312,25 @@ export class ServerSession {
     try {
       item = InboundItem.admit(header, this.#context);
     } catch (error) {
-      return this.#endItem({ id: header.id }, error, false);
+      return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
     }
     this.#item = item;
-    // [T-PLACE] an entry of a tree: its directories, then its file.
-    if (order !== undefined) {
-      return beginEntry(item, order, this.#tree, this.#context.store).catch((error: unknown) =>
-        this.#endItem(item, error, false),
-      );
-    }
     const store = this.#context.store;
-    if (item.meta.kind === "file" && store !== null) {
-      return store.begin(safeName(item.meta.name, "file")).then(
-        (file) => {
-          item.attachFile(file);
-        },
-        (error: unknown) => this.#endItem(item, error, false),
-      );
-    }
-    return undefined;
+    // [T-PLACE] an entry of a tree: its directories, then its file.
+    const opening =
+      order !== undefined
+        ? openEntry(item, order, this.#tree, store)
+        : item.meta.kind === "file" && store !== null
+          ? store.begin(safeName(item.meta.name, "file"))
+          : undefined;
+    return opening?.then(
+      (file) => {
+        // An item that ended meanwhile removes the file at once: closed waits for that.
+        const discarded = file === undefined ? undefined : item.attachFile(file);
+        if (discarded !== undefined) this.#fileWork.push(discarded);
+      },
+      (error: unknown) => this.#endItem(item, error, false),
+    );
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -306,6 +343,7 @@ export class ServerSession {
     } catch (error) {
       return this.#endItem(item, error, last);
     }
+    this.#context.onProgress(this.peer, item);
     if (pending !== undefined) {
       return pending.then(
         () => (last ? this.#finishItem(item) : undefined),
@@ -319,7 +357,7 @@ export class ServerSession {
    * Commits an item whose LAST_CHUNK arrived. The commit runs alongside the items after
    * it [V-GROUP]: the session reads on at once, and the item's answer goes out, in item
    * order, once the commit is done (its file and its name durable). The session waits
-   * only while {@link MAX_COMMITS_IN_FLIGHT} answers are held.
+   * only while as many answers as {@link SessionAnswers.room} allows are held.
    */
   #finishItem(item: InboundItem): Promise<void> | undefined {
     // The connection may have ended the item while its last write waited for the disk.
@@ -332,31 +370,12 @@ export class ServerSession {
     try {
       committed = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
     } catch (error) {
-      void turn.named(Promise.resolve());
       return this.#endItem(item, error, true);
     }
-    this.#answers.push(
-      committed instanceof Promise
-        ? committed.then(
-            (done) => () => {
-              this.#acknowledge(item, done);
-            },
-            (error: unknown) => this.#failureAnswer(item, error),
-          )
-        : () => {
-            this.#acknowledge(item, committed);
-          },
-    );
+    this.#answers.committed(item, committed, () => {
+      void this.#discard(item);
+    });
     return this.#afterItem() ?? this.#answers.room();
-  }
-
-  /** Sends the receipt of a stored item and reports it to the server's listeners. */
-  #acknowledge(item: InboundItem, committed: CommittedItem): void {
-    // Its file is committed and its dictionary decoded: this only marks it ended.
-    void item.release();
-    if (!this.#writer.closed) this.#writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
-    // The item is stored and acknowledged whatever a listener does.
-    this.#context.onItem(committed.received);
   }
 
   /**
@@ -379,35 +398,22 @@ export class ServerSession {
     // Ended already (the connection closed while a write or the file's creation waited).
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
-    const discarded = inbound?.release();
-    this.#answers.push(this.#failureAnswer(item, cause));
+    const discarded = inbound === undefined ? undefined : this.#discard(inbound);
+    this.#answers.failed(item, cause);
     if (this.#state === "closed") return discarded;
     if (!sawLast) this.#state = "discard";
     else void this.#afterItem();
     return discarded;
   }
 
-  /** Reports a failed item and, while the client can hear, sends its item ERROR. */
-  #failureAnswer(item: InboundItem | RefusedItem, cause: unknown): () => void {
-    const inbound = item instanceof InboundItem ? item : undefined;
-    return () => {
-      void inbound?.release();
-      const error = toGbError(cause, "the item failed");
-      const message = cutErrorMessage(error.message);
-      this.#context.onFailure({
-        ...this.peer,
-        id: item.id,
-        name: inbound?.meta.name,
-        code: error.code,
-        message,
-        session: this.session,
-      });
-      if (this.#writer.closed) return;
-      this.#writer.writeFrame(
-        FrameType.ERROR,
-        encodeError({ code: error.code, message, id: item.id }),
-      );
-    };
+  /**
+   * Releases what the item holds; a partial file being removed is waited for by
+   * {@link closed}. Resolves once it is gone (never rejects).
+   */
+  #discard(item: InboundItem): Promise<void> | undefined {
+    const discarded = item.release();
+    if (discarded !== undefined) this.#fileWork.push(discarded);
+    return discarded;
   }
 
   /** Ready for the next ITEM; when draining, closes once every answer has gone out. */
@@ -431,12 +437,8 @@ export class ServerSession {
       // A clean goodbye: the client half-closed between items. Committing items still
       // get their answers first.
       this.#state = "closed";
-      const answered = this.#answers.idle();
-      if (answered === undefined) this.#writer.end();
-      else
-        void answered.then(() => {
-          if (!this.#writer.closed) this.#writer.end();
-        });
+      this.#deadlines.stop();
+      this.#answers.end();
       return;
     }
     // [S-END] Mid-item (ITEM or DISCARD), or mid-frame: a connection error, without id.
@@ -460,32 +462,16 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const error = toGbError(cause, "connection failed");
     this.#state = "closed";
+    this.#deadlines.stop();
     const item = this.#item;
-    // The answers of items already committing go first; the ERROR ends the stream.
-    this.#answers.push(() => {
-      if (item === undefined && error.code !== ErrorCode.SHUTTING_DOWN) {
-        this.#context.onFailure({
-          ...this.peer,
-          id: undefined,
-          name: undefined,
-          code: error.code,
-          message: cutErrorMessage(error.message),
-          session: this.session,
-        });
-      }
-      if (this.#writer.closed) return;
-      this.#writer.writeFrame(
-        FrameType.ERROR,
-        encodeError({ code: error.code, message: cutErrorMessage(error.message), id: undefined }),
-      );
-      this.#writer.end();
-      // A peer that does not read must not hold the socket open.
-      setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();
-    });
+    // The answers of items already committing go first; the ERROR ends the stream. An
+    // item still arriving reports the failure itself.
+    this.#answers.fatal(error, item !== undefined);
     if (item !== undefined) void this.#endItem(item, error, false);
   }
 
   #onClose(): void {
+    this.#deadlines.stop();
     if (this.#state === "closed") return;
     this.#state = "closed";
     const item = this.#item;

@@ -1,7 +1,11 @@
 import type { DictLimits } from "../../codecs/limits.js";
+import type { DictWants } from "./dict-job.js";
+import type { DictWorkerPool } from "./dict-worker-pool.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
-import type { ItemFailure, ReceivedItem } from "./received-item.js";
+import type { DeadlineSettings } from "./session-deadlines.js";
+import type { InboundItem } from "./inbound-item.js";
+import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
 
 /** The HELLO frame (header and payload, exactly as sent) for each answer `accepts` may give. */
 export interface HelloFrames {
@@ -28,12 +32,28 @@ export interface SessionContext {
   readonly previewBytes: number;
   /** A connection with no traffic for this long is closed. */
   readonly idleTimeoutMs: number;
+  /** The opening and progress deadlines of every connection [S-TIMEOUT]. */
+  readonly deadlines: DeadlineSettings;
   /**
    * Reserves room for a dictionary of `bytes` against the server-wide budget for
    * dictionaries being received; false when the budget is spent.
    */
   reserveDictBytes(bytes: number): boolean;
+  /**
+   * Counts `bytes` against the dictionary budget whatever it holds already (memory that
+   * is taken by then, such as a decoded dictionary's text); returns `bytes`, to release
+   * later.
+   */
+  holdDictBytes(bytes: number): number;
   releaseDictBytes(bytes: number): void;
+  /** The workers that decode dictionaries over {@link inlineDictBytes} [V-DICT-WORK]. */
+  readonly dictPool: DictWorkerPool;
+  /** Dictionaries of at most this many bytes are decoded on the event loop. */
+  readonly inlineDictBytes: number;
+  /** What listeners get of a dictionary besides its printable form. */
+  readonly dictWants: DictWants;
   onItem(item: ReceivedItem): void;
+  /** Bytes of an item arrived (its running total in `item.bytes`). */
+  onProgress(peer: Peer, item: InboundItem): void;
   onFailure(failure: ItemFailure): void;
 }

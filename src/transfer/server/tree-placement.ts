@@ -3,7 +3,13 @@ import path from "node:path";
 import { ErrorCode, ProtocolError, StorageError } from "../../errors.js";
 import { MAX_TREE_ENTRIES, MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
 import type { InboundItem } from "./inbound-item.js";
-import { fileTimeSeconds, isErrno, storageError, type ItemStore } from "./item-store.js";
+import {
+  fileTimeSeconds,
+  isErrno,
+  storageError,
+  type ItemStore,
+  type PendingFile,
+} from "./item-store.js";
 import { candidateName, MAX_NAME_ATTEMPTS, safeName } from "./safe-name.js";
 
 /** A directory on disk that a tree created. */
@@ -197,31 +203,31 @@ export class TreePlacement {
 }
 
 /**
- * Opens an entry of a tree whose order was checked: creates the directories it needs and,
- * for a file on a server that saves, the file its data is written to, placed in its
- * directory with its mode and time [T-PLACE] [T-MODE] [T-MTIME].
+ * Opens an entry of a tree whose order was checked: creates the directories it needs
+ * and, for a file on a server that saves, returns the file its data is to be written
+ * to, placed in its directory with its mode and time [T-PLACE] [T-MODE] [T-MTIME].
+ * @throws {RefusedError} BUSY when the process is out of file descriptors.
  * @throws {StorageError} STORAGE_FAILED
  */
-export async function beginEntry(
+export async function openEntry(
   item: InboundItem,
   order: EntryOrder,
   tree: TreePlacement,
   store: ItemStore | null,
-): Promise<void> {
+): Promise<PendingFile | undefined> {
   const place = await tree.place(order);
   item.place = place;
   const meta = item.meta;
   if (meta.kind !== "file" || meta.entry === undefined || store === null || place === null) {
-    return;
+    return undefined;
   }
-  const file = await store.begin(safeName(meta.name, "file"), {
+  return store.begin(safeName(meta.name, "file"), {
     directory: place.absolute,
     relative: place.relative,
     check: () => tree.check(place),
     exec: meta.entry.exec,
     mtimeMs: meta.entry.mtimeMs,
   });
-  item.attachFile(file);
 }
 
 function malformed(what: string): ProtocolError {
