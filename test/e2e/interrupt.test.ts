@@ -39,16 +39,26 @@ async function bigFile(bytes: number): Promise<string> {
   return file;
 }
 
+/**
+ * A saving server (--json), and gb-client on a pseudo-terminal sending it `file` (by
+ * default a big file) through a throttled relay, so that the transfer is still running
+ * when a test acts.
+ */
+async function startSlowTransfer(given?: string) {
+  const { env, saveDir, server } = await startSavingServer(["--json"]);
+  const relayPort = await startThrottledRelay(server.port);
+  const file = given ?? (await bigFile(BIG_FILE_BYTES));
+  const client = startOnPty(
+    process.execPath,
+    [CLIENT_BIN, "--port", String(relayPort), "--file", file],
+    { env, cwd: await tempDir("gb-e2e-cwd-") },
+  );
+  return { env, saveDir, server, client };
+}
+
 describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
   it("[CLI-INTERRUPT] stops gb-client mid-transfer with 130; the server keeps no file and no .part", async () => {
-    const { env, saveDir, server } = await startSavingServer(["--json"]);
-    const relayPort = await startThrottledRelay(server.port);
-    const file = await bigFile(BIG_FILE_BYTES);
-    const client = startOnPty(
-      process.execPath,
-      [CLIENT_BIN, "--port", String(relayPort), "--file", file],
-      { env, cwd: await tempDir("gb-e2e-cwd-") },
-    );
+    const { saveDir, server, client } = await startSlowTransfer();
     // The progress line is on the terminal (ora runs), and the server is writing the item.
     await client.output.waitFor(
       (out) => (out.text.includes("sending") ? true : undefined),
@@ -71,8 +81,6 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
   });
 
   it("[CLI-INTERRUPT] stops gb-client mid-tree with 130; the server keeps no .part", async () => {
-    const { env, saveDir, server } = await startSavingServer(["--json"]);
-    const relayPort = await startThrottledRelay(server.port);
     // A tree whose one large file takes minutes through the relay, after a small one.
     const top = path.join(await tempDir("gb-e2e-tree-"), "tree");
     await mkdir(top);
@@ -80,11 +88,7 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
     const big = await open(path.join(top, "b-big.bin"), "w");
     await big.truncate(BIG_FILE_BYTES);
     await big.close();
-    const client = startOnPty(
-      process.execPath,
-      [CLIENT_BIN, "--port", String(relayPort), "--file", top],
-      { env, cwd: await tempDir("gb-e2e-cwd-") },
-    );
+    const { saveDir, server, client } = await startSlowTransfer(top);
     await client.output.waitFor(
       (out) => (out.text.includes("sending") ? true : undefined),
       "progress",
@@ -131,14 +135,7 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
 
 describe("[CLI-INTERRUPT] gb-server interrupted twice", () => {
   it("[CLI-INTERRUPT] a second Ctrl-C drops the item in flight and leaves no .part file; exit 130", async () => {
-    const { env, saveDir, server } = await startSavingServer(["--json"]);
-    const relayPort = await startThrottledRelay(server.port);
-    const file = await bigFile(BIG_FILE_BYTES);
-    const client = startOnPty(
-      process.execPath,
-      [CLIENT_BIN, "--port", String(relayPort), "--file", file],
-      { env, cwd: await tempDir("gb-e2e-cwd-") },
-    );
+    const { saveDir, server, client } = await startSlowTransfer();
     await waitUntil(
       async () => (await readdir(saveDir)).some((name) => name.endsWith(".part")),
       "the server's temporary file",

@@ -52,6 +52,7 @@ async function startLimitedServer(): Promise<LimitedServer> {
       path.join(dir, "save"),
       "--key-file",
       path.join(dir, "key"),
+      "--create-key",
     ],
     { env, stdio: ["ignore", "ignore", "pipe"] },
   );
