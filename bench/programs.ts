@@ -43,6 +43,10 @@ export interface RunSettings {
   readonly oneShotDicts: number;
   /** Concurrent one-shot loops (case 5). */
   readonly oneShotConcurrency: number;
+  /** Files of 4 KiB in the tree of case 8. */
+  readonly treeFiles: number;
+  /** Repetitions of the tree case (8). */
+  readonly treeReps: number;
   /** Time limit of every child process. */
   readonly childTimeoutMs: number;
   /** Time limit of every case. */

@@ -15,6 +15,7 @@ import { runHostileCase } from "./case-hostile.js";
 import { runDictCase } from "./case-dicts.js";
 import { runMemoryCase } from "./case-memory.js";
 import { runStartupCase } from "./case-startup.js";
+import { runTreeCase } from "./case-tree.js";
 import { killAllChildren, liveChildCount } from "./children.js";
 import { makeWorkDir, writeRandomFile, type SourceFile, type WorkDir } from "./files.js";
 import { describeError } from "./interleave.js";
@@ -30,7 +31,7 @@ const GIB = 1024 * MIB;
 /** Where the results go, relative to the repository root. */
 const DEFAULT_OUT = "bench/results/latest.json";
 
-const ALL_CASES = [1, 2, 3, 4, 5, 6, 7] as const;
+const ALL_CASES = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 type CaseId = (typeof ALL_CASES)[number];
 
 const CASE_TITLES: Record<CaseId, string> = {
@@ -41,6 +42,7 @@ const CASE_TITLES: Record<CaseId, string> = {
   5: "one-shot clients",
   6: "start-up",
   7: "hostile load",
+  8: "tree of small files",
 };
 
 interface CliOptions {
@@ -52,6 +54,7 @@ interface CliOptions {
   readonly caseTimeout: number;
   readonly dicts?: number;
   readonly oneshots?: number;
+  readonly treeFiles?: number;
 }
 
 function positiveInteger(text: string): number {
@@ -91,6 +94,7 @@ function parseCli(argv: readonly string[]): CliOptions {
       "one-shot clients per repetition in case 5 (default 2000)",
       positiveInteger,
     )
+    .option("--tree-files <n>", "files in case 8's tree (default 10000)", positiveInteger)
     .allowExcessArguments(false);
   program.parse([...argv], { from: "user" });
   return program.opts<CliOptions>();
@@ -109,6 +113,8 @@ function settingsFrom(options: CliOptions): RunSettings {
     pipelinedDicts: options.dicts ?? (quick ? 2000 : 20_000),
     oneShotDicts: options.oneshots ?? (quick ? 200 : 2000),
     oneShotConcurrency: 16,
+    treeFiles: options.treeFiles ?? (quick ? 1000 : 10_000),
+    treeReps: options.reps ?? (quick ? 2 : 3),
     childTimeoutMs: options.timeout * 1000,
     caseTimeoutMs: options.caseTimeout * 1000,
   };
@@ -154,6 +160,8 @@ async function runCase(id: CaseId, context: BenchContext): Promise<CaseResult> {
       return runStartupCase(context, settings.startupReps);
     case 7:
       return runHostileCase(context);
+    case 8:
+      return runTreeCase(context, settings.treeFiles, settings.treeReps);
   }
 }
 
@@ -200,7 +208,7 @@ async function main(): Promise<void> {
       progress("socat not found: install it (e.g. apt-get install socat) to compare against it");
     }
     if (tools.openssl === null) progress("openssl not found: the TLS baseline will be skipped");
-    const fileCases = selected.some((id) => id === 1 || id === 2);
+    const fileCases = selected.some((id) => id === 1 || id === 2 || id === 7);
     const opensshMissing = tools.sshd === null || tools.scp === null || tools.sshKeygen === null;
     if (fileCases && (opensshMissing || tools.rsync === null)) {
       progress(

@@ -23,12 +23,17 @@ export {
   prepareDict,
   prepareDictInput,
   prepareFile,
+  preparePath,
   prepareStream,
+  prepareTree,
   type PreparedDict,
+  type PreparedDirectory,
   type PreparedFile,
   type PreparedItem,
   type PreparedStream,
+  type PreparedTree,
 } from "./transfer/client/prepared-item.js";
+export type { SkippedEntry, SkipReason } from "./transfer/inputs/walk-tree.js";
 export {
   MAX_DICT_INPUT_BYTES,
   readDictInput,
@@ -50,7 +55,7 @@ export type {
   Peer,
   ReceivedItem,
 } from "./transfer/server/received-item.js";
-export type { ItemMeta, ReceiptBody } from "./protocol/messages.js";
+export type { DirEntry, FileEntry, ItemKind, ItemMeta, ReceiptBody } from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
 export { isDictObject, type DictObject, type DictValue } from "./codecs/dict-value.js";

@@ -74,6 +74,8 @@ function benchContext(work: string, tools: Tools): BenchContext {
       pipelinedDicts: 1,
       oneShotDicts: 1,
       oneShotConcurrency: 1,
+      treeFiles: 1,
+      treeReps: 1,
       childTimeoutMs: 20_000,
       caseTimeoutMs: 25_000,
     },

@@ -3,7 +3,7 @@ import { ErrorCode, GbError } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
 import {
   prepareDictInput,
-  prepareFile,
+  preparePath,
   prepareStream,
   type PreparedItem,
 } from "../transfer/client/prepared-item.js";
@@ -22,16 +22,21 @@ import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
+import { TreeReport } from "./tree-report.js";
 
 const MS_PER_SECOND = 1000;
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
 
-/** An item as the user named it (its label), prepared before connecting. */
+/**
+ * An item as the user named it (its label), prepared before connecting; an entry of a
+ * directory tree names its tree, and its place in it.
+ */
 interface PlannedItem {
   readonly label: string;
   readonly item: PreparedItem;
+  readonly tree?: { readonly report: TreeReport; readonly index: number; readonly path: string };
 }
 
 /**
@@ -59,8 +64,9 @@ export async function sendItems(
   let host: ClientHost;
   let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
+  const trees: TreeReport[] = [];
   try {
-    const planned = await interruption.race(planItems(flags, format, io));
+    const planned = await interruption.race(planItems(flags, format, io, trees));
     if (planned === INTERRUPTED) return interrupted(terminal);
     plan = planned;
     const resolved = await interruption.race(resolveClientHost(flags.host));
@@ -120,6 +126,7 @@ export async function sendItems(
       `sending in the clear to ${hostPort(host.name, flags.port)}: anyone on the path can read and change it`,
     );
   }
+  for (const tree of trees) tree.reportSkipped(terminal, flags.json);
   const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
   const events = flags.json ? new ProgressEvents(terminal) : undefined;
   /** When each item's first bytes went out, for its duration and average rate. */
@@ -130,14 +137,14 @@ export async function sendItems(
     return {
       id: index + 1,
       name: planned?.item.meta.name ?? "",
-      path: planned?.label ?? "",
+      path: planned === undefined ? "" : eventPath(planned),
       bytes: bytesSent[index] ?? 0,
       total: planned?.item.meta.size ?? null,
     };
   };
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item }, index) => {
+    const pending = plan.map(({ label, item, tree }, index) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
@@ -145,7 +152,12 @@ export async function sendItems(
         onProgress: (sent: number): void => {
           startedAt[index] ??= Date.now();
           bytesSent[index] = sent;
-          progress.update(label, sent, total);
+          if (tree === undefined) progress.update(label, sent, total);
+          else {
+            // A tree's progress line is the whole tree's: bytes, rate, time left, files.
+            const done = tree.report.bytesSent(tree.index, sent);
+            progress.update(label, done, tree.report.tree.bytes, tree.report.detail());
+          }
           events?.update(itemProgress(index));
         },
       });
@@ -159,6 +171,7 @@ export async function sendItems(
       const item = plan[index];
       if (item === undefined) continue;
       const id = index + 1;
+      const tree = item.tree;
       try {
         const sent = await interruption.race(result);
         if (sent === INTERRUPTED) break;
@@ -166,7 +179,10 @@ export async function sendItems(
         bytesSent[index] = sent.bytes;
         events?.final(itemProgress(index));
         const durationMs = Date.now() - (startedAt[index] ?? Date.now());
-        reportStored(terminal, sent, { id, path: item.label, durationMs }, flags.json);
+        const reported = { id, path: eventPath(item), durationMs };
+        // A tree reports its entries in --json, and its summary once all are answered.
+        if (tree === undefined || flags.json) reportStored(terminal, sent, reported, flags.json);
+        if (tree?.report.stored(sent) === true) tree.report.summarize(terminal, flags.json);
       } catch (error) {
         progress.clear();
         events?.final(itemProgress(index));
@@ -174,12 +190,14 @@ export async function sendItems(
           printed.add(error);
           reportFailed(
             terminal,
-            { id, path: item.label, name: item.item.meta.name },
+            { id, path: eventPath(item), name: item.item.meta.name },
             error,
             flags.json,
           );
         }
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
+        const kind = item.item.meta.kind === "dir" ? "dir" : "file";
+        if (tree?.report.failed(kind) === true) tree.report.summarize(terminal, flags.json);
       }
     }
   } finally {
@@ -272,6 +290,7 @@ async function planItems(
   flags: ClientFlags,
   format: DictFormat,
   io: CommandIo,
+  reports: TreeReport[],
 ): Promise<PlannedItem[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const plan: PlannedItem[] = [];
@@ -286,10 +305,30 @@ async function planItems(
     const item =
       file === "-"
         ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
-        : await prepareFile(file);
-    plan.push({ label: file, item });
+        : await preparePath(file);
+    if (item.origin !== "tree") {
+      plan.push({ label: file, item });
+      continue;
+    }
+    // A directory: each entry of its tree is an item of its own [T-WALK].
+    const report = new TreeReport(file, item);
+    for (const [index, entry] of item.items.entries()) {
+      plan.push({ label: file, item: entry, tree: { report, index, path: treePath(entry) } });
+    }
+    reports.push(report);
   }
   return plan;
+}
+
+/** The `path` of an item's events: what the user gave, or an entry's path in its tree. */
+function eventPath(planned: PlannedItem): string {
+  return planned.tree?.path ?? planned.label;
+}
+
+/** An entry's path in its tree, as a user reads it. */
+function treePath(item: PreparedItem): string {
+  const entry = item.meta.kind === "dict" ? undefined : item.meta.entry;
+  return entry === undefined ? item.meta.name : entry.path.join("/");
 }
 
 /**
@@ -308,13 +347,14 @@ function reportSession(terminal: Terminal, client: GbClient, json: boolean): voi
 interface Reported {
   /** Its position in the order given (1-based). */
   readonly id: number;
-  /** What the user gave: a path, or `-`. */
+  /** What the user gave (a path, or `-`); for an entry of a tree, its path in the tree. */
   readonly path: string;
 }
 
 /**
  * [CLI-JSON-FIELDS] A field means the same in every event: `name` is the item's name
- * (what the server was told), `path` what the user gave.
+ * (what the server was told), `path` what the user gave (an entry of a tree: its path in
+ * the tree, top folder first).
  */
 function reportStored(
   terminal: Terminal,

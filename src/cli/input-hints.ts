@@ -14,7 +14,9 @@ export function inputHint(error: unknown): string | undefined {
     case "unreadable":
       return "check the path given to --file";
     case "not-a-file":
-      return "to send a directory, archive it first: tar c DIR | gb-client --file -";
+      return "--file sends regular files and directories (a device or FIFO: read it through --file -)";
+    case "tree-too-large":
+      return "send the directory's subdirectories one by one, or archive it: tar c DIR | gb-client --file -";
   }
 }
 

@@ -37,6 +37,7 @@ export function itemHeading(item: ReceivedItem, c: ChalkInstance): string {
 export function itemBody(item: ReceivedItem, c: ChalkInstance): string {
   if (item.printable !== undefined) return printableText(item.printable, c);
   if (item.value !== undefined) return prettyJson(item.value, c);
+  if (item.kind === "dir") return c.dim("(directory)");
   const preview = item.preview ?? Buffer.alloc(0);
   if (item.bytes === 0) return c.dim("(empty file)");
   const text = decodeText(preview, preview.length < item.bytes);

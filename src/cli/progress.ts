@@ -26,6 +26,7 @@ export class Progress {
   #label = "";
   #bytes = 0;
   #total: number | undefined;
+  #detail: string | undefined;
 
   /**
    * @param enabled false when stderr is not a terminal (or with --json).
@@ -39,13 +40,17 @@ export class Progress {
     this.#enabled = enabled && (stream.columns ?? 0) > 0;
   }
 
-  /** Reports `bytesSent` of `label`, out of `total` bytes when known. */
-  update(label: string, bytesSent: number, total?: number): void {
+  /**
+   * Reports `bytesSent` of `label`, out of `total` bytes when known; `detail` (a
+   * directory tree's files done and time left) goes at the end of the line.
+   */
+  update(label: string, bytesSent: number, total?: number, detail?: string): void {
     if (!this.#enabled) return;
     this.#label = label;
     if (!this.#startedAt.has(label)) this.#startedAt.set(label, Date.now());
     this.#bytes = bytesSent;
     this.#total = total;
+    this.#detail = detail;
     if (this.#spinner !== undefined) {
       this.#spinner.text = this.#text();
       return;
@@ -88,7 +93,8 @@ export class Progress {
 
   #text(): string {
     const elapsedMs = Date.now() - this.#started();
-    return progressLine(this.#label, this.#bytes, this.#total, elapsedMs, this.#verb);
+    const detail = this.#detail === undefined ? "" : ` · ${this.#detail}`;
+    return progressLine(this.#label, this.#bytes, this.#total, elapsedMs, this.#verb) + detail;
   }
 }
 

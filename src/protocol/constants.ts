@@ -33,6 +33,18 @@ export const MAX_HANDSHAKE_FRAME_BYTES = 65_535;
 /** Longest item `name` in metadata and receipts, in UTF-8 bytes [J-STRING]. */
 export const MAX_NAME_BYTES = 1024;
 
+/** Most components in a tree entry's `path`: how deep a tree may go [T-PATH]. */
+export const MAX_TREE_DEPTH = 64;
+
+/** Longest component of a tree entry's `path`, in UTF-8 bytes (a file system's NAME_MAX) [T-PATH]. */
+export const MAX_PATH_COMPONENT_BYTES = 255;
+
+/** Longest tree entry `path`, its components and one byte between each two, in UTF-8 bytes [T-PATH]. */
+export const MAX_TREE_PATH_BYTES = 4096;
+
+/** Most entries in one tree [T-LIMIT]. */
+export const MAX_TREE_ENTRIES = 1_000_000;
+
 /** Longest HELLO `server` text, in UTF-8 bytes [J-STRING]. */
 export const MAX_SERVER_NAME_BYTES = 1024;
 

@@ -79,6 +79,13 @@ export function readEnum<const T extends string>(
   return found;
 }
 
+/** `true` or `false`, exactly. */
+export function readBoolean(record: ControlObject, field: string): boolean {
+  const value = record.get(field);
+  if (typeof value !== "boolean") throw malformed(`"${field}" must be true or false`);
+  return value;
+}
+
 /**
  * [J-INTEGER] An integer: the token `0` or a digit 1-9 followed by digits, with a value
  * of at most `max` (itself at most 2^53 - 1).

@@ -1,19 +1,23 @@
 import { DICT_FORMATS, type DictFormat } from "../codecs/dict-format.js";
 import { SCRYPT_SALT_BYTES } from "../crypto/constants.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
-import type { ControlObject } from "./control-json.js";
+import type { ControlObject, ControlValue } from "./control-json.js";
 import {
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_NAME_BYTES,
+  MAX_PATH_COMPONENT_BYTES,
   MAX_SAFE_COUNT,
   MAX_SAVED_AS_BYTES,
   MAX_SERVER_NAME_BYTES,
+  MAX_TREE_DEPTH,
+  MAX_TREE_PATH_BYTES,
 } from "./constants.js";
 import {
   asObject,
   encodeJsonPayload,
   parseJsonPayload,
+  readBoolean,
   readCount,
   readEnum,
   readHex,
@@ -44,6 +48,25 @@ export interface Hello {
   readonly accepts: readonly ConnectionMode[];
 }
 
+/** What an item is: a dictionary, a file, or a directory of a tree. [M-META] */
+export type ItemKind = "dict" | "file" | "dir";
+
+/** Where a file sits in a directory tree, and what travels with it [T-ENTRY]. */
+export interface FileEntry {
+  /** The entry's path in its tree, top folder first; at least 2 components [T-PATH]. */
+  readonly path: readonly string[];
+  /** Modification time, in milliseconds since the Unix epoch [T-MTIME]. */
+  readonly mtimeMs: number;
+  /** The file is executable [T-MODE]. */
+  readonly exec: boolean;
+}
+
+/** A directory of a tree [T-ENTRY]. */
+export interface DirEntry {
+  readonly path: readonly string[];
+  readonly mtimeMs: number;
+}
+
 /** What an item is. [M-META] */
 export type ItemMeta =
   | {
@@ -52,7 +75,14 @@ export type ItemMeta =
       readonly name: string;
       readonly size: number;
     }
-  | { readonly kind: "file"; readonly name: string; readonly size: number | null };
+  | {
+      readonly kind: "file";
+      readonly name: string;
+      readonly size: number | null;
+      /** Present when the file is an entry of a tree: then `size` is an integer. */
+      readonly entry?: FileEntry;
+    }
+  | { readonly kind: "dir"; readonly name: string; readonly size: 0; readonly entry: DirEntry };
 
 /** CLIENT → SERVER: announces the next item. [M-ITEM] */
 export interface ItemHeader {
@@ -62,7 +92,7 @@ export interface ItemHeader {
 
 /** What the server stored for an item. [M-RECEIPT] */
 export interface ReceiptBody {
-  readonly kind: "dict" | "file";
+  readonly kind: ItemKind;
   /** The name the client gave the item. */
   readonly name: string;
   /** Bytes of item data received, and their SHA-256 (lower-case hex). */
@@ -90,7 +120,13 @@ export interface ErrorMessage {
   readonly id: number | undefined;
 }
 
-const ITEM_KINDS = ["dict", "file"] as const;
+const ITEM_KINDS = ["dict", "file", "dir"] as const;
+
+/** The members only an entry of a tree has [T-ENTRY]. */
+const TREE_FIELDS = ["path", "mtimeMs", "exec"] as const;
+
+/** [T-PATH] What no component may hold: a separator or NUL. */
+const FORBIDDEN_IN_COMPONENT = /[/\u0000]/u;
 
 /** [M-HELLO] The two values `accepts` may have, exactly. */
 const ACCEPTS_NOISE_ONLY = ["noise"] as const;
@@ -136,9 +172,31 @@ function readAccepts(record: ControlObject): readonly ConnectionMode[] {
 }
 
 function metaToJson(meta: ItemMeta): object {
-  return meta.kind === "dict"
-    ? { kind: "dict", format: meta.format, name: meta.name, size: meta.size }
-    : { kind: "file", name: meta.name, size: meta.size };
+  switch (meta.kind) {
+    case "dict":
+      return { kind: "dict", format: meta.format, name: meta.name, size: meta.size };
+    case "file": {
+      const entry = meta.entry;
+      return entry === undefined
+        ? { kind: "file", name: meta.name, size: meta.size }
+        : {
+            kind: "file",
+            name: meta.name,
+            size: meta.size,
+            path: entry.path,
+            mtimeMs: entry.mtimeMs,
+            exec: entry.exec,
+          };
+    }
+    case "dir":
+      return {
+        kind: "dir",
+        name: meta.name,
+        size: 0,
+        path: meta.entry.path,
+        mtimeMs: meta.entry.mtimeMs,
+      };
+  }
 }
 
 function readMeta(record: ControlObject): ItemMeta {
@@ -146,13 +204,72 @@ function readMeta(record: ControlObject): ItemMeta {
   const name = readString(record, "name", MAX_NAME_BYTES);
   if (kind === "dict") {
     const format: DictFormat = readEnum(record, "format", DICT_FORMATS);
+    // [T-ENTRY] a dictionary is never an entry of a tree.
+    for (const field of TREE_FIELDS) requireAbsent(record, field, "for a dictionary");
     // [M-META-SIZE] required; an integer for a dictionary.
     return { kind, format, name, size: readCount(record, "size", MAX_SAFE_COUNT) };
   }
-  // [M-META-FORMAT] a file has no format: present is an error, not ignored.
-  requireAbsent(record, "format", "for a file");
-  // [M-META-SIZE] required; an integer, or null when the size is not known in advance.
-  return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
+  // [M-META-FORMAT] a file or directory has no format: present is an error, not ignored.
+  requireAbsent(record, "format", `for a ${kind === "dir" ? "directory" : "file"}`);
+  if (kind === "dir") {
+    // [T-ENTRY] a directory is always an entry: path and mtime, size 0, no exec.
+    requireAbsent(record, "exec", "for a directory");
+    if (readCount(record, "size", MAX_SAFE_COUNT) !== 0)
+      throw malformed('"size" of a directory must be 0');
+    const path = readEntryPath(record, name, 1);
+    return {
+      kind,
+      name,
+      size: 0,
+      entry: { path, mtimeMs: readCount(record, "mtimeMs", MAX_SAFE_COUNT) },
+    };
+  }
+  if (!record.has("path")) {
+    requireAbsent(record, "mtimeMs", "for a file outside a tree");
+    requireAbsent(record, "exec", "for a file outside a tree");
+    // [M-META-SIZE] required; an integer, or null when the size is not known in advance.
+    return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
+  }
+  // [T-ENTRY] a file of a tree: its size is known, it sits inside the top folder.
+  const size = readCount(record, "size", MAX_SAFE_COUNT);
+  const path = readEntryPath(record, name, 2);
+  const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
+  return { kind, name, size, entry: { path, mtimeMs, exec: readBoolean(record, "exec") } };
+}
+
+/**
+ * [T-PATH] A tree entry's path: `minComponents` to {@link MAX_TREE_DEPTH} components of 1
+ * to {@link MAX_PATH_COMPONENT_BYTES} UTF-8 bytes, none `.` or `..`, none holding `/` or
+ * NUL, at most {@link MAX_TREE_PATH_BYTES} in all; its last component is the item's name
+ * [T-ENTRY].
+ */
+function readEntryPath(record: ControlObject, name: string, minComponents: number): string[] {
+  const value = record.get("path");
+  if (!Array.isArray(value)) throw malformed('"path" must be an array of strings');
+  const components: readonly ControlValue[] = value;
+  if (components.length < minComponents || components.length > MAX_TREE_DEPTH) {
+    throw malformed(`"path" must have ${minComponents} to ${MAX_TREE_DEPTH} components`);
+  }
+  const path: string[] = [];
+  let totalBytes = components.length - 1;
+  for (const component of components) {
+    if (typeof component !== "string") throw malformed('"path" must be an array of strings');
+    const bytes = Buffer.byteLength(component, "utf8");
+    if (bytes === 0 || bytes > MAX_PATH_COMPONENT_BYTES) {
+      throw malformed(`a "path" component must be 1 to ${MAX_PATH_COMPONENT_BYTES} UTF-8 bytes`);
+    }
+    if (component === "." || component === ".." || FORBIDDEN_IN_COMPONENT.test(component)) {
+      throw malformed('a "path" component must not be "." or ".." nor hold "/" or NUL');
+    }
+    totalBytes += bytes;
+    path.push(component);
+  }
+  if (totalBytes > MAX_TREE_PATH_BYTES) {
+    throw malformed(`"path" is longer than ${MAX_TREE_PATH_BYTES} UTF-8 bytes`);
+  }
+  if (path[path.length - 1] !== name)
+    throw malformed('"name" must be the last component of "path"');
+  return path;
 }
 
 /** Decodes item metadata on its own [M-META]. @throws {ProtocolError} MALFORMED_MESSAGE */

@@ -5,7 +5,7 @@ import type { RecordOpener } from "../crypto/record-opener.js";
 import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
 import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
-import type { Hello, ItemMeta } from "../protocol/messages.js";
+import type { Hello } from "../protocol/messages.js";
 import {
   CLOSE_TIMEOUT_MS,
   DEFAULT_RESPONSE_TIMEOUT_MS,
@@ -22,6 +22,9 @@ import { handled, ItemSlot } from "./client/item-slot.js";
 import { ItemsInFlight } from "./client/items-in-flight.js";
 import {
   closeSource,
+  newReadAhead,
+  smallFileContent,
+  openFileItem,
   openFileSource,
   readUntilAborted,
   type ItemSource,
@@ -31,9 +34,9 @@ import {
   prepareDict,
   prepareFile,
   prepareStream,
-  type PreparedDict,
   type PreparedItem,
 } from "./client/prepared-item.js";
+import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { readAnswer } from "./client/read-answer.js";
 import { SendQueue } from "./client/send-queue.js";
 
@@ -51,12 +54,6 @@ export type {
   SessionInfo,
   StreamItemOptions,
 } from "./client/client-options.js";
-
-/** A streamed item once its turn came: its metadata and the source of its bytes. */
-interface StreamedItem {
-  readonly meta: ItemMeta;
-  readonly source: ItemSource;
-}
 
 /**
  * A connection to a gb-transfer server. Items are sent in the order they are given
@@ -77,6 +74,7 @@ export class GbClient {
   /** Opens the server's records in an encrypted session [R-RECORD]. */
   readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
+  readonly #readAhead = newReadAhead();
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
   #fatal: GbError | undefined;
@@ -197,11 +195,16 @@ export class GbClient {
     switch (item.origin) {
       case "memory":
         return this.#sendWhole(item, options);
-      case "path":
-        return this.#sendStreamed(
-          async () => ({ meta: item.meta, source: await openFileSource(item.path) }),
-          options,
-        );
+      case "directory":
+        // A directory of a tree carries no data: an empty LAST_CHUNK [T-ENTRY].
+        return this.#sendWhole({ meta: item.meta, payload: NO_DATA }, options);
+      case "path": {
+        // A small file is read now, ahead of its turn; a larger one opened when it comes.
+        const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
+        if (small !== undefined)
+          return this.#sendWhole({ meta: item.meta, payload: small }, options);
+        return this.#sendStreamed(() => openFileItem(item), options);
+      }
       case "stream":
         return this.#sendStreamed(() => item, options);
     }
@@ -215,7 +218,7 @@ export class GbClient {
   sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
     const refused = this.#refuseEncryption(options);
     if (refused !== undefined) return refused;
-    let item: PreparedDict;
+    let item: WholeItem;
     try {
       item = prepareDict(value, options);
     } catch (error) {
@@ -286,16 +289,23 @@ export class GbClient {
    * Queues an item held in memory. Its slot, and the caller's promise, are made now; it
    * is written in one go when its turn comes, with no promise or wait of its own.
    */
-  #sendWhole(item: PreparedDict, options: ItemOptions): Promise<SentItem> {
+  #sendWhole(item: WholeItem, options: ItemOptions): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
-    this.#queue.push(() => {
+    const write = (payload: Uint8Array | string): void => {
       this.#inFlight.add(slot);
       const fatal = this.#failure();
       if (fatal !== undefined) slot.reject(fatal);
-      else
-        ItemChunker.begin(this.#writer, slot, this.#chunkerOptions(options)).writeWhole(
-          item.payload,
-        );
+      else ItemChunker.begin(this.#writer, slot, this.#chunkerOptions(options)).writeWhole(payload);
+    };
+    this.#queue.push(() => {
+      const payload = payloadNow(item.payload);
+      // Not read yet; a file that cannot be read fails alone, before it gets an id.
+      if (payload instanceof Promise) {
+        return payload.then(write, (error: unknown) => {
+          slot.reject(toGbError(error, "cannot read the file"));
+        });
+      }
+      write(payload);
       return undefined;
     });
     return promise;

@@ -109,14 +109,20 @@ describe("runClient local failures", () => {
     );
   });
 
-  it("a directory given to --file returns 7 before connecting, with the hint to archive it", async () => {
-    const { code, stdout, stderr } = await run(["--port", "1", "--file", SAMPLES]);
+  it("a device given to --file returns 7 before connecting, with the hint to read it through stdin", async () => {
+    const { code, stdout, stderr } = await run(["--port", "1", "--file", "/dev/null"]);
     expect(code).toBe(ExitCode.INPUT);
     expect(stdout).toBe("");
     expect(stderr).toBe(
-      `error: ${SAMPLES} is not a regular file\n` +
-        "hint: to send a directory, archive it first: tar c DIR | gb-client --file -\n",
+      "error: /dev/null is not a regular file\n" +
+        "hint: --file sends regular files and directories (a device or FIFO: read it through --file -)\n",
     );
+  });
+
+  it("[T-WALK] a directory given to --file is walked before connecting: with no server, exit 3", async () => {
+    const { code, stderr } = await run(["--port", "1", "--file", SAMPLES]);
+    expect(code).toBe(ExitCode.NETWORK);
+    expect(stderr).toMatch(/^error: /);
   });
 
   it("a --dict that is not a valid dictionary names the file, line and column, shows the line with a caret, and gets the --dict hint", async () => {

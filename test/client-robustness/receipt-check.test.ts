@@ -7,6 +7,7 @@
  * A receipt that is not a receipt object is MALFORMED_MESSAGE and fails the connection.
  */
 import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,6 +18,7 @@ import { encodeFrame } from "../../src/framing/frame.js";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { ReceiptBody } from "../../src/protocol/messages.js";
 import { GbClient } from "../../src/transfer/client.js";
+import { prepareTree } from "../../src/transfer/client/prepared-item.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout } from "../cli/fake-io.js";
 import { SAMPLE_TEXT } from "../support/samples.js";
 import { sha256 } from "../support/sha256.js";
@@ -186,6 +188,50 @@ describe("[K-RECEIPT-SESSION] the digest in an encrypted session is the server's
       await withTimeout(client.close(), WAIT_MS, "close()");
     }
     expect(outcomes).toEqual([OTHER_SHA256, "INTEGRITY_MISMATCH"]);
+  });
+  it("[K-RECEIPT-SESSION] a tree's small file (read ahead) and directory take the server's digest; a plain one is checked", async () => {
+    const key = randomBytes(32);
+    const top = path.join(await tempDir(), "docs");
+    await mkdir(top);
+    await writeFile(path.join(top, "small.txt"), DATA);
+    const tree = await prepareTree(top);
+    // Every entry answered with a digest that is no entry's: only a hashing client sees it.
+    const answerWrong = (peer: Peer, item: SeenItem): void => {
+      peer.receiptBody(item, {
+        kind: item.meta.kind,
+        name: item.meta.name,
+        bytes: item.meta.size ?? 0,
+        sha256: OTHER_SHA256,
+        savedAs: null,
+      });
+    };
+    const outcomes: unknown[][] = [];
+    for (const encrypt of [true, false]) {
+      const port = await fakeServer(answering([answerWrong, answerWrong]), { masterKey: key });
+      const client = await GbClient.connect({
+        host: "127.0.0.1",
+        port,
+        ...(encrypt ? { encryption: { key } } : {}),
+      });
+      const sends = tree.items.map((item) =>
+        client.send(item).then(
+          (sent) => [sent.kind, sent.sha256],
+          (error: unknown) => [item.meta.kind, (error as { code: unknown }).code],
+        ),
+      );
+      outcomes.push(await withTimeout(Promise.all(sends), WAIT_MS, "the tree's entries"));
+      await withTimeout(client.close(), WAIT_MS, "close()");
+    }
+    expect(outcomes).toEqual([
+      [
+        ["file", OTHER_SHA256],
+        ["dir", OTHER_SHA256],
+      ],
+      [
+        ["file", "INTEGRITY_MISMATCH"],
+        ["dir", "INTEGRITY_MISMATCH"],
+      ],
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -86,7 +86,7 @@ describe("usage errors exit 2", () => {
 });
 
 describe("local input errors exit 7 and send nothing", () => {
-  it("missing --file, malformed JSON, a JSON array, a directory, a too-deep dict", async () => {
+  it("missing --file, malformed JSON, a JSON array, a device, a too-deep dict", async () => {
     const { env, saveDir, server } = await startSavingServer(["--json"]);
     const inputs = await tempDir("gb-e2e-in-");
     const port = String(server.port);
@@ -99,8 +99,6 @@ describe("local input errors exit 7 and send nothing", () => {
     await writeFile(scalar, '"just a string"');
     const deep = path.join(inputs, "deep.json");
     await writeFile(deep, `${'{"a":'.repeat(100)}1${"}".repeat(100)}`);
-    const directory = path.join(inputs, "a-directory");
-    await mkdir(directory);
     const missing = path.join(inputs, "missing.txt");
 
     const cases: [string[], RegExp][] = [
@@ -113,7 +111,8 @@ describe("local input errors exit 7 and send nothing", () => {
       [["--dict", scalar], /^error: /m],
       [["--dict", deep, "--format", "xml"], /^error: /m],
       [["--dict", path.join(inputs, "missing.json")], /cannot read .*missing\.json/],
-      [["--file", directory], /is not a regular file/],
+      // A directory is a tree now [T-WALK]; a device is still no file to send.
+      [["--file", "/dev/null"], /is not a regular file/],
       [["--json", "--file", missing], /^error: cannot read/m],
     ];
     for (const [args, message] of cases) {

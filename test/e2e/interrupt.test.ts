@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { open, readdir } from "node:fs/promises";
+import { mkdir, open, readdir, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,13 +40,14 @@ async function bigFile(bytes: number): Promise<string> {
 }
 
 /**
- * A saving server (--json), and gb-client on a pseudo-terminal sending it a big file
- * through a throttled relay, so that the transfer is still running when a test acts.
+ * A saving server (--json), and gb-client on a pseudo-terminal sending it `file` (by
+ * default a big file) through a throttled relay, so that the transfer is still running
+ * when a test acts.
  */
-async function startSlowTransfer() {
+async function startSlowTransfer(given?: string) {
   const { env, saveDir, server } = await startSavingServer(["--json"]);
   const relayPort = await startThrottledRelay(server.port);
-  const file = await bigFile(BIG_FILE_BYTES);
+  const file = given ?? (await bigFile(BIG_FILE_BYTES));
   const client = startOnPty(
     process.execPath,
     [CLIENT_BIN, "--port", String(relayPort), "--file", file],
@@ -77,6 +78,32 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
     const failure = await server.waitForEvent((event) => event["event"] === "failure", "failure");
     expect(failure["code"]).toBe("TRUNCATED");
     await waitUntil(async () => (await readdir(saveDir)).length === 0, "an empty save directory");
+  });
+
+  it("[CLI-INTERRUPT] stops gb-client mid-tree with 130; the server keeps no .part", async () => {
+    // A tree whose one large file takes minutes through the relay, after a small one.
+    const top = path.join(await tempDir("gb-e2e-tree-"), "tree");
+    await mkdir(top);
+    await writeFile(path.join(top, "a-small.txt"), SAMPLE_TEXT);
+    const big = await open(path.join(top, "b-big.bin"), "w");
+    await big.truncate(BIG_FILE_BYTES);
+    await big.close();
+    const { saveDir, server, client } = await startSlowTransfer(top);
+    await client.output.waitFor(
+      (out) => (out.text.includes("sending") ? true : undefined),
+      "progress",
+    );
+    const parts = async (): Promise<string[]> =>
+      (await readdir(saveDir, { recursive: true })).filter((name) => name.endsWith(".part"));
+    await waitUntil(async () => (await parts()).length > 0, "the server's temporary file");
+
+    const typedAt = client.type(CTRL_C);
+    const exit = await client.exit();
+    expect(exit.code, client.output.text).toBe(INTERRUPTED);
+    expect(exit.at - typedAt).toBeLessThan(STOPS_WITHIN_MS);
+    expect(client.output.text).toMatch(/error: interrupted/);
+    await server.waitForEvent((event) => event["event"] === "failure", "failure");
+    await waitUntil(async () => (await parts()).length === 0, "no temporary file");
   });
 
   it("[CLI-INTERRUPT] stops gb-client while it waits for the server's greeting", async () => {

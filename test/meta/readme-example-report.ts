@@ -14,7 +14,7 @@ export interface SentRecord {
 
 /** One item a server received and stored. */
 export interface ReceivedRecord {
-  readonly kind: "dict" | "file";
+  readonly kind: "dict" | "file" | "dir";
   readonly bytes: number;
   readonly sha256: string;
   readonly savedPath: string | null;

@@ -1,5 +1,5 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
-import type { ReceiptBody } from "../../protocol/messages.js";
+import type { ItemKind, ReceiptBody } from "../../protocol/messages.js";
 
 export type { SessionInfo } from "../session-info.js";
 
@@ -57,7 +57,7 @@ export interface StreamItemOptions extends ItemOptions {
 /** A stored item: what we sent, and the server's receipt, which matched it. */
 export interface SentItem {
   readonly id: number;
-  readonly kind: "dict" | "file";
+  readonly kind: ItemKind;
   readonly name: string;
   /** True when the item went over an encrypted session (every item of it did). */
   readonly encrypted: boolean;

@@ -1,18 +1,76 @@
 import { Readable } from "node:stream";
 import { inputFileError } from "../inputs/input-file-error.js";
-import { PooledFileReader } from "./pooled-file-reader.js";
+import { FILE_READ_BYTES, PooledFileReader } from "./pooled-file-reader.js";
+import type { PreparedFile } from "./prepared-item.js";
+import { ReadAhead, type AheadRead } from "./read-ahead.js";
+import type { StreamedItem } from "./whole-item.js";
+
+/** Files up to this size are read whole, ahead of their turn (one chunk). */
+const SMALL_FILE_BYTES = 64 * 1024;
+/** Bytes of small files read ahead at most, per connection. */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** What a small file counts at least against that budget: bounds the count of empty ones. */
+const READ_AHEAD_MIN_CHARGE_BYTES = 4096;
+
+/** The smallest read buffer of a file read in pieces: a page. */
+const MIN_READ_BYTES = 4096;
+/** Read buffers of a file smaller than one read. */
+const SMALL_FILE_READ_BUFFERS = 2;
+
+/** The read-ahead of one connection's small files. */
+export function newReadAhead(): ReadAhead {
+  return new ReadAhead(READ_AHEAD_BYTES, READ_AHEAD_MIN_CHARGE_BYTES);
+}
+
+/**
+ * A small file's bytes (a tree holds thousands), read now, within `readAhead`'s budget,
+ * so that it goes out in one piece, without a wait on the disk, when its turn comes;
+ * undefined for a larger file, which is opened when its turn comes and read in pooled
+ * pieces ({@link openFileSource}). A file that cannot be read fails when it is taken,
+ * with InputFileError INPUT_UNREADABLE.
+ */
+export function smallFileContent(
+  filePath: string,
+  size: number,
+  readAhead: ReadAhead,
+): AheadRead | undefined {
+  if (size > SMALL_FILE_BYTES) return undefined;
+  const read = readAhead.read(filePath, size);
+  return {
+    ready: () => read.ready(),
+    take: () =>
+      read.take().catch((error: unknown) => {
+        throw inputFileError(filePath, "file", error);
+      }),
+  };
+}
+
+/**
+ * Opens a prepared file whose turn to go out has come ({@link openFileSource}).
+ * @throws {InputFileError} INPUT_UNREADABLE when it cannot be opened.
+ */
+export async function openFileItem(file: PreparedFile): Promise<StreamedItem> {
+  return { meta: file.meta, source: await openFileSource(file.path, file.meta.size) };
+}
 
 /** Where a streamed item's bytes come from. */
 export type ItemSource = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /**
- * Opens the file of an item whose turn to go out has come. Opening it before its ITEM
+ * Opens the file of an item whose turn to go out has come; `size`, when known, sizes its
+ * read buffers. Opening it before its ITEM
  * frame is written means a file that vanished since it was prepared fails on its own,
  * before anything of it is sent, instead of failing the connection mid-item.
  * @throws {InputFileError} INPUT_UNREADABLE when it cannot be opened.
  */
-export async function openFileSource(filePath: string): Promise<PooledFileReader> {
-  const reader = new PooledFileReader(filePath);
+export async function openFileSource(filePath: string, size?: number): Promise<PooledFileReader> {
+  const reader =
+    size === undefined || size >= FILE_READ_BYTES
+      ? new PooledFileReader(filePath)
+      : // A small file (a tree holds thousands) gets buffers its own size, not MiBs
+        // that the garbage collector would have to reclaim file after file: two, one
+        // holding its last chunk while the other finds the end.
+        new PooledFileReader(filePath, Math.max(size, MIN_READ_BYTES), SMALL_FILE_READ_BUFFERS);
   try {
     await reader.open();
   } catch (error) {

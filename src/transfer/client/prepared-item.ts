@@ -6,6 +6,7 @@ import type { JsonObject } from "../../codecs/json-value.js";
 import { fitItemName, type ItemMeta } from "../../protocol/messages.js";
 import { InputFileError, inputFileError } from "../inputs/input-file-error.js";
 import { readDictInput, type DictInput } from "../inputs/read-dict-input.js";
+import { walkTree, type WalkedTree } from "../inputs/walk-tree.js";
 
 /** Name of a dictionary sent without one. */
 export const DEFAULT_DICT_NAME = "dictionary.json";
@@ -16,6 +17,8 @@ export const STDIN_DICT_NAME = "stdin.json";
 export type DictMeta = Extract<ItemMeta, { kind: "dict" }>;
 /** The metadata of a file item. */
 export type FileMeta = Extract<ItemMeta, { kind: "file" }>;
+/** The metadata of a directory of a tree. */
+export type DirMeta = Extract<ItemMeta, { kind: "dir" }>;
 
 /**
  * A dictionary checked and serialized: what goes on the wire is fixed, and can be sent
@@ -42,12 +45,29 @@ export interface PreparedStream {
   readonly source: AsyncIterable<Uint8Array>;
 }
 
+/** A directory of a tree: an item without data, sent after everything in it [T-ORDER]. */
+export interface PreparedDirectory {
+  readonly origin: "directory";
+  readonly meta: DirMeta;
+}
+
 /**
  * An item ready to send with `GbClient.send`: every check that needs no connection is
  * done, so that a typo is found before anything is sent. Made by {@link prepareDict},
- * {@link prepareDictInput}, {@link prepareFile} and {@link prepareStream}.
+ * {@link prepareDictInput}, {@link prepareFile}, {@link prepareStream} and (the entries
+ * of a tree) {@link prepareTree}.
  */
-export type PreparedItem = PreparedDict | PreparedFile | PreparedStream;
+export type PreparedItem = PreparedDict | PreparedFile | PreparedStream | PreparedDirectory;
+
+/**
+ * A directory tree walked and measured (PROTOCOL.md, "Directory trees"): its entries are
+ * items to send in the order given, each with its own receipt; what was left out
+ * (symbolic links, special files) is listed in `skipped` [T-WALK].
+ */
+export interface PreparedTree extends Omit<WalkedTree, "entries"> {
+  readonly origin: "tree";
+  readonly items: readonly (PreparedFile | PreparedDirectory)[];
+}
 
 /**
  * Checks and serializes a dictionary now: later changes to `value` do not affect what
@@ -119,6 +139,41 @@ export async function prepareFile(
   }
   const name = fitItemName(options.name ?? path.basename(filePath));
   return { origin: "path", meta: { kind: "file", name, size }, path: filePath };
+}
+
+/**
+ * Walks the directory at `dirPath` and prepares every entry of its tree [T-WALK].
+ * @throws {InputFileError} INPUT_UNREADABLE when it cannot be read or is over the limits
+ *   of a tree (reason `tree-too-large`).
+ */
+export async function prepareTree(dirPath: string): Promise<PreparedTree> {
+  const { entries, ...tree } = await walkTree(dirPath);
+  const items = entries.map((entry): PreparedFile | PreparedDirectory => {
+    const name = entry.entry.path[entry.entry.path.length - 1] ?? tree.name;
+    return entry.kind === "dir"
+      ? { origin: "directory", meta: { kind: "dir", name, size: 0, entry: entry.entry } }
+      : {
+          origin: "path",
+          meta: { kind: "file", name, size: entry.size, entry: entry.entry },
+          path: entry.source,
+        };
+  });
+  return { origin: "tree", ...tree, items };
+}
+
+/**
+ * A file as {@link prepareFile} prepares it, or a directory as {@link prepareTree} does:
+ * what `gb-client --file PATH` sends.
+ * @throws {InputFileError} INPUT_UNREADABLE
+ */
+export async function preparePath(filePath: string): Promise<PreparedFile | PreparedTree> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(filePath)).isDirectory();
+  } catch (error) {
+    throw inputFileError(filePath, "file", error);
+  }
+  return isDirectory ? prepareTree(filePath) : prepareFile(filePath);
 }
 
 /**

@@ -2,9 +2,11 @@ import { ErrorCode, InputError, type GbErrorOptions } from "../../errors.js";
 
 /**
  * Why a file named as an input cannot be used: it is not there (or a directory on its
- * path is not), it is there but cannot be examined or read, or it is not a regular file.
+ * path is not), it is there but cannot be examined or read, it is not a regular file
+ * (nor, where one may be sent, a directory), or it is a directory tree over the limits
+ * of PROTOCOL.md's [T-PATH] or [T-LIMIT].
  */
-export type InputFileReason = "missing" | "unreadable" | "not-a-file";
+export type InputFileReason = "missing" | "unreadable" | "not-a-file" | "tree-too-large";
 
 /** What a file named as an input was to be sent as. */
 export type InputFileKind = "dict" | "file";

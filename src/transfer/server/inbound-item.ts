@@ -9,8 +9,9 @@ import {
   RefusedError,
 } from "../../errors.js";
 import type { ItemHeader, ItemMeta } from "../../protocol/messages.js";
-import type { PendingFile } from "./item-store.js";
+import type { FileNamingTurn, PendingFile } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
+import type { StoredPlace } from "./tree-placement.js";
 
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
@@ -29,6 +30,11 @@ export class InboundItem {
   /** The item's id within its connection. */
   readonly id: number;
   readonly meta: ItemMeta;
+  /**
+   * For an entry of a tree on a server that saves: a file's directory, or the directory
+   * a directory entry stands for [T-PLACE]; set once its directories exist.
+   */
+  place: StoredPlace | null = null;
   /**
    * Running SHA-256 of a file or a large dictionary, chunk by chunk as it arrives; a small
    * dictionary is hashed whole once complete (one call costs it less than a hash object).
@@ -222,19 +228,20 @@ export class InboundItem {
   }
 
   /**
-   * Gives the item's file its final name [V-ATOMIC] and returns that name.
+   * Gives the item's file its final name [V-ATOMIC], once `turn` resolves (the items
+   * before it are named), and returns that name and its directory.
    * @throws {StorageError} STORAGE_FAILED
    * @throws {GbError} INTERNAL when the item has no file (a bug).
    */
-  commitFile(): Promise<string> {
+  async commitFile(turn: FileNamingTurn): Promise<{ name: string; directory: string }> {
     const file = this.#file;
     if (file === undefined) {
-      return Promise.reject(new InternalError(ErrorCode.INTERNAL, "the item has no file to store"));
+      throw new InternalError(ErrorCode.INTERNAL, "the item has no file to store");
     }
     // Committed or failed, the file is no longer the item's to discard: a failed commit
     // removes its own temporary file.
     this.#file = undefined;
-    return file.commit();
+    return { name: await file.commit(turn), directory: file.directory };
   }
 
   /**

@@ -6,10 +6,11 @@ import { ErrorCode, IntegrityError, InternalError } from "../../errors.js";
 import { receiptText, type ReceiptBody } from "../../protocol/messages.js";
 import { decodeReceivedDict, type DecodedDict } from "./decode-received-dict.js";
 import type { InboundItem } from "./inbound-item.js";
-import type { ItemStore, PendingFile } from "./item-store.js";
+import type { FileNamingTurn, ItemStore, PendingFile } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import type { TreePlacement } from "./tree-placement.js";
 
 /** What committing an item needs from the server. */
 export type CommitContext = Pick<
@@ -46,6 +47,30 @@ export function commitItem(
   context: CommitContext,
   peer: Peer,
   session: SessionInfo,
+  tree: TreePlacement,
+  turn: NamingTurn,
+): CommittedItem | Promise<CommittedItem> {
+  // [V-GROUP] However the commit ends, the next item gets its turn to be named: at once
+  // when nothing is named, right after the naming otherwise (the store hands it on).
+  let outcome: CommittedItem | Promise<CommittedItem>;
+  try {
+    outcome = commitInTurn(item, context, peer, session, tree, turn);
+  } catch (error) {
+    turn.handOn();
+    throw error;
+  }
+  if (outcome instanceof Promise) return turn.named(outcome);
+  turn.handOn();
+  return outcome;
+}
+
+function commitInTurn(
+  item: InboundItem,
+  context: CommitContext,
+  peer: Peer,
+  session: SessionInfo,
+  tree: TreePlacement,
+  turn: NamingTurn,
 ): CommittedItem | Promise<CommittedItem> {
   const meta = item.meta;
   if (meta.size !== null && item.bytes !== meta.size) {
@@ -62,12 +87,21 @@ export function commitItem(
     storedSha256?: string,
   ): CommittedItem =>
     committed(item, peer, session, sha256, dict, { savedAs, storedSha256 }, store, context);
+  if (meta.kind === "dir") {
+    const place = item.place;
+    if (store === null || place === null) return done(NO_DICT, null);
+    // [T-MTIME] everything in the directory has been named (the turns before this one):
+    // its time is final now.
+    return turn
+      .named(turn.wait.then(() => tree.finishDirectory(place, meta.entry.mtimeMs)))
+      .then(() => done(NO_DICT, place.relative));
+  }
   if (meta.kind === "file") {
     if (store === null) return done(NO_DICT, null);
-    return item.commitFile().then((savedAs) => done(NO_DICT, savedAs));
+    return nameFile(item, store, turn).then((savedAs) => done(NO_DICT, savedAs));
   }
   if (item.bytes > context.inlineDictBytes) {
-    return decodeInWorker(item, context).then(({ dict, savedAs, storedSha256 }) =>
+    return decodeInWorker(item, context, turn).then(({ dict, savedAs, storedSha256 }) =>
       done(dict, savedAs, storedSha256),
     );
   }
@@ -90,16 +124,65 @@ export function commitItem(
   if (store === null) return done(dict, null);
   // [M-RECEIPT-STORED] The stored bytes are not the ones that travelled: their own digest.
   const storedSha256 = sha256Hex(Buffer.concat(stored));
-  return storeText(item, store, stored).then((savedAs) => done(dict, savedAs, storedSha256));
+  return storeText(item, store, stored, turn).then((savedAs) => done(dict, savedAs, storedSha256));
+}
+
+/**
+ * An item's turn to be named [V-GROUP]: items are flushed side by side but named in item
+ * order, so `wait` resolves once the item before has its name; `named` passes its own
+ * naming on and hands the turn to the next item, however the naming ends.
+ */
+export interface NamingTurn extends FileNamingTurn {
+  named<T>(naming: Promise<T>): Promise<T>;
+}
+
+/** Hands out the naming turns of one connection's items, in item order [V-GROUP]. */
+export class NamingOrder {
+  #tail: Promise<void> = Promise.resolve();
+
+  /** The turn of the next item: after every turn handed out before it. */
+  next(): NamingTurn {
+    const wait = this.#tail;
+    let handOn!: () => void;
+    this.#tail = new Promise((resolve) => {
+      handOn = resolve;
+    });
+    // Resolving twice is harmless: the next item waits for the first.
+    return {
+      wait,
+      handOn,
+      named: <T>(naming: Promise<T>): Promise<T> => {
+        naming.then(handOn, handOn);
+        return naming;
+      },
+    };
+  }
+}
+
+/**
+ * Gives the item's file (written) its final name in its turn, then makes the name
+ * durable: one directory sync for every name made meanwhile [V-GROUP]. Returns the name
+ * relative to the save directory (a file of a tree: with its directories [T-PLACE]).
+ */
+async function nameFile(item: InboundItem, store: ItemStore, turn: NamingTurn): Promise<string> {
+  const { name, directory } = await turn.named(item.commitFile(turn));
+  await store.syncDirectory(directory);
+  const place = item.place;
+  return place === null ? name : `${place.relative}/${name}`;
 }
 
 /** Writes a small dictionary's stored text, then names the file. */
-async function storeText(item: InboundItem, store: ItemStore, text: Buffer[]): Promise<string> {
+async function storeText(
+  item: InboundItem,
+  store: ItemStore,
+  text: Buffer[],
+  turn: NamingTurn,
+): Promise<string> {
   const file = await store.begin(safeName(item.meta.name, "dict"));
   void item.attachFile(file);
   const pending = file.write(text);
   if (pending !== undefined) await pending;
-  return item.commitFile();
+  return nameFile(item, store, turn);
 }
 
 /**
@@ -110,6 +193,7 @@ async function storeText(item: InboundItem, store: ItemStore, text: Buffer[]): P
 async function decodeInWorker(
   item: InboundItem,
   context: CommitContext,
+  turn: NamingTurn,
 ): Promise<{ dict: DecodedDict; savedAs: string | null; storedSha256: string | undefined }> {
   const meta = item.meta;
   if (meta.kind !== "dict") throw new InternalError(ErrorCode.INTERNAL, "not a dictionary");
@@ -133,7 +217,7 @@ async function decodeInWorker(
   );
   // The text handed to listeners is held until the item ends, like its wire bytes.
   if (outcome.jsonText !== undefined) item.hold(context.holdDictBytes(outcome.jsonText.length * 2));
-  const savedAs = file === undefined ? null : await item.commitFile();
+  const savedAs = store === null ? null : await nameFile(item, store, turn);
   return { dict: outcome, savedAs, storedSha256: outcome.storedSha256 ?? undefined };
 }
 

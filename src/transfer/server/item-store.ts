@@ -1,17 +1,15 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
+import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
+import { DirectorySync } from "./directory-sync.js";
 import { isOutOfFiles } from "./open-file-limit.js";
-import { numberedName } from "./safe-name.js";
+import { candidateName, MAX_NAME_ATTEMPTS } from "./safe-name.js";
 
-/** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
-const NUMBERED_NAME_ATTEMPTS = 100;
-/** Names tried in all before giving up. */
-const MAX_NAME_ATTEMPTS = 200;
-/** Random suffixes are drawn from 1 to this, inclusive: 2^32 - 1 [V-NAME-NUMBER]. */
-const MAX_RANDOM_SUFFIX = 2 ** 32 - 1;
+/** Mode of a stored file whose sender marked it executable [T-MODE]. */
+const EXECUTABLE_FILE_MODE = 0o755;
 
 /** Queued bytes that make one write (a single writev): few large writes, not many small ones. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -33,6 +31,29 @@ export const TEMP_FILE_PREFIX = ".gb-transfer-";
 export const TEMP_FILE_SUFFIX = ".part";
 
 /**
+ * A file's turn to take its name [V-GROUP]: `wait` resolves once the file before it has
+ * its name; `handOn` lets the next one take its own.
+ */
+export interface FileNamingTurn {
+  readonly wait: Promise<void>;
+  handOn(): void;
+}
+
+/**
+ * Where a file of a tree goes, and what it carries [T-PLACE]: stored in `directory` (an
+ * absolute path the tree created), checked by `check` just before it is named
+ * [T-NOFOLLOW], its mode and modification time set first [T-MODE] [T-MTIME].
+ */
+export interface FilePlacement {
+  readonly directory: string;
+  /** `directory` relative to the save directory, components joined by `/`. */
+  readonly relative: string;
+  readonly check: () => Promise<void>;
+  readonly exec: boolean;
+  readonly mtimeMs: number;
+}
+
+/**
  * The calls that create a file and give it its name: the system's, or stand-ins that fail
  * on purpose (tests).
  */
@@ -44,7 +65,8 @@ export interface NamingCalls {
 
 const SYSTEM_NAMING: NamingCalls = { open, link, rename };
 
-function storageError(what: string, cause: unknown): StorageError {
+/** @internal */
+export function storageError(what: string, cause: unknown): StorageError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StorageError(ErrorCode.STORAGE_FAILED, `${what}: ${detail}`, { cause });
 }
@@ -57,6 +79,7 @@ function storageError(what: string, cause: unknown): StorageError {
 export class ItemStore {
   readonly directory: string;
   readonly #durable: boolean;
+  readonly #directorySync = new DirectorySync();
   readonly #naming: NamingCalls;
 
   /**
@@ -70,6 +93,25 @@ export class ItemStore {
     this.#naming = { ...SYSTEM_NAMING, ...naming };
   }
 
+  /** Items are flushed to disk, and their names with them, before their receipts. */
+  get durable(): boolean {
+    return this.#durable;
+  }
+
+  /**
+   * Makes the names made in `directory` so far durable (when the store is durable): one
+   * fsync shared by every name made while the one before it ran [V-GROUP].
+   * @throws {StorageError} STORAGE_FAILED
+   */
+  async syncDirectory(directory: string): Promise<void> {
+    if (!this.#durable) return;
+    try {
+      await this.#directorySync.sync(directory);
+    } catch (error) {
+      throw storageError("cannot flush the directory", error);
+    }
+  }
+
   /** Creates the directory if needed. @throws {StorageError} STORAGE_FAILED */
   async init(): Promise<void> {
     try {
@@ -80,11 +122,12 @@ export class ItemStore {
   }
 
   /**
-   * Starts a new file that will be stored under `baseName` (already made safe).
+   * Starts a new file that will be stored under `baseName` (already made safe), in the
+   * save directory or, for a file of a tree, where `placement` says.
    * @throws {RefusedError} BUSY when the process is out of file descriptors.
    * @throws {StorageError} STORAGE_FAILED when the file cannot be created.
    */
-  async begin(baseName: string): Promise<PendingFile> {
+  async begin(baseName: string, placement?: FilePlacement): Promise<PendingFile> {
     const tempPath = path.join(
       this.directory,
       `${TEMP_FILE_PREFIX}${randomBytes(8).toString("hex")}${TEMP_FILE_SUFFIX}`,
@@ -103,7 +146,15 @@ export class ItemStore {
       }
       throw storageError("cannot create a file in the save directory", error);
     }
-    return new PendingFile(this.directory, baseName, tempPath, handle, this.#durable, this.#naming);
+    return new PendingFile(
+      placement?.directory ?? this.directory,
+      baseName,
+      tempPath,
+      handle,
+      this.#durable,
+      placement,
+      this.#naming,
+    );
   }
 }
 
@@ -120,6 +171,7 @@ export class PendingFile {
   readonly #tempPath: string;
   readonly #handle: FileHandle;
   readonly #durable: boolean;
+  readonly #placement: FilePlacement | undefined;
   readonly #naming: NamingCalls;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -137,6 +189,7 @@ export class PendingFile {
     tempPath: string,
     handle: FileHandle,
     durable: boolean,
+    placement: FilePlacement | undefined,
     naming: NamingCalls = SYSTEM_NAMING,
   ) {
     this.#directory = directory;
@@ -144,7 +197,13 @@ export class PendingFile {
     this.#tempPath = tempPath;
     this.#handle = handle;
     this.#durable = durable;
+    this.#placement = placement;
     this.#naming = naming;
+  }
+
+  /** The directory the file is named in (absolute). */
+  get directory(): string {
+    return this.#directory;
   }
 
   /**
@@ -180,18 +239,42 @@ export class PendingFile {
 
   /**
    * Flushes, optionally fsyncs, and gives the file its final name: `baseName`, or the
-   * first free numbered variant. Returns the stored base name.
+   * first free numbered variant. Returns the stored base name. The name is durable once
+   * the caller has synced {@link directory} ({@link ItemStore.syncDirectory}).
+   *
+   * @param turn resolves when the items before this one have their names: files are
+   *   flushed side by side, but named in item order [V-GROUP], so that the first of two
+   *   `notes.txt` gets `notes.txt`.
    * @throws {StorageError} STORAGE_FAILED; the temporary file is then removed.
    */
-  async commit(): Promise<string> {
+  async commit(turn?: FileNamingTurn): Promise<string> {
+    let linked = false;
     try {
       await this.#flush();
+      const placement = this.#placement;
+      if (placement !== undefined) {
+        // [T-MODE] [T-MTIME] through the open file: no path, so no link to follow.
+        if (placement.exec) await this.#handle.chmod(EXECUTABLE_FILE_MODE);
+        const mtime = fileTimeSeconds(placement.mtimeMs);
+        await this.#handle.utimes(mtime, mtime);
+      }
       if (this.#durable) await this.#handle.sync();
       await this.#close();
-      return await this.#linkToFreeName();
+      let name: string;
+      try {
+        await turn?.wait;
+        // [T-NOFOLLOW] link() does not follow a link at the name, but would through a parent.
+        await placement?.check();
+        ({ name, linked } = await this.#linkToFreeName());
+      } finally {
+        // The next item may take its name; removing our temporary name needs no turn.
+        turn?.handOn();
+      }
+      if (linked) await unlink(this.#tempPath);
+      return name;
     } catch (error) {
       await this.#close().catch(() => undefined);
-      await unlink(this.#tempPath).catch(() => undefined);
+      if (!linked) await unlink(this.#tempPath).catch(() => undefined);
       throw error instanceof StorageError ? error : storageError("cannot store the file", error);
     }
   }
@@ -270,14 +353,21 @@ export class PendingFile {
     await this.#handle.close();
   }
 
-  async #linkToFreeName(): Promise<string> {
+  /** The name taken, and whether the temporary name is still there to remove. */
+  async #linkToFreeName(): Promise<{ name: string; linked: boolean }> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      // After many collisions (every stdin upload is named "stdin") a random suffix
-      // finds a free name in one step instead of a linear search.
-      const candidate =
-        attempt < NUMBERED_NAME_ATTEMPTS
-          ? numberedName(this.#baseName, attempt)
-          : numberedName(this.#baseName, 1 + randomInt(MAX_RANDOM_SUFFIX));
+      const candidate = candidateName(this.#baseName, attempt);
+      const relative = this.#placement?.relative;
+      if (
+        relative !== undefined &&
+        Buffer.byteLength(`${relative}/${candidate}`, "utf8") > MAX_TREE_PATH_BYTES
+      ) {
+        // [T-PLACE] savedAs must fit the receipt.
+        throw new StorageError(
+          ErrorCode.STORAGE_FAILED,
+          `the stored path would be longer than ${MAX_TREE_PATH_BYTES} bytes`,
+        );
+      }
       const finalPath = path.join(this.#directory, candidate);
       // Defence in depth: a safe base name can never leave the directory.
       if (path.dirname(finalPath) !== this.#directory) {
@@ -290,10 +380,7 @@ export class PendingFile {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
         await this.#naming.link(this.#tempPath, finalPath);
-        await unlink(this.#tempPath);
-        // Makes the new name itself durable, not only the file's bytes.
-        if (this.#durable) await syncPath(this.#directory);
-        return candidate;
+        return { name: candidate, linked: true };
       } catch (error) {
         if (isErrno(error, "EEXIST")) continue;
         if (isErrno(error, "EPERM") || isErrno(error, "ENOTSUP") || isErrno(error, "EXDEV")) {
@@ -301,7 +388,7 @@ export class PendingFile {
           // our own empty placeholder.
           if (await this.#reserve(finalPath)) {
             await this.#replacePlaceholder(finalPath);
-            return candidate;
+            return { name: candidate, linked: false };
           }
           continue;
         }
@@ -370,16 +457,18 @@ export async function writeAll(
   }
 }
 
-/** fsync a file or directory by path. */
-async function syncPath(target: string): Promise<void> {
-  const handle = await open(target, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** Half a millisecond, in seconds. */
+const HALF_MS_IN_SECONDS = 0.0005;
+
+/**
+ * [T-MTIME] A time for `utimes`: Node passes it on as floating-point seconds, which can
+ * land a hair under the millisecond meant and read back as the one before it; half a
+ * millisecond more lands inside it.
+ */
+export function fileTimeSeconds(mtimeMs: number): number {
+  return mtimeMs / 1000 + HALF_MS_IN_SECONDS;
 }
 
-function isErrno(error: unknown, code: string): boolean {
+export function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && "code" in error && error.code === code;
 }

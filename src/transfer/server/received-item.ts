@@ -1,6 +1,7 @@
 import type { DictFormat } from "../../codecs/dict-format.js";
 import type { PrintableDict } from "../../codecs/dict-printable.js";
 import type { DictObject } from "../../codecs/dict-value.js";
+import type { ItemKind } from "../../protocol/messages.js";
 import type { SessionInfo } from "../session-info.js";
 
 export type { SessionInfo } from "../session-info.js";
@@ -29,7 +30,7 @@ export interface InboundProgress extends Peer {
 export interface ReceivedItem extends Peer {
   /** The item's id within its connection. */
   readonly id: number;
-  readonly kind: "dict" | "file";
+  readonly kind: ItemKind;
   /** The name the client gave; untrusted text from the network. */
   readonly name: string;
   /** Wire format of a dictionary; undefined for files. */

@@ -1,3 +1,5 @@
+import { randomInt } from "node:crypto";
+
 /**
  * Turning a name chosen by a peer into the base name an item is stored under in the save
  * directory, by the ordered steps of PROTOCOL.md [V-NAME]. The result never contains a
@@ -134,4 +136,22 @@ export function numberedName(baseName: string, attempt: number): string {
   if (attempt === 0) return baseName;
   const start = extensionStart(baseName);
   return `${baseName.slice(0, start)}-${attempt}${baseName.slice(start)}`;
+}
+
+/** Numbered names (notes-1.txt, notes-2.txt …) tried before random suffixes take over. */
+const NUMBERED_NAME_ATTEMPTS = 100;
+/** Names tried in all before giving up [V-NAME-NUMBER]. */
+export const MAX_NAME_ATTEMPTS = 200;
+/** Random suffixes are drawn from 1 to this, inclusive: 2^32 - 1 [V-NAME-NUMBER]. */
+const MAX_RANDOM_SUFFIX = 2 ** 32 - 1;
+
+/**
+ * [V-NAME-NUMBER] The name to try at `attempt` (0 .. {@link MAX_NAME_ATTEMPTS} - 1): the
+ * name itself, then `-1` … `-99`, then random suffixes, which find a free name in one step
+ * after many collisions (every stdin upload is named "stdin") instead of a linear search.
+ */
+export function candidateName(baseName: string, attempt: number): string {
+  return attempt < NUMBERED_NAME_ATTEMPTS
+    ? numberedName(baseName, attempt)
+    : numberedName(baseName, 1 + randomInt(MAX_RANDOM_SUFFIX));
 }

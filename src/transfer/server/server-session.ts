@@ -9,26 +9,19 @@ import {
   MAX_CHUNK_FRAME_BYTES,
   PROTOCOL_VERSION,
 } from "../../protocol/constants.js";
-import { cutErrorMessage, decodeItemHeader, encodeError } from "../../protocol/messages.js";
+import { decodeItemHeader } from "../../protocol/messages.js";
 import { InboundItem } from "./inbound-item.js";
-import { commitItem, type CommittedItem } from "./item-commit.js";
+import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
+import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
-
-/** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
-const CLOSE_LINGER_MS = 1000;
+import { openEntry, TreePlacement } from "./tree-placement.js";
+import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
 type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
-
-/** An item refused before it was admitted: it holds nothing, and its name is not known. */
-interface RefusedItem {
-  readonly id: number;
-  /** The name its header gave: a failure names the item whenever the server knows it. */
-  readonly name: string;
-}
 
 /**
  * The server side of one connection: the protocol state machine of PROTOCOL.md,
@@ -50,6 +43,12 @@ export class ServerSession {
   #state: State = "preamble";
   #busy = false;
   #nextId = 1;
+  /** Where the entries of the trees this connection sends go [T-ORDER]. */
+  readonly #tree: TreePlacement;
+  /** Items named in item order, however their flushes overlap [V-GROUP]. */
+  readonly #naming = new NamingOrder();
+  /** The items' answers, in item order [K-ORDER]. */
+  readonly #answers: SessionAnswers;
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
   #draining = false;
@@ -68,6 +67,17 @@ export class ServerSession {
     this.peer = peer;
     this.#context = context;
     this.#transport = new SessionTransport(socket, this.#parser, context);
+    this.#answers = new SessionAnswers({
+      peer,
+      context,
+      writer: () => this.#writer,
+      session: () => this.session,
+      destroy: () => socket.destroy(),
+    });
+    const store = context.store;
+    this.#tree = new TreePlacement(store?.directory ?? null, (directory) =>
+      store === null ? Promise.resolve() : store.syncDirectory(directory),
+    );
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -82,7 +92,8 @@ export class ServerSession {
     // [S-TIMEOUT] and deadlines for the opening and for an item's progress.
     this.#deadlines = new SessionDeadlines(context.deadlines, {
       inProgress: () => this.#inProgress,
-      serverWaiting: () => this.#busy,
+      // Committing items (the disk, a dictionary's worker) are the server's own wait too.
+      serverWaiting: () => this.#busy || this.#answers.pending,
       fail: (error) => {
         this.#fatal(error);
       },
@@ -273,10 +284,7 @@ export class ServerSession {
         // ([F-LIMIT] still bounds it): a client told of the refusal mid-item ends the item
         // with an empty LAST_CHUNK, sealed or not.
         if (type === FrameType.CHUNK) return undefined;
-        if (type === FrameType.LAST_CHUNK) {
-          this.#afterItem();
-          return undefined;
-        }
+        if (type === FrameType.LAST_CHUNK) return this.#afterItem();
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
       default:
         throw unexpected(type, "nothing");
@@ -293,6 +301,12 @@ export class ServerSession {
       );
     }
     this.#nextId++;
+    const meta = header.meta;
+    // [T-ORDER] decided as the ITEM arrives, in item order; breaking it ends the connection.
+    const order =
+      meta.kind === "dict" || meta.entry === undefined
+        ? undefined
+        : this.#tree.order(meta.kind, meta.entry.path);
     this.#state = "item";
     let item: InboundItem;
     try {
@@ -302,16 +316,21 @@ export class ServerSession {
     }
     this.#item = item;
     const store = this.#context.store;
-    if (item.meta.kind === "file" && store !== null) {
-      return store.begin(safeName(item.meta.name, "file")).then(
-        (file) => {
-          const discarded = item.attachFile(file);
-          if (discarded !== undefined) this.#fileWork.push(discarded);
-        },
-        (error: unknown) => this.#endItem(item, error, false),
-      );
-    }
-    return undefined;
+    // [T-PLACE] an entry of a tree: its directories, then its file.
+    const opening =
+      order !== undefined
+        ? openEntry(item, order, this.#tree, store)
+        : item.meta.kind === "file" && store !== null
+          ? store.begin(safeName(item.meta.name, "file"))
+          : undefined;
+    return opening?.then(
+      (file) => {
+        // An item that ended meanwhile removes the file at once: closed waits for that.
+        const discarded = file === undefined ? undefined : item.attachFile(file);
+        if (discarded !== undefined) this.#fileWork.push(discarded);
+      },
+      (error: unknown) => this.#endItem(item, error, false),
+    );
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -334,41 +353,29 @@ export class ServerSession {
     return last ? this.#finishItem(item) : undefined;
   }
 
-  /** Commits an item whose LAST_CHUNK arrived, then answers it. */
+  /**
+   * Commits an item whose LAST_CHUNK arrived. The commit runs alongside the items after
+   * it [V-GROUP]: the session reads on at once, and the item's answer goes out, in item
+   * order, once the commit is done (its file and its name durable). The session waits
+   * only while as many answers as {@link SessionAnswers.room} allows are held.
+   */
   #finishItem(item: InboundItem): Promise<void> | undefined {
     // The connection may have ended the item while its last write waited for the disk.
     if (item.released) return undefined;
     // From here the item is the commit's alone: a connection that drops now does not make
     // it "truncated" (all its bytes arrived); it is stored and reported once.
     this.#item = undefined;
+    const turn = this.#naming.next();
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer, this.session);
+      committed = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
-    if (committed instanceof Promise) {
-      return committed.then(
-        (done) => {
-          this.#acknowledge(item, done);
-        },
-        (error: unknown) => this.#endItem(item, error, true),
-      );
-    }
-    this.#acknowledge(item, committed);
-    return undefined;
-  }
-
-  /** Sends the receipt of a stored item and reports it to the server's listeners. */
-  #acknowledge(item: InboundItem, committed: CommittedItem): void {
-    // Its file is committed and its dictionary decoded: this only marks it ended.
-    void item.release();
-    if (this.#state !== "closed") {
-      this.#writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
-    }
-    // The item is stored and acknowledged whatever a listener does.
-    this.#context.onItem(committed.received);
-    this.#afterItem();
+    this.#answers.committed(item, committed, () => {
+      void this.#discard(item);
+    });
+    return this.#afterItem() ?? this.#answers.room();
   }
 
   /**
@@ -376,9 +383,9 @@ export class ServerSession {
    * or received, a failure to verify or store it, an error that ends the connection, or
    * the connection closing. The one place an item's dictionary budget is released and
    * its partial file discarded ({@link InboundItem.release}); the failure is reported
-   * once, and, while the client can still hear, sent as an item ERROR after which the
-   * connection goes on: the rest of the item is dropped up to its LAST_CHUNK, unless
-   * `sawLast` (it has arrived).
+   * once, in item order, and, while the client can still hear, sent as an item ERROR
+   * after which the connection goes on: the rest of the item is dropped up to its
+   * LAST_CHUNK, unless `sawLast` (it has arrived).
    *
    * @returns a promise that resolves once the partial file is gone (never rejects).
    */
@@ -391,34 +398,35 @@ export class ServerSession {
     // Ended already (the connection closed while a write or the file's creation waited).
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
-    const discarded = inbound?.release();
-    if (discarded !== undefined) this.#fileWork.push(discarded);
-    const error = toGbError(cause, "the item failed");
-    const message = cutErrorMessage(error.message);
-    this.#context.onFailure({
-      ...this.peer,
-      id: item.id,
-      name: item instanceof InboundItem ? item.meta.name : item.name,
-      code: error.code,
-      message,
-      session: this.session,
-    });
+    const discarded = inbound === undefined ? undefined : this.#discard(inbound);
+    this.#answers.failed(item, cause);
     if (this.#state === "closed") return discarded;
-    this.#writer.writeFrame(
-      FrameType.ERROR,
-      encodeError({ code: error.code, message, id: item.id }),
-    );
-    if (sawLast) this.#afterItem();
-    else this.#state = "discard";
+    if (!sawLast) this.#state = "discard";
+    else void this.#afterItem();
     return discarded;
   }
 
-  #afterItem(): void {
-    if (this.#state === "closed") return;
+  /**
+   * Releases what the item holds; a partial file being removed is waited for by
+   * {@link closed}. Resolves once it is gone (never rejects).
+   */
+  #discard(item: InboundItem): Promise<void> | undefined {
+    const discarded = item.release();
+    if (discarded !== undefined) this.#fileWork.push(discarded);
+    return discarded;
+  }
+
+  /** Ready for the next ITEM; when draining, closes once every answer has gone out. */
+  #afterItem(): Promise<void> | undefined {
+    if (this.#state === "closed") return undefined;
     this.#state = "ready";
-    if (this.#draining) {
+    if (!this.#draining) return undefined;
+    const shutDown = (): void => {
       this.#fatal(new RefusedError(ErrorCode.SHUTTING_DOWN, "the server is shutting down"));
-    }
+    };
+    const answered = this.#answers.idle();
+    if (answered === undefined) shutDown();
+    return answered?.then(shutDown);
   }
 
   /** Called once every complete unit sent before the client's half-close is handled. */
@@ -426,10 +434,11 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const atBoundary = this.#transport.atBoundary;
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
-      // A clean goodbye: the client half-closed between items.
+      // A clean goodbye: the client half-closed between items. Committing items still
+      // get their answers first.
       this.#state = "closed";
       this.#deadlines.stop();
-      this.#writer.end();
+      this.#answers.end();
       return;
     }
     // [S-END] Mid-item (ITEM or DISCARD), or mid-frame: a connection error, without id.
@@ -454,27 +463,11 @@ export class ServerSession {
     const error = toGbError(cause, "connection failed");
     this.#state = "closed";
     this.#deadlines.stop();
-    if (!this.#writer.closed) {
-      this.#writer.writeFrame(
-        FrameType.ERROR,
-        encodeError({ code: error.code, message: cutErrorMessage(error.message), id: undefined }),
-      );
-      this.#writer.end();
-      // A peer that does not read must not hold the socket open.
-      setTimeout(() => this.#socket.destroy(), CLOSE_LINGER_MS).unref();
-    }
     const item = this.#item;
+    // The answers of items already committing go first; the ERROR ends the stream. An
+    // item still arriving reports the failure itself.
+    this.#answers.fatal(error, item !== undefined);
     if (item !== undefined) void this.#endItem(item, error, false);
-    else if (error.code !== ErrorCode.SHUTTING_DOWN) {
-      this.#context.onFailure({
-        ...this.peer,
-        id: undefined,
-        name: undefined,
-        code: error.code,
-        message: cutErrorMessage(error.message),
-        session: this.session,
-      });
-    }
   }
 
   #onClose(): void {
@@ -490,11 +483,4 @@ export class ServerSession {
       );
     }
   }
-}
-
-function unexpected(type: number, expected: string): ProtocolError {
-  return new ProtocolError(
-    ErrorCode.UNEXPECTED_FRAME,
-    `unexpected frame type 0x${type.toString(16).padStart(2, "0")}; expected ${expected}`,
-  );
 }

@@ -1,0 +1,215 @@
+/**
+ * Case 8: a directory tree of many small files (10,000 of 4 KiB), gb-client --file DIR
+ * against rsync to an rsync daemon of the run's own, same disk, same run. Files per
+ * second; the received tree is checked (every file's size and SHA-256) and deleted after
+ * each repetition, outside the timing. gb's server makes every file durable before its
+ * receipt (group commit); the rsync daemon does not fsync.
+ */
+import { createHash, randomFill } from "node:crypto";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { clearDir } from "./files.js";
+import { medianOf, runInterleaved, type Subject } from "./interleave.js";
+import {
+  GB_CLIENT,
+  start,
+  startGbServer,
+  startNode,
+  stopGbServer,
+  type BenchContext,
+  type StartedServer,
+} from "./programs.js";
+import { newCase, ratioResult, type CaseResult } from "./results.js";
+import {
+  RSYNC_MODULE,
+  startRsyncDaemon,
+  stopRsyncDaemon,
+  type RsyncDaemon,
+} from "./rsync-daemon.js";
+import { waitUntilChildless } from "./process-tree.js";
+import type { Goal } from "./stats.js";
+import { missingToolsReason } from "./tools.js";
+
+const randomFillAsync = promisify(randomFill);
+
+/** Each file's size. */
+export const TREE_FILE_BYTES = 4096;
+/** Files per directory of the source tree. */
+const FILES_PER_DIRECTORY = 100;
+/** The top folder's name, in the source and on both receivers. */
+const TREE_NAME = "tree";
+/** How long the daemon's processes for a connection may outlive the client. */
+const CONNECTION_END_MS = 10_000;
+const MS_PER_SECOND = 1000;
+
+/** gb's files per second over the rsync daemon's, same tree, same disk (the issue's goal). */
+export const GB_OVER_RSYNC_TREE_GOAL: Goal = { op: ">=", value: 0.5 };
+
+/** The source tree: its path, and each file's path in it with its SHA-256. */
+export interface SourceTree {
+  readonly root: string;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/** Writes `count` files of random data, {@link FILES_PER_DIRECTORY} to a directory. */
+export async function writeSourceTree(parent: string, count: number): Promise<SourceTree> {
+  const root = path.join(parent, TREE_NAME);
+  const files = new Map<string, string>();
+  for (let index = 0; index < count; index++) {
+    const directory = `d${String(Math.floor(index / FILES_PER_DIRECTORY)).padStart(3, "0")}`;
+    if (index % FILES_PER_DIRECTORY === 0)
+      await mkdir(path.join(root, directory), { recursive: true });
+    const relative = `${directory}/f${String(index).padStart(5, "0")}.bin`;
+    const data = Buffer.allocUnsafe(TREE_FILE_BYTES);
+    await randomFillAsync(data);
+    await writeFile(path.join(root, relative), data);
+    files.set(relative, createHash("sha256").update(data).digest("hex"));
+  }
+  return { root, files };
+}
+
+/** Checks that `received` holds exactly the source tree's files, byte for byte. */
+export async function verifyTree(received: string, source: SourceTree): Promise<void> {
+  const entries = await readdir(received, { recursive: true, withFileTypes: true });
+  const found = entries.filter((entry) => entry.isFile());
+  if (found.length !== source.files.size) {
+    throw new Error(`${received} holds ${found.length} files, expected ${source.files.size}`);
+  }
+  for (const [relative, sha256] of source.files) {
+    const data = await readFile(path.join(received, relative));
+    if (createHash("sha256").update(data).digest("hex") !== sha256) {
+      throw new Error(`${relative} differs from its source (SHA-256)`);
+    }
+  }
+}
+
+function filesPerSecond(files: number, milliseconds: number): number {
+  return files / (milliseconds / MS_PER_SECOND);
+}
+
+function gbTreeSubject(context: BenchContext, source: SourceTree): Subject {
+  const saveDir = path.join(context.work, "gb-tree");
+  let server: StartedServer | null = null;
+  return {
+    name: "gb",
+    skip: null,
+    setup: async () => {
+      await mkdir(saveDir, { recursive: true });
+      server = await startGbServer(context, { saveDir });
+    },
+    cpuPids: () => {
+      const pid = server?.child.process.pid;
+      return pid === undefined ? [] : [pid];
+    },
+    measure: async () => {
+      if (server === null) throw new Error("gb-server is not running");
+      const client = startNode(context, "gb-client", [
+        GB_CLIENT,
+        "--port",
+        String(server.port),
+        "--file",
+        source.root,
+      ]);
+      const exit = await client.succeeded();
+      const milliseconds = exit.at - client.startedAt;
+      try {
+        await verifyTree(path.join(saveDir, TREE_NAME), source);
+      } finally {
+        await clearDir(saveDir);
+      }
+      return filesPerSecond(source.files.size, milliseconds);
+    },
+    teardown: async () => {
+      if (server !== null) await stopGbServer(server);
+    },
+  };
+}
+
+function rsyncTreeSubject(context: BenchContext, source: SourceTree, result: CaseResult): Subject {
+  const rsync = context.tools.rsync;
+  const outDir = path.join(context.work, "rsync-tree");
+  let daemon: RsyncDaemon | null = null;
+  return {
+    name: "rsync-daemon",
+    skip: rsync === null ? missingToolsReason(["rsync"], "an rsync daemon") : null,
+    setup: async () => {
+      if (rsync === null) throw new Error("rsync is missing");
+      daemon = await startRsyncDaemon(
+        context,
+        rsync.path,
+        path.join(context.work, "rsyncd-tree"),
+        outDir,
+      );
+      result.details["rsyncVersion"] = rsync.version;
+    },
+    cpuPids: () => {
+      const pid = daemon?.child.process.pid;
+      return pid === undefined ? [] : [pid];
+    },
+    measure: async () => {
+      if (daemon === null || rsync === null) throw new Error("the rsync daemon is not running");
+      // -r: the tree; --whole-file, no compression, as gb sends files; -t keeps times, as gb does.
+      const client = start(context, "rsync", rsync.path, [
+        "-rt",
+        "--whole-file",
+        source.root,
+        `rsync://127.0.0.1:${daemon.port}/${RSYNC_MODULE}/`,
+      ]);
+      const exit = await client.succeeded();
+      const milliseconds = exit.at - client.startedAt;
+      const pid = daemon.child.process.pid;
+      if (pid !== undefined) {
+        await waitUntilChildless(pid, "rsync daemon", CONNECTION_END_MS, context.signal);
+      }
+      try {
+        await verifyTree(path.join(outDir, TREE_NAME), source);
+      } finally {
+        await clearDir(outDir);
+      }
+      return filesPerSecond(source.files.size, milliseconds);
+    },
+    teardown: async () => {
+      if (daemon !== null) await stopRsyncDaemon(daemon);
+    },
+  };
+}
+
+/** Case 8: many small files in one tree. */
+export async function runTreeCase(
+  context: BenchContext,
+  fileCount: number,
+  repetitions: number,
+): Promise<CaseResult> {
+  const result = newCase(8, `tree of ${fileCount} files of 4 KiB`, "files/s", true);
+  context.progress(`case 8: writing ${fileCount} files of ${TREE_FILE_BYTES} bytes`);
+  const sourceParent = path.join(context.work, "src-tree");
+  const source = await writeSourceTree(sourceParent, fileCount);
+  result.details["files"] = fileCount;
+  result.details["fileBytes"] = TREE_FILE_BYTES;
+  result.details["repetitions"] = repetitions;
+  await runInterleaved(
+    context,
+    result,
+    [gbTreeSubject(context, source), rsyncTreeSubject(context, source, result)],
+    repetitions,
+  );
+  result.ratios.push(
+    ratioResult(
+      "gb/rsync-daemon",
+      medianOf(result, "gb"),
+      medianOf(result, "rsync-daemon"),
+      GB_OVER_RSYNC_TREE_GOAL,
+    ),
+  );
+  const version = result.details["rsyncVersion"];
+  result.notes.push(
+    `gb-client --file DIR, every file an item with its own receipt, each file and its directory fsynced before its receipt (group commit); rsync${typeof version === "string" ? ` ${version}` : ""} -rt --whole-file to an rsync daemon of the run's own, which does not fsync`,
+    "time: client spawn to exit; files/s is the tree's file count over that time; the received tree is checked (every file's SHA-256) and removed outside the timing",
+  );
+  for (const subject of result.subjects) {
+    if (subject.status === "skipped" && subject.reason !== null) result.notes.push(subject.reason);
+  }
+  await clearDir(sourceParent);
+  return result;
+}

@@ -1,0 +1,119 @@
+import type { SentItem } from "../transfer/client.js";
+import type { PreparedTree } from "../transfer/client/prepared-item.js";
+import type { SkippedEntry } from "../transfer/inputs/walk-tree.js";
+import { formatBytes } from "./format-bytes.js";
+import type { Terminal } from "./terminal.js";
+import { escapeTerminalLine } from "./terminal-text.js";
+
+/** What a skipped entry was, in words [T-WALK]. */
+const SKIP_WORDS: Readonly<Record<SkippedEntry["reason"], string>> = {
+  "symbolic-link": "a symbolic link (links are not sent)",
+  "special-file": "not a regular file (FIFOs, sockets and devices are not sent)",
+  unreadable: "cannot be read",
+};
+
+/**
+ * One directory tree given to `--file`, as it goes: progress over the whole tree (files
+ * done of all, bytes, rate, time left), what each entry became, and the summary once
+ * every entry is answered.
+ */
+export class TreeReport {
+  readonly label: string;
+  readonly tree: PreparedTree;
+  /** Bytes of the files before each entry, in send order: where its progress starts. */
+  readonly #bytesBefore: number[] = [];
+  #filesDone = 0;
+  #storedFiles = 0;
+  #storedDirectories = 0;
+  #storedBytes = 0;
+  #failed = 0;
+  #answered = 0;
+  /** Where the top folder was stored, from the first receipt that says. */
+  #storedAs: string | undefined;
+
+  constructor(label: string, tree: PreparedTree) {
+    this.label = label;
+    this.tree = tree;
+    let bytes = 0;
+    for (const item of tree.items) {
+      this.#bytesBefore.push(bytes);
+      if (item.origin === "path") bytes += item.meta.size;
+    }
+  }
+
+  /** The tree is walked: says what will not be sent, before anything is. */
+  reportSkipped(terminal: Terminal, json: boolean): void {
+    for (const skipped of this.tree.skipped) {
+      const where = skipped.path.join("/");
+      if (json) {
+        terminal.json({ event: "skipped", tree: this.label, path: where, reason: skipped.reason });
+      } else {
+        const detail = skipped.detail === undefined ? "" : `: ${skipped.detail}`;
+        terminal.warn(
+          `skipped ${escapeTerminalLine(where)}: ${SKIP_WORDS[skipped.reason]}${detail}`,
+        );
+      }
+    }
+  }
+
+  /** The progress line's bytes, when entry `index` has sent `bytesSent`. */
+  bytesSent(index: number, bytesSent: number): number {
+    return (this.#bytesBefore[index] ?? 0) + bytesSent;
+  }
+
+  /** Files done of all, for the progress line (which says the bytes, rate and time left). */
+  detail(): string {
+    return `${this.#filesDone}/${this.tree.files} files`;
+  }
+
+  /** An entry was stored; true once every entry of the tree has its answer. */
+  stored(sent: SentItem): boolean {
+    if (sent.kind === "dir") this.#storedDirectories++;
+    else {
+      this.#storedFiles++;
+      this.#filesDone++;
+      this.#storedBytes += sent.bytes;
+    }
+    const savedAs = sent.receipt.savedAs;
+    if (savedAs !== null) this.#storedAs ??= savedAs.split("/")[0];
+    return ++this.#answered === this.tree.items.length;
+  }
+
+  /** An entry failed; true once every entry of the tree has its answer. */
+  failed(kind: "file" | "dir"): boolean {
+    this.#failed++;
+    if (kind === "file") this.#filesDone++;
+    return ++this.#answered === this.tree.items.length;
+  }
+
+  /** The tree's summary: how many files and bytes went, and how many failed. */
+  summarize(terminal: Terminal, json: boolean): void {
+    if (json) {
+      terminal.json({
+        event: "tree",
+        // [CLI-JSON-FIELDS] as for an item: its name as sent, and what the user gave.
+        name: this.tree.name,
+        path: this.label,
+        savedAs: this.#storedAs ?? null,
+        files: this.#storedFiles,
+        directories: this.#storedDirectories,
+        bytes: this.#storedBytes,
+        failed: this.#failed,
+        skipped: this.tree.skipped.length,
+      });
+      return;
+    }
+    const c = terminal.out;
+    const where = this.#storedAs === undefined ? "" : ` as ${escapeTerminalLine(this.#storedAs)}`;
+    const counts =
+      `${this.#storedFiles} of ${this.tree.files} files, ${this.#storedDirectories} directories, ` +
+      formatBytes(this.#storedBytes);
+    const notes =
+      (this.#failed > 0 ? ` · ${this.#failed} failed` : "") +
+      (this.tree.skipped.length > 0 ? ` · ${this.tree.skipped.length} skipped` : "");
+    const mark = this.#failed > 0 ? c.red("✘") : c.green("✔");
+    terminal.print(
+      `${mark} tree ${escapeTerminalLine(this.label)} stored${where} · ${counts}${notes}`,
+    );
+  }
+}

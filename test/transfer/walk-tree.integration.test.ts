@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MAX_TREE_DEPTH } from "../../src/protocol/constants.js";
+import { InputFileError } from "../../src/transfer/inputs/input-file-error.js";
+import { walkTree } from "../../src/transfer/inputs/walk-tree.js";
+
+const made: string[] = [];
+afterEach(async () => {
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "gb-walk-"));
+  made.push(dir);
+  return dir;
+}
+
+describe("walkTree", () => {
+  it("[T-WALK] [T-ORDER] entries by their names' UTF-8 bytes, depth first, each directory after its contents", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(path.join(root, "a", "empty"), { recursive: true });
+    for (const name of ["z", "é", "B", "a/x"]) await writeFile(path.join(root, name), name);
+    const tree = await walkTree(root);
+    expect(tree.entries.map((entry) => `${entry.kind} ${entry.entry.path.join("/")}`)).toEqual([
+      "file top/B",
+      "dir top/a/empty",
+      "file top/a/x",
+      "dir top/a",
+      "file top/z",
+      "file top/é",
+      "dir top",
+    ]);
+    expect(tree).toMatchObject({ name: "top", files: 4, directories: 3, bytes: 1 + 1 + 2 + 3 });
+  });
+
+  it("[T-WALK] symbolic links (to files or directories) and special files are skipped and reported, never followed", async () => {
+    const outside = await tempDir();
+    await writeFile(path.join(outside, "secret"), "s");
+    const root = path.join(await tempDir(), "top");
+    await mkdir(root);
+    await writeFile(path.join(root, "real"), "r");
+    await symlink(outside, path.join(root, "dir-link"));
+    await symlink(path.join(outside, "secret"), path.join(root, "file-link"));
+    execFileSync("mkfifo", [path.join(root, "fifo")]);
+    const tree = await walkTree(root);
+    expect(tree.entries.map((entry) => entry.entry.path.join("/"))).toEqual(["top/real", "top"]);
+    expect(tree.skipped).toEqual([
+      { path: ["top", "dir-link"], reason: "symbolic-link" },
+      { path: ["top", "fifo"], reason: "special-file" },
+      { path: ["top", "file-link"], reason: "symbolic-link" },
+    ]);
+  });
+
+  it("the directory given may itself be a link: the user named it", async () => {
+    const real = path.join(await tempDir(), "real");
+    await mkdir(real);
+    await writeFile(path.join(real, "f"), "f");
+    const link = path.join(await tempDir(), "named");
+    await symlink(real, link);
+    const tree = await walkTree(link);
+    expect(tree.entries.map((entry) => entry.entry.path.join("/"))).toEqual(["named/f", "named"]);
+  });
+
+  it("[T-PATH] a tree deeper than the limit is refused before anything is sent (tree-too-large)", async () => {
+    const root = path.join(await tempDir(), "top");
+    const deep = path.join(root, ...Array.from({ length: MAX_TREE_DEPTH }, () => "d"));
+    await mkdir(deep, { recursive: true });
+    const error = await walkTree(root).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InputFileError);
+    expect(error).toMatchObject({ code: "INPUT_UNREADABLE", reason: "tree-too-large" });
+  });
+
+  it("a directory that cannot be read is an input error", async () => {
+    const error = await walkTree(path.join(await tempDir(), "missing")).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "INPUT_UNREADABLE", reason: "missing" });
+  });
+});
