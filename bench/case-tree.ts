@@ -13,7 +13,6 @@ import { clearDir } from "./files.js";
 import { medianOf, runInterleaved, type Subject } from "./interleave.js";
 import {
   GB_CLIENT,
-  start,
   startGbServer,
   startNode,
   stopGbServer,
@@ -21,15 +20,9 @@ import {
   type StartedServer,
 } from "./programs.js";
 import { newCase, ratioResult, type CaseResult } from "./results.js";
-import {
-  RSYNC_MODULE,
-  startRsyncDaemon,
-  stopRsyncDaemon,
-  type RsyncDaemon,
-} from "./rsync-daemon.js";
-import { waitUntilChildless } from "./process-tree.js";
+import { RSYNC_MODULE } from "./rsync-daemon.js";
+import { rsyncSubject } from "./rsync-subject.js";
 import type { Goal } from "./stats.js";
-import { missingToolsReason } from "./tools.js";
 
 const randomFillAsync = promisify(randomFill);
 
@@ -39,8 +32,6 @@ export const TREE_FILE_BYTES = 4096;
 const FILES_PER_DIRECTORY = 100;
 /** The top folder's name, in the source and on both receivers. */
 const TREE_NAME = "tree";
-/** How long the daemon's processes for a connection may outlive the client. */
-const CONNECTION_END_MS = 10_000;
 const MS_PER_SECOND = 1000;
 
 /** gb's files per second over the rsync daemon's, same tree, same disk (the issue's goal). */
@@ -127,41 +118,17 @@ function gbTreeSubject(context: BenchContext, source: SourceTree): Subject {
 }
 
 function rsyncTreeSubject(context: BenchContext, source: SourceTree, result: CaseResult): Subject {
-  const rsync = context.tools.rsync;
-  const outDir = path.join(context.work, "rsync-tree");
-  let daemon: RsyncDaemon | null = null;
-  return {
-    name: "rsync-daemon",
-    skip: rsync === null ? missingToolsReason(["rsync"], "an rsync daemon") : null,
-    setup: async () => {
-      if (rsync === null) throw new Error("rsync is missing");
-      daemon = await startRsyncDaemon(
-        context,
-        rsync.path,
-        path.join(context.work, "rsyncd-tree"),
-        outDir,
-      );
-      result.details["rsyncVersion"] = rsync.version;
-    },
-    cpuPids: () => {
-      const pid = daemon?.child.process.pid;
-      return pid === undefined ? [] : [pid];
-    },
-    measure: async () => {
-      if (daemon === null || rsync === null) throw new Error("the rsync daemon is not running");
-      // -r: the tree; --whole-file, no compression, as gb sends files; -t keeps times, as gb does.
-      const client = start(context, "rsync", rsync.path, [
-        "-rt",
-        "--whole-file",
-        source.root,
-        `rsync://127.0.0.1:${daemon.port}/${RSYNC_MODULE}/`,
-      ]);
-      const exit = await client.succeeded();
-      const milliseconds = exit.at - client.startedAt;
-      const pid = daemon.child.process.pid;
-      if (pid !== undefined) {
-        await waitUntilChildless(pid, "rsync daemon", CONNECTION_END_MS, context.signal);
-      }
+  return rsyncSubject(context, result, {
+    daemonDir: "rsyncd-tree",
+    outDir: "rsync-tree",
+    // -r: the tree; --whole-file, no compression, as gb sends files; -t keeps times, as gb does.
+    clientArgs: (port) => [
+      "-rt",
+      "--whole-file",
+      source.root,
+      `rsync://127.0.0.1:${port}/${RSYNC_MODULE}/`,
+    ],
+    scored: async (outDir, milliseconds) => {
       try {
         await verifyTree(path.join(outDir, TREE_NAME), source);
       } finally {
@@ -169,10 +136,7 @@ function rsyncTreeSubject(context: BenchContext, source: SourceTree, result: Cas
       }
       return filesPerSecond(source.files.size, milliseconds);
     },
-    teardown: async () => {
-      if (daemon !== null) await stopRsyncDaemon(daemon);
-    },
-  };
+  });
 }
 
 /** Case 8: many small files in one tree. */

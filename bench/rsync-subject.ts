@@ -21,17 +21,29 @@ import { missingToolsReason } from "./tools.js";
 /** How long the daemon's processes for a connection may outlive the client. */
 const CONNECTION_END_MS = 10_000;
 
+/** What one rsync subject sends, and how its repetition is checked and scored. */
+export interface RsyncRun {
+  /** Names, under the run's work directory, of the daemon's own directory and its output. */
+  readonly daemonDir: string;
+  readonly outDir: string;
+  /** The rsync client's arguments, given the daemon's port and rsync's version (if known). */
+  readonly clientArgs: (port: number, version: string | null) => string[];
+  /**
+   * Checks what arrived in `outDir` and clears it, then scores the repetition from how
+   * long the client ran; `output` is the start of the client's stdout and stderr.
+   */
+  readonly scored: (outDir: string, milliseconds: number, output: string) => Promise<number>;
+}
+
 /**
- * Timed from the client's start to its exit, which comes after the daemon has written the
- * file (to a temporary name, then renamed) and said so.
+ * An rsync client sending to an rsync daemon of the benchmark's own on 127.0.0.1,
+ * writing into the work directory. Timed from the client's start to its exit, which comes
+ * after the daemon has written what it received (to temporary names, then renamed) and
+ * said so; the daemon's processes for the connection are waited for before the check.
  */
-export function rsyncDaemonSubject(
-  context: BenchContext,
-  source: SourceFile,
-  result: CaseResult,
-): Subject {
+export function rsyncSubject(context: BenchContext, result: CaseResult, run: RsyncRun): Subject {
   const rsync = context.tools.rsync;
-  const outDir = path.join(context.work, "rsync");
+  const outDir = path.join(context.work, run.outDir);
   let daemon: RsyncDaemon | null = null;
   return {
     name: "rsync-daemon",
@@ -41,7 +53,7 @@ export function rsyncDaemonSubject(
       daemon = await startRsyncDaemon(
         context,
         rsync.path,
-        path.join(context.work, "rsyncd"),
+        path.join(context.work, run.daemonDir),
         outDir,
       );
       result.details["rsyncVersion"] = rsync.version;
@@ -57,7 +69,7 @@ export function rsyncDaemonSubject(
         context,
         "rsync",
         rsync.path,
-        rsyncClientArgs({ source: source.path, port: daemon.port, version: rsync.version }),
+        run.clientArgs(daemon.port, rsync.version),
       );
       const exit = await client.succeeded();
       const milliseconds = exit.at - client.startedAt;
@@ -65,14 +77,29 @@ export function rsyncDaemonSubject(
       if (pid !== undefined) {
         await waitUntilChildless(pid, "rsync daemon", CONNECTION_END_MS, context.signal);
       }
-      result.details["rsyncChecksum"] = rsyncNegotiatedChecksum(
-        `${client.head("stdout")}\n${client.head("stderr")}`,
-      );
-      await verifyAndClearDir(outDir, source, context.signal);
-      return megabytesPerSecond(source.bytes, milliseconds);
+      const output = `${client.head("stdout")}\n${client.head("stderr")}`;
+      return run.scored(outDir, milliseconds, output);
     },
     teardown: async () => {
       if (daemon !== null) await stopRsyncDaemon(daemon);
     },
   };
+}
+
+/** The rsync baseline of case 1: the whole file, as gb sends it. */
+export function rsyncDaemonSubject(
+  context: BenchContext,
+  source: SourceFile,
+  result: CaseResult,
+): Subject {
+  return rsyncSubject(context, result, {
+    daemonDir: "rsyncd",
+    outDir: "rsync",
+    clientArgs: (port, version) => rsyncClientArgs({ source: source.path, port, version }),
+    scored: async (outDir, milliseconds, output) => {
+      result.details["rsyncChecksum"] = rsyncNegotiatedChecksum(output);
+      await verifyAndClearDir(outDir, source, context.signal);
+      return megabytesPerSecond(source.bytes, milliseconds);
+    },
+  });
 }
