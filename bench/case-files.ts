@@ -16,6 +16,7 @@ import {
   GB_CLIENT,
   benchScript,
   killChild,
+  serverPids,
   start,
   startBaselineServer,
   startGbServer,
@@ -53,12 +54,6 @@ export function socatTlsSession(log: string): { protocol: string | null; cipher:
   const protocol = /SSL proto version used: (\S+)/.exec(log)?.[1] ?? null;
   const cipher = /SSL connection using (\S+)/.exec(log)?.[1] ?? null;
   return { protocol, cipher };
-}
-
-/** The server's process, whose CPU time counts for every repetition it serves. */
-function serverPids(server: StartedServer | null): readonly number[] {
-  const pid = server?.child.process.pid;
-  return pid === undefined ? [] : [pid];
 }
 
 function gbSubject(

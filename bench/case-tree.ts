@@ -13,6 +13,7 @@ import { clearDir } from "./files.js";
 import { medianOf, runInterleaved, type Subject } from "./interleave.js";
 import {
   GB_CLIENT,
+  serverPids,
   startGbServer,
   startNode,
   stopGbServer,
@@ -89,10 +90,7 @@ function gbTreeSubject(context: BenchContext, source: SourceTree): Subject {
       await mkdir(saveDir, { recursive: true });
       server = await startGbServer(context, { saveDir });
     },
-    cpuPids: () => {
-      const pid = server?.child.process.pid;
-      return pid === undefined ? [] : [pid];
-    },
+    cpuPids: () => serverPids(server),
     measure: async () => {
       if (server === null) throw new Error("gb-server is not running");
       const client = startNode(context, "gb-client", [

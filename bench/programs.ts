@@ -95,6 +95,15 @@ export interface BenchContext {
   progress(message: string): void;
 }
 
+/**
+ * The process of a long-lived server or daemon the run started (none before setup), whose
+ * CPU time counts for every repetition it serves; its children count once reaped.
+ */
+export function serverPids(server: { readonly child: Child } | null): readonly number[] {
+  const pid = server?.child.process.pid;
+  return pid === undefined ? [] : [pid];
+}
+
 export interface StartedServer {
   readonly child: Child;
   readonly port: number;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { verifyAndClearDir, type SourceFile } from "./files.js";
 import type { Subject } from "./interleave.js";
 import { waitUntilChildless } from "./process-tree.js";
-import { start, type BenchContext } from "./programs.js";
+import { serverPids, start, type BenchContext } from "./programs.js";
 import type { CaseResult } from "./results.js";
 import {
   rsyncClientArgs,
@@ -59,10 +59,7 @@ export function rsyncSubject(context: BenchContext, result: CaseResult, run: Rsy
       result.details["rsyncVersion"] = rsync.version;
     },
     // The daemon forks processes per connection; the CPU figure counts them once reaped.
-    cpuPids: () => {
-      const pid = daemon?.child.process.pid;
-      return pid === undefined ? [] : [pid];
-    },
+    cpuPids: () => serverPids(daemon),
     measure: async () => {
       if (daemon === null || rsync === null) throw new Error("the rsync daemon is not running");
       const client = start(

@@ -7,7 +7,7 @@ import path from "node:path";
 import { verifyAndClearDir, type SourceFile } from "./files.js";
 import type { Subject } from "./interleave.js";
 import { waitUntilChildless } from "./process-tree.js";
-import { start, type BenchContext } from "./programs.js";
+import { serverPids, start, type BenchContext } from "./programs.js";
 import type { CaseResult } from "./results.js";
 import {
   scpArgs,
@@ -46,10 +46,7 @@ export function scpSubject(context: BenchContext, source: SourceFile, result: Ca
     tools.sshKeygen === null ? "ssh-keygen" : null,
   ].filter((name) => name !== null);
   let daemon: SshDaemon | null = null;
-  const cpuPids = (): readonly number[] => {
-    const pid = daemon?.child.process.pid;
-    return pid === undefined ? [] : [pid];
-  };
+  const cpuPids = (): readonly number[] => serverPids(daemon);
   const countsCpu = sshdReapsEverything();
   result.details["scpCpuCounted"] = countsCpu;
   return {

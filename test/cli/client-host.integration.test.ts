@@ -11,21 +11,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { resolveClientHost } from "../../src/cli/client-host.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { runServer } from "../../src/cli/server-command.js";
 import { PASSPHRASE_ENV } from "../../src/cli/passphrase-env.js";
 import { SAMPLE_TEXT as NOTES } from "../support/samples.js";
 import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import { startInProcessServer, stopInProcessServers } from "./in-process-server.js";
 
 /** A name that never resolves: the reserved top-level domain of RFC 2606. */
 const UNRESOLVABLE = "gb-transfer-test.invalid";
 
-const running: { controller: AbortController; done: Promise<number> }[] = [];
-
 afterEach(async () => {
-  for (const { controller } of running) controller.abort();
-  await Promise.all(
-    running.splice(0).map(({ done }) => withTimeout(done, WAIT_MS, "server stop").catch(() => 0)),
-  );
+  await stopInProcessServers();
   await removeTempDirs();
 });
 
@@ -58,27 +53,14 @@ interface Served {
 async function serve(args: string[], env?: NodeJS.ProcessEnv): Promise<Served> {
   const serverEnv = env ?? (await testEnv());
   const saveDir = await tempDir("gb-cli-save-");
-  const fake = fakeIo(serverEnv);
-  const controller = new AbortController();
-  const done = runServer(
+  const { fake, listening, port } = await startInProcessServer(
     ["--port", "0", "--json", "--save-dir", saveDir, ...args],
-    fake.io,
-    controller.signal,
+    serverEnv,
   );
-  running.push({ controller, done });
-  const listening = await Promise.race([
-    fake.stdout.waitFor(
-      (out) => out.json.find((event) => event["event"] === "listening"),
-      "the listening event",
-    ),
-    done.then((code) => {
-      throw new Error(`runServer returned ${code} before listening:\n${fake.stderr.text}`);
-    }),
-  ]);
   return {
     env: serverEnv,
     saveDir,
-    port: Number(listening["port"]),
+    port,
     listening,
     stderr: () => fake.stderr.text,
     items: () => fake.stdout.json.filter((event) => event["event"] === "item"),

@@ -7,66 +7,34 @@ import { ExitCode } from "../../src/cli/exit-codes.js";
 import { runServer } from "../../src/cli/server-command.js";
 import { exists } from "../support/exists.js";
 import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
+import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
 import {
-  fakeIo,
-  removeTempDirs,
-  tempDir,
-  testEnv,
-  withTimeout,
-  WAIT_MS,
-  type FakeIo,
-} from "./fake-io.js";
+  startInProcessServer,
+  stopInProcessServers,
+  trackInProcessServer,
+  type InProcessServer,
+} from "./in-process-server.js";
 
-/** Servers still running when a test ends: aborted (and awaited) by afterEach. */
-const running: { controller: AbortController; done: Promise<number> }[] = [];
 const holders: Server[] = [];
 
 afterEach(async () => {
-  for (const { controller } of running) controller.abort();
-  await Promise.all(
-    running.splice(0).map(({ done }) => withTimeout(done, WAIT_MS, "server stop").catch(() => 0)),
-  );
+  await stopInProcessServers();
   await Promise.all(
     holders.splice(0).map((holder) => new Promise((resolve) => holder.close(resolve))),
   );
   await removeTempDirs();
 });
 
-interface InProcessServer {
-  readonly fake: FakeIo;
-  readonly controller: AbortController;
-  readonly done: Promise<number>;
-  readonly listening: Record<string, unknown>;
-  readonly port: number;
-}
-
-/** runServer with --port 0 --json; resolves once its listening event is on stdout. */
+/** runServer with --host 127.0.0.1 --port 0 --json; resolves once it listens. */
 async function startInProcess(extra: string[], env: NodeJS.ProcessEnv): Promise<InProcessServer> {
-  const fake = fakeIo(env);
-  const controller = new AbortController();
-  const done = runServer(
-    ["--host", "127.0.0.1", "--port", "0", "--json", ...extra],
-    fake.io,
-    controller.signal,
-  );
-  running.push({ controller, done });
-  const listening = await Promise.race([
-    fake.stdout.waitFor(
-      (out) => out.json.find((event) => event["event"] === "listening"),
-      "the listening event",
-    ),
-    done.then((code) => {
-      throw new Error(`runServer returned ${code} before listening:\n${fake.stderr.text}`);
-    }),
-  ]);
-  return { fake, controller, done, listening, port: Number(listening["port"]) };
+  return startInProcessServer(["--host", "127.0.0.1", "--port", "0", "--json", ...extra], env);
 }
 
 async function runServerToEnd(argv: string[], env?: NodeJS.ProcessEnv) {
   const fake = fakeIo(env ?? (await testEnv()));
   const controller = new AbortController();
   const done = runServer(argv, fake.io, controller.signal);
-  running.push({ controller, done });
+  trackInProcessServer(controller, done);
   const code = await withTimeout(done, WAIT_MS, `runServer ${argv.join(" ")}`);
   return { code, stdout: fake.stdout.text, stderr: fake.stderr.text, env: fake.io.env };
 }
@@ -186,7 +154,7 @@ describe("runServer in-process", () => {
       fake.io,
       controller.signal,
     );
-    running.push({ controller, done });
+    trackInProcessServer(controller, done);
     const port = await fake.stderr.waitFor((err) => {
       const match = /gb-server listening on 127\.0\.0\.1:(\d+) · not saving · printing/.exec(
         err.text,
@@ -221,7 +189,7 @@ describe("runServer in-process", () => {
       fake.io,
       controller.signal,
     );
-    running.push({ controller, done });
+    trackInProcessServer(controller, done);
     expect(await withTimeout(done, WAIT_MS, "server stop")).toBe(ExitCode.OK);
     expect(fake.stdout.json[0]).toMatchObject({ event: "listening" });
   });
