@@ -56,6 +56,26 @@ async function startSlowTransfer(given?: string) {
   return { env, saveDir, server, client };
 }
 
+/**
+ * Runs `test` against a server that accepts connections and never answers, so that a
+ * client stays in its opening; `accepted` lists the connections so far.
+ */
+async function withSilentServer(
+  test: (port: number, accepted: readonly Socket[]) => Promise<void>,
+): Promise<void> {
+  const accepted: Socket[] = [];
+  const silent = createServer((socket) => {
+    accepted.push(trackSocket(socket));
+  });
+  silent.listen(0, "127.0.0.1");
+  await withTimeout(once(silent, "listening"), WAIT_MS, "the silent server");
+  try {
+    await test((silent.address() as AddressInfo).port, accepted);
+  } finally {
+    silent.close();
+  }
+}
+
 describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
   it("[CLI-INTERRUPT] stops gb-client mid-transfer with 130; the server keeps no file and no .part", async () => {
     const { saveDir, server, client } = await startSlowTransfer();
@@ -107,14 +127,7 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
   });
 
   it("[CLI-INTERRUPT] stops gb-client while it waits for the server's greeting", async () => {
-    const accepted: Socket[] = [];
-    const silent = createServer((socket) => {
-      accepted.push(trackSocket(socket));
-    });
-    silent.listen(0, "127.0.0.1");
-    await withTimeout(once(silent, "listening"), WAIT_MS, "the silent server");
-    try {
-      const port = (silent.address() as AddressInfo).port;
+    await withSilentServer(async (port, accepted) => {
       const env = { ...process.env, NO_COLOR: "1", XDG_CONFIG_HOME: await tempDir() };
       const client = startOnPty(
         process.execPath,
@@ -127,9 +140,7 @@ describe("[CLI-INTERRUPT] Ctrl-C on a terminal", () => {
       expect(exit.code, client.output.text).toBe(INTERRUPTED);
       expect(exit.at - typedAt).toBeLessThan(STOPS_WITHIN_MS);
       expect(client.output.text).toMatch(/error: interrupted/);
-    } finally {
-      silent.close();
-    }
+    });
   });
 });
 
@@ -173,14 +184,7 @@ describe("[CLI-INTERRUPT] exit codes under npx", () => {
   });
 
   it("[CLI-INTERRUPT] Ctrl-C exits 130 as the shell sees it", async () => {
-    const accepted: Socket[] = [];
-    const silent = createServer((socket) => {
-      accepted.push(trackSocket(socket));
-    });
-    silent.listen(0, "127.0.0.1");
-    await withTimeout(once(silent, "listening"), WAIT_MS, "the silent server");
-    try {
-      const port = (silent.address() as AddressInfo).port;
+    await withSilentServer(async (port, accepted) => {
       const client = startOnPty(
         "npx",
         ["gb-client", "--port", String(port), "--file", SAMPLE_TEXT],
@@ -193,9 +197,7 @@ describe("[CLI-INTERRUPT] exit codes under npx", () => {
       const exit = await client.exit();
       expect(exit.code, client.output.text).toBe(INTERRUPTED);
       expect(client.output.text).toMatch(/error: interrupted/);
-    } finally {
-      silent.close();
-    }
+    });
   });
 });
 
