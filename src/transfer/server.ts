@@ -10,6 +10,7 @@ import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello } from "../protocol/messages.js";
 import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
+import { SmallFileWriter } from "./server/small-file-writer.js";
 import { countOpenFiles, readOpenFileLimit } from "./server/open-file-limit.js";
 import {
   allowsPlaintext,
@@ -211,6 +212,10 @@ export class GbServer extends EventEmitter<ServerEvents> {
       masterKey,
       plaintext,
       store,
+      smallFiles:
+        store === null
+          ? null
+          : new SmallFileWriter({ saveDirectory: store.directory, durable: store.durable }),
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
@@ -458,6 +463,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     for (const socket of this.#refused) socket.destroy();
     await allClosed;
     await this.#dictPool.close();
+    await this.#context.smallFiles?.close();
     await listenerClosed;
   }
 }

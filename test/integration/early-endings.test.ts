@@ -50,7 +50,8 @@ describe("[S-END] end of stream mid-item", () => {
     await peer.write(
       Buffer.concat([
         preamble(),
-        plainItemFrame(1, { kind: "file", name: "part.bin", size: 10 }),
+        // Over SMALL_FILE_MAX_BYTES: written to a partial file as it arrives.
+        plainItemFrame(1, { kind: "file", name: "part.bin", size: 100_000 }),
         bytes("03 00000004", Buffer.from("part")),
       ]),
     );

@@ -298,7 +298,8 @@ describe("connection closed mid-item", () => {
   async function midItem(): Promise<RawPeer> {
     const peer = await open(
       Buffer.concat([
-        plainItemFrame(1, FILE_META(1000, "partial.bin")),
+        // Over SMALL_FILE_MAX_BYTES: written to a partial file as it arrives.
+        plainItemFrame(1, FILE_META(100_000, "partial.bin")),
         frame(FrameType.CHUNK, randomBytes(100)),
       ]),
     );

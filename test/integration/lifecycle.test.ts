@@ -112,9 +112,10 @@ describe("shutdown", () => {
   it("close(grace) lets an item in flight finish, then ends the connection with SHUTTING_DOWN", async () => {
     const ts = await startServer(resources);
     const peer = await RawPeer.connect(resources, ts.port);
-    const data = randomBytes(5000);
-    const whole = plainFileItem(1, "finishing.bin", data, { chunkSize: 1000 });
-    await peer.write(Buffer.concat([preamble(), whole.subarray(0, 2000)]));
+    // Over SMALL_FILE_MAX_BYTES: written to a partial file as it arrives.
+    const data = randomBytes(100_000);
+    const whole = plainFileItem(1, "finishing.bin", data, { chunkSize: 10_000 });
+    await peer.write(Buffer.concat([preamble(), whole.subarray(0, 20_000)]));
     await waitForTempFile(ts.saveDir!);
     const closing = ts.server.close(5000);
     // New connections are no longer accepted once close() has begun.
@@ -123,7 +124,7 @@ describe("shutdown", () => {
     ).rejects.toMatchObject({
       code: expect.stringMatching(/^(CONNECT_FAILED|SHUTTING_DOWN)$/),
     });
-    await peer.write(whole.subarray(2000));
+    await peer.write(whole.subarray(20_000));
     await within(closing, 3000, "server.close(5000)");
     await peer.waitClosed();
     const answers = peer.answers();

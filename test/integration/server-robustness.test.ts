@@ -5,6 +5,7 @@
  * - the server answers every item exactly once on the wire;
  * - close(grace) is bounded by its grace, whoever is connected.
  */
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import { PendingFile } from "../../src/transfer/server/item-store.js";
@@ -80,7 +81,8 @@ describe("reporting invariants", () => {
     const ts = await startServer(resources);
     const peer = await RawPeer.connect(resources, ts.port);
     await peer.write(
-      Buffer.concat([preamble(), plainFileItem(1, "complete.bin", Buffer.from("all of it"))]),
+      // Over SMALL_FILE_MAX_BYTES: stored through a PendingFile.
+      Buffer.concat([preamble(), plainFileItem(1, "complete.bin", randomBytes(100_000))]),
     );
     await within(inCommit, 3000, "the commit to start");
     await within(ts.server.close(50), 3000, "server.close(50)");

@@ -135,10 +135,11 @@ describe("storage failures", () => {
     it(`a save dir removed mid-item (durable: ${durable}): item ERROR STORAGE_FAILED, connection goes on`, async () => {
       const ts = await startServer(resources, { durable });
       const peer = await RawPeer.connect(resources, ts.port);
-      await peer.write(fileItemInFlight("mid.bin", 2000, 1000));
+      // Over SMALL_FILE_MAX_BYTES: written to a partial file as it arrives.
+      await peer.write(fileItemInFlight("mid.bin", 100_000, 60_000));
       await waitForTempFile(ts.saveDir!);
       await rm(ts.saveDir!, { recursive: true });
-      await peer.write(frame(FrameType.LAST_CHUNK, randomBytes(1000)));
+      await peer.write(frame(FrameType.LAST_CHUNK, randomBytes(40_000)));
       const [answer] = await peer.waitAnswers(1, 3000);
       expect(readError(answer!)).toMatchObject({ code: "STORAGE_FAILED", id: 1 });
 

@@ -1,4 +1,5 @@
-import { lstat, readdir } from "node:fs/promises";
+import { lstatSync, readdirSync } from "node:fs";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import path from "node:path";
 import {
   MAX_PATH_COMPONENT_BYTES,
@@ -11,6 +12,13 @@ import { InputFileError, inputFileError } from "./input-file-error.js";
 
 /** Any execute bit: a file its owner, group or others may run is sent as executable [T-MODE]. */
 const ANY_EXECUTE_BITS = 0o111;
+
+/**
+ * Entries looked at between two turns of the event loop, at most. The walk's calls are
+ * synchronous (a `lstat` through libuv's thread pool costs many times the call itself,
+ * and a tree has thousands), so it lets the loop hear Ctrl-C between batches.
+ */
+const ENTRIES_PER_TURN = 256;
 
 /** The name a top folder gets when the directory given has none (the file system's root). */
 const ROOT_FOLDER_NAME = "root";
@@ -91,6 +99,7 @@ class TreeWalk {
   files = 0;
   directories = 0;
   bytes = 0;
+  #sinceTurn = 0;
 
   constructor(root: string) {
     this.#root = root;
@@ -101,9 +110,8 @@ class TreeWalk {
     let names: string[];
     let mtimeMs: number;
     try {
-      const dirents = await readdir(source, { withFileTypes: true });
-      names = dirents.map((dirent) => dirent.name);
-      mtimeMs = wholeMilliseconds((await lstat(source, { bigint: true })).mtimeNs);
+      names = readdirSync(source);
+      mtimeMs = wholeMilliseconds(lstatSync(source, { bigint: true }).mtimeNs);
     } catch (error) {
       if (isRoot) throw inputFileError(this.#root, "file", error);
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
@@ -136,10 +144,14 @@ class TreeWalk {
   }
 
   async #entry(source: string, treePath: readonly string[]): Promise<void> {
+    if (++this.#sinceTurn >= ENTRIES_PER_TURN) {
+      this.#sinceTurn = 0;
+      await nextTurn();
+    }
     let info;
     try {
       // lstat: a link is seen as a link, never as what it points to.
-      info = await lstat(source, { bigint: true });
+      info = lstatSync(source, { bigint: true });
     } catch (error) {
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
       return;

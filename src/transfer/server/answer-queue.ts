@@ -5,6 +5,8 @@ export type AnswerWriter = () => void;
 interface Answer {
   readonly writer?: AnswerWriter;
   readonly pending?: Promise<AnswerWriter>;
+  /** What the answer's item costs the connection while it waits: see {@link AnswerQueue}. */
+  readonly weight: number;
 }
 
 /**
@@ -20,10 +22,15 @@ interface Answer {
 export class AnswerQueue {
   readonly #limit: number;
   readonly #queue: Answer[] = [];
+  /** The weights of the answers held, together. */
+  #held = 0;
   #running = false;
   #waiters: (() => void)[] = [];
 
-  /** @param limit answers held (items committing) before the connection must wait. */
+  /**
+   * @param limit what the answers held (items committing) may weigh together before the
+   *   connection must wait: each answer weighs what {@link push} says.
+   */
   constructor(limit: number) {
     this.#limit = limit;
   }
@@ -33,26 +40,32 @@ export class AnswerQueue {
     return this.#queue.length;
   }
 
-  /** Adds the next item's answer: a writer, or a promise of one (never rejects). */
-  push(answer: AnswerWriter | Promise<AnswerWriter>): void {
-    this.#queue.push(answer instanceof Promise ? { pending: answer } : { writer: answer });
+  /**
+   * Adds the next item's answer: a writer, or a promise of one (never rejects). `weight`
+   * is what its item holds while it waits (1 by default).
+   */
+  push(answer: AnswerWriter | Promise<AnswerWriter>, weight = 1): void {
+    this.#held += weight;
+    this.#queue.push(
+      answer instanceof Promise ? { pending: answer, weight } : { writer: answer, weight },
+    );
     if (!this.#running) this.#run();
   }
 
   /** A promise while the queue holds its limit: the connection reads nothing more until it settles. */
   room(): Promise<void> | undefined {
-    return this.#queue.length < this.#limit ? undefined : this.#below(this.#limit);
+    return this.#held < this.#limit ? undefined : this.#until(() => this.#held < this.#limit);
   }
 
   /** Undefined when every answer has been written; otherwise resolves once they have. */
   idle(): Promise<void> | undefined {
-    return this.#queue.length === 0 ? undefined : this.#below(1);
+    return this.#queue.length === 0 ? undefined : this.#until(() => this.#queue.length === 0);
   }
 
-  #below(count: number): Promise<void> {
+  #until(done: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const check = (): void => {
-        if (this.#queue.length < count) resolve();
+        if (done()) resolve();
         else this.#waiters.push(check);
       };
       check();
@@ -66,12 +79,13 @@ export class AnswerQueue {
       if (writer === undefined) {
         // Its commit is still running: the answers behind it wait (it never rejects).
         void head.pending?.then((ready) => {
-          this.#queue[0] = { writer: ready };
+          this.#queue[0] = { writer: ready, weight: head.weight };
           this.#run();
         });
         return;
       }
       this.#queue.shift();
+      this.#held -= head.weight;
       writer();
       const waiters = this.#waiters;
       this.#waiters = [];

@@ -40,7 +40,7 @@ export class InboundItem {
    * dictionary is hashed whole once complete (one call costs it less than a hash object).
    * Hashing 16 MiB at once would hold up the event loop for tens of ms.
    */
-  readonly #hash: Hash | undefined;
+  #hash: Hash | undefined;
   readonly #previewBytes: number;
   readonly #releaseDictBytes: (bytes: number) => void;
   #bytes = 0;
@@ -55,6 +55,14 @@ export class InboundItem {
    * admission, and what its decoding handed back, until the item ends [V-DICT-WORK].
    */
   #heldDictBytes = 0;
+  /**
+   * A small file's bytes, held in memory until the small-file writer stores them, instead
+   * of a partial file on disk: allocated at the declared size, reserved against the
+   * writer's budget, and filled as a dictionary's are.
+   */
+  #fileBytes: Buffer | undefined;
+  /** Gives {@link #fileBytes}'s reservation back, once. */
+  #releaseFileBytes: (() => void) | undefined;
   /** The file being written (when saving), until it is committed or discarded. */
   #file: PendingFile | undefined;
   readonly #preview: Buffer[] = [];
@@ -112,6 +120,39 @@ export class InboundItem {
     return new InboundItem(header.id, meta, context);
   }
 
+  /**
+   * Holds this file's bytes in memory, to be stored whole by the small-file writer,
+   * rather than in a partial file; `release` gives the memory's reservation back when
+   * the item ends. Call before any chunk, for a file of known size.
+   * @throws {GbError} INTERNAL when the item is not a file of known size.
+   */
+  keepFileInMemory(release: () => void): void {
+    const size = this.meta.size;
+    if (this.meta.kind !== "file" || size === null || this.#bytes !== 0) {
+      throw new InternalError(ErrorCode.INTERNAL, "only a file of known size can be held");
+    }
+    this.#fileBytes = Buffer.allocUnsafe(size);
+    this.#releaseFileBytes = release;
+    // Hashed whole once complete: one call costs a small file less than a hash object.
+    this.#hash = undefined;
+  }
+
+  /** True when the file's bytes are held in memory ({@link keepFileInMemory}). */
+  get holdsFile(): boolean {
+    return this.#fileBytes !== undefined;
+  }
+
+  /**
+   * A file's bytes held in memory, complete once the item is.
+   * @throws {GbError} INTERNAL when none are held.
+   */
+  fileBytes(): Buffer {
+    if (this.#fileBytes === undefined) {
+      throw new InternalError(ErrorCode.INTERNAL, "the item holds no file bytes");
+    }
+    return this.#fileBytes;
+  }
+
   /** Plaintext bytes received so far. */
   get bytes(): number {
     return this.#bytes;
@@ -163,17 +204,17 @@ export class InboundItem {
         `more than the declared ${declared} bytes arrived`,
       );
     }
-    const dict = this.#dict;
+    const whole = this.#dict ?? this.#fileBytes;
     let offset = this.#bytes - length;
     for (const piece of parts) {
       this.#hash?.update(piece);
-      if (dict !== undefined) {
+      if (whole !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
-        piece.copy(dict, offset);
+        piece.copy(whole, offset);
         offset += piece.length;
       } else this.#keepPreview(piece);
     }
-    return dict === undefined ? this.#file?.write(parts) : undefined;
+    return whole === undefined ? this.#file?.write(parts) : undefined;
   }
 
   /**
@@ -189,7 +230,7 @@ export class InboundItem {
   /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */
   sha256(): string {
     if (this.#hash !== undefined) return this.#hash.digest("hex");
-    return sha256Hex(this.dictBytes());
+    return sha256Hex(this.#fileBytes ?? this.dictBytes());
   }
 
   /**
@@ -222,9 +263,11 @@ export class InboundItem {
 
   /** A file's first bytes, kept for display; undefined for a dictionary. */
   preview(): Buffer | undefined {
-    return this.meta.kind === "file"
-      ? Buffer.concat(this.#preview, this.#previewLength)
-      : undefined;
+    if (this.meta.kind !== "file") return undefined;
+    const held = this.#fileBytes;
+    // A copy: the held bytes go once the item ends, the preview may stay with a listener.
+    if (held !== undefined) return Buffer.from(held.subarray(0, this.#previewBytes));
+    return Buffer.concat(this.#preview, this.#previewLength);
   }
 
   /**
@@ -254,6 +297,9 @@ export class InboundItem {
     this.#released = true;
     this.#ended?.abort();
     this.#dict = undefined;
+    this.#fileBytes = undefined;
+    this.#releaseFileBytes?.();
+    this.#releaseFileBytes = undefined;
     if (this.#heldDictBytes > 0) this.#releaseDictBytes(this.#heldDictBytes);
     this.#heldDictBytes = 0;
     const file = this.#file;

@@ -10,12 +10,19 @@ import type { FileNamingTurn, ItemStore, PendingFile } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
+import type { SmallFileWriter } from "./small-file-writer.js";
 import type { TreePlacement } from "./tree-placement.js";
 
 /** What committing an item needs from the server. */
 export type CommitContext = Pick<
   SessionContext,
-  "store" | "dictLimits" | "dictWants" | "dictPool" | "inlineDictBytes" | "holdDictBytes"
+  | "store"
+  | "smallFiles"
+  | "dictLimits"
+  | "dictWants"
+  | "dictPool"
+  | "inlineDictBytes"
+  | "holdDictBytes"
 >;
 
 /** A complete item, verified and stored: what to answer, and what to report. */
@@ -98,6 +105,10 @@ function commitInTurn(
   }
   if (meta.kind === "file") {
     if (store === null) return done(NO_DICT, null);
+    const smallFiles = context.smallFiles;
+    if (item.holdsFile && smallFiles !== null) {
+      return storeSmallFile(item, smallFiles, turn).then((savedAs) => done(NO_DICT, savedAs));
+    }
     return nameFile(item, store, turn).then((savedAs) => done(NO_DICT, savedAs));
   }
   if (item.bytes > context.inlineDictBytes) {
@@ -134,23 +145,43 @@ function commitInTurn(
  */
 export interface NamingTurn extends FileNamingTurn {
   named<T>(naming: Promise<T>): Promise<T>;
+  /**
+   * Resolves once the item before has its name, or is queued in the small-file writer,
+   * which names files in the order it is given them: a small file may join it then.
+   */
+  readonly queued: Promise<void>;
+  /** This item is queued in the small-file writer: a small file after it may join. */
+  handOnQueued(): void;
 }
 
 /** Hands out the naming turns of one connection's items, in item order [V-GROUP]. */
 export class NamingOrder {
   #tail: Promise<void> = Promise.resolve();
+  #queuedTail: Promise<void> = Promise.resolve();
 
   /** The turn of the next item: after every turn handed out before it. */
   next(): NamingTurn {
     const wait = this.#tail;
-    let handOn!: () => void;
+    const queued = this.#queuedTail;
+    let handOnNamed!: () => void;
+    let handOnQueued!: () => void;
     this.#tail = new Promise((resolve) => {
-      handOn = resolve;
+      handOnNamed = resolve;
     });
-    // Resolving twice is harmless: the next item waits for the first.
+    this.#queuedTail = new Promise((resolve) => {
+      handOnQueued = resolve;
+    });
+    // Resolving twice is harmless: the next item waits for the first. A name made is
+    // also a name queued.
+    const handOn = (): void => {
+      handOnQueued();
+      handOnNamed();
+    };
     return {
       wait,
       handOn,
+      queued,
+      handOnQueued,
       named: <T>(naming: Promise<T>): Promise<T> => {
         naming.then(handOn, handOn);
         return naming;
@@ -168,6 +199,38 @@ async function nameFile(item: InboundItem, store: ItemStore, turn: NamingTurn): 
   const { name, directory } = await turn.named(item.commitFile(turn));
   await store.syncDirectory(directory);
   const place = item.place;
+  return place === null ? name : `${place.relative}/${name}`;
+}
+
+/**
+ * Stores a small file the session held in memory, through the small-file writer, which
+ * writes, flushes and names it and flushes its directory [V-GROUP]. It joins the writer's
+ * queue once the items before it are named or queued there too, so that a run of small
+ * files is named in item order without waiting for each other.
+ */
+async function storeSmallFile(
+  item: InboundItem,
+  smallFiles: SmallFileWriter,
+  turn: NamingTurn,
+): Promise<string> {
+  const meta = item.meta;
+  const entry = meta.kind === "file" ? meta.entry : undefined;
+  await turn.queued;
+  const place = item.place;
+  let naming: Promise<string>;
+  try {
+    naming = smallFiles.store({
+      directory: place?.absolute ?? smallFiles.saveDirectory,
+      relative: place?.relative ?? null,
+      baseName: safeName(meta.name, "file"),
+      data: item.fileBytes(),
+      exec: entry?.exec ?? null,
+      mtimeMs: entry?.mtimeMs ?? null,
+    });
+  } finally {
+    turn.handOnQueued();
+  }
+  const name = await turn.named(naming);
   return place === null ? name : `${place.relative}/${name}`;
 }
 

@@ -6,7 +6,7 @@ import { makeDirectory } from "../../make-directory.js";
 import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
 import { DirectorySync } from "./directory-sync.js";
 import { isOutOfFiles } from "./open-file-limit.js";
-import { candidateName, MAX_NAME_ATTEMPTS } from "./safe-name.js";
+import { linkFailure, nameCandidates, noFreeName } from "./name-candidates.js";
 
 /** Mode of a stored file whose sender marked it executable [T-MODE]. */
 const EXECUTABLE_FILE_MODE = 0o755;
@@ -355,47 +355,26 @@ export class PendingFile {
 
   /** The name taken, and whether the temporary name is still there to remove. */
   async #linkToFreeName(): Promise<{ name: string; linked: boolean }> {
-    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-      const candidate = candidateName(this.#baseName, attempt);
-      const relative = this.#placement?.relative;
-      if (
-        relative !== undefined &&
-        Buffer.byteLength(`${relative}/${candidate}`, "utf8") > MAX_TREE_PATH_BYTES
-      ) {
-        // [T-PLACE] savedAs must fit the receipt.
-        throw new StorageError(
-          ErrorCode.STORAGE_FAILED,
-          `the stored path would be longer than ${MAX_TREE_PATH_BYTES} bytes`,
-        );
-      }
-      const finalPath = path.join(this.#directory, candidate);
-      // Defence in depth: a safe base name can never leave the directory.
-      if (path.dirname(finalPath) !== this.#directory) {
-        throw new StorageError(
-          ErrorCode.STORAGE_FAILED,
-          `refusing to write outside the save directory`,
-        );
-      }
+    const relative = this.#placement?.relative ?? null;
+    for (const { name, finalPath } of nameCandidates(this.#baseName, this.#directory, relative)) {
       try {
         // link() fails with EEXIST instead of replacing: never overwrite, never follow a
         // symbolic link planted at the destination, and no window where a partial file shows.
         await this.#naming.link(this.#tempPath, finalPath);
-        return { name: candidate, linked: true };
+        return { name, linked: true };
       } catch (error) {
-        if (isErrno(error, "EEXIST")) continue;
-        if (isErrno(error, "EPERM") || isErrno(error, "ENOTSUP") || isErrno(error, "EXDEV")) {
-          // File systems without hard links: reserve the name exclusively, then replace
-          // our own empty placeholder.
-          if (await this.#reserve(finalPath)) {
-            await this.#replacePlaceholder(finalPath);
-            return { name: candidate, linked: false };
-          }
-          continue;
+        const failure = linkFailure(error);
+        if (failure === "taken") continue;
+        if (failure === "failed") throw storageError("cannot store the file", error);
+        // File systems without hard links: reserve the name exclusively, then replace
+        // our own empty placeholder.
+        if (await this.#reserve(finalPath)) {
+          await this.#replacePlaceholder(finalPath);
+          return { name, linked: false };
         }
-        throw storageError("cannot store the file", error);
       }
     }
-    throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for ${this.#baseName}`);
+    throw noFreeName(this.#baseName);
   }
 
   /**

@@ -18,6 +18,7 @@ import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
+import { keepSmallFileInMemory } from "./small-file-writer.js";
 import { openEntry, TreePlacement } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
@@ -316,11 +317,12 @@ export class ServerSession {
     }
     this.#item = item;
     const store = this.#context.store;
+    keepSmallFileInMemory(item, this.#context.smallFiles);
     // [T-PLACE] an entry of a tree: its directories, then its file.
     const opening =
       order !== undefined
         ? openEntry(item, order, this.#tree, store)
-        : item.meta.kind === "file" && store !== null
+        : item.meta.kind === "file" && store !== null && !item.holdsFile
           ? store.begin(safeName(item.meta.name, "file"))
           : undefined;
     return opening?.then(

@@ -10,10 +10,18 @@ import type { SessionContext } from "./session-context.js";
 
 /**
  * Items of one connection committing at once (their files flushed side by side, their
- * answers held in order) before the session stops reading [V-GROUP]. Each holds an open
- * file until it is flushed.
+ * answers held in order) before the session stops reading [V-GROUP], counted in the
+ * weight of an item that holds an open file (or a dictionary) until it is flushed.
  */
 export const MAX_COMMITS_IN_FLIGHT = 32;
+/**
+ * What a small file held in memory weighs against {@link MAX_COMMITS_IN_FLIGHT}: it holds
+ * no descriptor, and its bytes are bounded by the small-file writer's budget, so that 256
+ * of them may be committing at once, enough to keep the writer's batches full.
+ */
+const HELD_FILE_WEIGHT = 1 / 8;
+/** What any other item weighs. */
+const ITEM_WEIGHT = 1;
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
@@ -76,10 +84,11 @@ export class SessionAnswers {
     committed: CommittedItem | Promise<CommittedItem>,
     onFailure: () => void,
   ): void {
+    const weight = item.holdsFile ? HELD_FILE_WEIGHT : ITEM_WEIGHT;
     if (!(committed instanceof Promise)) {
       this.#queue.push(() => {
         this.#acknowledge(item, committed);
-      });
+      }, weight);
       return;
     }
     this.#queue.push(
@@ -92,6 +101,7 @@ export class SessionAnswers {
           return this.#failureAnswer(item, error);
         },
       ),
+      weight,
     );
   }
 

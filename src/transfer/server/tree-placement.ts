@@ -218,7 +218,13 @@ export async function openEntry(
   const place = await tree.place(order);
   item.place = place;
   const meta = item.meta;
-  if (meta.kind !== "file" || meta.entry === undefined || store === null || place === null) {
+  if (
+    meta.kind !== "file" ||
+    meta.entry === undefined ||
+    store === null ||
+    place === null ||
+    item.holdsFile
+  ) {
     return undefined;
   }
   return store.begin(safeName(meta.name, "file"), {

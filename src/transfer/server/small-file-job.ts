@@ -1,0 +1,119 @@
+import { ErrorCode } from "../../errors.js";
+
+/**
+ * One small file for the writer thread ({@link SmallFileWriter}): its bytes are
+ * `length` bytes at `offset` of its batch's data.
+ */
+export interface SmallFileJob {
+  /** Where the file is named: the save directory, or a directory of a tree (absolute). */
+  readonly directory: string;
+  /**
+   * `directory` relative to the save directory, components joined by `/`, for a file of
+   * a tree (checked [T-NOFOLLOW], and its stored path must fit [T-PLACE]); null otherwise.
+   */
+  readonly relative: string | null;
+  /** The base name, already made safe [V-NAME]. */
+  readonly baseName: string;
+  readonly offset: number;
+  readonly length: number;
+  /** [T-MODE] a file of a tree: whether it is executable; null otherwise. */
+  readonly exec: boolean | null;
+  /** [T-MTIME] a file of a tree: its modification time; null otherwise. */
+  readonly mtimeMs: number | null;
+}
+
+/** What the server sends the writer thread: files, stored in this order. */
+export interface SmallFileBatch {
+  /** Every file's bytes, end to end. */
+  readonly data: Uint8Array;
+  readonly jobs: readonly SmallFileJob[];
+}
+
+/** The writer thread's settings, fixed for its life. */
+export interface SmallFileWriterSettings {
+  /** The save directory: temporary files go there, and trees are checked against it. */
+  readonly saveDirectory: string;
+  /** fsync each file before it is named, and each directory once its names are made. */
+  readonly durable: boolean;
+}
+
+/** How one file of a batch ended: its stored base name, or why it was not stored. */
+export type SmallFileAnswer =
+  | { readonly ok: true; readonly name: string }
+  | {
+      readonly ok: false;
+      readonly code: typeof ErrorCode.STORAGE_FAILED | typeof ErrorCode.BUSY;
+      readonly message: string;
+    };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function isNullableString(value: unknown): value is string | null {
+  return value === null || typeof value === "string";
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Checks the writer thread's settings as it receives them. Undefined when malformed. */
+export function parseSmallFileWriterSettings(value: unknown): SmallFileWriterSettings | undefined {
+  if (!isRecord(value)) return undefined;
+  const { saveDirectory, durable } = value;
+  if (typeof saveDirectory !== "string" || typeof durable !== "boolean") return undefined;
+  return { saveDirectory, durable };
+}
+
+function parseJob(value: unknown, dataBytes: number): SmallFileJob | undefined {
+  if (!isRecord(value)) return undefined;
+  const { directory, relative, baseName, offset, length, exec, mtimeMs } = value;
+  if (typeof directory !== "string" || typeof baseName !== "string") return undefined;
+  if (!isNullableString(relative) || !isCount(offset) || !isCount(length)) return undefined;
+  if (offset + length > dataBytes) return undefined;
+  if (exec !== null && typeof exec !== "boolean") return undefined;
+  if (mtimeMs !== null && (typeof mtimeMs !== "number" || !Number.isFinite(mtimeMs))) {
+    return undefined;
+  }
+  return { directory, relative, baseName, offset, length, exec, mtimeMs };
+}
+
+/**
+ * Checks a batch as the writer thread receives it: it crossed a thread boundary, so it is
+ * checked like anything else from outside. Undefined when malformed.
+ */
+export function parseSmallFileBatch(value: unknown): SmallFileBatch | undefined {
+  if (!isRecord(value) || !(value["data"] instanceof Uint8Array)) return undefined;
+  const data = value["data"];
+  const jobs = value["jobs"];
+  if (!Array.isArray(jobs)) return undefined;
+  const parsed: SmallFileJob[] = [];
+  for (const job of jobs) {
+    const checked = parseJob(job, data.length);
+    if (checked === undefined) return undefined;
+    parsed.push(checked);
+  }
+  return { data, jobs: parsed };
+}
+
+/** Checks the writer thread's answers to a batch of `count` files. */
+export function parseSmallFileAnswers(
+  value: unknown,
+  count: number,
+): readonly SmallFileAnswer[] | undefined {
+  if (!Array.isArray(value) || value.length !== count) return undefined;
+  const answers: SmallFileAnswer[] = [];
+  for (const answer of value) {
+    if (!isRecord(answer)) return undefined;
+    if (answer["ok"] === true && typeof answer["name"] === "string") {
+      answers.push({ ok: true, name: answer["name"] });
+      continue;
+    }
+    const { code, message } = answer;
+    if (answer["ok"] !== false || typeof message !== "string") return undefined;
+    if (code !== ErrorCode.STORAGE_FAILED && code !== ErrorCode.BUSY) return undefined;
+    answers.push({ ok: false, code, message });
+  }
+  return answers;
+}

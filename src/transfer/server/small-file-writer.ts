@@ -1,0 +1,242 @@
+import { Worker } from "node:worker_threads";
+import type { InboundItem } from "./inbound-item.js";
+import { ErrorCode, RefusedError, StorageError, type GbError } from "../../errors.js";
+import {
+  parseSmallFileAnswers,
+  type SmallFileAnswer,
+  type SmallFileJob,
+  type SmallFileWriterSettings,
+} from "./small-file-job.js";
+
+/** Files of at most this many bytes (declared) are held in memory and stored by the writer. */
+export const SMALL_FILE_MAX_BYTES = 64 * 1024;
+/** Bytes of small files all connections together may hold in memory before they are stored. */
+export const DEFAULT_SMALL_FILE_BUDGET_BYTES = 32 * 1024 * 1024;
+/** At most this many files, and {@link MAX_BATCH_BYTES}, go to the writer in one batch. */
+const MAX_BATCH_FILES = 256;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** An idle writer thread exits after this long, so that its memory goes back. */
+const IDLE_EXIT_MS = 5_000;
+
+/** A small file to store: where, under which name, and its bytes. */
+export interface SmallFileRequest extends Omit<SmallFileJob, "offset" | "length"> {
+  readonly data: Uint8Array;
+}
+
+interface Queued {
+  readonly request: SmallFileRequest;
+  readonly resolve: (name: string) => void;
+  readonly reject: (error: GbError) => void;
+}
+
+/**
+ * Stores small files, complete and verified, on a thread of its own [V-GROUP]. A file of a
+ * few KiB costs the event loop ten trips through libuv's thread pool (create, write, set
+ * its time, flush, close, check its directory, link, unlink, flush the directory), each of
+ * which costs more than the system call it makes; the writer thread makes those calls
+ * directly, for a batch of files at a time, and flushes each directory once per batch.
+ * Files are stored in the order they are given, so that naming order holds across
+ * batches: a file given after another is named after it. Files queue while a batch is
+ * being stored and go as the next batch, so a busy disk makes batches larger, not
+ * queues longer (the sessions stop reading while their answers wait [V-BACKPRESSURE]).
+ *
+ * The bytes the sessions hold for small files not yet stored are bounded by a budget
+ * ({@link reserve}); a file that does not fit it is stored the usual way.
+ */
+export class SmallFileWriter {
+  readonly #settings: SmallFileWriterSettings;
+  readonly #budgetBytes: number;
+  #heldBytes = 0;
+  #worker: Worker | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #queue: Queued[] = [];
+  /** The batch being stored, until its answers arrive. */
+  #inFlight: Queued[] | undefined;
+  #scheduled = false;
+  #closed = false;
+  #drained: (() => void) | undefined;
+
+  constructor(settings: SmallFileWriterSettings, budgetBytes = DEFAULT_SMALL_FILE_BUDGET_BYTES) {
+    this.#settings = settings;
+    this.#budgetBytes = budgetBytes;
+  }
+
+  /** The save directory: where files go unless they belong to a tree. */
+  get saveDirectory(): string {
+    return this.#settings.saveDirectory;
+  }
+
+  /**
+   * Reserves `bytes` of the budget for a small file being received; false when it does
+   * not fit (the file is then written the usual way). Give it back with {@link release}.
+   */
+  reserve(bytes: number): boolean {
+    if (this.#closed || bytes > SMALL_FILE_MAX_BYTES) return false;
+    if (this.#heldBytes + bytes > this.#budgetBytes) return false;
+    this.#heldBytes += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.#heldBytes -= bytes;
+  }
+
+  /**
+   * Stores a file; resolves with the base name it was stored under, once it and its name
+   * are durable (when the store is durable).
+   * @throws {StorageError} STORAGE_FAILED
+   * @throws {RefusedError} BUSY when the server is out of file descriptors.
+   */
+  store(request: SmallFileRequest): Promise<string> {
+    if (this.#closed) return Promise.reject(closing());
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ request, resolve, reject });
+      if (this.#inFlight !== undefined || this.#scheduled) return;
+      // Everything given in this turn of the event loop goes in one batch.
+      this.#scheduled = true;
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        this.#send();
+      });
+    });
+  }
+
+  /** Stores what was given already, then ends the thread. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#inFlight !== undefined || this.#queue.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
+    clearTimeout(this.#idleTimer);
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  #send(): void {
+    if (this.#inFlight !== undefined) return;
+    const batch = this.#takeBatch();
+    if (batch.length === 0) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained?.();
+      return;
+    }
+    let total = 0;
+    for (const queued of batch) total += queued.request.data.length;
+    const data = new Uint8Array(total);
+    const jobs: SmallFileJob[] = [];
+    let offset = 0;
+    for (const { request } of batch) {
+      const { data: bytes, ...where } = request;
+      data.set(bytes, offset);
+      jobs.push({ ...where, offset, length: bytes.length });
+      offset += bytes.length;
+    }
+    this.#inFlight = batch;
+    clearTimeout(this.#idleTimer);
+    this.#thread().postMessage({ data, jobs }, [data.buffer]);
+  }
+
+  #takeBatch(): Queued[] {
+    let bytes = 0;
+    let count = 0;
+    for (const queued of this.#queue) {
+      if (count === MAX_BATCH_FILES) break;
+      if (count > 0 && bytes + queued.request.data.length > MAX_BATCH_BYTES) break;
+      bytes += queued.request.data.length;
+      count++;
+    }
+    const batch = this.#queue.slice(0, count);
+    this.#queue = this.#queue.slice(count);
+    return batch;
+  }
+
+  #thread(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(workerUrl(), { workerData: this.#settings });
+    // An idle writer must not keep a process alive that has nothing else to do.
+    worker.unref();
+    worker.on("message", (message: unknown) => {
+      this.#onAnswers(message);
+    });
+    worker.on("error", (error: Error) => {
+      this.#fail(worker, error.message);
+    });
+    worker.on("exit", () => {
+      this.#fail(worker, "it stopped");
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #onAnswers(message: unknown): void {
+    const batch = this.#inFlight;
+    if (batch === undefined) return;
+    this.#inFlight = undefined;
+    const answers = parseSmallFileAnswers(message, batch.length);
+    batch.forEach((queued, index) => {
+      settle(queued, answers?.[index]);
+    });
+    this.#idleTimer = setTimeout(() => {
+      const worker = this.#worker;
+      this.#worker = undefined;
+      void worker?.terminate();
+    }, IDLE_EXIT_MS);
+    this.#idleTimer.unref();
+    this.#send();
+  }
+
+  /** The thread failed or exited: its batch fails, and the next batch gets a new one. */
+  #fail(worker: Worker, why: string): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    const batch = this.#inFlight;
+    this.#inFlight = undefined;
+    for (const queued of batch ?? []) {
+      queued.reject(
+        new StorageError(ErrorCode.STORAGE_FAILED, `the server's file writer failed: ${why}`),
+      );
+    }
+    this.#send();
+  }
+}
+
+function settle(queued: Queued, answer: SmallFileAnswer | undefined): void {
+  if (answer === undefined) {
+    queued.reject(new StorageError(ErrorCode.STORAGE_FAILED, "the server's file writer gave no answer"));
+  } else if (answer.ok) queued.resolve(answer.name);
+  else if (answer.code === ErrorCode.BUSY) queued.reject(new RefusedError(answer.code, answer.message));
+  else queued.reject(new StorageError(answer.code, answer.message));
+}
+
+function closing(): StorageError {
+  return new StorageError(ErrorCode.STORAGE_FAILED, "the server is closing");
+}
+
+/**
+ * The writer thread's URL: the compiled `small-file-worker.js` beside this module (in
+ * `dist/`, or beside the bundled server, where the build puts a bundled copy); run from
+ * the TypeScript sources (the test runner), the compiled one in `dist/`.
+ */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith(".ts")
+    ? new URL("../../../dist/transfer/server/small-file-worker.js", here)
+    : new URL("./small-file-worker.js", here);
+}
+
+/**
+ * Has a small file of known size held in memory and stored by `writer` rather than
+ * written to a partial file as it arrives, when the writer's budget has room.
+ */
+export function keepSmallFileInMemory(item: InboundItem, writer: SmallFileWriter | null): void {
+  const size = item.meta.size;
+  if (writer === null || item.meta.kind !== "file" || size === null) return;
+  if (!writer.reserve(size)) return;
+  item.keepFileInMemory(() => {
+    writer.release(size);
+  });
+}
