@@ -91,6 +91,12 @@ export interface ServerOptions {
   readonly saveDir: string | null;
   /** fsync each stored file before naming it (default true). */
   readonly durable?: boolean;
+  /**
+   * Bytes of small files (at most 64 KiB each) all connections may hold in memory until
+   * the small-file writer stores them (default 32 MiB); a file beyond it is written to a
+   * partial file as it arrives, as larger ones are [V-GROUP].
+   */
+  readonly smallFileBudgetBytes?: number;
   readonly previewBytes?: number;
   /**
    * Who may connect in the clear [H-POLICY]: "loopback" (the default), programs on this
@@ -215,7 +221,10 @@ export class GbServer extends EventEmitter<ServerEvents> {
       smallFiles:
         store === null
           ? null
-          : new SmallFileWriter({ saveDirectory: store.directory, durable: store.durable }),
+          : new SmallFileWriter(
+              { saveDirectory: store.directory, durable: store.durable },
+              options.smallFileBudgetBytes,
+            ),
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,

@@ -73,4 +73,19 @@ describe("group commit", () => {
     await Promise.all(named);
     expect(events).toEqual(["two", "three"]);
   });
+
+  it("[V-GROUP] a turn queued in the small-file writer lets the next small file queue, not the next name", async () => {
+    const order = new NamingOrder();
+    const one = order.next();
+    const two = order.next();
+    const settled: string[] = [];
+    void two.queued.then(() => settled.push("queued"));
+    void two.wait.then(() => settled.push("named"));
+    one.handOnQueued();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual(["queued"]);
+    one.handOn();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual(["queued", "named"]);
+  });
 });

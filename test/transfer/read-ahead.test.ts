@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { newReadAhead, smallFileContent } from "../../src/transfer/client/item-sources.js";
-import { ReadAhead } from "../../src/transfer/client/read-ahead.js";
+import { ReadAhead, SlabReader } from "../../src/transfer/client/read-ahead.js";
 
 const made: string[] = [];
 afterEach(async () => {
@@ -44,5 +44,20 @@ describe("ReadAhead", () => {
       code: "INPUT_UNREADABLE",
       reason: "missing",
     });
+  });
+});
+
+describe("SlabReader", () => {
+  it("reads a file whole; one that grew, one byte over its size; one that shrank, what it holds", async () => {
+    const [same, grown, shrunk] = await files(3, 100);
+    await writeFile(grown!, Buffer.alloc(5000, 1));
+    await writeFile(shrunk!, Buffer.alloc(40, 2));
+    const reader = new SlabReader();
+    expect(reader.read(same!, 100).length).toBe(100);
+    expect(reader.read(grown!, 100).length).toBe(101);
+    expect(reader.read(shrunk!, 100)).toEqual(Buffer.alloc(40, 2));
+    expect(() => reader.read(path.join(tmpdir(), "gb-no-such-file"), 10)).toThrow(
+      expect.objectContaining({ code: "ENOENT" }),
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
+import { SlabAllocator } from "../../slab-allocator.js";
 
 /**
  * Files read one after the other in one turn of the event loop, at most: the reads are
@@ -6,17 +7,9 @@ import { closeSync, openSync, readSync } from "node:fs";
  */
 const READS_PER_TURN = 64;
 
-/** Small files are read into slabs of this size, a slice each, rather than a buffer each. */
-const SLAB_BYTES = 1024 * 1024;
-
-/**
- * Memory for small files read whole: slices of large slabs. A buffer of its own for each
- * file of a few KiB costs more to allocate (and the garbage collector more to track) than
- * the read itself; a slab is freed once no slice of it is referenced any more.
- */
+/** Reads small files whole, into slices of slabs ({@link SlabAllocator}). */
 export class SlabReader {
-  #slab: Buffer = Buffer.allocUnsafeSlow(0);
-  #used = 0;
+  readonly #slabs = new SlabAllocator();
 
   /**
    * Reads the file at `filePath`, expected to hold `size` bytes, whole: synchronously, as
@@ -29,29 +22,22 @@ export class SlabReader {
   read(filePath: string, size: number): Buffer {
     const fd = openSync(filePath, "r");
     try {
-      const buffer = this.#take(size + 1);
+      const buffer = this.#slabs.take(size + 1);
       let filled = 0;
       while (filled < buffer.length) {
-        const read = readSync(fd, buffer, filled, buffer.length - filled, null);
-        if (read === 0) break;
+        const wanted = buffer.length - filled;
+        const read = readSync(fd, buffer, filled, wanted, null);
         filled += read;
+        // A regular file reads short only at its end: one call for a file that kept its
+        // size, not a second one to find the end.
+        if (read === 0 || (read < wanted && filled === size)) break;
       }
       // What the file did not fill stays free for the next one.
-      this.#used -= buffer.length - filled;
+      this.#slabs.giveBack(buffer.length - filled);
       return buffer.subarray(0, filled);
     } finally {
       closeSync(fd);
     }
-  }
-
-  #take(bytes: number): Buffer {
-    if (this.#used + bytes > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
-      this.#used = 0;
-    }
-    const slice = this.#slab.subarray(this.#used, this.#used + bytes);
-    this.#used += bytes;
-    return slice;
   }
 }
 
@@ -131,7 +117,7 @@ export class ReadAhead {
         try {
           resolve(this.#slabs.read(filePath, size));
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
       if (this.#readsScheduled) return;

@@ -121,17 +121,18 @@ export class InboundItem {
   }
 
   /**
-   * Holds this file's bytes in memory, to be stored whole by the small-file writer,
-   * rather than in a partial file; `release` gives the memory's reservation back when
-   * the item ends. Call before any chunk, for a file of known size.
+   * Holds this file's bytes in memory (`memory`, of its declared size), to be stored
+   * whole by the small-file writer, rather than in a partial file; `release` gives the
+   * memory's reservation back when the item ends. Call before any chunk, for a file of
+   * known size.
    * @throws {GbError} INTERNAL when the item is not a file of known size.
    */
-  keepFileInMemory(release: () => void): void {
+  keepFileInMemory(memory: Buffer, release: () => void): void {
     const size = this.meta.size;
-    if (this.meta.kind !== "file" || size === null || this.#bytes !== 0) {
+    if (this.meta.kind !== "file" || size !== memory.length || this.#bytes !== 0) {
       throw new InternalError(ErrorCode.INTERNAL, "only a file of known size can be held");
     }
-    this.#fileBytes = Buffer.allocUnsafe(size);
+    this.#fileBytes = memory;
     this.#releaseFileBytes = release;
     // Hashed whole once complete: one call costs a small file less than a hash object.
     this.#hash = undefined;

@@ -33,6 +33,8 @@ export interface CommittedItem {
   readonly received: ReceivedItem;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 /** What the listeners get of a dictionary: nothing of it for a file. */
 const NO_DICT: DecodedDict | undefined = undefined;
 
@@ -97,6 +99,23 @@ function commitInTurn(
   if (meta.kind === "dir") {
     const place = item.place;
     if (store === null || place === null) return done(NO_DICT, null);
+    const smallFiles = context.smallFiles;
+    if (smallFiles !== null) {
+      // [T-MTIME] after everything in the directory, in the writer's order: the small
+      // files after it need not wait for it.
+      const finishing = inWriterTurn(turn, () =>
+        smallFiles.store({
+          kind: "dir",
+          directory: place.absolute,
+          relative: place.relative,
+          baseName: "",
+          data: NO_BYTES,
+          exec: null,
+          mtimeMs: meta.entry.mtimeMs,
+        }),
+      );
+      return finishing.then(() => done(NO_DICT, place.relative));
+    }
     // [T-MTIME] everything in the directory has been named (the turns before this one):
     // its time is final now.
     return turn
@@ -215,23 +234,35 @@ async function storeSmallFile(
 ): Promise<string> {
   const meta = item.meta;
   const entry = meta.kind === "file" ? meta.entry : undefined;
-  await turn.queued;
   const place = item.place;
-  let naming: Promise<string>;
-  try {
-    naming = smallFiles.store({
+  const name = await inWriterTurn(turn, () =>
+    smallFiles.store({
+      kind: "file",
       directory: place?.absolute ?? smallFiles.saveDirectory,
       relative: place?.relative ?? null,
       baseName: safeName(meta.name, "file"),
       data: item.fileBytes(),
       exec: entry?.exec ?? null,
       mtimeMs: entry?.mtimeMs ?? null,
-    });
+    }),
+  );
+  return place === null ? name : `${place.relative}/${name}`;
+}
+
+/**
+ * Gives a job to the small-file writer in the item's turn: once the items before it are
+ * named or queued in the writer (which keeps their order), and lets the next item queue
+ * there as soon as this one is.
+ */
+async function inWriterTurn(turn: NamingTurn, start: () => Promise<string>): Promise<string> {
+  await turn.queued;
+  let naming: Promise<string>;
+  try {
+    naming = start();
   } finally {
     turn.handOnQueued();
   }
-  const name = await turn.named(naming);
-  return place === null ? name : `${place.relative}/${name}`;
+  return turn.named(naming);
 }
 
 /** Writes a small dictionary's stored text, then names the file. */

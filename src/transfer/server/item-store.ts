@@ -3,7 +3,6 @@ import { link, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
-import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
 import { DirectorySync } from "./directory-sync.js";
 import { isOutOfFiles } from "./open-file-limit.js";
 import { linkFailure, nameCandidates, noFreeName } from "./name-candidates.js";

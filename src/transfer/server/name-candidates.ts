@@ -36,7 +36,10 @@ export function* nameCandidates(
     }
     const finalPath = path.join(directory, name);
     if (path.dirname(finalPath) !== directory) {
-      throw new StorageError(ErrorCode.STORAGE_FAILED, "refusing to write outside the save directory");
+      throw new StorageError(
+        ErrorCode.STORAGE_FAILED,
+        "refusing to write outside the save directory",
+      );
     }
     yield { name, finalPath };
   }

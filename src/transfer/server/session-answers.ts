@@ -15,11 +15,12 @@ import type { SessionContext } from "./session-context.js";
  */
 export const MAX_COMMITS_IN_FLIGHT = 32;
 /**
- * What a small file held in memory weighs against {@link MAX_COMMITS_IN_FLIGHT}: it holds
- * no descriptor, and its bytes are bounded by the small-file writer's budget, so that 256
- * of them may be committing at once, enough to keep the writer's batches full.
+ * What a small file held in memory, or a directory of a tree, weighs against
+ * {@link MAX_COMMITS_IN_FLIGHT}: it holds no descriptor, and a file's bytes are bounded by
+ * the small-file writer's budget, so that 256 of them may be committing at once, enough
+ * to keep the writer's batches full.
  */
-const HELD_FILE_WEIGHT = 1 / 8;
+const LIGHT_WEIGHT = 1 / 8;
 /** What any other item weighs. */
 const ITEM_WEIGHT = 1;
 
@@ -84,7 +85,7 @@ export class SessionAnswers {
     committed: CommittedItem | Promise<CommittedItem>,
     onFailure: () => void,
   ): void {
-    const weight = item.holdsFile ? HELD_FILE_WEIGHT : ITEM_WEIGHT;
+    const weight = item.holdsFile || item.meta.kind === "dir" ? LIGHT_WEIGHT : ITEM_WEIGHT;
     if (!(committed instanceof Promise)) {
       this.#queue.push(() => {
         this.#acknowledge(item, committed);

@@ -1,10 +1,12 @@
 import { ErrorCode } from "../../errors.js";
 
 /**
- * One small file for the writer thread ({@link SmallFileWriter}): its bytes are
- * `length` bytes at `offset` of its batch's data.
+ * One job for the writer thread ({@link SmallFileWriter}): a small file to store, its
+ * bytes `length` bytes at `offset` of its batch's data; or a directory of a tree to
+ * finish [T-MTIME] once everything in it is named (then `baseName` is empty, `length` 0).
  */
 export interface SmallFileJob {
+  readonly kind: "file" | "dir";
   /** Where the file is named: the save directory, or a directory of a tree (absolute). */
   readonly directory: string;
   /**
@@ -68,15 +70,17 @@ export function parseSmallFileWriterSettings(value: unknown): SmallFileWriterSet
 
 function parseJob(value: unknown, dataBytes: number): SmallFileJob | undefined {
   if (!isRecord(value)) return undefined;
-  const { directory, relative, baseName, offset, length, exec, mtimeMs } = value;
+  const { kind, directory, relative, baseName, offset, length, exec, mtimeMs } = value;
+  if (kind !== "file" && kind !== "dir") return undefined;
   if (typeof directory !== "string" || typeof baseName !== "string") return undefined;
+  if (kind === "dir" && (relative === null || mtimeMs === null)) return undefined;
   if (!isNullableString(relative) || !isCount(offset) || !isCount(length)) return undefined;
   if (offset + length > dataBytes) return undefined;
   if (exec !== null && typeof exec !== "boolean") return undefined;
   if (mtimeMs !== null && (typeof mtimeMs !== "number" || !Number.isFinite(mtimeMs))) {
     return undefined;
   }
-  return { directory, relative, baseName, offset, length, exec, mtimeMs };
+  return { kind, directory, relative, baseName, offset, length, exec, mtimeMs };
 }
 
 /**

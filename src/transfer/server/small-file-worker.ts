@@ -15,6 +15,7 @@ import {
   fsyncSync,
   futimesSync,
   linkSync,
+  lutimesSync,
   openSync,
   realpathSync,
   renameSync,
@@ -73,6 +74,8 @@ class BatchStore {
   readonly #settings: SmallFileWriterSettings;
   /** Directories that got a name in this batch, flushed once at its end [V-GROUP]. */
   readonly named = new Set<string>();
+  /** Directories of trees checked in this batch [T-NOFOLLOW]. */
+  readonly #checked = new Set<string>();
   #realRoot: string | undefined;
 
   constructor(settings: SmallFileWriterSettings) {
@@ -80,6 +83,29 @@ class BatchStore {
   }
 
   store(job: SmallFileJob, data: Uint8Array): SmallFileAnswer {
+    return job.kind === "dir" ? this.#finishDirectory(job) : this.#storeFile(job, data);
+  }
+
+  /**
+   * [T-MTIME] A directory's time, set once everything in it is named (the jobs before
+   * this one); `lutimes` changes a link planted in its place, never what it points to.
+   * Flushed with the batch's directories: its time, and the names made in it.
+   */
+  #finishDirectory(job: SmallFileJob): SmallFileAnswer {
+    try {
+      if (job.relative !== null) this.#check(job.directory, job.relative);
+      if (job.mtimeMs !== null) {
+        const mtime = fileTimeSeconds(job.mtimeMs);
+        lutimesSync(job.directory, mtime, mtime);
+      }
+      this.named.add(job.directory);
+      return { ok: true, name: "" };
+    } catch (error) {
+      return failed("cannot finish the directory", error);
+    }
+  }
+
+  #storeFile(job: SmallFileJob, data: Uint8Array): SmallFileAnswer {
     const tempPath = path.join(
       this.#settings.saveDirectory,
       `${tempPrefix}${String(tempCounter++)}${TEMP_FILE_SUFFIX}`,
@@ -142,8 +168,14 @@ class BatchStore {
     }
   }
 
-  /** [T-NOFOLLOW] The directory's real path is where the tree created it: no link in it. */
+  /**
+   * [T-NOFOLLOW] The directory's real path is where the tree created it: no link in it.
+   * Once per batch for each directory, just before the first file is named in it: the
+   * files of a batch are named within a few milliseconds, and a check is a system call
+   * for each component of the path.
+   */
   #check(directory: string, relative: string): void {
+    if (this.#checked.has(directory)) return;
     this.#realRoot ??= realpathSync.native(this.#settings.saveDirectory);
     const expected = path.join(this.#realRoot, ...relative.split("/"));
     if (realpathSync.native(directory) !== expected) {
@@ -153,6 +185,7 @@ class BatchStore {
           "entry took its place); nothing is written through it",
       );
     }
+    this.#checked.add(directory);
   }
 
   #link(tempPath: string, job: SmallFileJob): { name: string; linked: boolean } {
@@ -191,7 +224,8 @@ function reserve(finalPath: string): boolean {
 }
 
 const settings = parseSmallFileWriterSettings(workerData);
-if (settings === undefined) throw new Error("the small-file writer was started without its settings");
+if (settings === undefined)
+  throw new Error("the small-file writer was started without its settings");
 
 parentPort?.on("message", (message: unknown) => {
   const batch = parseSmallFileBatch(message);

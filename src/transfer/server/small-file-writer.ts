@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { InboundItem } from "./inbound-item.js";
+import { SlabAllocator } from "../../slab-allocator.js";
 import { ErrorCode, RefusedError, StorageError, type GbError } from "../../errors.js";
 import {
   parseSmallFileAnswers,
@@ -18,7 +19,10 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** An idle writer thread exits after this long, so that its memory goes back. */
 const IDLE_EXIT_MS = 5_000;
 
-/** A small file to store: where, under which name, and its bytes. */
+/**
+ * A small file to store: where, under which name, and its bytes; or a directory of a
+ * tree to finish (no bytes).
+ */
 export interface SmallFileRequest extends Omit<SmallFileJob, "offset" | "length"> {
   readonly data: Uint8Array;
 }
@@ -47,6 +51,14 @@ export class SmallFileWriter {
   readonly #settings: SmallFileWriterSettings;
   readonly #budgetBytes: number;
   #heldBytes = 0;
+  /** Where the sessions hold small files' bytes. */
+  readonly #slabs = new SlabAllocator();
+  /**
+   * The bytes of the batch being stored, shared with the writer thread: one batch is in
+   * flight at a time, so one buffer serves every batch, with no copy on the way and no new
+   * memory for each batch.
+   */
+  #batchData: Uint8Array | undefined;
   #worker: Worker | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #queue: Queued[] = [];
@@ -81,9 +93,15 @@ export class SmallFileWriter {
     this.#heldBytes -= bytes;
   }
 
+  /** Memory for a small file's bytes, uninitialised (reserve its size first). */
+  allocate(bytes: number): Buffer {
+    return this.#slabs.take(bytes);
+  }
+
   /**
    * Stores a file; resolves with the base name it was stored under, once it and its name
-   * are durable (when the store is durable).
+   * are durable (when the store is durable). A directory's job resolves with "" once its
+   * time is set and durable.
    * @throws {StorageError} STORAGE_FAILED
    * @throws {RefusedError} BUSY when the server is out of file descriptors.
    */
@@ -124,9 +142,7 @@ export class SmallFileWriter {
       drained?.();
       return;
     }
-    let total = 0;
-    for (const queued of batch) total += queued.request.data.length;
-    const data = new Uint8Array(total);
+    const data = (this.#batchData ??= new Uint8Array(new SharedArrayBuffer(MAX_BATCH_BYTES)));
     const jobs: SmallFileJob[] = [];
     let offset = 0;
     for (const { request } of batch) {
@@ -137,7 +153,7 @@ export class SmallFileWriter {
     }
     this.#inFlight = batch;
     clearTimeout(this.#idleTimer);
-    this.#thread().postMessage({ data, jobs }, [data.buffer]);
+    this.#thread().postMessage({ data, jobs });
   }
 
   #takeBatch(): Queued[] {
@@ -145,7 +161,7 @@ export class SmallFileWriter {
     let count = 0;
     for (const queued of this.#queue) {
       if (count === MAX_BATCH_FILES) break;
-      if (count > 0 && bytes + queued.request.data.length > MAX_BATCH_BYTES) break;
+      if (bytes + queued.request.data.length > MAX_BATCH_BYTES) break;
       bytes += queued.request.data.length;
       count++;
     }
@@ -206,9 +222,12 @@ export class SmallFileWriter {
 
 function settle(queued: Queued, answer: SmallFileAnswer | undefined): void {
   if (answer === undefined) {
-    queued.reject(new StorageError(ErrorCode.STORAGE_FAILED, "the server's file writer gave no answer"));
+    queued.reject(
+      new StorageError(ErrorCode.STORAGE_FAILED, "the server's file writer gave no answer"),
+    );
   } else if (answer.ok) queued.resolve(answer.name);
-  else if (answer.code === ErrorCode.BUSY) queued.reject(new RefusedError(answer.code, answer.message));
+  else if (answer.code === ErrorCode.BUSY)
+    queued.reject(new RefusedError(answer.code, answer.message));
   else queued.reject(new StorageError(answer.code, answer.message));
 }
 
@@ -236,7 +255,7 @@ export function keepSmallFileInMemory(item: InboundItem, writer: SmallFileWriter
   const size = item.meta.size;
   if (writer === null || item.meta.kind !== "file" || size === null) return;
   if (!writer.reserve(size)) return;
-  item.keepFileInMemory(() => {
+  item.keepFileInMemory(writer.allocate(size), () => {
     writer.release(size);
   });
 }
