@@ -147,11 +147,14 @@ describe("what crosses to the writer thread is checked", () => {
 
   it("a well-formed batch passes; a job outside its data, or of an unknown kind, does not", () => {
     const data = new Uint8Array(2);
-    expect(parseSmallFileBatch({ data, jobs: [job] })?.jobs).toHaveLength(1);
-    expect(parseSmallFileBatch({ data, jobs: [{ ...job, length: 3 }] })).toBeUndefined();
-    expect(parseSmallFileBatch({ data, jobs: [{ ...job, kind: "link" }] })).toBeUndefined();
-    expect(parseSmallFileBatch({ data, jobs: [{ ...job, kind: "dir" }] })).toBeUndefined();
-    expect(parseSmallFileBatch({ data: [1, 2], jobs: [job] })).toBeUndefined();
+    const jobs = (list: unknown[]): string => JSON.stringify(list);
+    expect(parseSmallFileBatch({ data, jobs: jobs([job]) })?.jobs).toHaveLength(1);
+    expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, length: 3 }]) })).toBeUndefined();
+    expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, kind: "link" }]) })).toBeUndefined();
+    expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, kind: "dir" }]) })).toBeUndefined();
+    expect(parseSmallFileBatch({ data: [1, 2], jobs: jobs([job]) })).toBeUndefined();
+    expect(parseSmallFileBatch({ data, jobs: [job] })).toBeUndefined();
+    expect(parseSmallFileBatch({ data, jobs: "{" })).toBeUndefined();
   });
 
   it("answers: one per job, each a name or a storage failure", () => {

@@ -117,8 +117,7 @@ class TreeWalk {
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
       return;
     }
-    names.sort((a, b) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
-    for (const name of names) {
+    for (const name of byUtf8Bytes(names)) {
       const childPath = [...treePath, name];
       this.checkComponent(childPath);
       await this.#entry(path.join(source, name), childPath);
@@ -199,6 +198,14 @@ const NS_PER_MS = 1_000_000n;
  */
 function wholeMilliseconds(ns: bigint): number {
   return Number(ns / NS_PER_MS);
+}
+
+/** `names` in the order of their UTF-8 bytes [T-WALK], each encoded once, not per comparison. */
+function byUtf8Bytes(names: readonly string[]): string[] {
+  return names
+    .map((name) => ({ name, bytes: Buffer.from(name, "utf8") }))
+    .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
+    .map(({ name }) => name);
 }
 
 function describe(error: unknown): string {

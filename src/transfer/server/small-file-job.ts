@@ -84,13 +84,21 @@ function parseJob(value: unknown, dataBytes: number): SmallFileJob | undefined {
 }
 
 /**
- * Checks a batch as the writer thread receives it: it crossed a thread boundary, so it is
- * checked like anything else from outside. Undefined when malformed.
+ * Checks a batch as the writer thread receives it (its jobs as JSON text): it crossed a
+ * thread boundary, so it is checked like anything else from outside. Undefined when
+ * malformed.
  */
 export function parseSmallFileBatch(value: unknown): SmallFileBatch | undefined {
   if (!isRecord(value) || !(value["data"] instanceof Uint8Array)) return undefined;
   const data = value["data"];
-  const jobs = value["jobs"];
+  const text = value["jobs"];
+  if (typeof text !== "string") return undefined;
+  let jobs: unknown;
+  try {
+    jobs = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
   if (!Array.isArray(jobs)) return undefined;
   const parsed: SmallFileJob[] = [];
   for (const job of jobs) {
