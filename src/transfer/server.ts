@@ -10,6 +10,7 @@ import { FrameType, PROTOCOL_VERSION } from "../protocol/constants.js";
 import { encodeError, encodeHello } from "../protocol/messages.js";
 import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
+import { openResumeState, type ResumeState } from "./server/resume-state.js";
 import { countOpenFiles, readOpenFileLimit } from "./server/open-file-limit.js";
 import {
   allowsPlaintext,
@@ -90,6 +91,10 @@ export interface ServerOptions {
   readonly saveDir: string | null;
   /** fsync each stored file before naming it (default true). */
   readonly durable?: boolean;
+  /** [RES-BOUND] Bytes the partials kept for resuming may take together; 0 keeps none. */
+  readonly resumeMaxBytes?: number;
+  /** [RES-EXPIRE] How long a partial is kept after its last byte, in ms. */
+  readonly resumeExpiryMs?: number;
   readonly previewBytes?: number;
   /**
    * Who may connect in the clear [H-POLICY]: "loopback" (the default), programs on this
@@ -180,7 +185,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #dictPool: DictWorkerPool;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: ServerOptions, store: ItemStore | null) {
+  private constructor(options: ServerOptions, store: ItemStore | null, resume: ResumeState | null) {
     super();
     if (options.masterKey.length !== MASTER_KEY_BYTES) {
       throw new CryptoError(ErrorCode.KEY_INVALID, `the key must be ${MASTER_KEY_BYTES} bytes`);
@@ -211,6 +216,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
       masterKey,
       plaintext,
       store,
+      resume,
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
@@ -268,11 +274,16 @@ export class GbServer extends EventEmitter<ServerEvents> {
    */
   static async listen(options: ServerOptions): Promise<GbServer> {
     let store: ItemStore | null = null;
+    let resume: ResumeState | null = null;
     if (options.saveDir !== null) {
       store = new ItemStore(options.saveDir, options.durable ?? true);
       await store.init();
+      resume = await openResumeState(store.directory, {
+        maxBytes: options.resumeMaxBytes,
+        expiryMs: options.resumeExpiryMs,
+      });
     }
-    const server = new GbServer(options, store);
+    const server = new GbServer(options, store, resume);
     const [limit, open] = await Promise.all([readOpenFileLimit(), countOpenFiles()]);
     server.#openFileLimit = limit;
     if (limit !== null && open !== null) {
@@ -458,6 +469,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     for (const socket of this.#refused) socket.destroy();
     await allClosed;
     await this.#dictPool.close();
+    this.#context.resume?.close();
     await listenerClosed;
   }
 }

@@ -3,25 +3,22 @@ import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from 
 import type { ParsedFrame } from "../../framing/frame.js";
 import { FrameParser } from "../../framing/frame-parser.js";
 import type { FrameWriter } from "../../framing/frame-writer.js";
-import {
-  CLIENT_FRAME_LIMITS,
-  FrameType,
-  MAX_CHUNK_FRAME_BYTES,
-  PROTOCOL_VERSION,
-} from "../../protocol/constants.js";
+import { CLIENT_FRAME_LIMITS, FrameType, MAX_CHUNK_FRAME_BYTES } from "../../protocol/constants.js";
 import { decodeItemHeader } from "../../protocol/messages.js";
+import { checkClientVersion } from "./client-version.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
+import { ResumeOffer } from "./resume-offer.js";
 import { safeName } from "./safe-name.js";
 import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
-import { openEntry, TreePlacement } from "./tree-placement.js";
+import { openEntry, TreePlacement, type FileOpener } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
-type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
+type State = "preamble" | "start" | "ready" | "offer" | "item" | "discard" | "closed";
 
 /**
  * The server side of one connection: the protocol state machine of PROTOCOL.md,
@@ -51,6 +48,8 @@ export class ServerSession {
   readonly #answers: SessionAnswers;
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
+  /** The OFFER of the item awaiting its RESUME [RES-OFFER]. */
+  #offer: ResumeOffer | undefined;
   #draining = false;
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
@@ -230,16 +229,7 @@ export class ServerSession {
   }
 
   #onPreamble(version: number): void {
-    // [P-PREAMBLE] An older client is told, in the clear, that it is the one to upgrade.
-    if (version !== PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        ErrorCode.UNSUPPORTED_VERSION,
-        `the client speaks protocol version ${version} and this server version ${PROTOCOL_VERSION}: ` +
-          (version < PROTOCOL_VERSION
-            ? "the client is older and must be upgraded"
-            : "the server is older and must be upgraded"),
-      );
-    }
+    checkClientVersion(version);
     this.#state = "start";
   }
 
@@ -275,6 +265,9 @@ export class ServerSession {
       case "ready":
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
         return this.#beginItem(frame.payload);
+      case "offer":
+        if (type === FrameType.RESUME) return this.#onResume(frame.payload);
+        throw unexpected(type, "a RESUME frame");
       case "item":
         if (type === FrameType.CHUNK) return this.#onChunk(frame, false);
         if (type === FrameType.LAST_CHUNK) return this.#onChunk(frame, true);
@@ -282,8 +275,8 @@ export class ServerSession {
       case "discard":
         // [S-END] The rest of a refused item is dropped unread, whatever its length
         // ([F-LIMIT] still bounds it): a client told of the refusal mid-item ends the item
-        // with an empty LAST_CHUNK, sealed or not.
-        if (type === FrameType.CHUNK) return undefined;
+        // with an empty LAST_CHUNK, sealed or not; [RES-RESUME] a RESUME sent meanwhile too.
+        if (type === FrameType.CHUNK || type === FrameType.RESUME) return undefined;
         if (type === FrameType.LAST_CHUNK) return this.#afterItem();
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
       default:
@@ -315,13 +308,19 @@ export class ServerSession {
       return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
     }
     this.#item = item;
-    const store = this.#context.store;
+    // [RES-OFFER] an item that asks to resume opens its file through the exchange.
+    const offer = ResumeOffer.of(item, this.#context, (offered) => {
+      this.#writer.writeFrame(FrameType.OFFER, offered);
+    });
+    this.#offer = offer;
+    if (offer !== undefined) this.#state = "offer";
+    const opener: FileOpener | null = offer ?? this.#context.store;
     // [T-PLACE] an entry of a tree: its directories, then its file.
     const opening =
       order !== undefined
-        ? openEntry(item, order, this.#tree, store)
-        : item.meta.kind === "file" && store !== null
-          ? store.begin(safeName(item.meta.name, "file"))
+        ? openEntry(item, order, this.#tree, opener)
+        : item.meta.kind === "file" && opener !== null
+          ? opener.begin(safeName(item.meta.name, "file"))
           : undefined;
     return opening?.then(
       (file) => {
@@ -331,6 +330,16 @@ export class ServerSession {
       },
       (error: unknown) => this.#endItem(item, error, false),
     );
+  }
+
+  /** [RES-RESUME] The client's answer to the OFFER: the item's data follows. */
+  #onResume(payload: Buffer): Promise<void> | undefined {
+    const [offer, item] = [this.#offer, this.#item];
+    if (offer === undefined || item === undefined) throw unexpected(FrameType.RESUME, "an ITEM");
+    this.#offer = undefined;
+    const emptying = offer.accept(payload);
+    this.#state = "item";
+    return emptying?.catch((error: unknown) => this.#endItem(item, error, false));
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -398,7 +407,9 @@ export class ServerSession {
     // Ended already (the connection closed while a write or the file's creation waited).
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
-    const discarded = inbound === undefined ? undefined : this.#discard(inbound);
+    // [RES-FAIL] a partial outlives its connection, not its item's own failure.
+    const keep = this.#state === "closed";
+    const discarded = inbound === undefined ? undefined : this.#discard(inbound, keep);
     this.#answers.failed(item, cause);
     if (this.#state === "closed") return discarded;
     if (!sawLast) this.#state = "discard";
@@ -410,8 +421,8 @@ export class ServerSession {
    * Releases what the item holds; a partial file being removed is waited for by
    * {@link closed}. Resolves once it is gone (never rejects).
    */
-  #discard(item: InboundItem): Promise<void> | undefined {
-    const discarded = item.release();
+  #discard(item: InboundItem, keep = false): Promise<void> | undefined {
+    const discarded = item.release(keep);
     if (discarded !== undefined) this.#fileWork.push(discarded);
     return discarded;
   }

@@ -3,6 +3,7 @@ import type { DictWants } from "./dict-job.js";
 import type { DictWorkerPool } from "./dict-worker-pool.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
+import type { ResumeState } from "./resume-state.js";
 import type { DeadlineSettings } from "./session-deadlines.js";
 import type { InboundItem } from "./inbound-item.js";
 import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
@@ -27,6 +28,8 @@ export interface SessionContext {
   /** Who may connect in the clear [H-POLICY]. */
   readonly plaintext: PlaintextPolicy;
   readonly store: ItemStore | null;
+  /** The partials kept for items that resume [RES-STATE]; null when none are kept. */
+  readonly resume: ResumeState | null;
   readonly dictLimits: DictLimits;
   /** Bytes of each file kept in {@link ReceivedItem.preview}; 0 keeps none. */
   readonly previewBytes: number;
