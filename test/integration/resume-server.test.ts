@@ -4,7 +4,7 @@
  * not match its OFFER. Sizes are small (a few MiB): what matters is the offsets.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, readdir, stat, utimes } from "node:fs/promises";
+import { mkdir, readFile, readdir, stat, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
@@ -258,6 +258,29 @@ describe("resuming an item, server side", () => {
     await ts.waitNoConnections();
     expect(await partials(ts)).toEqual([]);
     expect(await tempFiles(ts.saveDir!)).toEqual([]);
+  });
+});
+
+describe("[RES-SECURITY] the state directory", () => {
+  it("[RES-SECURITY] is mode 0700, its partials 0600", async () => {
+    const ts = await startServer(resources);
+    const key = newKey();
+    await cutAfter(ts, key, randomBytes(SIZE), MiB);
+    const state = path.join(ts.saveDir!, STATE_DIRECTORY_NAME);
+    expect((await stat(state)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(state, `${key}.part`))).mode & 0o777).toBe(0o600);
+  });
+
+  it("[RES-SECURITY] a link planted at its name is never followed: items go without state", async () => {
+    const ts = await startServer(resources);
+    const elsewhere = path.join(ts.root, "elsewhere");
+    await mkdir(elsewhere);
+    await symlink(elsewhere, path.join(ts.saveDir!, STATE_DIRECTORY_NAME));
+    const data = randomBytes(SIZE);
+    const { peer, offer } = await ask(ts, resumeMeta(newKey(), SIZE));
+    expect(offer.offset).toBe(0);
+    expect((await finish(peer, data, 0)).body.sha256).toBe(sha256(data));
+    expect(await readdir(elsewhere)).toEqual([]);
   });
 });
 

@@ -175,7 +175,8 @@ export class ResumeState {
       return this.#claimed(key, size, offset, hash);
     } catch {
       this.#inUse.delete(key);
-      await this.#remove(key);
+      // [RES-SECURITY] nothing is removed through a state directory that is not one.
+      if (this.#usable) await this.#remove(key);
       return undefined;
     }
   }
