@@ -176,7 +176,8 @@ export class ResumeState {
     } catch {
       this.#inUse.delete(key);
       // [RES-SECURITY] nothing is removed through a state directory that is not one.
-      if (this.#usable) await this.#remove(key);
+      // (#usable may have turned false across the waits above: read it through a call.)
+      if (this.#trusted()) await this.#remove(key);
       return undefined;
     }
   }
@@ -284,6 +285,10 @@ export class ResumeState {
     } catch {
       return undefined;
     }
+  }
+
+  #trusted(): boolean {
+    return this.#usable;
   }
 
   #expired(partial: AtRest, now: number): boolean {
