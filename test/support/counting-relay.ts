@@ -15,6 +15,11 @@ export interface CountingRelay {
   readonly toServerBytes: number;
   /** Resolves once at least `bytes` client → server bytes were passed on. */
   passed(bytes: number): Promise<void>;
+  /**
+   * Resolves once no connection is open through the relay: whatever a client sent before
+   * it died has been passed on (or dropped with the connection), and counted.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +35,12 @@ export async function startCountingRelay(
   let toServerBytes = 0;
   const sockets = new Set<net.Socket>();
   const waiters = new Set<{ bytes: number; resolve: () => void }>();
+  const idleWaiters = new Set<() => void>();
+  const closedOne = (): void => {
+    if (sockets.size > 0) return;
+    for (const resolve of idleWaiters) resolve();
+    idleWaiters.clear();
+  };
   const counted = (): void => {
     for (const waiter of [...waiters]) {
       if (toServerBytes >= waiter.bytes) {
@@ -50,6 +61,7 @@ export async function startCountingRelay(
         sockets.delete(socket);
         client.destroy();
         upstream.destroy();
+        closedOne();
       });
     }
     const cut = options.cutAfterBytes;
@@ -89,6 +101,11 @@ export async function startCountingRelay(
       new Promise<void>((resolve) => {
         waiters.add({ bytes, resolve });
         counted();
+      }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        idleWaiters.add(resolve);
+        closedOne();
       }),
     close: async () => {
       for (const socket of sockets) socket.destroy();
