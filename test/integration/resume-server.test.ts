@@ -262,13 +262,16 @@ describe("resuming an item, server side", () => {
 });
 
 describe("[RES-SECURITY] the state directory", () => {
-  it("[RES-SECURITY] is mode 0700, its partials 0600", async () => {
+  it("[RES-SECURITY] is mode 0700; a partial stored gets the mode of any stored file", async () => {
     const ts = await startServer(resources);
     const key = newKey();
     await cutAfter(ts, key, randomBytes(SIZE), MiB);
     const state = path.join(ts.saveDir!, STATE_DIRECTORY_NAME);
     expect((await stat(state)).mode & 0o777).toBe(0o700);
-    expect((await stat(path.join(state, `${key}.part`))).mode & 0o777).toBe(0o600);
+    // 0644 less the umask, as a stored file: the owner's, writable by no one else.
+    const mode = (await stat(path.join(state, `${key}.part`))).mode;
+    expect(mode & 0o600).toBe(0o600);
+    expect(mode & 0o022).toBe(0);
   });
 
   it("[RES-SECURITY] a link planted at its name is never followed: items go without state", async () => {

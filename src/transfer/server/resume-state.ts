@@ -26,7 +26,13 @@ export const DEFAULT_RESUME_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const MAX_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Only the server may read or plant partials [RES-SECURITY]. */
 const STATE_DIRECTORY_MODE = 0o700;
-const PARTIAL_FILE_MODE = 0o600;
+/**
+ * A partial becomes the stored file: the mode of any stored file (less the umask). The
+ * directory's 0700 is what keeps others out.
+ */
+const PARTIAL_FILE_MODE = 0o644;
+/** Descriptions are the server's alone. */
+const DESCRIPTION_FILE_MODE = 0o600;
 /** Bytes per read when the server hashes a prefix it holds [RES-OFFER]. */
 const HASH_READ_BYTES = 1024 * 1024;
 const PARTIAL_SUFFIX = ".part";
@@ -234,7 +240,7 @@ export class ResumeState {
   async #describe(key: string, size: number, bytes: number): Promise<void> {
     const fresh = this.#path(key, NEW_DESCRIPTION_SUFFIX);
     try {
-      await writeFile(fresh, JSON.stringify({ size, bytes }), { mode: PARTIAL_FILE_MODE });
+      await writeFile(fresh, JSON.stringify({ size, bytes }), { mode: DESCRIPTION_FILE_MODE });
       await rename(fresh, this.#path(key, DESCRIPTION_SUFFIX));
     } catch (error) {
       throw storageError("cannot record the partial file", error);
