@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, stat, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { ItemMeta } from "../../src/protocol/messages.js";
 import { decodeOffer, type OfferMessage } from "../../src/protocol/resume-messages.js";
@@ -26,6 +26,7 @@ import {
   storedFiles,
   tempFiles,
   useResources,
+  WAIT_MS,
   type TestServer,
   type TestServerOptions,
 } from "./helpers.js";
@@ -182,6 +183,40 @@ describe("resuming an item, server side", () => {
     expect(await partials(ts)).toEqual([]);
     const { offer } = await ask(ts, resumeMeta(key, SIZE));
     expect(offer.offset).toBe(0);
+  });
+
+  it("[RES-STATE] records a partial every 16 MiB while it arrives, its bytes flushed first", async () => {
+    const ts = await startServer(resources);
+    const key = newKey();
+    const size = 40 * MiB;
+    const { peer } = await ask(ts, resumeMeta(key, size));
+    const sent = randomBytes(20 * MiB);
+    await peer.write(
+      Buffer.concat([resumeFrame(1, 0), ...cut(sent).map((p) => frame(FrameType.CHUNK, p))]),
+    );
+    // The connection is still open: only a checkpoint can have written the description.
+    const description = path.join(ts.saveDir!, STATE_DIRECTORY_NAME, `${key}.json`);
+    await vi.waitFor(
+      async () => {
+        const recorded: unknown = JSON.parse(await readFile(description, "utf8"));
+        expect(recorded).toMatchObject({ size, bytes: expect.any(Number) as number });
+        expect(Reflect.get(Object(recorded), "bytes")).toBeGreaterThanOrEqual(16 * MiB);
+      },
+      { timeout: WAIT_MS, interval: 20 },
+    );
+    expect(peer.isClosed).toBe(false);
+  });
+
+  it("[RES-EXPIRE] partials at rest are pruned while the server runs", async () => {
+    const ts = await startServer(resources, { resumeExpiryMs: 300 });
+    const key = newKey();
+    await cutAfter(ts, key, randomBytes(SIZE), MiB);
+    await vi.waitFor(
+      async () => {
+        expect(await partials(ts)).toEqual([]);
+      },
+      { timeout: WAIT_MS, interval: 50 },
+    );
   });
 
   it("[RES-EXPIRE] the expiry is an option: a partial past it is not offered", async () => {

@@ -157,7 +157,9 @@ export class ServerSession {
   /** True while the client is in the middle of an item, a frame or a record. */
   get #inProgress(): boolean {
     if (this.#state === "item" || this.#state === "discard") return true;
-    return this.#state === "ready" && !this.#transport.atBoundary;
+    // [RES-RESUME] awaiting a RESUME is between items, unless a frame is under way.
+    const between = this.#state === "ready" || this.#state === "offer";
+    return between && !this.#transport.atBoundary;
   }
 
   /** Closes the connection now, discarding any partial item. */
