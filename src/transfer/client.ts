@@ -355,7 +355,8 @@ export class GbClient {
       return;
     }
     // A pooled file's read buffers are given back once their last chunk is out.
-    const reader = source instanceof PooledFileReader ? source : undefined;
+    const reader =
+      source instanceof PooledFileReader || source instanceof ResumableFile ? source : undefined;
     const chunker = ItemChunker.begin(this.#writer, slot, {
       onProgress,
       digest: this.#digest,

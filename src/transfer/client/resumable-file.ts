@@ -8,6 +8,7 @@ import { encodeResume } from "../../protocol/resume-messages.js";
 import { inputFileError } from "../inputs/input-file-error.js";
 import type { ItemOptions } from "./client-options.js";
 import type { ItemChunker } from "./item-chunker.js";
+import { PooledFileReader } from "./pooled-file-reader.js";
 import type { PreparedFile } from "./prepared-item.js";
 import type { ResumeOffers } from "./resume-offers.js";
 import type { StreamedItem } from "./whole-item.js";
@@ -65,6 +66,8 @@ export class ResumableFile implements AsyncIterable<Uint8Array> {
   readonly #size: number;
   readonly #onResume: ((offset: number) => void) | undefined;
   #from = 0;
+  /** Reads the file when it is sent from its start: buffers used again and again. */
+  #pooled: PooledFileReader | undefined;
 
   constructor(filePath: string, size: number, onResume?: (offset: number) => void) {
     this.#path = filePath;
@@ -102,8 +105,23 @@ export class ResumableFile implements AsyncIterable<Uint8Array> {
     return this.#from;
   }
 
+  /** Gives back the buffer under a piece this source yielded, once it is written. */
+  recycle(piece: Uint8Array): void {
+    this.#pooled?.recycle(piece);
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     if (this.#from >= this.#size) return;
+    if (this.#from === 0) {
+      // Sent whole (the usual first run): as any file, through reused buffers.
+      const pooled = (this.#pooled = new PooledFileReader(this.#path));
+      try {
+        yield* pooled;
+      } finally {
+        pooled.close();
+      }
+      return;
+    }
     const stream = createReadStream(this.#path, { start: this.#from, highWaterMark: READ_BYTES });
     try {
       for await (const piece of stream) {
