@@ -250,6 +250,23 @@ describe("resuming an item, server side", () => {
     expect((await partials(ts)).some((name) => name.startsWith(large))).toBe(false);
   });
 
+  it("[RES-BOUND] an item under 1 MiB that asks is received without state; a cut before any byte keeps nothing", async () => {
+    const ts = await startServer(resources);
+    const key = newKey();
+    const small = randomBytes(MiB - 1);
+    await cutAfter(ts, key, small, 1000);
+    expect(await partials(ts)).toEqual([]);
+    const { peer, offer } = await ask(ts, resumeMeta(key, small.length));
+    expect(offer.offset).toBe(0);
+    expect((await finish(peer, small, 0)).body.sha256).toBe(sha256(small));
+    peer.end();
+    await peer.waitClosed();
+    // A resumable item cut before its first byte leaves no partial either.
+    const empty = newKey();
+    await cutAfter(ts, empty, randomBytes(SIZE), 0);
+    expect(await partials(ts)).toEqual([]);
+  });
+
   it("[RES-BUSY] a second connection on a key in use is offered 0 and stored without state", async () => {
     const ts = await startServer(resources);
     const key = newKey();

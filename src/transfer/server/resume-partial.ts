@@ -114,6 +114,11 @@ export class ResumablePartial extends PendingFile {
   /** [RES-FAIL] The connection ended mid-item: flush, record and keep what arrived. */
   override async keep(): Promise<void> {
     await this.#checkpoint;
+    // Nothing arrived: nothing worth keeping.
+    if (this.#written === 0) {
+      await this.abort();
+      return;
+    }
     try {
       await this.suspend();
       await this.#recorder.record(this.#written);

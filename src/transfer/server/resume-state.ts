@@ -33,6 +33,12 @@ const STATE_DIRECTORY_MODE = 0o700;
 const PARTIAL_FILE_MODE = 0o644;
 /** Descriptions are the server's alone. */
 const DESCRIPTION_FILE_MODE = 0o600;
+/**
+ * [RES-BOUND] Items smaller than this are received without state (a client asks only
+ * from 1 MiB [RES-ASK]), and a partial counts at least this much against the bound: so
+ * the bound caps the count of partials too (4096 in 4 GiB), not only their bytes.
+ */
+export const MIN_PARTIAL_BYTES = 1024 * 1024;
 /** Bytes per read when the server hashes a prefix it holds [RES-OFFER]. */
 const HASH_READ_BYTES = 1024 * 1024;
 const PARTIAL_SUFFIX = ".part";
@@ -133,8 +139,8 @@ export class ResumeState {
   /** Bytes the partials count against the bound [RES-BOUND]: held at rest, or reserved. */
   get usedBytes(): number {
     let used = 0;
-    for (const size of this.#inUse.values()) used += size;
-    for (const partial of this.#atRest.values()) used += partial.bytes;
+    for (const size of this.#inUse.values()) used += Math.max(size, MIN_PARTIAL_BYTES);
+    for (const partial of this.#atRest.values()) used += Math.max(partial.bytes, MIN_PARTIAL_BYTES);
     return used;
   }
 
@@ -154,7 +160,9 @@ export class ResumeState {
    * directory cannot be used. Never throws: a partial that cannot be read is removed.
    */
   async claim(key: string, size: number): Promise<ResumeClaim | undefined> {
-    if (!this.#usable || !KEY_PATTERN.test(key) || this.#inUse.has(key)) return undefined;
+    if (!this.#usable || size < MIN_PARTIAL_BYTES || this.#inUse.has(key)) return undefined;
+    // Defence in depth: the key names files; [RES-KEY] made it 64 hex digits already.
+    if (!KEY_PATTERN.test(key)) return undefined;
     // Reserved before any wait, so that a second connection sees the key in use.
     this.#inUse.set(key, size);
     let kept = this.#atRest.get(key);
