@@ -4,7 +4,7 @@
  * not match its OFFER. Sizes are small (a few MiB): what matters is the offsets.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, stat, symlink, utimes } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, stat, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
@@ -324,6 +324,17 @@ describe("[RES-SECURITY] the state directory", () => {
     const mode = (await stat(path.join(state, `${key}.part`))).mode;
     expect(mode & 0o600).toBe(0o600);
     expect(mode & 0o022).toBe(0);
+  });
+
+  it("[RES-SECURITY] one found open to others is closed to 0700 before it is used", async () => {
+    const ts = await startServer(resources);
+    const state = path.join(ts.saveDir!, STATE_DIRECTORY_NAME);
+    await mkdir(state, { mode: 0o777 });
+    await chmod(state, 0o777);
+    const key = newKey();
+    await cutAfter(ts, key, randomBytes(SIZE), MiB);
+    expect((await stat(state)).mode & 0o777).toBe(0o700);
+    expect(await partials(ts)).toEqual([`${key}.part`]);
   });
 
   it("[RES-SECURITY] a link planted at its name is never followed: items go without state", async () => {

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import {
+  chmod,
   lstat,
   mkdir,
   open,
@@ -26,6 +27,8 @@ export const DEFAULT_RESUME_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const MAX_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** Only the server may read or plant partials [RES-SECURITY]. */
 const STATE_DIRECTORY_MODE = 0o700;
+/** The group's and others' permission bits. */
+const OTHERS_MODE_BITS = 0o077;
 /**
  * A partial becomes the stored file: the mode of any stored file (less the umask). The
  * directory's 0700 is what keeps others out.
@@ -320,15 +323,23 @@ export class ResumeState {
   }
 
   /**
-   * [RES-SECURITY] The state directory must be a directory of its own, not a link to
-   * somewhere else; otherwise nothing resumes.
+   * [RES-SECURITY] The state directory must be a directory of the server's own, not a
+   * link to somewhere else nor someone else's; it is made 0700 if it was opened wider.
+   * Otherwise nothing resumes.
    * @throws when it is not (ENOENT when it is missing).
    */
   async #checkDirectory(): Promise<void> {
     const info = await lstat(this.directory);
-    if (!info.isDirectory()) {
+    const owner = process.getuid?.();
+    if (!info.isDirectory() || (owner !== undefined && info.uid !== owner)) {
       this.#usable = false;
-      throw storageError("the state directory is not a directory", this.directory);
+      throw storageError("the state directory is not the server's own", this.directory);
+    }
+    if ((info.mode & OTHERS_MODE_BITS) !== 0) {
+      await chmod(this.directory, STATE_DIRECTORY_MODE).catch((error: unknown) => {
+        this.#usable = false;
+        throw error;
+      });
     }
   }
 
