@@ -88,6 +88,10 @@ function buildCommand(): Command {
         false,
       )
       .option("--quiet", "print errors only (with --json, the JSON events too)", false)
+      .option(
+        "--no-resume",
+        "send every file whole, even where the server kept part of it from an interrupted run",
+      )
       // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
       .allowExcessArguments(true)
       .addHelpText("after", EXAMPLES)

@@ -18,6 +18,8 @@ export interface ParsedClientFlags {
   keyFile?: string;
   json: boolean;
   quiet: boolean;
+  /** `--no-resume` makes it false: files are sent whole [RES-ASK]. */
+  resume: boolean;
 }
 
 /** gb-client's options, the repeatable ones as lists (empty when not given). */

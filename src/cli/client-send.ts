@@ -132,6 +132,8 @@ export async function sendItems(
   /** When each item's first bytes went out, for its duration and average rate. */
   const startedAt: (number | undefined)[] = plan.map(() => undefined);
   const bytesSent: number[] = plan.map(() => 0);
+  /** [RES-RESUME] Where each item resumed: the bytes the server already held. */
+  const resumedAt: number[] = plan.map(() => 0);
   const itemProgress = (index: number): ItemProgress => {
     const planned = plan[index];
     return {
@@ -149,10 +151,19 @@ export async function sendItems(
       const total = item.origin === "path" ? item.meta.size : undefined;
       return client.send(item, {
         encrypt: choice.encrypt,
+        resume: flags.resume,
+        onResume: (offset: number): void => {
+          resumedAt[index] = offset;
+          progress.clear();
+          if (!flags.json && !flags.quiet) {
+            terminal.note(`resuming ${escapeTerminalLine(label)} at ${formatBytes(offset)}`);
+          }
+        },
         onProgress: (sent: number): void => {
           startedAt[index] ??= Date.now();
           bytesSent[index] = sent;
-          if (tree === undefined) progress.update(label, sent, total);
+          const from = resumedAt[index] ?? 0;
+          if (tree === undefined) progress.update(label, sent, total, undefined, from);
           else {
             // A tree's progress line is the whole tree's: bytes, rate, time left, files.
             const done = tree.report.bytesSent(tree.index, sent);
@@ -364,7 +375,9 @@ function reportStored(
 ): void {
   const receipt = sent.receipt;
   const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
-  const bytesPerSecond = Math.round(sent.bytes / seconds);
+  // [RES-RESUME] the rate of what went out now, not of what the server already held.
+  const resumed = sent.resumed ?? 0;
+  const bytesPerSecond = Math.round((sent.bytes - resumed) / seconds);
   if (json) {
     terminal.json({
       event: "stored",
@@ -377,6 +390,8 @@ function reportStored(
       sha256: sent.sha256,
       savedAs: receipt.savedAs,
       storedSha256: receipt.storedSha256 ?? null,
+      // [RES-RESUME] bytes not sent again; only for an item that asked to resume.
+      ...(sent.resumed === undefined ? {} : { resumed: sent.resumed }),
       durationMs: reported.durationMs,
       bytesPerSecond,
     });
@@ -390,6 +405,7 @@ function reportStored(
   terminal.print(
     `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
       `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
+      (resumed > 0 ? ` · resumed at ${formatBytes(resumed)}` : "") +
       `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}` +
       // [M-RECEIPT-STORED] the stored file of a dictionary is JSON text: its own hash,
       // which sha256sum on the server's machine shows.

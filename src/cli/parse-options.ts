@@ -20,3 +20,11 @@ export function positiveInteger(value: string): number {
   }
   return Number(value);
 }
+
+/** Commander parser for a whole number option that may be 0. */
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError("expected a whole number (0 or more).");
+  }
+  return Number(value);
+}

@@ -27,6 +27,8 @@ export class Progress {
   #bytes = 0;
   #total: number | undefined;
   #detail: string | undefined;
+  /** Bytes of the item the server already held: they count as done, not in the rate. */
+  #from = 0;
 
   /**
    * @param enabled false when stderr is not a terminal (or with --json).
@@ -42,11 +44,13 @@ export class Progress {
 
   /**
    * Reports `bytesSent` of `label`, out of `total` bytes when known; `detail` (a
-   * directory tree's files done and time left) goes at the end of the line.
+   * directory tree's files done and time left) goes at the end of the line; `from`, the
+   * bytes the server already held [RES-RESUME], count as done but not in the rate.
    */
-  update(label: string, bytesSent: number, total?: number, detail?: string): void {
+  update(label: string, bytesSent: number, total?: number, detail?: string, from = 0): void {
     if (!this.#enabled) return;
     this.#label = label;
+    this.#from = from;
     if (!this.#startedAt.has(label)) this.#startedAt.set(label, Date.now());
     this.#bytes = bytesSent;
     this.#total = total;
@@ -94,7 +98,15 @@ export class Progress {
   #text(): string {
     const elapsedMs = Date.now() - this.#started();
     const detail = this.#detail === undefined ? "" : ` · ${this.#detail}`;
-    return progressLine(this.#label, this.#bytes, this.#total, elapsedMs, this.#verb) + detail;
+    const line = progressLine(
+      this.#label,
+      this.#bytes,
+      this.#total,
+      elapsedMs,
+      this.#verb,
+      this.#from,
+    );
+    return line + detail;
   }
 }
 
@@ -109,9 +121,11 @@ export function progressLine(
   total: number | undefined,
   elapsedMs: number,
   verb = "sending",
+  from = 0,
 ): string {
   const seconds = Math.max(elapsedMs / MS_PER_SECOND, MIN_ELAPSED_S);
-  const bytesPerSecond = bytes / seconds;
+  // [RES-RESUME] what the server already held did not go out now.
+  const bytesPerSecond = Math.max(0, bytes - from) / seconds;
   const rate = formatBytes(Math.round(bytesPerSecond));
   if (total === undefined || total === 0) {
     return `${verb} ${escapeTerminalLine(label)} · ${formatBytes(bytes)} · ${rate}/s`;

@@ -3,6 +3,10 @@ import { ErrorCode, GbError } from "../errors.js";
 import type { PlaintextPolicy } from "../transfer/server/plaintext-policy.js";
 import type { ItemFailure, Peer, ReceivedItem } from "../transfer/server/received-item.js";
 import {
+  DEFAULT_RESUME_EXPIRY_MS,
+  DEFAULT_RESUME_MAX_BYTES,
+} from "../transfer/server/resume-state.js";
+import {
   DEFAULT_CLOSE_GRACE_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PREVIEW_BYTES,
@@ -14,7 +18,7 @@ import { AcceptErrorReporter } from "./accept-error-reporter.js";
 import { checkSaveDir } from "./check-save-dir.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { hostOption, hostPort } from "./host-option.js";
-import { portParser, positiveInteger } from "./parse-options.js";
+import { portParser, positiveInteger, wholeNumber } from "./parse-options.js";
 import { Progress } from "./progress.js";
 import { failureLine, itemBody, itemHeading } from "./print-item.js";
 import { PASSPHRASE_ENV, resolveServerKey } from "./resolve-key.js";
@@ -38,7 +42,14 @@ interface ServerFlags {
   requireEncryption: boolean;
   allowInsecurePlaintext: boolean;
   maxConnections: number;
+  /** [RES-BOUND] MiB the partials kept for resuming may take; 0 keeps none. */
+  resumeMaxMib: number;
+  /** [RES-EXPIRE] Hours a partial is kept after its last byte. */
+  resumeExpiryHours: number;
 }
+
+const BYTES_PER_MIB = 1024 * 1024;
+const MS_PER_HOUR = 60 * 60 * 1000;
 
 /** What the start-up line says the server takes, by policy [H-POLICY]. */
 const ACCEPTING: Readonly<Record<PlaintextPolicy, string>> = {
@@ -110,6 +121,22 @@ function buildCommand(): Command {
       new Option("--max-connections <n>", "connections served at once")
         .argParser(positiveInteger)
         .default(DEFAULT_MAX_CONNECTIONS),
+    )
+    .addOption(
+      new Option(
+        "--resume-max-mib <n>",
+        "MiB the partial files kept for resuming interrupted transfers may take together (0 keeps none)",
+      )
+        .argParser(wholeNumber)
+        .default(DEFAULT_RESUME_MAX_BYTES / BYTES_PER_MIB),
+    )
+    .addOption(
+      new Option(
+        "--resume-expiry-hours <n>",
+        "hours a partial file is kept after its last byte arrived",
+      )
+        .argParser(positiveInteger)
+        .default(DEFAULT_RESUME_EXPIRY_MS / MS_PER_HOUR),
     )
     .addHelpText("after", EXAMPLES);
 }
@@ -189,6 +216,8 @@ export async function runServer(
         masterKey: key.masterKey,
         ...(key.scryptSalt === undefined ? {} : { scryptSalt: key.scryptSalt }),
         saveDir,
+        resumeMaxBytes: flags.resumeMaxMib * BYTES_PER_MIB,
+        resumeExpiryMs: flags.resumeExpiryHours * MS_PER_HOUR,
         previewBytes: flags.print ? DEFAULT_PREVIEW_BYTES : 0,
         // --json --print writes each dictionary whole: the server renders it off its event loop.
         dictJsonText: flags.json && flags.print,

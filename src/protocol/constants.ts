@@ -12,10 +12,14 @@ export const FrameType = {
   RECEIPT: 0x05,
   ERROR: 0x06,
   HANDSHAKE: 0x07,
+  /** [M-OFFER] what the server holds of an item that asked to resume. */
+  OFFER: 0x08,
+  /** [M-RESUME] where the client's data for that item starts. */
+  RESUME: 0x09,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-/** Largest JSON control message (HELLO, ITEM, RECEIPT, ERROR), in bytes. */
+/** Largest JSON control message (HELLO, ITEM, RECEIPT, ERROR, OFFER, RESUME), in bytes. */
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 
 /**
@@ -66,6 +70,7 @@ export const CLIENT_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.ITEM, MAX_CONTROL_FRAME_BYTES],
   [FrameType.CHUNK, MAX_CHUNK_FRAME_BYTES],
   [FrameType.LAST_CHUNK, MAX_CHUNK_FRAME_BYTES],
+  [FrameType.RESUME, MAX_CONTROL_FRAME_BYTES],
 ]);
 
 /** What a client accepts from a server [F-LIMIT]. */
@@ -74,4 +79,5 @@ export const SERVER_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.RECEIPT, MAX_CONTROL_FRAME_BYTES],
   [FrameType.ERROR, MAX_CONTROL_FRAME_BYTES],
   [FrameType.HANDSHAKE, MAX_HANDSHAKE_FRAME_BYTES],
+  [FrameType.OFFER, MAX_CONTROL_FRAME_BYTES],
 ]);

@@ -28,6 +28,7 @@ import {
   readString,
   requireAbsent,
 } from "./json-fields.js";
+import { readResumeRequest, type ResumeRequest } from "./resume-messages.js";
 
 /**
  * How a connection runs [M-HELLO]: "noise", a Noise session that encrypts and
@@ -81,6 +82,8 @@ export type ItemMeta =
       readonly size: number | null;
       /** Present when the file is an entry of a tree: then `size` is an integer. */
       readonly entry?: FileEntry;
+      /** [RES-KEY] Asks to resume what the server kept of this source; `size` is an integer. */
+      readonly resume?: ResumeRequest;
     }
   | { readonly kind: "dir"; readonly name: string; readonly size: 0; readonly entry: DirEntry };
 
@@ -177,8 +180,9 @@ function metaToJson(meta: ItemMeta): object {
       return { kind: "dict", format: meta.format, name: meta.name, size: meta.size };
     case "file": {
       const entry = meta.entry;
+      const resume = meta.resume === undefined ? {} : { resume: { key: meta.resume.key } };
       return entry === undefined
-        ? { kind: "file", name: meta.name, size: meta.size }
+        ? { kind: "file", name: meta.name, size: meta.size, ...resume }
         : {
             kind: "file",
             name: meta.name,
@@ -186,6 +190,7 @@ function metaToJson(meta: ItemMeta): object {
             path: entry.path,
             mtimeMs: entry.mtimeMs,
             exec: entry.exec,
+            ...resume,
           };
     }
     case "dir":
@@ -204,8 +209,9 @@ function readMeta(record: ControlObject): ItemMeta {
   const name = readString(record, "name", MAX_NAME_BYTES);
   if (kind === "dict") {
     const format: DictFormat = readEnum(record, "format", DICT_FORMATS);
-    // [T-ENTRY] a dictionary is never an entry of a tree.
+    // [T-ENTRY] a dictionary is never an entry of a tree; [RES-KEY] nor resumed.
     for (const field of TREE_FIELDS) requireAbsent(record, field, "for a dictionary");
+    requireAbsent(record, "resume", "for a dictionary");
     // [M-META-SIZE] required; an integer for a dictionary.
     return { kind, format, name, size: readCount(record, "size", MAX_SAFE_COUNT) };
   }
@@ -214,6 +220,7 @@ function readMeta(record: ControlObject): ItemMeta {
   if (kind === "dir") {
     // [T-ENTRY] a directory is always an entry: path and mtime, size 0, no exec.
     requireAbsent(record, "exec", "for a directory");
+    requireAbsent(record, "resume", "for a directory");
     if (readCount(record, "size", MAX_SAFE_COUNT) !== 0)
       throw malformed('"size" of a directory must be 0');
     const path = readEntryPath(record, name, 1);
@@ -228,13 +235,25 @@ function readMeta(record: ControlObject): ItemMeta {
     requireAbsent(record, "mtimeMs", "for a file outside a tree");
     requireAbsent(record, "exec", "for a file outside a tree");
     // [M-META-SIZE] required; an integer, or null when the size is not known in advance.
-    return { kind, name, size: readNullableCount(record, "size", MAX_SAFE_COUNT) };
+    const size = readNullableCount(record, "size", MAX_SAFE_COUNT);
+    // [RES-KEY] only a file of known size can be resumed.
+    if (size === null) requireAbsent(record, "resume", "for a file of unknown size");
+    return withResume(record, { kind, name, size });
   }
   // [T-ENTRY] a file of a tree: its size is known, it sits inside the top folder.
   const size = readCount(record, "size", MAX_SAFE_COUNT);
   const path = readEntryPath(record, name, 2);
   const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
-  return { kind, name, size, entry: { path, mtimeMs, exec: readBoolean(record, "exec") } };
+  const entry = { path, mtimeMs, exec: readBoolean(record, "exec") };
+  return withResume(record, { kind, name, size, entry });
+}
+
+/** A file's metadata with its `resume` request, when it has one [RES-KEY]. */
+function withResume(
+  record: ControlObject,
+  meta: Extract<ItemMeta, { kind: "file" }>,
+): Extract<ItemMeta, { kind: "file" }> {
+  return record.has("resume") ? { ...meta, resume: readResumeRequest(record) } : meta;
 }
 
 /**

@@ -2,9 +2,10 @@ import type { Socket } from "node:net";
 import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
 import type { RecordOpener } from "../crypto/record-opener.js";
-import { CryptoError, ErrorCode, GbError, InputError, NetworkError, toGbError } from "../errors.js";
+import { ErrorCode, GbError, NetworkError, toGbError } from "../errors.js";
 import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
+import { FrameType } from "../protocol/constants.js";
 import type { Hello } from "../protocol/messages.js";
 import {
   CLOSE_TIMEOUT_MS,
@@ -38,6 +39,10 @@ import {
 } from "./client/prepared-item.js";
 import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { readAnswer } from "./client/read-answer.js";
+import { inputFailure } from "./client/input-failure.js";
+import { refusedEncryption } from "./client/refused-encryption.js";
+import { openResumable, ResumableFile } from "./client/resumable-file.js";
+import { ResumeOffers } from "./client/resume-offers.js";
 import { SendQueue } from "./client/send-queue.js";
 
 export {
@@ -75,6 +80,8 @@ export class GbClient {
   readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
   readonly #readAhead = newReadAhead();
+  /** The item awaiting its OFFER [RES-OFFER]. */
+  readonly #offers = new ResumeOffers();
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
   #fatal: GbError | undefined;
@@ -187,7 +194,7 @@ export class GbClient {
    * then rejects with InputError INPUT_UNREADABLE and sends nothing.
    */
   send(item: PreparedItem, options: ItemOptions = {}): Promise<SentItem> {
-    const refused = this.#refuseEncryption(options);
+    const refused = refusedEncryption(options, this.session.encrypted);
     if (refused !== undefined) {
       if (item.origin === "stream") closeSource(item.source);
       return refused;
@@ -203,7 +210,11 @@ export class GbClient {
         const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
         if (small !== undefined)
           return this.#sendWhole({ meta: item.meta, payload: small }, options);
-        return this.#sendStreamed(() => openFileItem(item), options);
+        // [RES-ASK] a file of 1 MiB or more asks to resume.
+        return this.#sendStreamed(
+          () => openResumable(item, options) ?? openFileItem(item),
+          options,
+        );
       }
       case "stream":
         return this.#sendStreamed(() => item, options);
@@ -216,7 +227,7 @@ export class GbClient {
    * rejects with a CodecError and sends nothing.
    */
   sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
-    const refused = this.#refuseEncryption(options);
+    const refused = refusedEncryption(options, this.session.encrypted);
     if (refused !== undefined) return refused;
     let item: WholeItem;
     try {
@@ -233,11 +244,13 @@ export class GbClient {
    * INPUT_UNREADABLE and sends nothing.
    */
   sendFile(filePath: string, options: ItemOptions & { name?: string } = {}): Promise<SentItem> {
-    const refused = this.#refuseEncryption(options);
+    const refused = refusedEncryption(options, this.session.encrypted);
     if (refused !== undefined) return refused;
     return this.#sendStreamed(async () => {
       const file = await prepareFile(filePath, options);
-      return { meta: file.meta, source: await openFileSource(file.path) };
+      return (
+        openResumable(file, options) ?? { meta: file.meta, source: await openFileSource(file.path) }
+      );
     }, options);
   }
 
@@ -270,19 +283,6 @@ export class GbClient {
     // A held-back preamble goes first, so the server sees a client that left, not garbage.
     this.#writer.flush();
     this.#socket.destroy();
-  }
-
-  /**
-   * A rejected promise when encryption is asked for on a plain connection: the client
-   * has no key (KEY_MISSING).
-   */
-  #refuseEncryption(options: ItemOptions): Promise<SentItem> | undefined {
-    if (options.encrypt !== true || this.session.encrypted) return undefined;
-    const error = new CryptoError(
-      ErrorCode.KEY_MISSING,
-      "encryption was asked for but the client has no key",
-    );
-    return handled(Promise.reject(error));
   }
 
   /**
@@ -355,7 +355,8 @@ export class GbClient {
       return;
     }
     // A pooled file's read buffers are given back once their last chunk is out.
-    const reader = source instanceof PooledFileReader ? source : undefined;
+    const reader =
+      source instanceof PooledFileReader || source instanceof ResumableFile ? source : undefined;
     const chunker = ItemChunker.begin(this.#writer, slot, {
       onProgress,
       digest: this.#digest,
@@ -368,6 +369,10 @@ export class GbClient {
     });
     const stop = (slot.stopReading = new AbortController());
     try {
+      if (source instanceof ResumableFile) {
+        const exchange = { offers: this.#offers, writer: this.#writer };
+        await source.negotiate(slot.id, exchange, chunker, stop.signal);
+      }
       for await (const piece of readUntilAborted(source, stop.signal)) {
         if (slot.aborted || this.#failure() !== undefined) break;
         if (!chunker.add(piece) && !(await this.#drained())) break;
@@ -415,14 +420,7 @@ export class GbClient {
 
   /** The item's source failed mid-item. */
   #failInput(slot: ItemSlot, error: unknown): void {
-    const failure =
-      error instanceof GbError
-        ? error
-        : new InputError(
-            ErrorCode.INPUT_UNREADABLE,
-            `cannot read ${slot.meta.name}: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          );
+    const failure = inputFailure(slot.meta.name, error);
     // The protocol has no way to cancel an item half-sent, and the server must never
     // store it: end the connection, which makes the server discard it.
     slot.reject(failure);
@@ -464,6 +462,10 @@ export class GbClient {
         const unit = this.#parser.next();
         if (unit === undefined) return;
         if (unit.kind === "preamble") continue;
+        if (unit.frame.type === FrameType.OFFER) {
+          this.#offers.receive(unit.frame.payload);
+          continue;
+        }
         const answer = readAnswer(
           unit.frame.type,
           unit.frame.payload,

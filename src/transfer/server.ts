@@ -11,6 +11,7 @@ import { encodeError, encodeHello } from "../protocol/messages.js";
 import { DictWorkerPool, type DictWorkerPoolStats } from "./server/dict-worker-pool.js";
 import { ItemStore } from "./server/item-store.js";
 import { SmallFileWriter } from "./server/small-file-writer.js";
+import { openResumeState, type ResumeState } from "./server/resume-state.js";
 import { countOpenFiles, readOpenFileLimit } from "./server/open-file-limit.js";
 import {
   allowsPlaintext,
@@ -97,6 +98,10 @@ export interface ServerOptions {
    * partial file as it arrives, as larger ones are [V-GROUP].
    */
   readonly smallFileBudgetBytes?: number;
+  /** [RES-BOUND] Bytes the partials kept for resuming may take together; 0 keeps none. */
+  readonly resumeMaxBytes?: number;
+  /** [RES-EXPIRE] How long a partial is kept after its last byte, in ms. */
+  readonly resumeExpiryMs?: number;
   readonly previewBytes?: number;
   /**
    * Who may connect in the clear [H-POLICY]: "loopback" (the default), programs on this
@@ -187,7 +192,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
   readonly #dictPool: DictWorkerPool;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: ServerOptions, store: ItemStore | null) {
+  private constructor(options: ServerOptions, store: ItemStore | null, resume: ResumeState | null) {
     super();
     if (options.masterKey.length !== MASTER_KEY_BYTES) {
       throw new CryptoError(ErrorCode.KEY_INVALID, `the key must be ${MASTER_KEY_BYTES} bytes`);
@@ -225,6 +230,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
               { saveDirectory: store.directory, durable: store.durable },
               options.smallFileBudgetBytes,
             ),
+      resume,
       dictLimits: options.dictLimits ?? DEFAULT_DICT_LIMITS,
       previewBytes: options.previewBytes ?? DEFAULT_PREVIEW_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
@@ -282,11 +288,16 @@ export class GbServer extends EventEmitter<ServerEvents> {
    */
   static async listen(options: ServerOptions): Promise<GbServer> {
     let store: ItemStore | null = null;
+    let resume: ResumeState | null = null;
     if (options.saveDir !== null) {
       store = new ItemStore(options.saveDir, options.durable ?? true);
       await store.init();
+      resume = await openResumeState(store.directory, {
+        maxBytes: options.resumeMaxBytes,
+        expiryMs: options.resumeExpiryMs,
+      });
     }
-    const server = new GbServer(options, store);
+    const server = new GbServer(options, store, resume);
     const [limit, open] = await Promise.all([readOpenFileLimit(), countOpenFiles()]);
     server.#openFileLimit = limit;
     if (limit !== null && open !== null) {
@@ -473,6 +484,7 @@ export class GbServer extends EventEmitter<ServerEvents> {
     await allClosed;
     await this.#dictPool.close();
     await this.#context.smallFiles?.close();
+    this.#context.resume?.close();
     await listenerClosed;
   }
 }

@@ -76,6 +76,8 @@ describe.each([
         savedAs: path.basename(input.path),
         // [M-RECEIPT-STORED] a file is stored as it travelled: no other hash.
         storedSha256: null,
+        // [RES-ASK] a file of 1 MiB or more asked to resume; the server held nothing.
+        ...(input.data.length >= 1024 * 1024 ? { resumed: 0 } : {}),
         durationMs: expect.any(Number),
         bytesPerSecond: expect.any(Number),
       });
@@ -83,10 +85,12 @@ describe.each([
       expect(saved.length).toBe(input.data.length);
       expect(saved.equals(input.data)).toBe(true);
     }
-    // Nothing else (no temporary files) is left in the save directory.
-    expect((await readdir(saveDir)).sort()).toEqual(
+    // Nothing else (no temporary files) is left in the save directory; the state directory
+    // of the file that asked to resume holds nothing once it is stored [RES-STATE].
+    expect((await readdir(saveDir)).filter((name) => name !== ".gb-transfer-state").sort()).toEqual(
       inputs.map((input) => path.basename(input.path)).sort(),
     );
+    expect(await readdir(path.join(saveDir, ".gb-transfer-state"))).toEqual([]);
 
     expect(receipts.map((r) => r["id"]).sort((a, b) => Number(a) - Number(b))).toEqual(
       inputs.map((_, index) => index + 1),

@@ -42,7 +42,9 @@ async function bigFile(bytes: number): Promise<string> {
 /**
  * A saving server (--json), and gb-client on a pseudo-terminal sending it `file` (by
  * default a big file) through a throttled relay, so that the transfer is still running
- * when a test acts.
+ * when a test acts. The file is sent whole (--no-resume): an item that does not resume
+ * leaves nothing behind; one that does keeps its partial on purpose ([RES-FAIL],
+ * test/e2e/resume.test.ts).
  */
 async function startSlowTransfer(given?: string) {
   const { env, saveDir, server } = await startSavingServer(["--json"]);
@@ -50,7 +52,7 @@ async function startSlowTransfer(given?: string) {
   const file = given ?? (await bigFile(BIG_FILE_BYTES));
   const client = startOnPty(
     process.execPath,
-    [CLIENT_BIN, "--port", String(relayPort), "--file", file],
+    [CLIENT_BIN, "--port", String(relayPort), "--file", file, "--no-resume"],
     { env, cwd: await tempDir("gb-e2e-cwd-") },
   );
   return { env, saveDir, server, client };

@@ -9,12 +9,13 @@ import {
   encodeError,
 } from "../../src/protocol/messages.js";
 import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
+import { decodeOffer, decodeResume } from "../../src/protocol/resume-messages.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
 import { readProtocolDoc } from "../support/protocol-doc.js";
 
 interface ControlVector {
   rule: string;
-  message: "META" | "ITEM" | "HELLO" | "RECEIPT" | "ERROR";
+  message: "META" | "ITEM" | "HELLO" | "RECEIPT" | "ERROR" | "OFFER" | "RESUME";
   what: string;
   hex: string;
   value?: unknown;
@@ -37,6 +38,8 @@ const decoders: Record<ControlVector["message"], (payload: Uint8Array) => unknow
   HELLO: decodeHello,
   RECEIPT: decodeReceipt,
   ERROR: decodeError,
+  OFFER: decodeOffer,
+  RESUME: decodeResume,
 };
 
 /** A decoded message as the vector file writes it: bytes as hex, absent members left out. */
@@ -65,6 +68,9 @@ describe("control message vectors (test/vectors/control-message-vectors.json)", 
       "M-META-SIZE",
       "M-META-FORMAT",
       "M-HELLO",
+      "M-OFFER",
+      "M-RESUME",
+      "RES-KEY",
     ]) {
       expect(rules.has(rule), rule).toBe(true);
     }

@@ -40,6 +40,13 @@ export interface ItemOptions {
   readonly encrypt?: boolean;
   /** Called as plaintext bytes go out, with the running total. */
   readonly onProgress?: (bytesSent: number) => void;
+  /**
+   * [RES-ASK] A file of at least 1 MiB read from disk asks the server to resume what it
+   * kept of it (default true); false sends it whole.
+   */
+  readonly resume?: boolean;
+  /** [RES-RESUME] Called once when the item resumes, with the bytes the server held. */
+  readonly onResume?: (offset: number) => void;
 }
 
 export interface DictItemOptions extends ItemOptions {
@@ -68,5 +75,10 @@ export interface SentItem {
    * and authenticated by the session [K-RECEIPT-SESSION].
    */
   readonly sha256: string;
+  /**
+   * [RES-RESUME] Bytes the server already held and that were not sent again (0 when the
+   * item was sent whole); present when the item asked to resume.
+   */
+  readonly resumed?: number;
   readonly receipt: ReceiptBody;
 }

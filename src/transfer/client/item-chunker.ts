@@ -109,6 +109,17 @@ export class ItemChunker {
   }
 
   /**
+   * [RES-RESUME] The item's data starts at byte `from`: the bytes the server kept count
+   * as sent (the receipt covers the whole file), and a digest goes on from `prefix`, the
+   * SHA-256 of those bytes (a fresh one when `from` is 0).
+   */
+  resumeAt(from: number, prefix: Hash | undefined): void {
+    this.#slot.bytes = from;
+    this.#slot.resumed = from;
+    if (this.#digest) this.#hash = prefix ?? createHash("sha256");
+  }
+
+  /**
    * [K-ABORT] Ends an item the server refused while it was still being sent: the chunk
    * held back is dropped and an empty LAST_CHUNK closes the item [F-LAST] (a server
    * discarding a refused item reads none of its chunks).

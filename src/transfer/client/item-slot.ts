@@ -23,6 +23,11 @@ export class ItemSlot {
    * an encrypted session, where the client does not hash what it sends [K-RECEIPT-SESSION].
    */
   sha256: string | undefined;
+  /**
+   * [RES-RESUME] Bytes the server held and that were not sent again; undefined when the
+   * item did not ask to resume.
+   */
+  resumed: number | undefined;
   /** The item failed (refused, or the connection failed) before it was all sent. */
   aborted = false;
   settled = false;

@@ -128,6 +128,7 @@ function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): An
       encrypted,
       bytes: slot.bytes,
       sha256,
+      ...(slot.resumed === undefined ? {} : { resumed: slot.resumed }),
       receipt: {
         kind: slot.meta.kind,
         name,

@@ -68,6 +68,8 @@ export class InboundItem {
   readonly #preview: Buffer[] = [];
   #previewLength = 0;
   #released = false;
+  /** The item ended with its connection: a resumable partial is kept [RES-FAIL]. */
+  #keep = false;
   /**
    * Aborts when the item ends, so that work done for it elsewhere can stop; made only
    * when asked for (a worker's job), as most items never need one.
@@ -223,9 +225,20 @@ export class InboundItem {
    * and returns the promise of that (resolved once the file is gone; never rejects).
    */
   attachFile(file: PendingFile): Promise<void> | undefined {
-    if (this.#released) return file.abort();
+    if (this.#released) return this.#keep ? file.keep() : file.abort();
     this.#file = file;
     return undefined;
+  }
+
+  /**
+   * [RES-RESUME] The item goes on from byte `from` of the partial the server kept, whose
+   * bytes `hash` has taken in: the receipt covers the whole file. A resumed item keeps no
+   * preview (its first bytes do not arrive).
+   */
+  resumeAt(from: number, hash: Hash): void {
+    this.#bytes = from;
+    this.#hash = hash;
+    this.#previewLength = this.#previewBytes;
   }
 
   /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */
@@ -290,12 +303,14 @@ export class InboundItem {
 
   /**
    * Releases what the item still holds: its dictionary reservation, at once, and its
-   * partial file, discarded (never stored). The first call marks the item ended; later
-   * calls do nothing. Resolves once the partial file is gone; never rejects.
+   * partial file, discarded (never stored), or kept when `keep` and the item asked to
+   * resume [RES-FAIL]. The first call marks the item ended; later calls do nothing.
+   * Resolves once the partial file is gone or kept; never rejects.
    */
-  release(): Promise<void> | undefined {
+  release(keep = false): Promise<void> | undefined {
     if (this.#released) return undefined;
     this.#released = true;
+    this.#keep = keep;
     this.#ended?.abort();
     this.#dict = undefined;
     this.#fileBytes = undefined;
@@ -305,7 +320,7 @@ export class InboundItem {
     this.#heldDictBytes = 0;
     const file = this.#file;
     this.#file = undefined;
-    return file?.abort();
+    return keep ? file?.keep() : file?.abort();
   }
 
   #keepPreview(plaintext: Buffer): void {

@@ -278,6 +278,32 @@ export class PendingFile {
     }
   }
 
+  /**
+   * Writes what is queued and flushes the file to stable storage; it stays open, unnamed
+   * (a resumable partial's checkpoint [RES-STATE]). @throws {StorageError} STORAGE_FAILED
+   */
+  async sync(): Promise<void> {
+    await this.#flush().catch((error: unknown) => {
+      throw storageError("cannot write the file", error);
+    });
+    await this.#handle.sync().catch((error: unknown) => {
+      throw storageError("cannot flush the file", error);
+    });
+  }
+
+  /**
+   * Ends the file of an item its connection cut short: discarded, as by {@link abort},
+   * unless it is a resumable partial, which stays [RES-FAIL]. Never throws.
+   */
+  keep(): Promise<void> {
+    return this.abort();
+  }
+
+  /** Flushes and closes the file, left where it is. @throws {StorageError} STORAGE_FAILED */
+  protected async suspend(): Promise<void> {
+    await this.sync().finally(() => this.#close().catch(() => undefined));
+  }
+
   /** Discards the partial file. Never throws. */
   async abort(): Promise<void> {
     this.#queue = [];

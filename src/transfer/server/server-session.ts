@@ -3,26 +3,23 @@ import { ErrorCode, NetworkError, ProtocolError, RefusedError, toGbError } from 
 import type { ParsedFrame } from "../../framing/frame.js";
 import { FrameParser } from "../../framing/frame-parser.js";
 import type { FrameWriter } from "../../framing/frame-writer.js";
-import {
-  CLIENT_FRAME_LIMITS,
-  FrameType,
-  MAX_CHUNK_FRAME_BYTES,
-  PROTOCOL_VERSION,
-} from "../../protocol/constants.js";
+import { CLIENT_FRAME_LIMITS, FrameType, MAX_CHUNK_FRAME_BYTES } from "../../protocol/constants.js";
 import { decodeItemHeader } from "../../protocol/messages.js";
+import { checkClientVersion } from "./client-version.js";
 import { InboundItem } from "./inbound-item.js";
 import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
+import { ResumeOffer } from "./resume-offer.js";
 import { safeName } from "./safe-name.js";
 import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
 import { keepSmallFileInMemory } from "./small-file-writer.js";
-import { openEntry, TreePlacement } from "./tree-placement.js";
+import { openEntry, TreePlacement, type FileOpener } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
-type State = "preamble" | "start" | "ready" | "item" | "discard" | "closed";
+type State = "preamble" | "start" | "ready" | "offer" | "item" | "discard" | "closed";
 
 /**
  * The server side of one connection: the protocol state machine of PROTOCOL.md,
@@ -52,6 +49,8 @@ export class ServerSession {
   readonly #answers: SessionAnswers;
   /** The item whose frames are arriving; a complete item being committed is not here. */
   #item: InboundItem | undefined;
+  /** The OFFER of the item awaiting its RESUME [RES-OFFER]. */
+  #offer: ResumeOffer | undefined;
   #draining = false;
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
@@ -159,13 +158,13 @@ export class ServerSession {
   /** True while the client is in the middle of an item, a frame or a record. */
   get #inProgress(): boolean {
     if (this.#state === "item" || this.#state === "discard") return true;
-    return this.#state === "ready" && !this.#transport.atBoundary;
+    // [RES-RESUME] awaiting a RESUME is between items, unless a frame is under way.
+    const between = this.#state === "ready" || this.#state === "offer";
+    return between && !this.#transport.atBoundary;
   }
 
-  /** Closes the connection now, discarding any partial item. */
-  destroy(): void {
-    this.#socket.destroy();
-  }
+  /** Closes the connection now, discarding any partial item (keeping a resumable one). */
+  readonly destroy = (): void => void this.#socket.destroy();
 
   #pump(): void {
     while (!this.#busy && this.#state !== "closed") {
@@ -191,15 +190,13 @@ export class ServerSession {
         this.#fatal(error);
         return;
       }
-      // [V-BACKPRESSURE] A client that pipelines items but never reads its receipts must
-      // not make the server queue them without bound: stop reading until they drain,
-      // whether the frame was handled at once or after a wait (a file opened or stored).
+      // [V-BACKPRESSURE] Receipts a client does not read are not queued without bound:
+      // reading stops until they drain, after a frame handled at once or after a wait.
       if (pending === undefined) {
         if (this.#socket.writableNeedDrain) pending = this.#writer.drain();
       } else pending = pending.then(() => this.#drainIfNeeded());
       if (pending !== undefined) {
-        // Parsing waits; reading goes on until a chunk's worth is buffered, so that a
-        // short wait (committing a small item) costs no pause and resume of the socket.
+        // Parsing waits; reading goes on until a chunk's worth is buffered (no pause).
         this.#busy = true;
         this.#deadlines.serverWaited();
         this.#pauseIfFull();
@@ -231,16 +228,7 @@ export class ServerSession {
   }
 
   #onPreamble(version: number): void {
-    // [P-PREAMBLE] An older client is told, in the clear, that it is the one to upgrade.
-    if (version !== PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        ErrorCode.UNSUPPORTED_VERSION,
-        `the client speaks protocol version ${version} and this server version ${PROTOCOL_VERSION}: ` +
-          (version < PROTOCOL_VERSION
-            ? "the client is older and must be upgraded"
-            : "the server is older and must be upgraded"),
-      );
-    }
+    checkClientVersion(version);
     this.#state = "start";
   }
 
@@ -276,6 +264,9 @@ export class ServerSession {
       case "ready":
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
         return this.#beginItem(frame.payload);
+      case "offer":
+        if (type === FrameType.RESUME) return this.#onResume(frame.payload);
+        throw unexpected(type, "a RESUME frame");
       case "item":
         if (type === FrameType.CHUNK) return this.#onChunk(frame, false);
         if (type === FrameType.LAST_CHUNK) return this.#onChunk(frame, true);
@@ -283,8 +274,8 @@ export class ServerSession {
       case "discard":
         // [S-END] The rest of a refused item is dropped unread, whatever its length
         // ([F-LIMIT] still bounds it): a client told of the refusal mid-item ends the item
-        // with an empty LAST_CHUNK, sealed or not.
-        if (type === FrameType.CHUNK) return undefined;
+        // with an empty LAST_CHUNK, sealed or not; [RES-RESUME] a RESUME sent meanwhile too.
+        if (type === FrameType.CHUNK || type === FrameType.RESUME) return undefined;
         if (type === FrameType.LAST_CHUNK) return this.#afterItem();
         throw unexpected(type, "a CHUNK or LAST_CHUNK frame");
       default:
@@ -316,14 +307,23 @@ export class ServerSession {
       return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
     }
     this.#item = item;
-    const store = this.#context.store;
-    keepSmallFileInMemory(item, this.#context.smallFiles);
+    // [RES-OFFER] an item that asks to resume opens its file through the exchange.
+    const offer = ResumeOffer.of(
+      item,
+      this.#context,
+      (offered) => this.#writer.writeFrame(FrameType.OFFER, offered),
+      this.destroy,
+    );
+    this.#offer = offer;
+    if (offer !== undefined) this.#state = "offer";
+    else keepSmallFileInMemory(item, this.#context.smallFiles);
+    const opener: FileOpener | null = offer ?? this.#context.store;
     // [T-PLACE] an entry of a tree: its directories, then its file.
     const opening =
       order !== undefined
-        ? openEntry(item, order, this.#tree, store)
-        : item.meta.kind === "file" && store !== null && !item.holdsFile
-          ? store.begin(safeName(item.meta.name, "file"))
+        ? openEntry(item, order, this.#tree, opener)
+        : item.meta.kind === "file" && opener !== null && !item.holdsFile
+          ? opener.begin(safeName(item.meta.name, "file"))
           : undefined;
     return opening?.then(
       (file) => {
@@ -333,6 +333,16 @@ export class ServerSession {
       },
       (error: unknown) => this.#endItem(item, error, false),
     );
+  }
+
+  /** [RES-RESUME] The client's answer to the OFFER: the item's data follows. */
+  #onResume(payload: Buffer): Promise<void> | undefined {
+    const [offer, item] = [this.#offer, this.#item];
+    if (offer === undefined || item === undefined) throw unexpected(FrameType.RESUME, "an ITEM");
+    this.#offer = undefined;
+    const emptying = offer.accept(payload);
+    this.#state = "item";
+    return emptying?.catch((error: unknown) => this.#endItem(item, error, false));
   }
 
   #onChunk(frame: ParsedFrame, last: boolean): Promise<void> | undefined {
@@ -400,7 +410,9 @@ export class ServerSession {
     // Ended already (the connection closed while a write or the file's creation waited).
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
-    const discarded = inbound === undefined ? undefined : this.#discard(inbound);
+    // [RES-FAIL] a partial outlives its connection, not its item's own failure.
+    const keep = this.#state === "closed";
+    const discarded = inbound === undefined ? undefined : this.#discard(inbound, keep);
     this.#answers.failed(item, cause);
     if (this.#state === "closed") return discarded;
     if (!sawLast) this.#state = "discard";
@@ -412,8 +424,8 @@ export class ServerSession {
    * Releases what the item holds; a partial file being removed is waited for by
    * {@link closed}. Resolves once it is gone (never rejects).
    */
-  #discard(item: InboundItem): Promise<void> | undefined {
-    const discarded = item.release();
+  #discard(item: InboundItem, keep = false): Promise<void> | undefined {
+    const discarded = item.release(keep);
     if (discarded !== undefined) this.#fileWork.push(discarded);
     return discarded;
   }
@@ -436,8 +448,7 @@ export class ServerSession {
     if (this.#state === "closed") return;
     const atBoundary = this.#transport.atBoundary;
     if ((this.#state === "ready" || this.#state === "start") && atBoundary) {
-      // A clean goodbye: the client half-closed between items. Committing items still
-      // get their answers first.
+      // A clean goodbye between items; committing items still get their answers first.
       this.#state = "closed";
       this.#deadlines.stop();
       this.#answers.end();

@@ -4,6 +4,7 @@ import type { DictWorkerPool } from "./dict-worker-pool.js";
 import type { ItemStore } from "./item-store.js";
 import type { PlaintextPolicy } from "./plaintext-policy.js";
 import type { SmallFileWriter } from "./small-file-writer.js";
+import type { ResumeState } from "./resume-state.js";
 import type { DeadlineSettings } from "./session-deadlines.js";
 import type { InboundItem } from "./inbound-item.js";
 import type { ItemFailure, Peer, ReceivedItem } from "./received-item.js";
@@ -30,6 +31,8 @@ export interface SessionContext {
   readonly store: ItemStore | null;
   /** Stores small files held in memory [V-GROUP]; null when the server does not save. */
   readonly smallFiles: SmallFileWriter | null;
+  /** The partials kept for items that resume [RES-STATE]; null when none are kept. */
+  readonly resume: ResumeState | null;
   readonly dictLimits: DictLimits;
   /** Bytes of each file kept in {@link ReceivedItem.preview}; 0 keeps none. */
   readonly previewBytes: number;

@@ -7,7 +7,7 @@ import {
   fileTimeSeconds,
   isErrno,
   storageError,
-  type ItemStore,
+  type FilePlacement,
   type PendingFile,
 } from "./item-store.js";
 import { candidateName, MAX_NAME_ATTEMPTS, safeName } from "./safe-name.js";
@@ -213,27 +213,34 @@ export async function openEntry(
   item: InboundItem,
   order: EntryOrder,
   tree: TreePlacement,
-  store: ItemStore | null,
+  store: FileOpener | null,
 ): Promise<PendingFile | undefined> {
   const place = await tree.place(order);
   item.place = place;
   const meta = item.meta;
-  if (
-    meta.kind !== "file" ||
-    meta.entry === undefined ||
-    store === null ||
-    place === null ||
-    item.holdsFile
-  ) {
+  if (meta.kind !== "file" || meta.entry === undefined || store === null || item.holdsFile) {
     return undefined;
   }
-  return store.begin(safeName(meta.name, "file"), {
-    directory: place.absolute,
-    relative: place.relative,
-    check: () => tree.check(place),
-    exec: meta.entry.exec,
-    mtimeMs: meta.entry.mtimeMs,
-  });
+  return store.begin(
+    safeName(meta.name, "file"),
+    place === null
+      ? undefined
+      : {
+          directory: place.absolute,
+          relative: place.relative,
+          check: () => tree.check(place),
+          exec: meta.entry.exec,
+          mtimeMs: meta.entry.mtimeMs,
+        },
+  );
+}
+
+/**
+ * What makes a received file: the store, or [RES-TREE] the exchange of an entry that
+ * asked to resume (which makes none when the server does not save).
+ */
+export interface FileOpener {
+  begin(baseName: string, placement?: FilePlacement): Promise<PendingFile | undefined>;
 }
 
 function malformed(what: string): ProtocolError {

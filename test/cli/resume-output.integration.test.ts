@@ -1,0 +1,118 @@
+/**
+ * What gb-client says of a file that resumes [RES-RESUME]: where it resumes, the
+ * receipt line's "resumed at", the stored event's `resumed`; and --no-resume [RES-ASK].
+ */
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runClient } from "../../src/cli/client-command.js";
+import { ExitCode } from "../../src/cli/exit-codes.js";
+import { GbServer } from "../../src/transfer/server.js";
+import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
+import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+
+const MiB = 1024 * 1024;
+const SIZE = 3 * MiB;
+
+const servers: GbServer[] = [];
+const relays: CountingRelay[] = [];
+
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((relay) => relay.close()));
+  await Promise.all(servers.splice(0).map((server) => server.close(0)));
+  await removeTempDirs();
+});
+
+async function listen(): Promise<GbServer> {
+  const server = await GbServer.listen({
+    host: "127.0.0.1",
+    port: 0,
+    masterKey: Buffer.alloc(32, 7),
+    saveDir: await tempDir("gb-cli-save-"),
+    durable: false,
+  });
+  servers.push(server);
+  return server;
+}
+
+async function relay(server: GbServer, cutAfterBytes?: number): Promise<CountingRelay> {
+  const started = await startCountingRelay(
+    server.address().port,
+    cutAfterBytes === undefined ? {} : { cutAfterBytes },
+  );
+  relays.push(started);
+  return started;
+}
+
+async function client(argv: string[]) {
+  const fake = fakeIo(await testEnv());
+  const code = await withTimeout(runClient(argv, fake.io), WAIT_MS, `runClient ${argv.join(" ")}`);
+  return { code, stdout: fake.stdout, stderr: fake.stderr.text };
+}
+
+/** A 3 MiB file the server holds 2 MiB of, from a run the network cut. */
+async function cutOff(server: GbServer): Promise<string> {
+  const file = path.join(await tempDir("gb-cli-input-"), "big.bin");
+  await writeFile(file, randomBytes(SIZE));
+  const cutting = await relay(server, 2 * MiB);
+  const first = await client(["--port", String(cutting.port), "--file", file]);
+  expect(first.code).toBe(ExitCode.NETWORK);
+  await withTimeout(cutting.idle(), WAIT_MS, "the cut connection to close");
+  return file;
+}
+
+describe("[RES-RESUME] gb-client resuming a file", () => {
+  it("[RES-RESUME] says where it resumes, and its receipt line says resumed at", async () => {
+    const server = await listen();
+    const file = await cutOff(server);
+    const counting = await relay(server);
+    const { code, stdout, stderr } = await client([
+      "--port",
+      String(counting.port),
+      "--file",
+      file,
+    ]);
+    expect(code, stderr).toBe(ExitCode.OK);
+    expect(stderr).toMatch(/^resuming .*big\.bin at \d/m);
+    expect(stdout.text).toMatch(/stored as big\.bin · 3\.0 MiB in .* · resumed at \d/);
+    expect(counting.toServerBytes).toBeLessThan(2 * MiB);
+  });
+
+  it("[RES-RESUME] --json: the stored event's resumed is the bytes not sent again", async () => {
+    const server = await listen();
+    const file = await cutOff(server);
+    const counting = await relay(server);
+    const { code, stdout } = await client([
+      "--port",
+      String(counting.port),
+      "--json",
+      "--file",
+      file,
+    ]);
+    expect(code).toBe(ExitCode.OK);
+    const stored = stdout.events.find((event) => event["event"] === "stored");
+    const resumed = Number(stored?.["resumed"]);
+    expect(resumed).toBeGreaterThan(MiB);
+    expect(counting.toServerBytes).toBeGreaterThanOrEqual(SIZE - resumed);
+    expect(stored).toMatchObject({ bytes: SIZE, savedAs: "big.bin" });
+  });
+
+  it("[RES-ASK] --no-resume sends the file whole: no resumed field", async () => {
+    const server = await listen();
+    const file = await cutOff(server);
+    const counting = await relay(server);
+    const { code, stdout } = await client([
+      "--port",
+      String(counting.port),
+      "--json",
+      "--no-resume",
+      "--file",
+      file,
+    ]);
+    expect(code).toBe(ExitCode.OK);
+    const stored = stdout.events.find((event) => event["event"] === "stored");
+    expect(stored).not.toHaveProperty("resumed");
+    expect(counting.toServerBytes).toBeGreaterThan(SIZE);
+  });
+});
