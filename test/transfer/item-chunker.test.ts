@@ -263,25 +263,37 @@ describe("ItemChunker", () => {
     });
   }
 
-  it("[R-ALIGN] through records, every full chunk's frame fills one record of its own", () => {
-    const { writer, bytes } = recorder(true);
-    const slot = slotFor({ kind: "file", name: "f", size: null });
-    const chunker = ItemChunker.begin(writer, slot);
-    // Pieces that are not multiples of a chunk: a short chunk ends each of them.
-    const pieces = [randomBytes(2 * RECORD_CHUNK_BYTES + 10), randomBytes(RECORD_CHUNK_BYTES + 20)];
-    for (const piece of pieces) chunker.add(piece);
-    chunker.end();
-    const opener = new RecordOpener(cipher());
-    const records = opener.push(bytes());
-    expect(opener.atBoundary).toBe(true);
-    const full = records.filter((record) => record.length === MAX_RECORD_PLAINTEXT_BYTES);
-    // Three full chunks, each a whole CHUNK frame alone in its record.
-    expect(full).toHaveLength(3);
-    for (const record of full) {
-      expect(record[0]).toBe(FrameType.CHUNK);
-      expect(record.readUInt32BE(1)).toBe(RECORD_CHUNK_BYTES);
-    }
-  });
+  for (const recycling of [false, true]) {
+    it(`[R-ALIGN] through records, every full chunk's frame fills one record of its own${recycling ? " (pieces recycled)" : ""}`, () => {
+      const { writer, bytes } = recorder(true);
+      const slot = slotFor({ kind: "file", name: "f", size: null });
+      // With recycling, chunks go by writeFrameThen; without, by writeFrame.
+      const chunker = ItemChunker.begin(
+        writer,
+        slot,
+        recycling ? { recycle: () => undefined } : {},
+      );
+      // A piece's last chunk goes by writeFrameThen when recycling. A short chunk comes
+      // before the last, full one: its frame must not share that one's record.
+      const pieces = [
+        randomBytes(2 * RECORD_CHUNK_BYTES),
+        randomBytes(7),
+        randomBytes(RECORD_CHUNK_BYTES),
+      ];
+      for (const piece of pieces) chunker.add(piece);
+      chunker.end();
+      const opener = new RecordOpener(cipher());
+      const records = opener.push(bytes());
+      expect(opener.atBoundary).toBe(true);
+      const full = records.filter((record) => record.length === MAX_RECORD_PLAINTEXT_BYTES);
+      // Three full chunks, each a whole frame alone in its record; the last is LAST_CHUNK.
+      expect(full.map((record) => [record[0], record.readUInt32BE(1)])).toEqual([
+        [FrameType.CHUNK, RECORD_CHUNK_BYTES],
+        [FrameType.CHUNK, RECORD_CHUNK_BYTES],
+        [FrameType.LAST_CHUNK, RECORD_CHUNK_BYTES],
+      ]);
+    });
+  }
 
   it("[K-RECEIPT-SESSION] with digest: false, the same frames go out, the item is sent, and no SHA-256 is computed", () => {
     const data = randomBytes(2 * CHUNK_PLAINTEXT_BYTES + 7);
