@@ -39,6 +39,17 @@ export interface FrameSink {
   readonly writableNeedDrain: boolean;
   on(event: "drain" | "close", listener: () => void): unknown;
   off(event: "drain" | "close", listener: () => void): unknown;
+  /**
+   * The most plaintext bytes one record carries, when the sink seals what is written
+   * into records [R-RECORD]; absent on a plain socket.
+   */
+  readonly recordPlaintextBytes?: number;
+  /**
+   * Says that the next `bytes` bytes written are one frame: a sink that seals records
+   * starts a new one for them when they fit in one but not in what is left of the
+   * record being filled [R-ALIGN].
+   */
+  keepTogether?(bytes: number): void;
 }
 
 /**
@@ -62,6 +73,17 @@ export class FrameWriter {
 
   constructor(socket: FrameSink) {
     this.#socket = socket;
+  }
+
+  /**
+   * The largest payload whose frame, header included, fills one record exactly, when
+   * the socket seals records [R-ALIGN]; undefined on a plain connection. Data cut into
+   * frames of this size travels one frame per record, each record sealed from the
+   * frame's header and payload as they are, nothing gathered.
+   */
+  get payloadBytesPerRecord(): number | undefined {
+    const recordBytes = this.#socket.recordPlaintextBytes;
+    return recordBytes === undefined ? undefined : recordBytes - FRAME_HEADER_BYTES;
   }
 
   /** True once the socket can no longer be written to. */
@@ -94,6 +116,7 @@ export class FrameWriter {
     let length = 0;
     for (const part of parts) length += part.length;
     this.#batch();
+    if (length >= COPY_PAYLOAD_BELOW_BYTES) this.#keepTogether(length);
     this.#writeHeader(type, length);
     if (length < COPY_PAYLOAD_BELOW_BYTES) {
       // Staged bytes reach the socket when the block is full or at the end of this turn
@@ -141,6 +164,7 @@ export class FrameWriter {
       return this.#handOver(onWritten);
     }
     this.#batch();
+    this.#keepTogether(payload.length);
     this.#writeHeader(type, payload.length);
     this.#handOver();
     return this.#socket.write(payload, () => {
@@ -191,6 +215,18 @@ export class FrameWriter {
       socket.on("drain", onDrain);
       socket.on("close", onClose);
     });
+  }
+
+  /**
+   * [R-ALIGN] Before a frame whose payload goes by reference: what was staged before it
+   * goes to the socket on its own, then the socket learns the frame's size, so that a
+   * record sink can give the frame a record of its own.
+   */
+  #keepTogether(payloadBytes: number): void {
+    const socket = this.#socket;
+    if (socket.keepTogether === undefined) return;
+    this.#handOver();
+    socket.keepTogether(FRAME_HEADER_BYTES + payloadBytes);
   }
 
   /**

@@ -39,6 +39,28 @@ export class RecordSink implements FrameSink {
     return this.#socket.writableEnded;
   }
 
+  /** The most plaintext bytes one record carries: 65519 [R-RECORD]. */
+  get recordPlaintextBytes(): number {
+    return MAX_RECORD_PLAINTEXT_BYTES;
+  }
+
+  /**
+   * [R-ALIGN] The next `bytes` bytes written are one frame: when they fit in a record
+   * but not in what is left of the one being filled, that one is sealed short now, so
+   * the frame is sealed whole, from its own pieces. (A frame that straddles two records
+   * costs a third piece to encrypt in each.)
+   */
+  keepTogether(bytes: number): void {
+    if (
+      this.#corked > 0 &&
+      this.#pendingBytes > 0 &&
+      bytes <= MAX_RECORD_PLAINTEXT_BYTES &&
+      this.#pendingBytes + bytes > MAX_RECORD_PLAINTEXT_BYTES
+    ) {
+      this.#sealRecord(this.#pendingBytes);
+    }
+  }
+
   /** True when the socket's buffer is full; the few bytes not yet sealed do not count. */
   get writableNeedDrain(): boolean {
     return this.#socket.writableNeedDrain;

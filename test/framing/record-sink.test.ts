@@ -8,6 +8,7 @@ import { MAX_RECORD_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
 import { CipherState } from "../../src/crypto/noise/cipher-state.js";
 import { RecordOpener } from "../../src/crypto/record-opener.js";
 import { RecordSealer } from "../../src/crypto/record-sealer.js";
+import { FRAME_HEADER_BYTES } from "../../src/framing/frame.js";
 import { FrameWriter, type FrameSink } from "../../src/framing/frame-writer.js";
 import { RecordSink } from "../../src/framing/record-sink.js";
 
@@ -50,20 +51,32 @@ class FakeSocket implements FrameSink {
   }
 }
 
-/** The record lengths (plaintext bytes) in `bytes`, and their joined plaintext. */
-function records(bytes: Buffer): { lengths: number[]; plaintext: Buffer } {
+/**
+ * The record lengths (plaintext bytes) in `bytes`, each record's plaintext, and their
+ * joined plaintext.
+ */
+function records(bytes: Buffer): { lengths: number[]; each: Buffer[]; plaintext: Buffer } {
   const opener = new RecordOpener(cipher());
   const lengths: number[] = [];
   const plaintexts: Buffer[] = [];
   for (let at = 0; at < bytes.length;) {
     const length = bytes.readUInt16BE(at) + 2;
     const opened = opener.push(bytes.subarray(at, at + length));
+    expect(opened).toHaveLength(1);
     lengths.push(...opened.map((p) => p.length));
     plaintexts.push(...opened);
     at += length;
   }
   expect(opener.failure).toBeUndefined();
-  return { lengths, plaintext: Buffer.concat(plaintexts) };
+  return { lengths, each: plaintexts, plaintext: Buffer.concat(plaintexts) };
+}
+
+/** A frame's 5-byte header [F-HEADER]. */
+function frameHeader(type: number, length: number): Buffer {
+  const header = Buffer.alloc(FRAME_HEADER_BYTES);
+  header[0] = type;
+  header.writeUInt32BE(length, 1);
+  return header;
 }
 
 describe("RecordSink", () => {
@@ -126,5 +139,59 @@ describe("RecordSink", () => {
     sink.end();
     expect(records(Buffer.concat(socket.writes)).lengths).toEqual([3, 5]);
     expect(socket.writableEnded).toBe(true);
+  });
+
+  it("[R-ALIGN] a frame that does not fit in what is left of a record starts one of its own", async () => {
+    const socket = new FakeSocket();
+    const writer = new FrameWriter(new RecordSink(socket, new RecordSealer(cipher())));
+    const payloadBytes = MAX_RECORD_PLAINTEXT_BYTES - FRAME_HEADER_BYTES;
+    expect(writer.payloadBytesPerRecord).toBe(payloadBytes);
+    const payloads = [1, 2, 3].map((n) => Buffer.alloc(payloadBytes, n));
+    writer.writeTextFrame(2, '{"id":1}');
+    for (const payload of payloads) writer.writeFrame(3, payload);
+    // A frame of its own size on top of a record with room left: the record is cut there.
+    writer.writeTextFrame(5, "x".repeat(100));
+    writer.writeFrame(3, Buffer.alloc(MAX_RECORD_PLAINTEXT_BYTES - 50, 4));
+    await new Promise((resolve) => setImmediate(resolve));
+    const { lengths, each } = records(Buffer.concat(socket.writes));
+    expect(lengths).toEqual([
+      FRAME_HEADER_BYTES + 8,
+      MAX_RECORD_PLAINTEXT_BYTES,
+      MAX_RECORD_PLAINTEXT_BYTES,
+      MAX_RECORD_PLAINTEXT_BYTES,
+      FRAME_HEADER_BYTES + 100,
+      FRAME_HEADER_BYTES + MAX_RECORD_PLAINTEXT_BYTES - 50,
+    ]);
+    // Each full record is one whole frame: its header, then its payload.
+    for (const [index, payload] of payloads.entries()) {
+      const record = each[index + 1]!;
+      expect(record.subarray(0, FRAME_HEADER_BYTES)).toEqual(frameHeader(3, payloadBytes));
+      expect(record.subarray(FRAME_HEADER_BYTES).equals(payload)).toBe(true);
+    }
+  });
+
+  it("[R-ALIGN] keepTogether cuts a record only for a frame that fits in one, while corked", () => {
+    const socket = new FakeSocket();
+    const sink = new RecordSink(socket, new RecordSealer(cipher()));
+    expect(sink.recordPlaintextBytes).toBe(MAX_RECORD_PLAINTEXT_BYTES);
+    sink.cork();
+    sink.write(Buffer.alloc(100, 1));
+    // Fits in what is left: nothing sealed.
+    sink.keepTogether(MAX_RECORD_PLAINTEXT_BYTES - 100);
+    // Larger than any record: it will span records anyway, nothing sealed.
+    sink.keepTogether(MAX_RECORD_PLAINTEXT_BYTES + 1);
+    expect(socket.writes).toHaveLength(0);
+    // Fits in a record of its own but not in what is left: the 100 bytes go out now.
+    sink.keepTogether(MAX_RECORD_PLAINTEXT_BYTES - 99);
+    expect(records(Buffer.concat(socket.writes)).lengths).toEqual([100]);
+    // Nothing held: nothing to seal.
+    sink.keepTogether(MAX_RECORD_PLAINTEXT_BYTES);
+    expect(records(Buffer.concat(socket.writes)).lengths).toEqual([100]);
+    sink.uncork();
+  });
+
+  it("[R-ALIGN] a plain socket has no records to fill", () => {
+    const writer = new FrameWriter(new FakeSocket());
+    expect(writer.payloadBytesPerRecord).toBeUndefined();
   });
 });

@@ -8,10 +8,12 @@ import fc from "fast-check";
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { MAX_RECORD_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
 import { CipherState } from "../../src/crypto/noise/cipher-state.js";
 import { RecordOpener } from "../../src/crypto/record-opener.js";
 import { RecordSealer } from "../../src/crypto/record-sealer.js";
 import { FrameParser } from "../../src/framing/frame-parser.js";
+import { FRAME_HEADER_BYTES } from "../../src/framing/frame.js";
 import { FrameWriter, type FrameSink } from "../../src/framing/frame-writer.js";
 import { RecordSink } from "../../src/framing/record-sink.js";
 import {
@@ -25,15 +27,25 @@ import { ItemSlot } from "../../src/transfer/client/item-slot.js";
 import { sha256 } from "../support/sha256.js";
 
 const CHUNK_PLAINTEXT_BYTES = MAX_CHUNK_FRAME_BYTES;
+/** [R-ALIGN] In records, a full chunk's frame (5-byte header and data) fills one record. */
+const RECORD_CHUNK_BYTES = MAX_RECORD_PLAINTEXT_BYTES - FRAME_HEADER_BYTES;
 const RECORD_KEY = Buffer.alloc(32, 7);
 const SIZES = [
   0,
   1,
+  RECORD_CHUNK_BYTES - 1,
+  RECORD_CHUNK_BYTES,
+  RECORD_CHUNK_BYTES + 1,
   CHUNK_PLAINTEXT_BYTES - 1,
   CHUNK_PLAINTEXT_BYTES,
   CHUNK_PLAINTEXT_BYTES + 1,
   3 * CHUNK_PLAINTEXT_BYTES + 5,
 ];
+
+/** The data of a full chunk: 64 KiB, or in records as much as fills one record. */
+function chunkBytes(encrypted: boolean): number {
+  return encrypted ? RECORD_CHUNK_BYTES : CHUNK_PLAINTEXT_BYTES;
+}
 
 interface Frame {
   readonly type: number;
@@ -50,7 +62,11 @@ function cipher(): CipherState {
  * A frame writer over a stream that keeps every byte, and a way to read them back as
  * frames; `encrypted`, through a RecordSink, the bytes being records to open first.
  */
-function recorder(encrypted = false): { writer: FrameWriter; frames: () => Frame[] } {
+function recorder(encrypted = false): {
+  writer: FrameWriter;
+  frames: () => Frame[];
+  bytes: () => Buffer;
+} {
   const written: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -79,7 +95,11 @@ function recorder(encrypted = false): { writer: FrameWriter; frames: () => Frame
     }
     return result;
   };
-  return { writer, frames };
+  const bytes = (): Buffer => {
+    writer.flush();
+    return Buffer.concat(written);
+  };
+  return { writer, frames, bytes };
 }
 
 function slotFor(meta: ItemMeta): ItemSlot {
@@ -139,13 +159,13 @@ describe("ItemChunker", () => {
         const { frames, slot } = writtenWhole(data, encrypted);
         expect(frames[0]!.type).toBe(FrameType.ITEM);
         const chunks = frames.slice(1);
-        const expected = Math.max(1, Math.ceil(size / CHUNK_PLAINTEXT_BYTES));
+        const expected = Math.max(1, Math.ceil(size / chunkBytes(encrypted)));
         expect(chunks.map((frame) => frame.type)).toEqual([
           ...Array<number>(expected - 1).fill(FrameType.CHUNK),
           FrameType.LAST_CHUNK,
         ]);
         for (const frame of chunks.slice(0, -1)) {
-          expect(frame.payload.length).toBe(CHUNK_PLAINTEXT_BYTES);
+          expect(frame.payload.length).toBe(chunkBytes(encrypted));
         }
         expect(slot.bytes).toBe(size);
         expect(slot.sha256).toBe(sha256(data));
@@ -154,13 +174,10 @@ describe("ItemChunker", () => {
     );
 
     it(`a stream cut at chunk boundaries makes exactly the frames of the whole item (${label})`, () => {
-      const data = randomBytes(3 * CHUNK_PLAINTEXT_BYTES + 5);
+      const chunk = chunkBytes(encrypted);
+      const data = randomBytes(3 * chunk + 5);
       const whole = writtenWhole(data, encrypted);
-      for (const cuts of [
-        [],
-        [CHUNK_PLAINTEXT_BYTES],
-        [CHUNK_PLAINTEXT_BYTES, 3 * CHUNK_PLAINTEXT_BYTES],
-      ]) {
+      for (const cuts of [[], [chunk], [chunk, 3 * chunk]]) {
         const pieces = writtenInPieces(cutAt(data, cuts), encrypted);
         expect(summary(pieces.frames)).toEqual(summary(whole.frames));
         expect(pieces.slot.sha256).toBe(whole.slot.sha256);
@@ -233,16 +250,48 @@ describe("ItemChunker", () => {
       const { writer, frames } = recorder(encrypted);
       const slot = slotFor({ kind: "file", name: "f", size: null });
       const chunker = ItemChunker.begin(writer, slot);
-      chunker.add(randomBytes(CHUNK_PLAINTEXT_BYTES + 1));
+      chunker.add(randomBytes(chunkBytes(encrypted) + 1));
       chunker.abort();
       const written = frames().slice(1);
       expect(written.map((frame) => [frame.type, frame.payload.length])).toEqual([
-        [FrameType.CHUNK, CHUNK_PLAINTEXT_BYTES],
+        [FrameType.CHUNK, chunkBytes(encrypted)],
         [FrameType.LAST_CHUNK, 0],
       ]);
       // Never all sent: no receipt may answer it, and it has no SHA-256.
       expect(slot.sent).toBe(false);
       expect(slot.sha256).toBeUndefined();
+    });
+  }
+
+  for (const recycling of [false, true]) {
+    it(`[R-ALIGN] through records, every full chunk's frame fills one record of its own${recycling ? " (pieces recycled)" : ""}`, () => {
+      const { writer, bytes } = recorder(true);
+      const slot = slotFor({ kind: "file", name: "f", size: null });
+      // With recycling, chunks go by writeFrameThen; without, by writeFrame.
+      const chunker = ItemChunker.begin(
+        writer,
+        slot,
+        recycling ? { recycle: () => undefined } : {},
+      );
+      // A piece's last chunk goes by writeFrameThen when recycling. A short chunk comes
+      // before the last, full one: its frame must not share that one's record.
+      const pieces = [
+        randomBytes(2 * RECORD_CHUNK_BYTES),
+        randomBytes(7),
+        randomBytes(RECORD_CHUNK_BYTES),
+      ];
+      for (const piece of pieces) chunker.add(piece);
+      chunker.end();
+      const opener = new RecordOpener(cipher());
+      const records = opener.push(bytes());
+      expect(opener.atBoundary).toBe(true);
+      const full = records.filter((record) => record.length === MAX_RECORD_PLAINTEXT_BYTES);
+      // Three full chunks, each a whole frame alone in its record; the last is LAST_CHUNK.
+      expect(full.map((record) => [record[0], record.readUInt32BE(1)])).toEqual([
+        [FrameType.CHUNK, RECORD_CHUNK_BYTES],
+        [FrameType.CHUNK, RECORD_CHUNK_BYTES],
+        [FrameType.LAST_CHUNK, RECORD_CHUNK_BYTES],
+      ]);
     });
   }
 

@@ -48,9 +48,15 @@ export class ItemChunker {
   #held: Uint8Array | undefined;
   /** The piece {@link #held} is the last chunk of, to recycle once it is written. */
   #heldPiece: Uint8Array | undefined;
+  /**
+   * The data a full chunk carries: 64 KiB, or in records as much as makes its frame fill
+   * one record exactly [R-ALIGN] (65514 bytes), so that every frame is sealed whole.
+   */
+  readonly #chunkBytes: number;
 
   private constructor(writer: FrameWriter, slot: ItemSlot, options: ChunkerOptions) {
     this.#writer = writer;
+    this.#chunkBytes = Math.min(CHUNK_BYTES, writer.payloadBytesPerRecord ?? CHUNK_BYTES);
     this.#slot = slot;
     this.#onProgress = options.onProgress;
     this.#recycle = options.recycle;
@@ -136,10 +142,11 @@ export class ItemChunker {
       return true;
     }
     let room = true;
-    for (let offset = 0; offset < piece.length; offset += CHUNK_BYTES) {
+    const chunkBytes = this.#chunkBytes;
+    for (let offset = 0; offset < piece.length; offset += chunkBytes) {
       if (this.#held !== undefined) room = this.#write(this.#held, false, this.#heldPiece);
-      this.#held = piece.subarray(offset, offset + CHUNK_BYTES);
-      this.#heldPiece = offset + CHUNK_BYTES >= piece.length ? piece : undefined;
+      this.#held = piece.subarray(offset, offset + chunkBytes);
+      this.#heldPiece = offset + chunkBytes >= piece.length ? piece : undefined;
     }
     return room;
   }
