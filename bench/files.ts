@@ -122,15 +122,30 @@ export async function verifyCopy(
 }
 
 /**
+ * The directory where gb-server keeps partial files for resuming (PROTOCOL.md
+ * [RES-STATE]); empty once every item is stored.
+ */
+export const GB_STATE_DIRECTORY = ".gb-transfer-state";
+
+/** `dir`'s names, less gb-server's state directory when it is empty (nothing left in it). */
+export async function receivedNames(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  if (!names.includes(GB_STATE_DIRECTORY)) return names;
+  const partials = await readdir(path.join(dir, GB_STATE_DIRECTORY));
+  return partials.length === 0 ? names.filter((name) => name !== GB_STATE_DIRECTORY) : names;
+}
+
+/**
  * Checks the one file a receiver stored in `dir` (names starting with "." are temporary
- * files and count as leftovers), then empties the directory.
+ * files and count as leftovers; gb-server's empty state directory does not), then empties
+ * the directory.
  */
 export async function verifyAndClearDir(
   dir: string,
   source: SourceFile,
   signal: AbortSignal,
 ): Promise<void> {
-  const names = await readdir(dir);
+  const names = await receivedNames(dir);
   try {
     if (names.length !== 1) {
       throw new Error(`expected one received file in ${dir}, found ${names.length}`);
