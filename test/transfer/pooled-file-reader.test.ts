@@ -51,6 +51,19 @@ describe("PooledFileReader", () => {
     },
   );
 
+  it.each([
+    [0, 10],
+    [1, BUFFER_BYTES],
+    [BUFFER_BYTES + 3, 2 * BUFFER_BYTES + 5],
+    [3000, Infinity],
+    [5 * BUFFER_BYTES, 100],
+  ])("reads a range: from byte %i, at most %i bytes", async (start, length) => {
+    const { file, content } = await fileOf(5 * BUFFER_BYTES + 7);
+    const reader = new PooledFileReader(file, BUFFER_BYTES, 2, { start, length });
+    const end = Math.min(content.length, start + length);
+    expect((await readAll(reader)).equals(content.subarray(start, end))).toBe(true);
+  });
+
   it("uses the same buffers again: never more distinct buffers than the pool holds", async () => {
     const { file, content } = await fileOf(20 * BUFFER_BYTES);
     const reader = new PooledFileReader(file, BUFFER_BYTES, 3);

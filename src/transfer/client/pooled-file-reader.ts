@@ -28,9 +28,21 @@ export class PooledFileReader implements AsyncIterable<Uint8Array> {
   #closed = false;
   /** The file, opened by {@link open} and not yet taken over by an iteration. */
   #handle: FileHandle | undefined;
+  /** Where reading starts, and how many bytes it reads at most. */
+  readonly #range: { readonly start: number; readonly length: number };
 
-  constructor(path: string, bufferBytes = FILE_READ_BYTES, buffers = FILE_READ_BUFFERS) {
+  /**
+   * @param range the part of the file to read: from `start` (default 0), at most
+   *   `length` bytes (default: to its end).
+   */
+  constructor(
+    path: string,
+    bufferBytes = FILE_READ_BYTES,
+    buffers = FILE_READ_BUFFERS,
+    range: { readonly start?: number; readonly length?: number } = {},
+  ) {
     this.#path = path;
+    this.#range = { start: range.start ?? 0, length: range.length ?? Infinity };
     for (let index = 0; index < buffers; index++) {
       // Slow: a buffer of its own (not a slice of a shared pool), so recycle() can find it.
       const buffer = Buffer.allocUnsafeSlow(bufferBytes);
@@ -78,12 +90,17 @@ export class PooledFileReader implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     const handle = this.#handle ?? (await open(this.#path, "r"));
     this.#handle = undefined;
+    let position = this.#range.start;
+    let remaining = this.#range.length;
     try {
-      for (;;) {
+      while (remaining > 0) {
         const buffer = await this.#takeFree();
         if (buffer === undefined) return;
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        const wanted = Math.min(buffer.length, remaining);
+        const { bytesRead } = await handle.read(buffer, 0, wanted, position);
         if (bytesRead === 0) return;
+        position += bytesRead;
+        remaining -= bytesRead;
         yield buffer.subarray(0, bytesRead);
       }
     } finally {

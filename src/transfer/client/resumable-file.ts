@@ -1,5 +1,4 @@
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { FrameWriter } from "../../framing/frame-writer.js";
@@ -19,8 +18,10 @@ export const RESUME_MIN_BYTES = 1024 * 1024;
 const KEY_HEAD_BYTES = 1024 * 1024;
 /** [RES-KEY] What the key's description starts with, so that it names nothing else. */
 const KEY_LABEL = "gb-transfer/2 resume key";
-/** Bytes per read of a resumable file. */
-const READ_BYTES = 1024 * 1024;
+/** Bytes per read when hashing a prefix, in {@link PREFIX_READ_BUFFERS} reused buffers. */
+const READ_BYTES = 256 * 1024;
+/** One buffer being hashed while the next is read. */
+const PREFIX_READ_BUFFERS = 2;
 
 /**
  * [RES-ASK] A file that asks to resume, ready to go out: its metadata with its key
@@ -122,13 +123,14 @@ export class ResumableFile implements AsyncIterable<Uint8Array> {
       }
       return;
     }
-    const stream = createReadStream(this.#path, { start: this.#from, highWaterMark: READ_BYTES });
+    // The rest, from the offset resumed at: through reused buffers too.
+    const rest = (this.#pooled = new PooledFileReader(this.#path, undefined, undefined, {
+      start: this.#from,
+    }));
     try {
-      for await (const piece of stream) {
-        if (piece instanceof Buffer) yield piece;
-      }
+      yield* rest;
     } finally {
-      stream.destroy();
+      rest.close();
     }
   }
 }
@@ -138,15 +140,14 @@ async function hashPrefix(filePath: string, bytes: number): Promise<Hash> {
   const hash = createHash("sha256");
   if (bytes === 0) return hash;
   let read = 0;
-  const stream = createReadStream(filePath, {
-    start: 0,
-    end: bytes - 1,
-    highWaterMark: READ_BYTES,
+  // Two reused buffers: hashing hundreds of MiB allocates nothing per read.
+  const reader = new PooledFileReader(filePath, READ_BYTES, PREFIX_READ_BUFFERS, {
+    length: bytes,
   });
-  for await (const piece of stream) {
-    if (!(piece instanceof Buffer)) continue;
+  for await (const piece of reader) {
     hash.update(piece);
     read += piece.length;
+    reader.recycle(piece);
   }
   if (read !== bytes) throw new RangeError(`${filePath} has fewer than ${bytes} bytes`);
   return hash;
