@@ -8,21 +8,9 @@ export const INTERRUPTED = Symbol("interrupted");
  */
 export class Interruption {
   readonly #signal: AbortSignal;
-  readonly #interrupted: Promise<typeof INTERRUPTED>;
 
   constructor(signal: AbortSignal) {
     this.#signal = signal;
-    this.#interrupted = new Promise((resolve) => {
-      if (signal.aborted) resolve(INTERRUPTED);
-      else
-        signal.addEventListener(
-          "abort",
-          () => {
-            resolve(INTERRUPTED);
-          },
-          { once: true },
-        );
-    });
   }
 
   /** True once the user interrupted. */
@@ -33,9 +21,30 @@ export class Interruption {
   /**
    * `work`'s outcome, or {@link INTERRUPTED} if the user interrupted first. A `work`
    * that loses the race and fails later is not reported again (the run is over).
+   *
+   * Each race listens for the interrupt only until `work` settles: a tree of a million
+   * files races a million receipts, and `Promise.race` with one long-lived promise would
+   * keep a reaction on it for every one of them until the program ends.
    */
   race<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
     work.catch(() => undefined);
-    return Promise.race([work, this.#interrupted]);
+    const signal = this.#signal;
+    if (signal.aborted) return Promise.resolve(INTERRUPTED);
+    return new Promise((resolve, reject) => {
+      const interrupted = (): void => {
+        resolve(INTERRUPTED);
+      };
+      signal.addEventListener("abort", interrupted, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener("abort", interrupted);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", interrupted);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 }
