@@ -1,3 +1,5 @@
+import { untilAborted } from "../until-aborted.js";
+
 /** What {@link Interruption.race} returns when the user interrupted first. */
 export const INTERRUPTED = Symbol("interrupted");
 
@@ -23,28 +25,10 @@ export class Interruption {
    * that loses the race and fails later is not reported again (the run is over).
    *
    * Each race listens for the interrupt only until `work` settles: a tree of a million
-   * files races a million receipts, and `Promise.race` with one long-lived promise would
-   * keep a reaction on it for every one of them until the program ends.
+   * files races a million receipts ({@link untilAborted}).
    */
   race<T>(work: Promise<T>): Promise<T | typeof INTERRUPTED> {
     work.catch(() => undefined);
-    const signal = this.#signal;
-    if (signal.aborted) return Promise.resolve(INTERRUPTED);
-    return new Promise((resolve, reject) => {
-      const interrupted = (): void => {
-        resolve(INTERRUPTED);
-      };
-      signal.addEventListener("abort", interrupted, { once: true });
-      work.then(
-        (value) => {
-          signal.removeEventListener("abort", interrupted);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener("abort", interrupted);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
+    return untilAborted(work, this.#signal, INTERRUPTED);
   }
 }

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { untilAborted } from "../../until-aborted.js";
 import { inputFileError } from "../inputs/input-file-error.js";
 import { FILE_READ_BYTES, PooledFileReader } from "./pooled-file-reader.js";
 import type { PreparedFile } from "./prepared-item.js";
@@ -112,25 +113,13 @@ export async function* readUntilAborted(
     for (;;) {
       if (signal.aborted) return;
       const next = iterator.next();
-      const result = await new Promise<IteratorResult<Uint8Array> | undefined>(
-        (resolve, reject) => {
-          const onAbort = (): void => {
-            resolve(undefined);
-          };
-          signal.addEventListener("abort", onAbort, { once: true });
-          next.then(
-            (value) => {
-              signal.removeEventListener("abort", onAbort);
-              resolve(value);
-            },
-            (error: unknown) => {
-              signal.removeEventListener("abort", onAbort);
-              finished = true;
-              reject(error instanceof Error ? error : new Error(String(error)));
-            },
-          );
-        },
-      );
+      let result: IteratorResult<Uint8Array> | undefined;
+      try {
+        result = await untilAborted(next, signal, undefined);
+      } catch (error) {
+        finished = true;
+        throw error;
+      }
       if (result === undefined) {
         // Aborted: the pending read may still fail (we destroy the source); that is ours.
         next.catch(() => undefined);
