@@ -93,7 +93,7 @@ export function encodeHeld(held: HeldMessage): Buffer {
  * @throws {ProtocolError} MALFORMED_MESSAGE
  */
 export function decodeHeld(payload: Uint8Array): HeldMessage {
-  const record = parseJsonPayload(payload, "HELD");
+  const record = parseJsonPayload(payload, "HELD", MAX_HELD_FRAME_BYTES);
   const tree = readHex(record, "tree", RESUME_HASH_BYTES).toString("hex");
   const held = record.get("held");
   if (!Array.isArray(held) || held.length === 0 || held.length > MAX_HAVE_KEYS) {

@@ -1,4 +1,5 @@
 import { open, readFile, unlink } from "node:fs/promises";
+import { MAX_HELD_FRAME_BYTES } from "../../protocol/constants.js";
 import { parseControlJson, type ControlObject } from "../../protocol/control-json.js";
 import { readReceiptBody, receiptToJson, type ReceiptBody } from "../../protocol/messages.js";
 import { entryKey } from "../../protocol/tree-messages.js";
@@ -132,7 +133,7 @@ export class TreeJournal {
   #read(line: string): void {
     let value;
     try {
-      value = parseControlJson(Buffer.from(line, "utf8"));
+      value = parseControlJson(Buffer.from(line, "utf8"), MAX_HELD_FRAME_BYTES);
     } catch {
       return;
     }
