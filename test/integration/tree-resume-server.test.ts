@@ -235,6 +235,10 @@ describe("resuming a tree (server)", () => {
     // The top folder moves away and a link to it takes its place.
     await rename(path.join(saveDir, "photos"), path.join(saveDir, "elsewhere"));
     await symlink(path.join(saveDir, "elsewhere"), path.join(saveDir, "photos"));
+    // [RES-HAVE] nothing is held where the tree cannot go on.
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
+    peer.end();
     expect(await sendEntries(ts, [C, SUB, TOP], tree)).toEqual([
       "photos-1/sub/c.txt",
       "photos-1/sub",

@@ -2,6 +2,7 @@ import type { FrameWriter } from "../../framing/frame-writer.js";
 import { FrameType } from "../../protocol/constants.js";
 import { decodeHave, encodeHeld } from "../../protocol/tree-messages.js";
 import type { TreeJournals } from "./tree-journal.js";
+import type { TreePlacement } from "./tree-placement.js";
 
 /**
  * [RES-HAVE] Answers a HAVE at once with a HELD: per entry key asked, the receipt the
@@ -13,11 +14,14 @@ import type { TreeJournals } from "./tree-journal.js";
 export function answerHave(
   payload: Buffer,
   journals: TreeJournals,
+  tree: TreePlacement,
   writer: () => FrameWriter,
 ): Promise<void> {
   const have = decodeHave(payload);
-  return journals.journal(have.tree).then((journal) => {
-    const held = have.keys.map((key) => journal.held(key));
+  return journals.journal(have.tree).then(async (journal) => {
+    // Held only where the tree will go on: a top folder gone or replaced starts it over.
+    const reopens = await tree.reopens(journal);
+    const held = have.keys.map((key) => (reopens ? journal.held(key) : null));
     const out = writer();
     if (!out.closed) out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));
   });

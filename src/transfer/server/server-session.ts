@@ -254,7 +254,7 @@ export class ServerSession {
     this.#state = "ready";
     this.#deadlines.opened();
     return have
-      ? answerHave(frame.payload, this.#journals, this.#out)
+      ? answerHave(frame.payload, this.#journals, this.#tree, this.#out)
       : this.#beginItem(frame.payload);
   }
 
@@ -265,7 +265,8 @@ export class ServerSession {
       case "start":
         return this.#onFirstFrame(frame);
       case "ready":
-        if (type === FrameType.HAVE) return answerHave(frame.payload, this.#journals, this.#out);
+        if (type === FrameType.HAVE)
+          return answerHave(frame.payload, this.#journals, this.#tree, this.#out);
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM or HAVE frame");
         return this.#beginItem(frame.payload);
       case "offer":

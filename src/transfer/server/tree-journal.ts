@@ -57,6 +57,20 @@ export class TreeJournal {
     return journal;
   }
 
+  /** The top folder the tree created, as stored; undefined before it has one. */
+  get top(): string | undefined {
+    for (const [sent, stored] of this.directories) {
+      const components: unknown = JSON.parse(sent);
+      if (Array.isArray(components) && components.length === 1) return stored;
+    }
+    return undefined;
+  }
+
+  /** True when the journal holds nothing. */
+  get empty(): boolean {
+    return this.directories.size === 0 && this.#entries.size === 0;
+  }
+
   /** The receipt of the entry `key`, if the tree stored it [RES-HAVE]. */
   held(key: string): ReceiptBody | null {
     return this.#entries.get(key) ?? null;

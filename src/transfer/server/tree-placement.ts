@@ -200,6 +200,41 @@ export class TreePlacement {
   }
 
   /**
+   * [RES-HAVE] [RES-TREE] Whether the journal's top folder can be reopened (a directory of
+   * the server's own, [T-NOFOLLOW]). When it cannot, the journal is emptied: the tree
+   * starts over in a new top folder, and nothing of it is held, so that a client never
+   * skips an entry that is not where the tree goes on.
+   */
+  async reopens(journal: TreeJournal): Promise<boolean> {
+    const root = this.#root;
+    const top = journal.top;
+    if (journal.empty) return false;
+    if (root !== null && top !== undefined && (await this.#isOwnDirectory(root, "", top))) {
+      return true;
+    }
+    journal.restart();
+    return false;
+  }
+
+  /** Whether `name` in `parent` is a directory this tree may reopen [T-NOFOLLOW]. */
+  async #isOwnDirectory(
+    parentAbsolute: string,
+    parentRelative: string,
+    name: string,
+  ): Promise<boolean> {
+    if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
+    const relative = parentRelative === "" ? name : `${parentRelative}/${name}`;
+    const place = { absolute: path.join(parentAbsolute, name), relative };
+    try {
+      if (!(await lstat(place.absolute)).isDirectory()) return false;
+      await this.check(place);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * [RES-TREE] The directory the tree's journal says it created for `sent`, when it is
    * still a directory of the server's own [T-NOFOLLOW], not reopened before in this tree;
    * otherwise undefined (it is created anew). A top folder that cannot be reopened
@@ -217,23 +252,17 @@ export class TreePlacement {
     }
     const relative = journal.directories.get(key);
     const name = relative === undefined ? "" : path.posix.basename(relative);
+    // The journal is the server's own, but a line is checked like anything read back.
     const expected = parent.relative === "" ? name : `${parent.relative}/${name}`;
-    try {
-      // The journal is the server's own, but a line is checked like anything read back.
-      if (relative !== expected || name === "." || name === ".." || name === "") {
-        throw new StorageError(ErrorCode.STORAGE_FAILED, "not in the journal");
-      }
-      const place = { absolute: path.join(parent.absolute, name), relative };
-      if (!(await lstat(place.absolute)).isDirectory()) {
-        throw new StorageError(ErrorCode.STORAGE_FAILED, `${relative} is not a directory`);
-      }
-      await this.check(place);
+    if (
+      relative === expected &&
+      (await this.#isOwnDirectory(parent.absolute, parent.relative, name))
+    ) {
       this.#made.add(key);
-      return place;
-    } catch {
-      if (sent.length === 1) journal.restart();
-      return undefined;
+      return { absolute: path.join(parent.absolute, name), relative };
     }
+    if (sent.length === 1) journal.restart();
+    return undefined;
   }
 
   /** The innermost open directory, or the save directory itself; null when not saving. */
