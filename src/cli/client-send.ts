@@ -419,7 +419,8 @@ function reportStored(
   const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
   // [RES-RESUME] the rate of what went out now, not of what the server already held.
   const resumed = sent.resumed ?? 0;
-  const bytesPerSecond = Math.round((sent.bytes - resumed) / seconds);
+  // [RES-HAVE] an entry held was not sent at all: no rate.
+  const bytesPerSecond = sent.held === true ? 0 : Math.round((sent.bytes - resumed) / seconds);
   if (json) {
     terminal.json({
       event: "stored",

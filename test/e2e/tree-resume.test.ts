@@ -116,6 +116,7 @@ describe("[RES-TREE] gb-client killed half way through a tree, run again", () =>
       const held = events.filter((event) => event["event"] === "stored" && event["held"] === true);
       // The first directory's files were all stored before the big file started.
       expect(held.length).toBeGreaterThanOrEqual(SMALL_FILES_PER_DIRECTORY);
+      expect(held.every((event) => event["bytesPerSecond"] === 0)).toBe(true);
       const big = events.find((event) => event["event"] === "stored" && event["name"] === "m.bin");
       expect(Number(big?.["resumed"])).toBeGreaterThan(0);
       expect(events.at(-1)).toMatchObject({ event: "tree", savedAs: "photos", failed: 0 });
