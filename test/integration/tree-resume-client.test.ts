@@ -64,8 +64,18 @@ async function makeTree(): Promise<{ root: string; bytes: number }> {
 }
 
 /** Sends the tree at `root` as gb-client does: what the server holds is not sent again. */
-async function sendTree(ts: TestServer, via: CountingRelay, root: string): Promise<SentItem[]> {
-  const client = await GbClient.connect({ host: HOST, port: via.port, connectTimeoutMs: WAIT_MS });
+async function sendTree(
+  ts: TestServer,
+  via: CountingRelay,
+  root: string,
+  encrypted = false,
+): Promise<SentItem[]> {
+  const client = await GbClient.connect({
+    host: HOST,
+    port: via.port,
+    connectTimeoutMs: WAIT_MS,
+    ...(encrypted ? { encryption: { key: ts.masterKey } } : {}),
+  });
   resources.defer(() => {
     client.destroy();
   });
@@ -87,50 +97,56 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe("resuming a tree (client and server)", () => {
-  it("[RES-TREE] [RES-HAVE] [RES-JOURNAL] a tree cut off halfway goes on in its own top folder, and only what is missing is sent", async () => {
-    const ts = await startServer(resources);
-    const saveDir = ts.saveDir!;
-    const { root, bytes } = await makeTree();
+  it.each([false, true])(
+    "[RES-TREE] [RES-HAVE] [RES-JOURNAL] a tree cut off halfway goes on in its own top folder, and only what is missing is sent (encrypted: %s)",
+    async (encrypted) => {
+      const ts = await startServer(resources);
+      const saveDir = ts.saveDir!;
+      const { root, bytes } = await makeTree();
 
-    const cutting = await relay(ts, Math.floor(bytes / 2));
-    await expect(sendTree(ts, cutting, root)).rejects.toMatchObject({ code: "CONNECTION_LOST" });
-    await ts.waitNoConnections();
-    const firstRun = ts.items.filter((item) => item.kind === "file").map((item) => item.savedAs);
-    expect(firstRun.length).toBeGreaterThan(0);
+      const cutting = await relay(ts, Math.floor(bytes / 2));
+      await expect(sendTree(ts, cutting, root, encrypted)).rejects.toMatchObject({
+        code: "CONNECTION_LOST",
+      });
+      await ts.waitNoConnections();
+      const firstRun = ts.items.filter((item) => item.kind === "file").map((item) => item.savedAs);
+      expect(firstRun.length).toBeGreaterThan(0);
 
-    const counting = await relay(ts);
-    const sent = await sendTree(ts, counting, root);
-    const held = sent.filter((item) => item.held === true);
-    // Every file the first run stored is held, and not received a second time.
-    expect(held.filter((item) => item.kind === "file").map((item) => item.receipt.savedAs)).toEqual(
-      firstRun,
-    );
-    const received = ts.items.map((item) => item.savedAs);
-    expect(new Set(received).size).toBe(received.length);
-    // One top folder, and the journal gone with the tree complete.
-    expect(await listDir(saveDir)).toEqual([STATE_DIRECTORY_NAME, "photos"]);
-    expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
-    // Every file byte for byte, with its time and exec bit.
-    const stored = path.join(saveDir, "photos");
-    const files = await filesUnder(root);
-    expect(await filesUnder(stored)).toEqual(files);
-    for (const file of files) {
-      const [source, copy] = [path.join(root, file), path.join(stored, file)];
-      expect((await readFile(copy)).equals(await readFile(source)), file).toBe(true);
-      const [sourceInfo, copyInfo] = [await stat(source), await stat(copy)];
-      expect(Math.floor(copyInfo.mtimeMs)).toBe(Math.floor(sourceInfo.mtimeMs));
-      expect(copyInfo.mode & 0o111).toBe(sourceInfo.mode & 0o111);
-    }
-    // [RES-HAVE] the second run sent what was missing (and no more than its framing).
-    const big = sent.find((item) => item.name === "m.bin")!;
-    const missing = sent
-      .filter((item) => item.held !== true)
-      .reduce((sum, item) => sum + item.bytes - (item.resumed ?? 0), 0);
-    expect(counting.toServerBytes).toBeGreaterThanOrEqual(missing);
-    expect(counting.toServerBytes).toBeLessThan(missing + 64 * 1024);
-    expect(counting.toServerBytes).toBeLessThan(bytes * 0.75);
-    expect(big.resumed ?? 0).toBeGreaterThan(0);
-  });
+      const counting = await relay(ts);
+      const sent = await sendTree(ts, counting, root, encrypted);
+      expect(sent.every((item) => item.encrypted === encrypted)).toBe(true);
+      const held = sent.filter((item) => item.held === true);
+      // Every file the first run stored is held, and not received a second time.
+      expect(
+        held.filter((item) => item.kind === "file").map((item) => item.receipt.savedAs),
+      ).toEqual(firstRun);
+      const received = ts.items.map((item) => item.savedAs);
+      expect(new Set(received).size).toBe(received.length);
+      // One top folder, and the journal gone with the tree complete.
+      expect(await listDir(saveDir)).toEqual([STATE_DIRECTORY_NAME, "photos"]);
+      expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
+      // Every file byte for byte, with its time and exec bit.
+      const stored = path.join(saveDir, "photos");
+      const files = await filesUnder(root);
+      expect(await filesUnder(stored)).toEqual(files);
+      for (const file of files) {
+        const [source, copy] = [path.join(root, file), path.join(stored, file)];
+        expect((await readFile(copy)).equals(await readFile(source)), file).toBe(true);
+        const [sourceInfo, copyInfo] = [await stat(source), await stat(copy)];
+        expect(Math.floor(copyInfo.mtimeMs)).toBe(Math.floor(sourceInfo.mtimeMs));
+        expect(copyInfo.mode & 0o111).toBe(sourceInfo.mode & 0o111);
+      }
+      // [RES-HAVE] the second run sent what was missing (and no more than its framing).
+      const big = sent.find((item) => item.name === "m.bin")!;
+      const missing = sent
+        .filter((item) => item.held !== true)
+        .reduce((sum, item) => sum + item.bytes - (item.resumed ?? 0), 0);
+      expect(counting.toServerBytes).toBeGreaterThanOrEqual(missing);
+      expect(counting.toServerBytes).toBeLessThan(missing + 64 * 1024);
+      expect(counting.toServerBytes).toBeLessThan(bytes * 0.75);
+      expect(big.resumed ?? 0).toBeGreaterThan(0);
+    },
+  );
 
   it("[RES-JOURNAL] a tree sent to completion and sent again goes into a new top folder, whole", async () => {
     const ts = await startServer(resources);

@@ -4,7 +4,7 @@
  * a resumed tree goes, and what it refuses.
  */
 import { randomBytes } from "node:crypto";
-import { readFile, readdir, rename, symlink } from "node:fs/promises";
+import { readFile, readdir, rename, symlink, utimes } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
@@ -215,6 +215,25 @@ describe("resuming a tree (server)", () => {
     expect(await readFile(path.join(saveDir, "photos", "sub", "b.txt"))).toEqual(B.data);
     // [RES-JOURNAL] the tree is complete: its journal is gone.
     expect(await readdir(stateDir)).toEqual([]);
+  });
+
+  it("[RES-JOURNAL] [RES-EXPIRE] a journal survives a restart of the server, and expires as partials do", async () => {
+    let ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    await ts.server.close(1000);
+    ts = await startServer(resources, { saveDir });
+    const kept = await ask(await connect(ts), tree, [keyOf(A)]);
+    expect(kept.held.map((receipt) => receipt?.savedAs)).toEqual(["photos/a.txt"]);
+    // Its last line a minute old, with an expiry of 30 s: removed when the server starts.
+    const journal = path.join(saveDir, STATE_DIRECTORY_NAME, `${tree}.tree`);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(journal, minuteAgo, minuteAgo);
+    await ts.server.close(1000);
+    ts = await startServer(resources, { saveDir, resumeExpiryMs: 30_000 });
+    expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
+    expect((await ask(await connect(ts), tree, [keyOf(A)])).held).toEqual([null]);
   });
 
   it("[RES-JOURNAL] a tree run to completion and sent again goes into a new top folder", async () => {
