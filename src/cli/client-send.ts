@@ -22,6 +22,7 @@ import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
+import { heldEntries } from "../transfer/client/held-entries.js";
 import { TreeReport } from "./tree-report.js";
 
 const MS_PER_SECOND = 1000;
@@ -127,6 +128,20 @@ export async function sendItems(
     );
   }
   for (const tree of trees) tree.reportSkipped(terminal, flags.json);
+  // [RES-HAVE] entries a run cut off before stored are reported, not sent again.
+  let held: ReadonlyMap<number, SentItem>;
+  try {
+    const planned = await interruption.race(planHeld(client, plan, trees, flags.resume));
+    if (planned === INTERRUPTED) {
+      client.destroy();
+      return interrupted(terminal);
+    }
+    held = planned;
+  } catch (error) {
+    terminal.error(error);
+    client.destroy();
+    return exitCodeFor(error);
+  }
   const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
   const events = flags.json ? new ProgressEvents(terminal) : undefined;
   /** When each item's first bytes went out, for its duration and average rate. */
@@ -149,6 +164,8 @@ export async function sendItems(
     const pending = plan.map(({ label, item, tree }, index) => {
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
+      const heldItem = held.get(index);
+      if (heldItem !== undefined) return Promise.resolve(heldItem);
       return client.send(item, {
         encrypt: choice.encrypt,
         resume: flags.resume,
@@ -218,6 +235,31 @@ export async function sendItems(
     if (interruption.interrupted) client.destroy();
   }
   return interruption.interrupted ? interrupted(terminal) : exitCode;
+}
+
+/**
+ * [RES-TREE] Plans the trees that resume: each planned entry a server already holds is
+ * answered from what it kept (the map, by plan index); the first entry of each tree sent
+ * carries its tree key (replaced in `plan`). Nothing is asked when `resume` is false.
+ */
+async function planHeld(
+  client: GbClient,
+  plan: PlannedItem[],
+  trees: readonly TreeReport[],
+  resume: boolean,
+): Promise<ReadonlyMap<number, SentItem>> {
+  const held = new Map<number, SentItem>();
+  if (!resume) return held;
+  const plans = await Promise.all(trees.map((report) => heldEntries(client, report.tree)));
+  for (const [index, planned] of plan.entries()) {
+    const tree = planned.tree;
+    const entryPlan =
+      tree === undefined ? undefined : plans[trees.indexOf(tree.report)]?.[tree.index];
+    if (entryPlan === undefined) continue;
+    if ("held" in entryPlan) held.set(index, entryPlan.held);
+    else plan[index] = { ...planned, item: entryPlan.send };
+  }
+  return held;
 }
 
 /** [CLI-INTERRUPT] Ctrl-C: says so and exits 130, like a shell's interrupted command. */
@@ -377,7 +419,8 @@ function reportStored(
   const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
   // [RES-RESUME] the rate of what went out now, not of what the server already held.
   const resumed = sent.resumed ?? 0;
-  const bytesPerSecond = Math.round((sent.bytes - resumed) / seconds);
+  // [RES-HAVE] an entry held was not sent at all: no rate.
+  const bytesPerSecond = sent.held === true ? 0 : Math.round((sent.bytes - resumed) / seconds);
   if (json) {
     terminal.json({
       event: "stored",
@@ -392,6 +435,8 @@ function reportStored(
       storedSha256: receipt.storedSha256 ?? null,
       // [RES-RESUME] bytes not sent again; only for an item that asked to resume.
       ...(sent.resumed === undefined ? {} : { resumed: sent.resumed }),
+      // [RES-HAVE] an entry the server had already stored: nothing was sent.
+      ...(sent.held === true ? { held: true } : {}),
       durationMs: reported.durationMs,
       bytesPerSecond,
     });

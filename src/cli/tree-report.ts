@@ -27,6 +27,8 @@ export class TreeReport {
   #storedDirectories = 0;
   #storedBytes = 0;
   #failed = 0;
+  /** [RES-HAVE] Entries a run cut off before had stored: not sent again. */
+  #held = 0;
   #answered = 0;
   /** Where the top folder was stored, from the first receipt that says. */
   #storedAs: string | undefined;
@@ -68,6 +70,7 @@ export class TreeReport {
 
   /** An entry was stored; true once every entry of the tree has its answer. */
   stored(sent: SentItem): boolean {
+    if (sent.held === true) this.#held++;
     if (sent.kind === "dir") this.#storedDirectories++;
     else {
       this.#storedFiles++;
@@ -100,6 +103,7 @@ export class TreeReport {
         bytes: this.#storedBytes,
         failed: this.#failed,
         skipped: this.tree.skipped.length,
+        held: this.#held,
       });
       return;
     }
@@ -109,6 +113,7 @@ export class TreeReport {
       `${this.#storedFiles} of ${this.tree.files} files, ${this.#storedDirectories} directories, ` +
       formatBytes(this.#storedBytes);
     const notes =
+      (this.#held > 0 ? ` · ${this.#held} already stored, not sent again` : "") +
       (this.#failed > 0 ? ` · ${this.#failed} failed` : "") +
       (this.tree.skipped.length > 0 ? ` · ${this.tree.skipped.length} skipped` : "");
     const mark = this.#failed > 0 ? c.red("✘") : c.green("✔");

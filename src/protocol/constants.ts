@@ -16,11 +16,21 @@ export const FrameType = {
   OFFER: 0x08,
   /** [M-RESUME] where the client's data for that item starts. */
   RESUME: 0x09,
+  /** [M-HAVE] which entries of a tree the client asks the server about. */
+  HAVE: 0x0a,
+  /** [M-HELD] the server's answer to a HAVE: per entry, its stored receipt or null. */
+  HELD: 0x0b,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** Largest JSON control message (HELLO, ITEM, RECEIPT, ERROR, OFFER, RESUME), in bytes. */
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
+
+/**
+ * Largest HELD payload, in bytes [M-HELD]: 200 receipts of ordinary names fit many times
+ * over; a receipt that would not fit is answered null (the entry is sent again).
+ */
+export const MAX_HELD_FRAME_BYTES = 1024 * 1024;
 
 /**
  * Largest CHUNK / LAST_CHUNK payload, in bytes: 64 KiB of item data, plaintext in both
@@ -71,6 +81,7 @@ export const CLIENT_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.CHUNK, MAX_CHUNK_FRAME_BYTES],
   [FrameType.LAST_CHUNK, MAX_CHUNK_FRAME_BYTES],
   [FrameType.RESUME, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.HAVE, MAX_CONTROL_FRAME_BYTES],
 ]);
 
 /** What a client accepts from a server [F-LIMIT]. */
@@ -80,4 +91,5 @@ export const SERVER_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.ERROR, MAX_CONTROL_FRAME_BYTES],
   [FrameType.HANDSHAKE, MAX_HANDSHAKE_FRAME_BYTES],
   [FrameType.OFFER, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.HELD, MAX_HELD_FRAME_BYTES],
 ]);

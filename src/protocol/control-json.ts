@@ -94,13 +94,18 @@ type OpenContainer =
  * where the grammar allows it (space, tab, LF, CR), nothing after the value. Escaped lone
  * surrogates (`"\ud800"`) are valid JSON and are kept, as `JSON.parse` keeps them.
  *
- * @param payload at most {@link MAX_CONTROL_FRAME_BYTES} bytes.
+ * @param payload at most `maxBytes` bytes.
+ * @param maxBytes the message's limit: {@link MAX_CONTROL_FRAME_BYTES}, but for a HELD's
+ *   [M-HELD].
  * @throws {ProtocolError} MALFORMED_MESSAGE for anything else.
  */
-export function parseControlJson(payload: Uint8Array): ControlValue {
+export function parseControlJson(
+  payload: Uint8Array,
+  maxBytes: number = MAX_CONTROL_FRAME_BYTES,
+): ControlValue {
   // [J-TEXT] bounded by the control frame limit [F-LIMIT], whoever calls.
-  if (payload.byteLength > MAX_CONTROL_FRAME_BYTES) {
-    throw malformed(`a control message is over ${MAX_CONTROL_FRAME_BYTES} bytes`);
+  if (payload.byteLength > maxBytes) {
+    throw malformed(`a control message is over ${maxBytes} bytes`);
   }
   let text: string;
   try {

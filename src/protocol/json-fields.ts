@@ -24,8 +24,12 @@ function malformed(what: string): ProtocolError {
  * (PROTOCOL.md, "Conventions").
  * @throws {ProtocolError} MALFORMED_MESSAGE.
  */
-export function parseJsonPayload(payload: Uint8Array, message: string): ControlObject {
-  return asObject(parseControlJson(payload), message);
+export function parseJsonPayload(
+  payload: Uint8Array,
+  message: string,
+  maxBytes?: number,
+): ControlObject {
+  return asObject(parseControlJson(payload, maxBytes), message);
 }
 
 /** Encodes a control payload as compact UTF-8 JSON. */

@@ -28,7 +28,7 @@ import {
   readString,
   requireAbsent,
 } from "./json-fields.js";
-import { readResumeRequest, type ResumeRequest } from "./resume-messages.js";
+import { readResumeMembers, type ResumeRequest } from "./resume-messages.js";
 
 /**
  * How a connection runs [M-HELLO]: "noise", a Noise session that encrypts and
@@ -60,12 +60,16 @@ export interface FileEntry {
   readonly mtimeMs: number;
   /** The file is executable [T-MODE]. */
   readonly exec: boolean;
+  /** [RES-TREE] The tree key, on the entry that starts a tree: 32 bytes as lower-case hex. */
+  readonly tree?: string;
 }
 
 /** A directory of a tree [T-ENTRY]. */
 export interface DirEntry {
   readonly path: readonly string[];
   readonly mtimeMs: number;
+  /** [RES-TREE] The tree key, on the entry that starts a tree: 32 bytes as lower-case hex. */
+  readonly tree?: string;
 }
 
 /** What an item is. [M-META] */
@@ -180,7 +184,7 @@ function metaToJson(meta: ItemMeta): object {
       return { kind: "dict", format: meta.format, name: meta.name, size: meta.size };
     case "file": {
       const entry = meta.entry;
-      const resume = meta.resume === undefined ? {} : { resume: { key: meta.resume.key } };
+      const resume = resumeToJson(meta.resume?.key, entry?.tree);
       return entry === undefined
         ? { kind: "file", name: meta.name, size: meta.size, ...resume }
         : {
@@ -200,8 +204,17 @@ function metaToJson(meta: ItemMeta): object {
         size: 0,
         path: meta.entry.path,
         mtimeMs: meta.entry.mtimeMs,
+        ...resumeToJson(undefined, meta.entry.tree),
       };
   }
+}
+
+/** [RES-KEY] [RES-TREE] The `resume` member: a file's key, a tree's key, both or none. */
+function resumeToJson(key: string | undefined, tree: string | undefined): object {
+  if (key === undefined && tree === undefined) return {};
+  return {
+    resume: { ...(key === undefined ? {} : { key }), ...(tree === undefined ? {} : { tree }) },
+  };
 }
 
 function readMeta(record: ControlObject): ItemMeta {
@@ -220,15 +233,18 @@ function readMeta(record: ControlObject): ItemMeta {
   if (kind === "dir") {
     // [T-ENTRY] a directory is always an entry: path and mtime, size 0, no exec.
     requireAbsent(record, "exec", "for a directory");
-    requireAbsent(record, "resume", "for a directory");
     if (readCount(record, "size", MAX_SAFE_COUNT) !== 0)
       throw malformed('"size" of a directory must be 0');
     const path = readEntryPath(record, name, 1);
+    const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
+    // [RES-TREE] a directory has no data to resume: its `resume` names its tree only.
+    const { key, tree } = readResumeMembers(record);
+    if (key !== undefined) throw malformed('"resume" of a directory has a "tree" only');
     return {
       kind,
       name,
       size: 0,
-      entry: { path, mtimeMs: readCount(record, "mtimeMs", MAX_SAFE_COUNT) },
+      entry: tree === undefined ? { path, mtimeMs } : { path, mtimeMs, tree },
     };
   }
   if (!record.has("path")) {
@@ -238,22 +254,20 @@ function readMeta(record: ControlObject): ItemMeta {
     const size = readNullableCount(record, "size", MAX_SAFE_COUNT);
     // [RES-KEY] only a file of known size can be resumed.
     if (size === null) requireAbsent(record, "resume", "for a file of unknown size");
-    return withResume(record, { kind, name, size });
+    const { key, tree } = readResumeMembers(record);
+    if (tree !== undefined) throw malformed('"tree" of "resume" belongs to an entry of a tree');
+    return key === undefined ? { kind, name, size } : { kind, name, size, resume: { key } };
   }
   // [T-ENTRY] a file of a tree: its size is known, it sits inside the top folder.
   const size = readCount(record, "size", MAX_SAFE_COUNT);
   const path = readEntryPath(record, name, 2);
   const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
-  const entry = { path, mtimeMs, exec: readBoolean(record, "exec") };
-  return withResume(record, { kind, name, size, entry });
-}
-
-/** A file's metadata with its `resume` request, when it has one [RES-KEY]. */
-function withResume(
-  record: ControlObject,
-  meta: Extract<ItemMeta, { kind: "file" }>,
-): Extract<ItemMeta, { kind: "file" }> {
-  return record.has("resume") ? { ...meta, resume: readResumeRequest(record) } : meta;
+  const exec = readBoolean(record, "exec");
+  const { key, tree } = readResumeMembers(record);
+  const entry = tree === undefined ? { path, mtimeMs, exec } : { path, mtimeMs, exec, tree };
+  return key === undefined
+    ? { kind, name, size, entry }
+    : { kind, name, size, entry, resume: { key } };
 }
 
 /**
@@ -308,7 +322,7 @@ export function decodeItemHeader(payload: Uint8Array): ItemHeader {
   return { id, meta: readMeta(readObject(record, "meta")) };
 }
 
-function receiptToJson(body: ReceiptBody): object {
+export function receiptToJson(body: ReceiptBody): object {
   return {
     kind: body.kind,
     name: body.name,
@@ -319,7 +333,7 @@ function receiptToJson(body: ReceiptBody): object {
   };
 }
 
-function readReceiptBody(record: ControlObject): ReceiptBody {
+export function readReceiptBody(record: ControlObject): ReceiptBody {
   const kind = readEnum(record, "kind", ITEM_KINDS);
   const name = readString(record, "name", MAX_NAME_BYTES);
   const bytes = readCount(record, "bytes", MAX_SAFE_COUNT);

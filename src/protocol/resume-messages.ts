@@ -33,14 +33,33 @@ export interface ResumeMessage {
   readonly from: number;
 }
 
+/** The members of an item's `resume` object [RES-KEY] [RES-TREE]. */
+export interface ResumeMembers {
+  /** A file's resume key. */
+  readonly key?: string;
+  /** The tree key, on the entry that starts a tree. */
+  readonly tree?: string;
+}
+
 /**
- * [RES-KEY] The `resume` member of a file's metadata: an object whose `key` is hex(32);
- * other members of it are ignored [J-MEMBERS].
+ * [RES-KEY] [RES-TREE] The `resume` member of an item's metadata, when present: an object
+ * with `key` (hex(32)), `tree` (hex(32)) or both, at least one; other members of it are
+ * ignored [J-MEMBERS]. Which of them an item may carry is its caller's to check.
  * @throws {ProtocolError} MALFORMED_MESSAGE
  */
-export function readResumeRequest(meta: ControlObject): ResumeRequest {
+export function readResumeMembers(meta: ControlObject): ResumeMembers {
+  if (!meta.has("resume")) return {};
   const resume = readObject(meta, "resume");
-  return { key: readHex(resume, "key", RESUME_HASH_BYTES).toString("hex") };
+  const key = resume.has("key") ? readHex(resume, "key", RESUME_HASH_BYTES) : undefined;
+  // Without a key, the tree key is required: the message it reports names "tree".
+  const tree =
+    resume.has("tree") || key === undefined
+      ? readHex(resume, "tree", RESUME_HASH_BYTES)
+      : undefined;
+  return {
+    ...(key === undefined ? {} : { key: key.toString("hex") }),
+    ...(tree === undefined ? {} : { tree: tree.toString("hex") }),
+  };
 }
 
 /** The JSON text of an OFFER payload [M-OFFER]. */

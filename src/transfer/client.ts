@@ -43,6 +43,7 @@ import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
 import { openResumable, ResumableFile } from "./client/resumable-file.js";
 import { ResumeOffers } from "./client/resume-offers.js";
+import { HeldAnswers, type HeldReceipts } from "./client/held-answers.js";
 import { SendQueue } from "./client/send-queue.js";
 
 export {
@@ -61,17 +62,13 @@ export type {
 } from "./client/client-options.js";
 
 /**
- * A connection to a gb-transfer server. Items are sent in the order they are given
- * and pipelined: the next item goes out while earlier receipts are still on their way.
- * Each `send*` promise resolves when the server's receipt arrived and matched what was
+ * A connection to a gb-transfer server. Items are sent in the order given, pipelined;
+ * each `send*` promise resolves when the server's receipt arrived and matched what was
  * sent, and rejects with a {@link GbError} otherwise.
  */
 export class GbClient {
   readonly hello: Hello;
-  /**
-   * The connection: a Noise session (encrypted, and its fingerprint, the same the server
-   * shows [H-FINGERPRINT]) or plain.
-   */
+  /** The connection: a Noise session (encrypted, its fingerprint [H-FINGERPRINT]) or plain. */
   readonly session: SessionInfo;
   readonly #socket: Socket;
   readonly #parser: FrameParser;
@@ -82,13 +79,12 @@ export class GbClient {
   readonly #readAhead = newReadAhead();
   /** The item awaiting its OFFER [RES-OFFER]. */
   readonly #offers = new ResumeOffers();
+  /** The HAVE frames awaiting their HELD [RES-HAVE]. */
+  readonly #held = new HeldAnswers();
   /** Items waiting for their turn to be written, in call order. */
   readonly #queue: SendQueue;
   #fatal: GbError | undefined;
-  /**
-   * The server closed the connection while nothing was in flight (the usual end, after
-   * {@link close}): the error that later sends fail with is made only if one is sent.
-   */
+  /** The server closed with nothing in flight (after {@link close}): no error made yet. */
   #closedQuietly = false;
   readonly #closed: Promise<void>;
   readonly #closeTimeoutMs: number;
@@ -133,15 +129,16 @@ export class GbClient {
     socket.on("close", () => {
       // An error object (with its stack) per connection is measurable for one-shot
       // clients; with nothing in flight nobody would see it.
-      if (this.#inFlight.size === 0 && this.#queue.idleNow) this.#closedQuietly = true;
-      else {
+      if (this.#inFlight.size === 0 && this.#queue.idleNow && this.#held.idle) {
+        this.#closedQuietly = true;
+      } else {
         this.#fail(new NetworkError(ErrorCode.CONNECTION_LOST, "the server closed the connection"));
       }
     });
     socket.setTimeout(timeouts.responseMs);
     socket.resume();
     socket.on("timeout", () => {
-      if (this.#inFlight.size === 0) return;
+      if (this.#inFlight.size === 0 && this.#held.idle) return;
       this.#fail(new NetworkError(ErrorCode.TIMEOUT, "the server stopped responding"));
       socket.destroy();
     });
@@ -169,9 +166,8 @@ export class GbClient {
 
   /**
    * Connects and waits for the server's HELLO. With a key ({@link ClientOptions.encryption})
-   * it runs the Noise handshake, which proves that both sides hold the same key without
-   * sending it, and every byte after it travels encrypted; without one the connection is
-   * plain.
+   * it runs the Noise handshake (both sides prove they hold the key) and every byte after
+   * it travels encrypted; without one the connection is plain.
    * @throws {NetworkError} CONNECT_FAILED / TIMEOUT
    * @throws {ProtocolError} BAD_PREAMBLE / UNSUPPORTED_VERSION when the peer is not a
    *   version-2 gb-transfer server
@@ -222,9 +218,8 @@ export class GbClient {
   }
 
   /**
-   * Sends a dictionary serialized in `options.format`. It is serialized now, so later
-   * changes to `value` do not affect what is sent. A dictionary that cannot be encoded
-   * rejects with a CodecError and sends nothing.
+   * Sends a dictionary serialized in `options.format`, now (later changes to `value` are
+   * not sent); one that cannot be encoded rejects with a CodecError and sends nothing.
    */
   sendDict(value: DictObject | JsonObject, options: DictItemOptions): Promise<SentItem> {
     const refused = refusedEncryption(options, this.session.encrypted);
@@ -239,9 +234,8 @@ export class GbClient {
   }
 
   /**
-   * Sends the file at `filePath` under its base name. It is looked at when its turn
-   * comes: a file that is missing or not a regular file rejects with InputError
-   * INPUT_UNREADABLE and sends nothing.
+   * Sends the file at `filePath` under its base name, looked at when its turn comes: one
+   * missing or not a regular file rejects with InputError INPUT_UNREADABLE, sending nothing.
    */
   sendFile(filePath: string, options: ItemOptions & { name?: string } = {}): Promise<SentItem> {
     const refused = refusedEncryption(options, this.session.encrypted);
@@ -254,15 +248,27 @@ export class GbClient {
     }, options);
   }
 
+  /**
+   * [RES-HAVE] Which entries (entry keys) of the tree `tree` (tree key) the server stored:
+   * the HAVE frames go out ahead of items sent after this call. A receipt or null per key.
+   */
+  held(tree: string, keys: readonly string[]): Promise<HeldReceipts> {
+    return this.#held.ask(tree, keys, (have) => {
+      this.#queue.push(() => {
+        if (this.#failure() === undefined) this.#writer.writeFrame(FrameType.HAVE, have);
+        return undefined;
+      });
+    });
+  }
+
   /** Sends bytes from any async iterable (a readable stream, stdin) as a file item. */
   sendStream(source: AsyncIterable<Uint8Array>, options: StreamItemOptions): Promise<SentItem> {
     return this.send(prepareStream(source, options), options);
   }
 
   /**
-   * Waits for every receipt, then closes the connection cleanly.
-   * Items still in flight settle first (their promises report their own outcome).
-   * A server that does not close its side within the close timeout is cut off.
+   * Waits for every receipt (items in flight settle first), then closes cleanly; a server
+   * that does not close its side within the close timeout is cut off.
    */
   async close(): Promise<void> {
     await this.#queue.idle();
@@ -285,10 +291,7 @@ export class GbClient {
     this.#socket.destroy();
   }
 
-  /**
-   * Queues an item held in memory. Its slot, and the caller's promise, are made now; it
-   * is written in one go when its turn comes, with no promise or wait of its own.
-   */
+  /** Queues an item held in memory, written in one go when its turn comes (no wait of its own). */
   #sendWhole(item: WholeItem, options: ItemOptions): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
     const write = (payload: Uint8Array | string): void => {
@@ -312,10 +315,9 @@ export class GbClient {
   }
 
   /**
-   * Queues a streamed item. Its place in the send order is taken now, synchronously, so
-   * items go out in call order; `start` (opening a file) runs when its turn comes, and
-   * the wire id is assigned only once the item really goes out. Whatever happens, its
-   * source is closed once the item is over.
+   * Queues a streamed item: its place in the send order is taken now; `start` (opening a
+   * file) runs, and the wire id is assigned, when its turn comes; its source is closed once
+   * the item is over, whatever happens.
    */
   #sendStreamed(
     start: () => StreamedItem | Promise<StreamedItem>,
@@ -395,9 +397,8 @@ export class GbClient {
   }
 
   /**
-   * [K-RECEIPT-SESSION] Whether the client hashes what it sends: on a plain connection,
-   * to check the receipt's SHA-256; not in an encrypted session, whose records already
-   * prove that the server got every byte as sent (the receipt's digest is taken as is).
+   * [K-RECEIPT-SESSION] The client hashes what it sends on a plain connection, to check
+   * the receipt; a session's records already prove every byte arrived as sent.
    */
   get #digest(): boolean {
     return !this.session.encrypted;
@@ -430,10 +431,7 @@ export class GbClient {
     this.#socket.destroy();
   }
 
-  /**
-   * Bytes from the server: frames on a plain connection; in a session, records, whose
-   * verified plaintext is the frame stream [R-VERIFY].
-   */
+  /** Bytes from the server: frames, or in a session records of frames [R-VERIFY]. */
   #receive(chunk: Buffer): void {
     const opener = this.#opener;
     if (opener === undefined) {
@@ -462,8 +460,9 @@ export class GbClient {
         const unit = this.#parser.next();
         if (unit === undefined) return;
         if (unit.kind === "preamble") continue;
-        if (unit.frame.type === FrameType.OFFER) {
-          this.#offers.receive(unit.frame.payload);
+        if (unit.frame.type === FrameType.OFFER || unit.frame.type === FrameType.HELD) {
+          const answers = unit.frame.type === FrameType.OFFER ? this.#offers : this.#held;
+          answers.receive(unit.frame.payload);
           continue;
         }
         const answer = readAnswer(
@@ -495,5 +494,6 @@ export class GbClient {
   #fail(error: GbError): void {
     this.#fatal ??= error;
     this.#inFlight.rejectAll(this.#fatal);
+    this.#held.fail(this.#fatal);
   }
 }

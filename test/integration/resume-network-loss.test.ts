@@ -61,7 +61,9 @@ async function freezingRelay(targetPort: number, freezeAfter: number) {
   resources.defer(
     () =>
       new Promise<void>((resolve) => {
-        relay.close(() => { resolve(); });
+        relay.close(() => {
+          resolve();
+        });
         // A frozen relay holds its sockets open; the test's end closes them.
         for (const socket of sockets) socket.destroy();
       }),

@@ -10,12 +10,13 @@ import {
 } from "../../src/protocol/messages.js";
 import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
 import { decodeOffer, decodeResume } from "../../src/protocol/resume-messages.js";
+import { decodeHave, decodeHeld } from "../../src/protocol/tree-messages.js";
 import { protocolErrorCode } from "../support/protocol-error-code.js";
 import { readProtocolDoc } from "../support/protocol-doc.js";
 
 interface ControlVector {
   rule: string;
-  message: "META" | "ITEM" | "HELLO" | "RECEIPT" | "ERROR" | "OFFER" | "RESUME";
+  message: "META" | "ITEM" | "HELLO" | "RECEIPT" | "ERROR" | "OFFER" | "RESUME" | "HAVE" | "HELD";
   what: string;
   hex: string;
   value?: unknown;
@@ -40,6 +41,8 @@ const decoders: Record<ControlVector["message"], (payload: Uint8Array) => unknow
   ERROR: decodeError,
   OFFER: decodeOffer,
   RESUME: decodeResume,
+  HAVE: decodeHave,
+  HELD: decodeHeld,
 };
 
 /** A decoded message as the vector file writes it: bytes as hex, absent members left out. */
@@ -71,6 +74,9 @@ describe("control message vectors (test/vectors/control-message-vectors.json)", 
       "M-OFFER",
       "M-RESUME",
       "RES-KEY",
+      "M-HAVE",
+      "M-HELD",
+      "RES-TREE",
     ]) {
       expect(rules.has(rule), rule).toBe(true);
     }

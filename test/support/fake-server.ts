@@ -6,6 +6,7 @@
  * checks the items' data, so a test can answer each with whatever receipt it likes.
  * Every server and socket it makes is closed by {@link closeFakeServers}.
  */
+import { decodeHave, encodeHeld } from "../../src/protocol/tree-messages.js";
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { MAX_RECORD_PLAINTEXT_BYTES } from "../../src/crypto/constants.js";
@@ -172,6 +173,11 @@ export async function fakeServer(
         const { type, payload } = unit.frame;
         if (type === FrameType.HANDSHAKE) {
           handshake(payload);
+        } else if (type === FrameType.HAVE) {
+          // [RES-HAVE] a server that keeps nothing: every entry is to be sent.
+          const have = decodeHave(payload);
+          const held = have.keys.map(() => null);
+          send(encodeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held })));
         } else if (type === FrameType.ITEM) {
           const header = decodeItemHeader(payload);
           current = { id: header.id, meta: header.meta, frames: [], ended: false };

@@ -80,5 +80,10 @@ export interface SentItem {
    * item was sent whole); present when the item asked to resume.
    */
   readonly resumed?: number;
+  /**
+   * [RES-HAVE] True for an entry of a tree the server had already stored (a run cut off
+   * before): nothing was sent, `receipt` is the one the server kept, and `id` is 0.
+   */
+  readonly held?: true;
   readonly receipt: ReceiptBody;
 }

@@ -11,6 +11,7 @@ import {
 import type { ItemHeader, ItemMeta } from "../../protocol/messages.js";
 import type { FileNamingTurn, PendingFile } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
+import type { TreeJournal } from "./tree-journal.js";
 import type { StoredPlace } from "./tree-placement.js";
 
 /** What admitting an item needs from the server. */
@@ -35,6 +36,8 @@ export class InboundItem {
    * a directory entry stands for [T-PLACE]; set once its directories exist.
    */
   place: StoredPlace | null = null;
+  /** [RES-JOURNAL] The journal of the tree the entry belongs to, when it resumes. */
+  journal: TreeJournal | undefined;
   /**
    * Running SHA-256 of a file or a large dictionary, chunk by chunk as it arrives; a small
    * dictionary is hashed whole once complete (one call costs it less than a hash object).

@@ -48,6 +48,8 @@ const PARTIAL_SUFFIX = ".part";
 const DESCRIPTION_SUFFIX = ".json";
 const NEW_DESCRIPTION_SUFFIX = ".json.new";
 const KEY_PATTERN = /^[0-9a-f]{64}$/;
+/** [RES-JOURNAL] A tree's journal: `<tree key>.tree`. */
+export const JOURNAL_SUFFIX = ".tree";
 
 /** How much the partials may take, and for how long they are kept. */
 export interface ResumeSettings {
@@ -181,12 +183,42 @@ export class ResumeState {
     return used;
   }
 
-  /** [RES-EXPIRE] Removes the partials at rest whose last byte is older than the expiry. */
+  /**
+   * [RES-EXPIRE] Removes the partials at rest whose last byte is older than the expiry,
+   * and [RES-JOURNAL] the journals of trees last written before it.
+   */
   async prune(now = Date.now()): Promise<void> {
     for (const [key, partial] of [...this.#atRest]) {
       if (!this.#expired(partial, now)) continue;
       this.#atRest.delete(key);
       await this.#remove(key);
+    }
+    const names = await readdir(this.directory).catch(() => []);
+    for (const name of names) {
+      if (name.endsWith(JOURNAL_SUFFIX)) await this.#pruneJournal(name, now);
+    }
+  }
+
+  /**
+   * [RES-JOURNAL] Where the journal of the tree `treeKey` is kept (the state directory
+   * made if needed); undefined when the state directory cannot be used.
+   */
+  async journalFile(treeKey: string): Promise<string | undefined> {
+    if (!this.#trusted()) return undefined;
+    try {
+      await this.#ensureDirectory();
+    } catch {
+      return undefined;
+    }
+    return this.#path(treeKey, JOURNAL_SUFFIX);
+  }
+
+  /** Removes a journal whose last line is older than the expiry. */
+  async #pruneJournal(name: string, now: number): Promise<void> {
+    const file = path.join(this.directory, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info !== undefined && info.mtimeMs + this.#settings.expiryMs <= now) {
+      await unlinkIfThere(file);
     }
   }
 
@@ -334,6 +366,8 @@ export class ResumeState {
       const suffix = name.slice(64);
       if (KEY_PATTERN.test(key) && (suffix === PARTIAL_SUFFIX || suffix === DESCRIPTION_SUFFIX)) {
         keys.add(key);
+      } else if (KEY_PATTERN.test(key) && suffix === JOURNAL_SUFFIX) {
+        await this.#pruneJournal(name, now);
       } else await unlinkIfThere(path.join(this.directory, name));
     }
     for (const key of keys) {

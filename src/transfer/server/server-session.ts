@@ -16,20 +16,18 @@ import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
 import { keepSmallFileInMemory } from "./small-file-writer.js";
+import { answerHave } from "./have-answer.js";
+import { journaled, TreeJournals } from "./tree-journal.js";
 import { openEntry, TreePlacement, type FileOpener } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
 type State = "preamble" | "start" | "ready" | "offer" | "item" | "discard" | "closed";
 
 /**
- * The server side of one connection: the protocol state machine of PROTOCOL.md,
- * [S-SEQUENCE]. Frames are handled strictly in order; while an asynchronous step (a
- * file write waiting for the disk, storing a finished item) is in progress parsing
- * waits and, once a frame's worth of bytes is buffered, the socket is paused, so a fast
- * client cannot make the server buffer without bound.
- *
- * The item being received is an {@link InboundItem}; a complete one is committed by
- * {@link commitItem}; every item that does not make it ends in {@link #endItem}.
+ * The server side of one connection: the state machine of [S-SEQUENCE]. Frames are
+ * handled strictly in order; while an asynchronous step is in progress parsing waits and,
+ * once a frame's worth of bytes is buffered, the socket is paused (no unbounded buffer).
+ * An {@link InboundItem} is committed by {@link commitItem} or ends in {@link #endItem}.
  */
 export class ServerSession {
   readonly peer: Peer;
@@ -43,6 +41,8 @@ export class ServerSession {
   #nextId = 1;
   /** Where the entries of the trees this connection sends go [T-ORDER]. */
   readonly #tree: TreePlacement;
+  /** [RES-JOURNAL] What this connection's trees that resume read and keep. */
+  readonly #journals: TreeJournals;
   /** Items named in item order, however their flushes overlap [V-GROUP]. */
   readonly #naming = new NamingOrder();
   /** The items' answers, in item order [K-ORDER]. */
@@ -55,10 +55,7 @@ export class ServerSession {
   /** The client has half-closed: no more bytes will arrive. */
   #ended = false;
   readonly #closed: Promise<void>;
-  /**
-   * Partial files being removed, which {@link closed} waits for; each never rejects. (Not a
-   * commit: close(grace) must not wait on a slow disk; a failed commit removes its file.)
-   */
+  /** Partial files being removed, which {@link closed} waits for (not commits); never reject. */
   readonly #fileWork: Promise<void>[] = [];
   readonly #deadlines: SessionDeadlines;
 
@@ -66,6 +63,7 @@ export class ServerSession {
     this.#socket = socket;
     this.peer = peer;
     this.#context = context;
+    this.#journals = new TreeJournals(context.resume);
     this.#transport = new SessionTransport(socket, this.#parser, context);
     this.#answers = new SessionAnswers({
       peer,
@@ -75,8 +73,10 @@ export class ServerSession {
       destroy: () => socket.destroy(),
     });
     const store = context.store;
-    this.#tree = new TreePlacement(store?.directory ?? null, (directory) =>
-      store === null ? Promise.resolve() : store.syncDirectory(directory),
+    this.#tree = new TreePlacement(
+      store?.directory ?? null,
+      (directory) => (store === null ? Promise.resolve() : store.syncDirectory(directory)),
+      this.#journals,
     );
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
@@ -128,6 +128,8 @@ export class ServerSession {
   get #writer(): FrameWriter {
     return this.#transport.writer;
   }
+
+  readonly #out = (): FrameWriter => this.#writer;
 
   /** What the connection holds of received bytes not yet handled [F-COALESCE]. */
   get readBuffers(): { readonly chunks: number; readonly bytes: number } {
@@ -243,16 +245,17 @@ export class ServerSession {
       this.#deadlines.opened();
       return undefined;
     }
-    if (frame.type !== FrameType.ITEM) throw unexpected(frame.type, "a HANDSHAKE or ITEM frame");
+    // [RES-HAVE] a plain connection may ask about a tree before its first ITEM.
+    const have = frame.type === FrameType.HAVE;
+    if (frame.type !== FrameType.ITEM && !have) throw unexpected(frame.type, "a HANDSHAKE or ITEM");
     if (!this.#transport.plainAllowed) {
-      throw new RefusedError(
-        ErrorCode.ENCRYPTION_REQUIRED,
-        "this server takes encrypted connections only from this address",
-      );
+      throw new RefusedError(ErrorCode.ENCRYPTION_REQUIRED, "only encrypted from this address");
     }
     this.#state = "ready";
     this.#deadlines.opened();
-    return this.#beginItem(frame.payload);
+    return have
+      ? answerHave(frame.payload, this.#journals, this.#tree, this.#out)
+      : this.#beginItem(frame.payload);
   }
 
   /** [S-SEQUENCE] One frame in the current state. A throw ends the connection. */
@@ -262,7 +265,9 @@ export class ServerSession {
       case "start":
         return this.#onFirstFrame(frame);
       case "ready":
-        if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM frame");
+        if (type === FrameType.HAVE)
+          return answerHave(frame.payload, this.#journals, this.#tree, this.#out);
+        if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM or HAVE frame");
         return this.#beginItem(frame.payload);
       case "offer":
         if (type === FrameType.RESUME) return this.#onResume(frame.payload);
@@ -298,7 +303,7 @@ export class ServerSession {
     const order =
       meta.kind === "dict" || meta.entry === undefined
         ? undefined
-        : this.#tree.order(meta.kind, meta.entry.path);
+        : this.#tree.order(meta.kind, meta.entry.path, meta.entry.tree);
     this.#state = "item";
     let item: InboundItem;
     try {
@@ -366,9 +371,8 @@ export class ServerSession {
   }
 
   /**
-   * Commits an item whose LAST_CHUNK arrived. The commit runs alongside the items after
-   * it [V-GROUP]: the session reads on at once, and the item's answer goes out, in item
-   * order, once the commit is done (its file and its name durable). The session waits
+   * Commits an item whose LAST_CHUNK arrived, alongside the items after it [V-GROUP]; its
+   * answer goes out in item order once its file and name are durable. The session waits
    * only while as many answers as {@link SessionAnswers.room} allows are held.
    */
   #finishItem(item: InboundItem): Promise<void> | undefined {
@@ -380,7 +384,9 @@ export class ServerSession {
     const turn = this.#naming.next();
     let committed: CommittedItem | Promise<CommittedItem>;
     try {
-      committed = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
+      const commit = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
+      // [RES-JOURNAL] an entry of a tree that resumes is journaled before its receipt.
+      committed = journaled(item, commit);
     } catch (error) {
       return this.#endItem(item, error, true);
     }
@@ -391,13 +397,11 @@ export class ServerSession {
   }
 
   /**
-   * Ends an item that did not make it, whatever ended it: a failure while it was admitted
-   * or received, a failure to verify or store it, an error that ends the connection, or
-   * the connection closing. The one place an item's dictionary budget is released and
-   * its partial file discarded ({@link InboundItem.release}); the failure is reported
-   * once, in item order, and, while the client can still hear, sent as an item ERROR
-   * after which the connection goes on: the rest of the item is dropped up to its
-   * LAST_CHUNK, unless `sawLast` (it has arrived).
+   * Ends an item that did not make it, whatever ended it (admission, receiving, storing,
+   * a connection error or close): the one place its budget and partial file are released
+   * ({@link InboundItem.release}); the failure is reported once, in item order, and sent as
+   * an item ERROR while the client can hear; the rest of the item is then dropped up to its
+   * LAST_CHUNK, unless `sawLast`.
    *
    * @returns a promise that resolves once the partial file is gone (never rejects).
    */
@@ -420,10 +424,7 @@ export class ServerSession {
     return discarded;
   }
 
-  /**
-   * Releases what the item holds; a partial file being removed is waited for by
-   * {@link closed}. Resolves once it is gone (never rejects).
-   */
+  /** Releases what the item holds; resolves once its partial file is gone (never rejects). */
   #discard(item: InboundItem, keep = false): Promise<void> | undefined {
     const discarded = item.release(keep);
     if (discarded !== undefined) this.#fileWork.push(discarded);
@@ -467,9 +468,8 @@ export class ServerSession {
   }
 
   /**
-   * Reports a connection-ending error to the peer (when it can still hear) and closes.
-   * An item still arriving fails with the connection's error; one already refused
-   * (DISCARD) was reported then.
+   * Reports a connection-ending error to the peer (when it can still hear) and closes; an
+   * item still arriving fails with it (one refused, in DISCARD, was reported then).
    */
   #fatal(cause: unknown): void {
     if (this.#state === "closed") return;

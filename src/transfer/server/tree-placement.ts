@@ -1,4 +1,4 @@
-import { lutimes, mkdir, realpath } from "node:fs/promises";
+import { lstat, lutimes, mkdir, realpath } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, ProtocolError, StorageError } from "../../errors.js";
 import { MAX_TREE_ENTRIES, MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
@@ -11,6 +11,7 @@ import {
   type PendingFile,
 } from "./item-store.js";
 import { candidateName, MAX_NAME_ATTEMPTS, safeName } from "./safe-name.js";
+import { TreeJournals, type TreeJournal } from "./tree-journal.js";
 
 /** A directory on disk that a tree created. */
 export interface StoredPlace {
@@ -40,6 +41,8 @@ export interface EntryOrder {
   readonly create: readonly string[];
   /** The open directory a directory entry closes; it exists already. */
   readonly closes: OpenDirectory | undefined;
+  /** [RES-TREE] The tree key of an entry that starts a tree and names one. */
+  readonly tree?: string;
 }
 
 /**
@@ -59,14 +62,30 @@ export class TreePlacement {
   #realRoot: Promise<string> | undefined;
   readonly #open: OpenDirectory[] = [];
   #entries = 0;
+  readonly #journals: TreeJournals;
+  /** [RES-JOURNAL] The journal of the tree being received, when it named one. */
+  #journal: TreeJournal | undefined;
+  /** Paths sent of the directories this tree has made or reopened: never reopened again. */
+  readonly #made = new Set<string>();
 
   /**
    * @param root the save directory, or null when the server does not save.
    * @param syncDirectory makes the names made in a directory durable [V-GROUP].
+   * @param journals the journals of trees that resume [RES-JOURNAL].
    */
-  constructor(root: string | null, syncDirectory: (directory: string) => Promise<void>) {
+  constructor(
+    root: string | null,
+    syncDirectory: (directory: string) => Promise<void>,
+    journals: TreeJournals = new TreeJournals(null),
+  ) {
     this.#root = root;
     this.#syncDirectory = syncDirectory;
+    this.#journals = journals;
+  }
+
+  /** The journal of the tree being received, if it resumes [RES-JOURNAL]. */
+  get journal(): TreeJournal | undefined {
+    return this.#journal;
   }
 
   /**
@@ -74,9 +93,13 @@ export class TreePlacement {
    * directory a directory entry closes.
    * @throws {ProtocolError} MALFORMED_MESSAGE: the entry is out of order, or one too many.
    */
-  order(kind: "file" | "dir", entryPath: readonly string[]): EntryOrder {
+  order(kind: "file" | "dir", entryPath: readonly string[], tree?: string): EntryOrder {
     const open = this.#open;
     if (open.length === 0) this.#entries = 0;
+    // [RES-TREE] only the entry that starts a tree names it.
+    if (tree !== undefined && open.length > 0) {
+      throw malformed(`tree entry ${entryPath.join("/")} names its tree but does not start it`);
+    }
     if (++this.#entries > MAX_TREE_ENTRIES) {
       throw malformed(`a tree has more than ${MAX_TREE_ENTRIES} entries`);
     }
@@ -90,7 +113,10 @@ export class TreePlacement {
       // A file's missing parents are opened; so are a directory's, and the directory
       // itself is created and closed at once (it is empty, or its entries went first).
       const end = kind === "dir" ? entryPath.length : parentLength;
-      return { kind, create: entryPath.slice(open.length, end), closes: undefined };
+      const create = entryPath.slice(open.length, end);
+      return tree === undefined
+        ? { kind, create, closes: undefined }
+        : { kind, create, closes: undefined, tree };
     }
     throw malformed(
       `tree entry ${entryPath.join("/")} is out of order: a directory's entries come ` +
@@ -107,9 +133,19 @@ export class TreePlacement {
    */
   async place(order: EntryOrder): Promise<StoredPlace | null> {
     if (order.closes !== undefined) return order.closes.stored;
+    if (this.#open.length === 0) {
+      // A tree starts: [RES-JOURNAL] with its journal when it names itself.
+      this.#made.clear();
+      this.#journal =
+        order.tree === undefined ? undefined : await this.#journals.journal(order.tree);
+    }
+    const sent = this.#open.map((directory) => directory.sent);
     let created: StoredPlace | null = this.#innermost();
     for (const [index, component] of order.create.entries()) {
-      created = await this.#makeDirectory(created, component);
+      sent.push(component);
+      created =
+        (await this.#reopen(created, sent)) ??
+        (await this.#makeDirectory(created, component, sent));
       // An empty directory is closed at once; a file's parents stay open.
       const closedAtOnce = order.kind === "dir" && index === order.create.length - 1;
       if (!closedAtOnce) this.#open.push({ sent: component, stored: created });
@@ -163,6 +199,72 @@ export class TreePlacement {
     }
   }
 
+  /**
+   * [RES-HAVE] [RES-TREE] Whether the journal's top folder can be reopened (a directory of
+   * the server's own, [T-NOFOLLOW]). When it cannot, the journal is emptied: the tree
+   * starts over in a new top folder, and nothing of it is held, so that a client never
+   * skips an entry that is not where the tree goes on.
+   */
+  async reopens(journal: TreeJournal): Promise<boolean> {
+    const root = this.#root;
+    const top = journal.top;
+    if (journal.empty) return false;
+    if (root !== null && top !== undefined && (await this.#isOwnDirectory(root, "", top))) {
+      return true;
+    }
+    journal.restart();
+    return false;
+  }
+
+  /** Whether `name` in `parent` is a directory this tree may reopen [T-NOFOLLOW]. */
+  async #isOwnDirectory(
+    parentAbsolute: string,
+    parentRelative: string,
+    name: string,
+  ): Promise<boolean> {
+    if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
+    const relative = parentRelative === "" ? name : `${parentRelative}/${name}`;
+    const place = { absolute: path.join(parentAbsolute, name), relative };
+    try {
+      if (!(await lstat(place.absolute)).isDirectory()) return false;
+      await this.check(place);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * [RES-TREE] The directory the tree's journal says it created for `sent`, when it is
+   * still a directory of the server's own [T-NOFOLLOW], not reopened before in this tree;
+   * otherwise undefined (it is created anew). A top folder that cannot be reopened
+   * starts the tree over: its journal is emptied.
+   */
+  async #reopen(
+    parent: StoredPlace | null,
+    sent: readonly string[],
+  ): Promise<StoredPlace | undefined> {
+    const journal = this.#journal;
+    const root = this.#root;
+    const key = JSON.stringify(sent);
+    if (journal === undefined || root === null || parent === null || this.#made.has(key)) {
+      return undefined;
+    }
+    const relative = journal.directories.get(key);
+    const name = relative === undefined ? "" : path.posix.basename(relative);
+    // The journal is the server's own, but a line is checked like anything read back.
+    const expected = parent.relative === "" ? name : `${parent.relative}/${name}`;
+    if (
+      relative === expected &&
+      (await this.#isOwnDirectory(parent.absolute, parent.relative, name))
+    ) {
+      this.#made.add(key);
+      return { absolute: path.join(parent.absolute, name), relative };
+    }
+    if (sent.length === 1) journal.restart();
+    return undefined;
+  }
+
   /** The innermost open directory, or the save directory itself; null when not saving. */
   #innermost(): StoredPlace | null {
     const root = this.#root;
@@ -174,7 +276,11 @@ export class TreePlacement {
    * [T-PLACE] Creates the directory for `component` in `parent` under the first free
    * numbered safe name; mkdir never reuses or follows what is there.
    */
-  async #makeDirectory(parent: StoredPlace | null, component: string): Promise<StoredPlace | null> {
+  async #makeDirectory(
+    parent: StoredPlace | null,
+    component: string,
+    sent: readonly string[],
+  ): Promise<StoredPlace | null> {
     if (parent === null) return null;
     if (parent.relative !== "") await this.check(parent);
     const baseName = safeName(component, "file");
@@ -196,6 +302,8 @@ export class TreePlacement {
       }
       // The new name itself is durable before any receipt that depends on it.
       await this.#syncDirectory(parent.absolute);
+      this.#made.add(JSON.stringify(sent));
+      this.#journal?.created(sent, relative);
       return { absolute, relative };
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for the directory ${baseName}`);
@@ -217,6 +325,7 @@ export async function openEntry(
 ): Promise<PendingFile | undefined> {
   const place = await tree.place(order);
   item.place = place;
+  item.journal = tree.journal;
   const meta = item.meta;
   if (meta.kind !== "file" || meta.entry === undefined || store === null || item.holdsFile) {
     return undefined;

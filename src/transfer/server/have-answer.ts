@@ -1,0 +1,28 @@
+import type { FrameWriter } from "../../framing/frame-writer.js";
+import { FrameType } from "../../protocol/constants.js";
+import { decodeHave, encodeHeld } from "../../protocol/tree-messages.js";
+import type { TreeJournals } from "./tree-journal.js";
+import type { TreePlacement } from "./tree-placement.js";
+
+/**
+ * [RES-HAVE] Answers a HAVE at once with a HELD: per entry key asked, the receipt the
+ * tree's journal holds for it, or null (every answer null when the tree is unknown or
+ * the server keeps no state: [RES-HELD-EXPOSE] it tells nothing). Like an OFFER, a HELD is not an item's answer [K-ORDER]:
+ * it goes out ahead of the receipts of items still being committed.
+ * @throws {ProtocolError} MALFORMED_MESSAGE when the HAVE is malformed [M-HAVE].
+ */
+export function answerHave(
+  payload: Buffer,
+  journals: TreeJournals,
+  tree: TreePlacement,
+  writer: () => FrameWriter,
+): Promise<void> {
+  const have = decodeHave(payload);
+  return journals.journal(have.tree).then(async (journal) => {
+    // Held only where the tree will go on: a top folder gone or replaced starts it over.
+    const reopens = await tree.reopens(journal);
+    const held = have.keys.map((key) => (reopens ? journal.held(key) : null));
+    const out = writer();
+    if (!out.closed) out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * The server's side of resuming a tree [RES-TREE] [RES-HAVE] [RES-JOURNAL], driven by a
+ * raw client: what a HAVE is answered, what the journal keeps across connections, where
+ * a resumed tree goes, and what it refuses.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile, readdir, rename, symlink, utimes } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FrameType } from "../../src/protocol/constants.js";
+import type { ItemMeta } from "../../src/protocol/messages.js";
+import { decodeHeld, entryKey, type HeldMessage } from "../../src/protocol/tree-messages.js";
+import { STATE_DIRECTORY_NAME } from "../../src/transfer/server/resume-state.js";
+import {
+  RawPeer,
+  chunkFrames,
+  cut,
+  expectServerHealthy,
+  frame,
+  listDir,
+  plainItemFrame,
+  preamble,
+  readError,
+  readReceipt,
+  startServer,
+  useResources,
+  type TestServer,
+} from "./helpers.js";
+
+const resources = useResources();
+
+const MTIME_MS = Date.UTC(2021, 5, 6, 7, 8, 9, 250);
+
+function newKey(): string {
+  return randomBytes(32).toString("hex");
+}
+
+interface Entry {
+  readonly path: string[];
+  /** A file's data; undefined for a directory. */
+  readonly data?: Buffer;
+}
+
+function metaOf(entry: Entry, tree?: string): ItemMeta {
+  const name = entry.path[entry.path.length - 1] ?? "";
+  const treeMember = tree === undefined ? {} : { tree };
+  if (entry.data === undefined) {
+    return {
+      kind: "dir",
+      name,
+      size: 0,
+      entry: { path: entry.path, mtimeMs: MTIME_MS, ...treeMember },
+    };
+  }
+  return {
+    kind: "file",
+    name,
+    size: entry.data.length,
+    entry: { path: entry.path, mtimeMs: MTIME_MS, exec: false, ...treeMember },
+  };
+}
+
+function keyOf(entry: Entry): string {
+  return entryKey(entry.path, entry.data?.length ?? 0, MTIME_MS);
+}
+
+/** The frames of `entries` as items `firstId`, …; the first names the tree `tree`. */
+function entryFrames(entries: readonly Entry[], firstId: number, tree?: string): Buffer {
+  return Buffer.concat(
+    entries.map((entry, index) =>
+      Buffer.concat([
+        plainItemFrame(firstId + index, metaOf(entry, index === 0 ? tree : undefined)),
+        chunkFrames(entry.data === undefined ? [] : cut(entry.data)),
+      ]),
+    ),
+  );
+}
+
+function haveFrame(tree: string, keys: readonly string[]): Buffer {
+  return frame(FrameType.HAVE, Buffer.from(JSON.stringify({ tree, keys })));
+}
+
+async function connect(ts: TestServer): Promise<RawPeer> {
+  const peer = await RawPeer.connect(resources, ts.port);
+  await peer.write(preamble());
+  return peer;
+}
+
+/** Sends a HAVE and resolves with its HELD. */
+async function ask(peer: RawPeer, tree: string, keys: readonly string[]): Promise<HeldMessage> {
+  const before = peer.frames.filter((f) => f.type === FrameType.HELD).length;
+  await peer.write(haveFrame(tree, keys));
+  await peer.until(
+    () => peer.frames.filter((f) => f.type === FrameType.HELD).length > before,
+    "a HELD",
+  );
+  return decodeHeld(peer.frames.filter((f) => f.type === FrameType.HELD)[before]!.payload);
+}
+
+/** Sends entries and waits for their receipts; then leaves (the tree cut where it is). */
+async function sendEntries(
+  ts: TestServer,
+  entries: readonly Entry[],
+  tree: string | undefined,
+): Promise<string[]> {
+  const peer = await connect(ts);
+  await peer.write(entryFrames(entries, 1, tree));
+  const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
+  await peer.until(() => receipts() === entries.length, "every receipt");
+  peer.end();
+  await peer.closed;
+  return peer.frames
+    .filter((f) => f.type === FrameType.RECEIPT)
+    .map((f) => readReceipt(f).body.savedAs ?? "");
+}
+
+const A: Entry = { path: ["photos", "a.txt"], data: Buffer.from("alpha\n") };
+const B: Entry = { path: ["photos", "sub", "b.txt"], data: randomBytes(70_000) };
+const C: Entry = { path: ["photos", "sub", "c.txt"], data: Buffer.from("gamma\n") };
+const SUB: Entry = { path: ["photos", "sub"] };
+const TOP: Entry = { path: ["photos"] };
+const TREE = [A, B, C, SUB, TOP];
+
+describe("resuming a tree (server)", () => {
+  it("[RES-HAVE] [M-HELD] a HAVE for an unknown tree is answered at once, every answer null", async () => {
+    const ts = await startServer(resources);
+    const peer = await connect(ts);
+    const keys = Array.from({ length: 200 }, () => newKey());
+    const tree = newKey();
+    const held = await ask(peer, tree, keys);
+    expect(held).toEqual({ tree, held: Array(200).fill(null) });
+    await expectServerHealthy(resources, ts);
+  });
+
+  it("[RES-HAVE] [RES-HELD-EXPOSE] without saving, nothing is held", async () => {
+    const ts = await startServer(resources, { save: false });
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    const held = await ask(await connect(ts), tree, [keyOf(A)]);
+    expect(held.held).toEqual([null]);
+  });
+
+  it.each([
+    [
+      "201 keys",
+      haveFrame(
+        newKey(),
+        Array.from({ length: 201 }, () => newKey()),
+      ),
+      "MALFORMED_MESSAGE",
+    ],
+    ["no keys", haveFrame(newKey(), []), "MALFORMED_MESSAGE"],
+    ["bad JSON", frame(FrameType.HAVE, Buffer.from('{"tree":')), "MALFORMED_MESSAGE"],
+    ["a key that is not hex(32)", haveFrame(newKey(), ["abc"]), "MALFORMED_MESSAGE"],
+    [
+      "mid-item",
+      Buffer.concat([
+        plainItemFrame(1, metaOf({ path: ["t", "x"], data: Buffer.alloc(10) })),
+        frame(FrameType.CHUNK, Buffer.alloc(5)),
+        haveFrame(newKey(), [newKey()]),
+      ]),
+      "UNEXPECTED_FRAME",
+    ],
+  ])(
+    "[M-HAVE] a HAVE with %s ends the connection; the server stays up",
+    async (_what, bytes, code) => {
+      const ts = await startServer(resources);
+      const peer = await connect(ts);
+      await peer.write(bytes);
+      await peer.closed;
+      const error = peer.frames.find((f) => f.type === FrameType.ERROR);
+      expect(error === undefined ? undefined : readError(error).code).toBe(code);
+      await expectServerHealthy(resources, ts);
+    },
+  );
+
+  it("[RES-TREE] a tree key on an entry that does not start its tree is refused", async () => {
+    const ts = await startServer(resources);
+    const peer = await connect(ts);
+    await peer.write(Buffer.concat([entryFrames([A], 1), plainItemFrame(2, metaOf(B, newKey()))]));
+    await peer.closed;
+    const error = peer.frames.find((f) => f.type === FrameType.ERROR);
+    expect(error === undefined ? undefined : readError(error).code).toBe("MALFORMED_MESSAGE");
+  });
+
+  it("[RES-JOURNAL] [RES-HAVE] [RES-TREE] a tree cut off goes on in its own top folder; the entries stored are held", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    expect(await sendEntries(ts, [A, B], tree)).toEqual(["photos/a.txt", "photos/sub/b.txt"]);
+    const stateDir = path.join(saveDir, STATE_DIRECTORY_NAME);
+    expect(await readdir(stateDir)).toEqual([`${tree}.tree`]);
+
+    const peer = await connect(ts);
+    const held = await ask(peer, tree, TREE.map(keyOf));
+    expect(held.held.map((receipt) => receipt?.savedAs ?? null)).toEqual([
+      "photos/a.txt",
+      "photos/sub/b.txt",
+      null,
+      null,
+      null,
+    ]);
+    expect(held.held[1]?.bytes).toBe(B.data?.length);
+    // The rest, the first of it naming the tree: it goes into the same folders.
+    await peer.write(entryFrames([C, SUB, TOP], 1, tree));
+    const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
+    await peer.until(() => receipts() === 3, "3 receipts");
+    expect(
+      peer.frames
+        .filter((f) => f.type === FrameType.RECEIPT)
+        .map((f) => readReceipt(f).body.savedAs),
+    ).toEqual(["photos/sub/c.txt", "photos/sub", "photos"]);
+    expect(await listDir(saveDir)).toEqual([STATE_DIRECTORY_NAME, "photos"]);
+    expect(await listDir(path.join(saveDir, "photos", "sub"))).toEqual(["b.txt", "c.txt"]);
+    expect(await readFile(path.join(saveDir, "photos", "sub", "b.txt"))).toEqual(B.data);
+    // [RES-JOURNAL] the tree is complete: its journal is gone.
+    expect(await readdir(stateDir)).toEqual([]);
+  });
+
+  it("[RES-JOURNAL] [RES-EXPIRE] a journal survives a restart of the server, and expires as partials do", async () => {
+    let ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    await ts.server.close(1000);
+    ts = await startServer(resources, { saveDir });
+    const kept = await ask(await connect(ts), tree, [keyOf(A)]);
+    expect(kept.held.map((receipt) => receipt?.savedAs)).toEqual(["photos/a.txt"]);
+    // Its last line a minute old, with an expiry of 30 s: removed when the server starts.
+    const journal = path.join(saveDir, STATE_DIRECTORY_NAME, `${tree}.tree`);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(journal, minuteAgo, minuteAgo);
+    await ts.server.close(1000);
+    ts = await startServer(resources, { saveDir, resumeExpiryMs: 30_000 });
+    expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
+    expect((await ask(await connect(ts), tree, [keyOf(A)])).held).toEqual([null]);
+  });
+
+  it("[RES-JOURNAL] a tree run to completion and sent again goes into a new top folder", async () => {
+    const ts = await startServer(resources);
+    const tree = newKey();
+    expect(await sendEntries(ts, TREE, tree)).toContain("photos");
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
+    peer.end();
+    expect(await sendEntries(ts, TREE, tree)).toContain("photos-1");
+  });
+
+  it("[T-NOFOLLOW] [RES-TREE] a journaled top folder replaced by a link starts a new top folder; nothing goes through the link", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A, B], tree);
+    // The top folder moves away and a link to it takes its place.
+    await rename(path.join(saveDir, "photos"), path.join(saveDir, "elsewhere"));
+    await symlink(path.join(saveDir, "elsewhere"), path.join(saveDir, "photos"));
+    // [RES-HAVE] nothing is held where the tree cannot go on.
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
+    peer.end();
+    expect(await sendEntries(ts, [C, SUB, TOP], tree)).toEqual([
+      "photos-1/sub/c.txt",
+      "photos-1/sub",
+      "photos-1",
+    ]);
+    expect(await listDir(path.join(saveDir, "elsewhere", "sub"))).toEqual(["b.txt"]);
+    expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
+  });
+});
