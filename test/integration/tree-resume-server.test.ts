@@ -4,13 +4,14 @@
  * a resumed tree goes, and what it refuses.
  */
 import { randomBytes } from "node:crypto";
-import { readFile, readdir, rename, symlink, utimes } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, symlink, truncate, utimes } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { ItemMeta } from "../../src/protocol/messages.js";
 import { decodeHeld, entryKey, type HeldMessage } from "../../src/protocol/tree-messages.js";
 import { STATE_DIRECTORY_NAME } from "../../src/transfer/server/resume-state.js";
+import { MAX_JOURNAL_BYTES } from "../../src/transfer/server/tree-journal.js";
 import {
   RawPeer,
   chunkFrames,
@@ -265,5 +266,36 @@ describe("resuming a tree (server)", () => {
     ]);
     expect(await listDir(path.join(saveDir, "elsewhere", "sub"))).toEqual(["b.txt"]);
     expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
+  });
+
+  it("[RES-JOURNAL] [T-PLACE] a journaled top folder removed and made again by someone else is not reopened: a new top folder", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A, B], tree);
+    // The folder goes, and another directory takes its name: not the one the tree made.
+    await rename(path.join(saveDir, "photos"), path.join(saveDir, "gone"));
+    await mkdir(path.join(saveDir, "photos"));
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
+    peer.end();
+    expect(await sendEntries(ts, [C, SUB, TOP], tree)).toEqual([
+      "photos-1/sub/c.txt",
+      "photos-1/sub",
+      "photos-1",
+    ]);
+    expect(await readdir(path.join(saveDir, "photos"))).toEqual([]);
+  });
+
+  it("[RES-JOURNAL] a journal over its bound on disk is not read: nothing is held", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    const journal = path.join(saveDir, STATE_DIRECTORY_NAME, `${tree}.tree`);
+    await truncate(journal, MAX_JOURNAL_BYTES + 1);
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, [keyOf(A)])).held).toEqual([null]);
+    peer.end();
   });
 });

@@ -269,7 +269,9 @@ export class PendingFile {
         // The next item may take its name; removing our temporary name needs no turn.
         turn?.handOn();
       }
-      if (linked) await unlink(this.#tempPath);
+      // Stored under its name from here: a temporary name that cannot be removed is left
+      // behind, it does not make a stored file a failed one.
+      if (linked) await unlink(this.#tempPath).catch(() => undefined);
       return name;
     } catch (error) {
       await this.#close().catch(() => undefined);

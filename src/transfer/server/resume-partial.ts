@@ -26,6 +26,11 @@ export interface PartialRecorder {
   ): void;
   /** Removes what the state holds of the partial beside its data (the description). */
   forget(): Promise<void>;
+  /**
+   * [RES-BUSY] The item arrived whole and is being stored: its connection is no longer
+   * ended when the key is asked for again (that ask waits for the file to be stored).
+   */
+  committing(): void;
 }
 
 /**
@@ -103,6 +108,7 @@ export class ResumablePartial extends PendingFile {
   }
 
   override async commit(turn?: FileNamingTurn): Promise<string> {
+    this.#recorder.committing();
     await this.#checkpoint;
     try {
       return await super.commit(turn);

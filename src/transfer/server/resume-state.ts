@@ -87,8 +87,11 @@ const TAKE_OVER_WAIT_MS = 5_000;
 interface Holder {
   /** The size it counts against the bound [RES-BOUND]. */
   readonly size: number;
-  /** Ends the item's connection, keeping its partial: a later ask takes the key over. */
-  readonly takeOver: () => void;
+  /**
+   * Ends the item's connection, keeping its partial: a later ask takes the key over.
+   * Nothing once the item is complete and being stored.
+   */
+  takeOver: () => void;
   /** Resolves once the key is given back. */
   readonly released: Promise<void>;
   readonly release: () => void;
@@ -259,8 +262,9 @@ export class ResumeState {
         kept = undefined;
       }
       if (!(await this.#makeRoom(size))) {
-        this.#giveBack(key, holder);
+        // Its files go before the key does: a claim waiting for the key makes new ones.
         if (kept !== undefined) await this.#remove(key);
+        this.#giveBack(key, holder);
         return undefined;
       }
       await this.#ensureDirectory();
@@ -274,10 +278,11 @@ export class ResumeState {
       } else await writeFile(partialPath, "", { mode: PARTIAL_FILE_MODE });
       return this.#claimed(key, holder, offset, hash);
     } catch {
-      this.#giveBack(key, holder);
       // [RES-SECURITY] nothing is removed through a state directory that is not one.
       // (#usable may have turned false across the waits above: read it through a call.)
-      if (this.#trusted()) await this.#remove(key);
+      // Its files go before the key does: a claim waiting for the key makes new ones.
+      if (this.#trusted()) await this.#remove(key).catch(() => undefined);
+      this.#giveBack(key, holder);
       return undefined;
     }
   }
@@ -299,6 +304,9 @@ export class ResumeState {
         this.#giveBack(key, holder);
       },
       forget: () => unlinkIfThere(this.#path(key, DESCRIPTION_SUFFIX)),
+      committing: () => {
+        holder.takeOver = () => undefined;
+      },
     };
     return {
       offset,

@@ -133,17 +133,13 @@ class BatchStore {
       if (job.relative !== null) this.#check(job.directory, job.relative);
       const name = this.#link(tempPath, job);
       linked = name.linked;
-      if (linked) unlinkSync(tempPath);
       this.named.add(job.directory);
+      // Stored under its name from here: a temporary name that cannot be removed is left
+      // behind (a `.part` file), it does not make a stored file a failed one.
+      if (linked) removeQuietly(tempPath);
       return { ok: true, name: name.name };
     } catch (error) {
-      if (!linked) {
-        try {
-          unlinkSync(tempPath);
-        } catch {
-          // Nothing more to do about a temporary file that cannot be removed.
-        }
-      }
+      if (!linked) removeQuietly(tempPath);
       return failed("cannot store the file", error);
     }
   }
@@ -210,6 +206,14 @@ class BatchStore {
       }
     }
     throw noFreeName(job.baseName);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Nothing more to do about a temporary file that cannot be removed.
   }
 }
 

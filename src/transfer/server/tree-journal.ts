@@ -1,4 +1,4 @@
-import { open, readFile, unlink } from "node:fs/promises";
+import { open, readFile, stat, unlink } from "node:fs/promises";
 import { MAX_HELD_FRAME_BYTES } from "../../protocol/constants.js";
 import { parseControlJson, type ControlObject } from "../../protocol/control-json.js";
 import { readReceiptBody, receiptToJson, type ReceiptBody } from "../../protocol/messages.js";
@@ -7,6 +7,22 @@ import type { InboundItem } from "./inbound-item.js";
 import type { CommittedItem } from "./item-commit.js";
 import { isErrno } from "./item-store.js";
 import type { ResumeState } from "./resume-state.js";
+
+/**
+ * [RES-JOURNAL] A journal grows to this size at most: past it, nothing more is recorded
+ * (the entries stored after it are sent again on a rerun), and a larger one on disk is
+ * not read. It bounds what a tree's journal costs a connection in memory and on disk,
+ * whatever a client makes a tree of (a million entries of 4 KiB paths would take GBs).
+ */
+export const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
+
+/** A directory a tree created: where, and which one it is (device and inode). */
+export interface JournaledDirectory {
+  /** Its path relative to the save directory. */
+  readonly as: string;
+  /** `dev:ino` of the directory created, so that another one under its name is not it. */
+  readonly id: string;
+}
 
 /**
  * [RES-JOURNAL] What the server keeps of one tree so that the same tree sent again goes
@@ -22,10 +38,17 @@ import type { ResumeState } from "./resume-state.js";
 export class TreeJournal {
   /** The file, or undefined when nothing is kept (a server without state). */
   readonly #file: string | undefined;
-  /** Directories the tree created: path sent (as JSON text) → path stored. */
-  readonly directories = new Map<string, string>();
-  /** Entries stored: entry key → receipt. */
+  /** Directories the tree created: path sent (as JSON text) → where, and which one. */
+  readonly directories = new Map<string, JournaledDirectory>();
+  /**
+   * Entries stored, as read from disk: entry key → receipt. What this connection stores
+   * is written, not kept: HELD answers come before the tree's first entry [RES-HAVE].
+   */
   readonly #entries = new Map<string, ReceiptBody>();
+  /** The top folder the tree created, as stored. */
+  #top: string | undefined;
+  /** Bytes of the journal on disk, and queued for it. */
+  #bytes = 0;
   #pending: string[] = [];
   #batch: Promise<void> | undefined;
   #tail: Promise<void> = Promise.resolve();
@@ -46,11 +69,14 @@ export class TreeJournal {
     if (file === undefined) return journal;
     let text = "";
     try {
-      text = await readFile(file, "utf8");
+      // One over the bound is not read: it is as if the tree had none [RES-JOURNAL].
+      if ((await stat(file)).size > MAX_JOURNAL_BYTES) journal.restart();
+      else text = await readFile(file, "utf8");
     } catch (error) {
       if (!isErrno(error, "ENOENT")) journal.#removed = true;
       return journal;
     }
+    journal.#bytes = Buffer.byteLength(text, "utf8");
     for (const line of text.split("\n")) {
       if (line !== "") journal.#read(line);
     }
@@ -58,12 +84,8 @@ export class TreeJournal {
   }
 
   /** The top folder the tree created, as stored; undefined before it has one. */
-  get top(): string | undefined {
-    for (const [sent, stored] of this.directories) {
-      const components: unknown = JSON.parse(sent);
-      if (Array.isArray(components) && components.length === 1) return stored;
-    }
-    return undefined;
+  get top(): JournaledDirectory | undefined {
+    return this.#top === undefined ? undefined : this.directories.get(this.#top);
   }
 
   /** True when the journal holds nothing. */
@@ -76,16 +98,27 @@ export class TreeJournal {
     return this.#entries.get(key) ?? null;
   }
 
-  /** Records a directory the tree created; flushed with the next entry. */
-  created(sentPath: readonly string[], storedPath: string): void {
-    this.directories.set(JSON.stringify(sentPath), storedPath);
-    void this.#append({ dir: sentPath, as: storedPath });
+  /** Records a directory the tree created (`id`: its `dev:ino`); flushed with the next entry. */
+  created(sentPath: readonly string[], storedPath: string, id: string): void {
+    if (!this.#recording) return;
+    this.#directory(sentPath, { as: storedPath, id });
+    void this.#append({ dir: sentPath, as: storedPath, id });
   }
 
   /** Records an entry stored; resolves once the line is on stable storage (never rejects). */
   stored(key: string, receipt: ReceiptBody): Promise<void> {
-    this.#entries.set(key, receipt);
     return this.#append({ entry: key, receipt: receiptToJson(receipt) });
+  }
+
+  /** False once nothing more is recorded: removed, unwritable, or at its bound. */
+  get #recording(): boolean {
+    return this.#file !== undefined && !this.#removed && this.#bytes <= MAX_JOURNAL_BYTES;
+  }
+
+  #directory(sentPath: readonly string[], directory: JournaledDirectory): void {
+    const key = JSON.stringify(sentPath);
+    this.directories.set(key, directory);
+    if (sentPath.length === 1) this.#top = key;
   }
 
   /**
@@ -95,7 +128,11 @@ export class TreeJournal {
   restart(): void {
     this.directories.clear();
     this.#entries.clear();
+    this.#top = undefined;
+    this.#bytes = 0;
     this.#pending = [];
+    // Lines queued after this go to the new file, in a batch of their own.
+    this.#batch = undefined;
     // The lines of the old top folder go; the new one's are appended to a new file.
     const file = this.#file;
     this.#tail = this.#tail.then(async () => {
@@ -116,18 +153,26 @@ export class TreeJournal {
   }
 
   #append(line: object): Promise<void> {
-    if (this.#file === undefined || this.#removed) return Promise.resolve();
-    this.#pending.push(`${JSON.stringify(line)}\n`);
-    // Lines that come while a batch is being written go together in the next one.
-    this.#batch ??= this.#tail = this.#tail.then(() => this.#write());
+    if (!this.#recording) return Promise.resolve();
+    const text = `${JSON.stringify(line)}\n`;
+    this.#bytes += Buffer.byteLength(text, "utf8");
+    this.#pending.push(text);
+    // Lines that come while a batch is being written go together in the next one. A
+    // batch writes the lines queued for it only: not those queued after a restart.
+    if (this.#batch === undefined) {
+      const lines = this.#pending;
+      this.#batch = this.#tail = this.#tail.then(() => this.#write(lines));
+    }
     return this.#batch;
   }
 
-  async #write(): Promise<void> {
-    this.#batch = undefined;
+  async #write(lines: string[]): Promise<void> {
+    if (this.#pending === lines) {
+      this.#pending = [];
+      this.#batch = undefined;
+    }
     const file = this.#file;
-    const text = this.#pending.join("");
-    this.#pending = [];
+    const text = lines.join("");
     if (file === undefined || this.#removed || text === "") return;
     try {
       const handle = await open(file, "a", 0o600);
@@ -155,10 +200,12 @@ export class TreeJournal {
     const record: ControlObject = value;
     const dir = record.get("dir");
     const stored = record.get("as");
+    const id = record.get("id");
     if (Array.isArray(dir) && typeof stored === "string") {
       const sent: unknown[] = dir;
-      if (sent.every((component) => typeof component === "string")) {
-        this.directories.set(JSON.stringify(sent), stored);
+      const components = sent.filter((component) => typeof component === "string");
+      if (typeof id === "string" && components.length === sent.length) {
+        this.#directory(components, { as: stored, id });
       }
       return;
     }
@@ -180,7 +227,12 @@ export class TreeJournal {
  */
 export class TreeJournals {
   readonly #state: ResumeState | null;
-  readonly #open = new Map<string, Promise<TreeJournal>>();
+  /**
+   * The journal of the last tree key named, read once: a connection sends one tree at a
+   * time, and a client naming one key after another (HAVE frames with random keys) must
+   * not make it hold a journal for each.
+   */
+  #open: { readonly key: string; readonly journal: Promise<TreeJournal> } | undefined;
 
   constructor(state: ResumeState | null) {
     this.#state = state;
@@ -188,17 +240,16 @@ export class TreeJournals {
 
   /** The journal of the tree `treeKey`. Never rejects. */
   journal(treeKey: string): Promise<TreeJournal> {
-    let journal = this.#open.get(treeKey);
-    if (journal === undefined) {
-      const state = this.#state;
-      const forget = (): void => {
-        this.#open.delete(treeKey);
-      };
-      journal = (state === null ? Promise.resolve(undefined) : state.journalFile(treeKey)).then(
-        (file) => TreeJournal.load(file, forget),
-      );
-      this.#open.set(treeKey, journal);
-    }
+    const open = this.#open;
+    if (open?.key === treeKey) return open.journal;
+    const state = this.#state;
+    const forget = (): void => {
+      if (this.#open?.key === treeKey) this.#open = undefined;
+    };
+    const journal = (state === null ? Promise.resolve(undefined) : state.journalFile(treeKey)).then(
+      (file) => TreeJournal.load(file, forget),
+    );
+    this.#open = { key: treeKey, journal };
     return journal;
   }
 }

@@ -209,24 +209,34 @@ export class TreePlacement {
     const root = this.#root;
     const top = journal.top;
     if (journal.empty) return false;
-    if (root !== null && top !== undefined && (await this.#isOwnDirectory(root, "", top))) {
+    if (
+      root !== null &&
+      top !== undefined &&
+      (await this.#isOwnDirectory(root, "", top.as, top.id))
+    ) {
       return true;
     }
     journal.restart();
     return false;
   }
 
-  /** Whether `name` in `parent` is a directory this tree may reopen [T-NOFOLLOW]. */
+  /**
+   * Whether `name` in `parent` is a directory this tree may reopen: the very directory it
+   * created (`id`, its `dev:ino`: another one made under its name since is not it,
+   * [T-PLACE]), still where it was created [T-NOFOLLOW].
+   */
   async #isOwnDirectory(
     parentAbsolute: string,
     parentRelative: string,
     name: string,
+    id: string,
   ): Promise<boolean> {
     if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
     const relative = parentRelative === "" ? name : `${parentRelative}/${name}`;
     const place = { absolute: path.join(parentAbsolute, name), relative };
     try {
-      if (!(await lstat(place.absolute)).isDirectory()) return false;
+      const info = await lstat(place.absolute, { bigint: true });
+      if (!info.isDirectory() || directoryId(info) !== id) return false;
       await this.check(place);
       return true;
     } catch {
@@ -250,13 +260,15 @@ export class TreePlacement {
     if (journal === undefined || root === null || parent === null || this.#made.has(key)) {
       return undefined;
     }
-    const relative = journal.directories.get(key);
+    const directory = journal.directories.get(key);
+    const relative = directory?.as;
     const name = relative === undefined ? "" : path.posix.basename(relative);
     // The journal is the server's own, but a line is checked like anything read back.
     const expected = parent.relative === "" ? name : `${parent.relative}/${name}`;
     if (
+      directory !== undefined &&
       relative === expected &&
-      (await this.#isOwnDirectory(parent.absolute, parent.relative, name))
+      (await this.#isOwnDirectory(parent.absolute, parent.relative, name, directory.id))
     ) {
       this.#made.add(key);
       return { absolute: path.join(parent.absolute, name), relative };
@@ -303,7 +315,12 @@ export class TreePlacement {
       // The new name itself is durable before any receipt that depends on it.
       await this.#syncDirectory(parent.absolute);
       this.#made.add(JSON.stringify(sent));
-      this.#journal?.created(sent, relative);
+      // A directory that cannot be told apart later is not journaled: not reopened.
+      const journal = this.#journal;
+      const info = journal && (await lstat(absolute, { bigint: true }).catch(() => undefined));
+      if (journal !== undefined && info !== undefined) {
+        journal.created(sent, relative, directoryId(info));
+      }
       return { absolute, relative };
     }
     throw new StorageError(ErrorCode.STORAGE_FAILED, `no free name for the directory ${baseName}`);
@@ -354,4 +371,9 @@ export interface FileOpener {
 
 function malformed(what: string): ProtocolError {
   return new ProtocolError(ErrorCode.MALFORMED_MESSAGE, `malformed message: ${what}`);
+}
+
+/** A directory's identity, `dev:ino`, as the journal records it [RES-JOURNAL]. */
+function directoryId(info: { readonly dev: bigint; readonly ino: bigint }): string {
+  return `${info.dev}:${info.ino}`;
 }
