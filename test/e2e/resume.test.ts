@@ -4,13 +4,12 @@
  * The bytes crossing the wire are counted by a relay between the client and gb-server:
  * plain, encrypted, and once with the server killed and started again between the runs.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, open, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CountingRelay } from "../support/counting-relay.js";
+import { fileSha256, useCountingRelays, writeDistinctMiBs } from "./resume-support.js";
 import {
   freshEnv,
   jsonLines,
@@ -37,48 +36,21 @@ let sourceDir: string;
 let source: string;
 let sourceSha256: string;
 
-/**
- * Writes the 512 MiB source fast: one random MiB repeated, each copy with its index in
- * its first 8 bytes, so that no two MiB are alike.
- */
+/** The 512 MiB source, written fast ({@link writeDistinctMiBs}). */
 beforeAll(async () => {
   sourceDir = await mkdtemp(path.join(os.tmpdir(), "gb-e2e-resume-"));
   source = path.join(sourceDir, "big.bin");
-  const block = randomBytes(MiB);
-  const hash = createHash("sha256");
-  const file = await open(source, "w");
-  try {
-    for (let index = 0; index < FILE_BYTES / MiB; index++) {
-      block.writeBigUInt64BE(BigInt(index), 0);
-      hash.update(block);
-      await file.write(block);
-    }
-  } finally {
-    await file.close();
-  }
-  sourceSha256 = hash.digest("hex");
+  sourceSha256 = await writeDistinctMiBs(source, FILE_BYTES);
 }, RUN_MS);
 
 afterAll(async () => {
   await rm(sourceDir, { recursive: true, force: true });
 });
 
-const relays: CountingRelay[] = [];
-afterEach(async () => {
-  await Promise.all(relays.map((relay) => relay.close()));
-  relays.length = 0;
-});
+const countingRelayTo = useCountingRelays();
 
-async function relayTo(server: ServerProcess): Promise<CountingRelay> {
-  const relay = await startCountingRelay(server.port);
-  relays.push(relay);
-  return relay;
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const piece of createReadStream(file)) hash.update(piece as Buffer);
-  return hash.digest("hex");
+function relayTo(server: ServerProcess): Promise<CountingRelay> {
+  return countingRelayTo(server.port);
 }
 
 function clientArgs(relay: CountingRelay, encrypted: boolean): string[] {

@@ -4,13 +4,13 @@
  * folder, sending neither the files already stored nor the part of the big one the
  * server kept. The bytes crossing the wire are counted by a relay.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CountingRelay } from "../support/counting-relay.js";
+import { fileSha256, useCountingRelays, writeDistinctMiBs } from "./resume-support.js";
 import {
   freshEnv,
   jsonLines,
@@ -46,33 +46,14 @@ beforeAll(async () => {
       await writeFile(path.join(root, directory, name), randomBytes(SMALL_BYTES));
     }
   }
-  const block = randomBytes(MiB);
-  const file = await open(path.join(root, "m.bin"), "w");
-  try {
-    for (let index = 0; index < BIG_BYTES / MiB; index++) {
-      block.writeBigUInt64BE(BigInt(index), 0);
-      await file.write(block);
-    }
-  } finally {
-    await file.close();
-  }
+  await writeDistinctMiBs(path.join(root, "m.bin"), BIG_BYTES);
 }, RUN_MS);
 
 afterAll(async () => {
   await rm(sourceDir, { recursive: true, force: true });
 });
 
-const relays: CountingRelay[] = [];
-afterEach(async () => {
-  await Promise.all(relays.map((relay) => relay.close()));
-  relays.length = 0;
-});
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const piece of createReadStream(file)) hash.update(piece as Buffer);
-  return hash.digest("hex");
-}
+const relayTo = useCountingRelays();
 
 /** Every file under `dir`, relative, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -100,16 +81,14 @@ describe("[RES-TREE] gb-client killed half way through a tree, run again", () =>
         "--json",
       ];
 
-      const firstRelay = await startCountingRelay(server.port);
-      relays.push(firstRelay);
+      const firstRelay = await relayTo(server.port);
       const first = await startClient(args(firstRelay), { env });
       await withTimeout(firstRelay.passed(KILL_AFTER_BYTES), RUN_MS, "half the tree to cross");
       first.child.kill("SIGKILL");
       expect((await first.result(RUN_MS)).signal).toBe("SIGKILL");
       await withTimeout(firstRelay.idle(), RUN_MS, "the first run's connection to close");
 
-      const secondRelay = await startCountingRelay(server.port);
-      relays.push(secondRelay);
+      const secondRelay = await relayTo(server.port);
       const second = await runClient(args(secondRelay), { env, timeoutMs: RUN_MS });
       expect(second.code, second.stderr).toBe(0);
       const events = jsonLines(second.stdout);
