@@ -27,6 +27,13 @@ import { TreeReport } from "./tree-report.js";
 
 const MS_PER_SECOND = 1000;
 
+/**
+ * Items handed to the connection ahead of the oldest one awaiting its receipt, at most:
+ * enough to keep the connection busy (the server holds at most 256 small items
+ * committing at once), few enough that a tree's items do not all exist at once.
+ */
+const SEND_WINDOW = 1024;
+
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
 
@@ -161,7 +168,8 @@ export async function sendItems(
   };
   let exitCode: number = ExitCode.OK;
   try {
-    const pending = plan.map(({ label, item, tree }, index) => {
+    const send = (index: number): Promise<SentItem> => {
+      const { label, item, tree } = plan[index] as PlannedItem;
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
       const heldItem = held.get(index);
@@ -189,15 +197,23 @@ export async function sendItems(
           events?.update(itemProgress(index));
         },
       });
-    });
+    };
+    // Items are handed to the connection a window ahead of the receipt awaited, not all
+    // at once: a tree of 100,000 files starts at once, and what each item costs in memory
+    // lives only while it is in the window.
+    const pending: (Promise<SentItem> | undefined)[] = [];
+    let handedOver = 0;
     // Receipts are reported in the order items were given. An item's id in --json
     // output is its position in that order (1-based), whatever the wire id was.
     // A connection-wide failure reaches every pending item as the same error object:
     // it is printed once (--json still reports each item).
     const printed = new Set<unknown>();
-    for (const [index, result] of pending.entries()) {
-      const item = plan[index];
-      if (item === undefined) continue;
+    for (const [index, item] of plan.entries()) {
+      for (const end = Math.min(plan.length, index + SEND_WINDOW); handedOver < end; handedOver++) {
+        pending[handedOver] = send(handedOver);
+      }
+      const result = pending[index] as Promise<SentItem>;
+      pending[index] = undefined;
       const id = index + 1;
       const tree = item.tree;
       try {

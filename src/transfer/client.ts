@@ -30,7 +30,6 @@ import {
   readUntilAborted,
   type ItemSource,
 } from "./client/item-sources.js";
-import { PooledFileReader } from "./client/pooled-file-reader.js";
 import {
   prepareDict,
   prepareFile,
@@ -41,7 +40,7 @@ import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client
 import { readAnswer } from "./client/read-answer.js";
 import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
-import { openResumable, ResumableFile } from "./client/resumable-file.js";
+import { openResumable, recyclerOf, ResumableFile } from "./client/resumable-file.js";
 import { ResumeOffers } from "./client/resume-offers.js";
 import { HeldAnswers, type HeldReceipts } from "./client/held-answers.js";
 import { SendQueue } from "./client/send-queue.js";
@@ -205,7 +204,11 @@ export class GbClient {
         // A small file is read now, ahead of its turn; a larger one opened when it comes.
         const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
         if (small !== undefined)
-          return this.#sendWhole({ meta: item.meta, payload: small }, options);
+          return this.#sendWhole(
+            { meta: item.meta, payload: small },
+            options,
+            this.#readAhead.recycle,
+          );
         // [RES-ASK] a file of 1 MiB or more asks to resume.
         return this.#sendStreamed(
           () => openResumable(item, options) ?? openFileItem(item),
@@ -291,14 +294,19 @@ export class GbClient {
     this.#socket.destroy();
   }
 
-  /** Queues an item held in memory, written in one go when its turn comes (no wait of its own). */
-  #sendWhole(item: WholeItem, options: ItemOptions): Promise<SentItem> {
+  /** Queues an item held in memory, written in one go when its turn comes. */
+  #sendWhole(
+    item: WholeItem,
+    options: ItemOptions,
+    recycle?: (payload: Uint8Array) => void,
+  ): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
     const write = (payload: Uint8Array | string): void => {
       this.#inFlight.add(slot);
       const fatal = this.#failure();
+      const chunkerOptions = this.#chunkerOptions(options.onProgress, recycle);
       if (fatal !== undefined) slot.reject(fatal);
-      else ItemChunker.begin(this.#writer, slot, this.#chunkerOptions(options)).writeWhole(payload);
+      else ItemChunker.begin(this.#writer, slot, chunkerOptions).writeWhole(payload);
     };
     this.#queue.push(() => {
       const payload = payloadNow(item.payload);
@@ -356,19 +364,8 @@ export class GbClient {
       slot.reject(fatal);
       return;
     }
-    // A pooled file's read buffers are given back once their last chunk is out.
-    const reader =
-      source instanceof PooledFileReader || source instanceof ResumableFile ? source : undefined;
-    const chunker = ItemChunker.begin(this.#writer, slot, {
-      onProgress,
-      digest: this.#digest,
-      recycle:
-        reader === undefined
-          ? undefined
-          : (piece) => {
-              reader.recycle(piece);
-            },
-    });
+    const options = this.#chunkerOptions(onProgress, recyclerOf(source));
+    const chunker = ItemChunker.begin(this.#writer, slot, options);
     const stop = (slot.stopReading = new AbortController());
     try {
       if (source instanceof ResumableFile) {
@@ -404,8 +401,11 @@ export class GbClient {
     return !this.session.encrypted;
   }
 
-  #chunkerOptions(options: ItemOptions): ChunkerOptions {
-    return { onProgress: options.onProgress, digest: this.#digest };
+  #chunkerOptions(
+    onProgress: ItemOptions["onProgress"],
+    recycle?: (piece: Uint8Array) => void,
+  ): ChunkerOptions {
+    return { onProgress, digest: this.#digest, recycle };
   }
 
   /** Waits for the socket to drain; false when the connection failed meanwhile. */

@@ -246,6 +246,27 @@ describe("ItemChunker", () => {
   }
 
   for (const encrypted of [false, true]) {
+    it(`a whole payload is given back once, after its frames are written (${encrypted ? "through records" : "plain"})`, async () => {
+      for (const size of [0, 100, 4096, CHUNK_PLAINTEXT_BYTES + 1]) {
+        const { writer, frames } = recorder(encrypted);
+        const slot = slotFor({ kind: "file", name: "f", size });
+        const recycled: Uint8Array[] = [];
+        const payload = randomBytes(size);
+        ItemChunker.begin(writer, slot, { recycle: (piece) => recycled.push(piece) }).writeWhole(
+          payload,
+        );
+        const written = frames();
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(recycled).toEqual([payload]);
+        expect(recycled[0]).toBe(payload);
+        // What went out is the payload as it was when written.
+        const data = Buffer.concat(written.slice(1).map((frame) => frame.payload));
+        expect(data.equals(payload)).toBe(true);
+      }
+    });
+  }
+
+  for (const encrypted of [false, true]) {
     it(`[K-ABORT] abort() ends the item with an empty LAST_CHUNK and drops the held chunk (${encrypted ? "through records" : "plain"})`, () => {
       const { writer, frames } = recorder(encrypted);
       const slot = slotFor({ kind: "file", name: "f", size: null });

@@ -38,6 +38,20 @@ describe("ReadAhead", () => {
     expect((await new ReadAhead(10, 1).read(big!, 1000).take()).length).toBe(1000);
   });
 
+  it("a file's memory, once recycled, holds the files read after it; never before", async () => {
+    const paths = await files(40, 4000);
+    const ahead = new ReadAhead(1 << 20, 10);
+    // Ten slabs' worth read and kept: each in memory of its own.
+    const kept = await Promise.all(paths.slice(0, 20).map((file) => ahead.read(file, 4000).take()));
+    const memory = new Set(kept.map((bytes) => bytes.buffer));
+    expect(kept.every((bytes, index) => bytes.every((byte) => byte === index))).toBe(true);
+    for (const bytes of kept) ahead.recycle(bytes);
+    const next = await Promise.all(paths.slice(20).map((file) => ahead.read(file, 4000).take()));
+    // The files after went into the memory given back, each whole and its own.
+    expect(next.some((bytes) => memory.has(bytes.buffer))).toBe(true);
+    expect(next.every((bytes, index) => bytes.every((byte) => byte === 20 + index))).toBe(true);
+  });
+
   it("a small file that vanished before its turn fails with INPUT_UNREADABLE, when its turn comes", async () => {
     const content = smallFileContent(path.join(tmpdir(), "gb-no-such-file"), 10, newReadAhead());
     await expect(content?.take()).rejects.toMatchObject({

@@ -121,6 +121,24 @@ describe("SmallFileWriter", () => {
     expect(roomy.reserve(SMALL_FILE_MAX_BYTES + 1)).toBe(false);
   });
 
+  it("a held file's memory is used again only once it is stored and its item released", async () => {
+    const { writer, dir } = await newWriter(true);
+    const size = 40 * 1024;
+    const first = writer.allocate(size).fill(1);
+    const stored = writer.store({ ...file(dir, "one", ""), data: first });
+    // Its item is released (the session is done with it) before the writer copied it.
+    writer.release(size, first);
+    const second = writer.allocate(size);
+    expect(second.buffer).not.toBe(first.buffer);
+    second.fill(2);
+    expect(await stored).toBe("one");
+    expect(await readFile(path.join(dir, "one"))).toEqual(Buffer.alloc(size, 1));
+    writer.release(size, second);
+    // Both of the first slab's users are done: its memory comes back.
+    writer.allocate(size);
+    expect(writer.allocate(size).buffer).toBe(first.buffer);
+  });
+
   it("close() stores what was given first, then refuses more", async () => {
     const { writer, dir } = await newWriter();
     const stored = writer.store(file(dir, "last.txt", "last"));

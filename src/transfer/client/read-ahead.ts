@@ -39,6 +39,11 @@ export class SlabReader {
       closeSync(fd);
     }
   }
+
+  /** Says that nothing refers to `bytes`, which {@link read} returned, any more. */
+  release(bytes: Uint8Array): void {
+    this.#slabs.release(bytes);
+  }
 }
 
 /** A file being read ahead: its bytes, at once when they are in, or when they come. */
@@ -110,6 +115,14 @@ export class ReadAhead {
       },
     };
   }
+
+  /**
+   * Says that nothing refers to `bytes` (what a read gave, once taken) any more: its
+   * memory is used again for files read after. Call it once, when the bytes were sent.
+   */
+  readonly recycle = (bytes: Uint8Array): void => {
+    this.#slabs.release(bytes);
+  };
 
   #readSoon(filePath: string, size: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {

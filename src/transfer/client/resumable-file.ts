@@ -152,3 +152,14 @@ async function hashPrefix(filePath: string, bytes: number): Promise<Hash> {
   if (read !== bytes) throw new RangeError(`${filePath} has fewer than ${bytes} bytes`);
   return hash;
 }
+
+/**
+ * How the read buffers of `source` are given back once their last chunk is out, when it
+ * reads a file through pooled buffers; undefined for any other source.
+ */
+export function recyclerOf(source: unknown): ((piece: Uint8Array) => void) | undefined {
+  if (!(source instanceof PooledFileReader || source instanceof ResumableFile)) return undefined;
+  return (piece) => {
+    source.recycle(piece);
+  };
+}

@@ -14,6 +14,9 @@ import type { SessionContext } from "./session-context.js";
 import type { TreeJournal } from "./tree-journal.js";
 import type { StoredPlace } from "./tree-placement.js";
 
+/** SHA-256 of no bytes: an item hashed as it arrives whose data was empty. */
+const EMPTY_SHA256 = sha256Hex(new Uint8Array(0));
+
 /** What admitting an item needs from the server. */
 export type AdmissionContext = Pick<
   SessionContext,
@@ -41,9 +44,12 @@ export class InboundItem {
   /**
    * Running SHA-256 of a file or a large dictionary, chunk by chunk as it arrives; a small
    * dictionary is hashed whole once complete (one call costs it less than a hash object).
-   * Hashing 16 MiB at once would hold up the event loop for tens of ms.
+   * Hashing 16 MiB at once would hold up the event loop for tens of ms. Made with the
+   * first chunk: a directory, an empty file or a file held in memory needs none.
    */
   #hash: Hash | undefined;
+  /** Whether the data is hashed as it arrives ({@link #hash}) rather than whole at the end. */
+  #hashStreamed: boolean;
   readonly #previewBytes: number;
   readonly #releaseDictBytes: (bytes: number) => void;
   #bytes = 0;
@@ -82,10 +88,7 @@ export class InboundItem {
   private constructor(id: number, meta: ItemMeta, context: AdmissionContext) {
     this.id = id;
     this.meta = meta;
-    this.#hash =
-      meta.kind === "dict" && meta.size <= context.inlineDictBytes
-        ? undefined
-        : createHash("sha256");
+    this.#hashStreamed = !(meta.kind === "dict" && meta.size <= context.inlineDictBytes);
     if (meta.kind === "dict") {
       // A dictionary for a worker gets a buffer of its own, which can be moved to it
       // rather than copied; a small one may share Node's pool.
@@ -140,7 +143,7 @@ export class InboundItem {
     this.#fileBytes = memory;
     this.#releaseFileBytes = release;
     // Hashed whole once complete: one call costs a small file less than a hash object.
-    this.#hash = undefined;
+    this.#hashStreamed = false;
   }
 
   /** True when the file's bytes are held in memory ({@link keepFileInMemory}). */
@@ -212,8 +215,9 @@ export class InboundItem {
     }
     const whole = this.#dict ?? this.#fileBytes;
     let offset = this.#bytes - length;
+    const hash = this.#hashStreamed ? (this.#hash ??= createHash("sha256")) : undefined;
     for (const piece of parts) {
-      this.#hash?.update(piece);
+      hash?.update(piece);
       if (whole !== undefined) {
         // bytes <= declared size was checked above, so this copy stays in bounds.
         piece.copy(whole, offset);
@@ -241,12 +245,14 @@ export class InboundItem {
   resumeAt(from: number, hash: Hash): void {
     this.#bytes = from;
     this.#hash = hash;
+    this.#hashStreamed = true;
     this.#previewLength = this.#previewBytes;
   }
 
   /** SHA-256 (hex) of the plaintext received, for the receipt: once, when the item is complete. */
   sha256(): string {
     if (this.#hash !== undefined) return this.#hash.digest("hex");
+    if (this.#hashStreamed) return EMPTY_SHA256;
     return sha256Hex(this.#fileBytes ?? this.dictBytes());
   }
 

@@ -136,20 +136,14 @@ export class ServerSession {
     return { chunks: this.#parser.bufferedChunks, bytes: this.#parser.bufferedBytes };
   }
 
-  /**
-   * Resolves once the connection has closed and the partial file of an item it cut short
-   * is removed, so that a server stopping at once leaves no temporary file behind.
-   */
+  /** Resolves once the connection has closed and a partial file it cut short is removed. */
   get closed(): Promise<void> {
     return this.#closed.then(async () => {
       await Promise.all(this.#fileWork);
     });
   }
 
-  /**
-   * Stops after the item in progress: an idle connection is told SHUTTING_DOWN and
-   * closed at once; a busy one is closed when its current item ends.
-   */
+  /** Stops after the item in progress: an idle connection is told SHUTTING_DOWN and closed. */
   drain(): void {
     this.#draining = true;
     if (this.#state === "ready" || this.#state === "preamble" || this.#state === "start") {
@@ -253,9 +247,13 @@ export class ServerSession {
     }
     this.#state = "ready";
     this.#deadlines.opened();
-    return have
-      ? answerHave(frame.payload, this.#journals, this.#tree, this.#out)
-      : this.#beginItem(frame.payload);
+    return have ? this.#answerHave(frame.payload) : this.#beginItem(frame.payload);
+  }
+
+  /** [RES-HAVE] A tree is coming: the writer of its small files starts meanwhile. */
+  #answerHave(payload: Buffer): Promise<void> | undefined {
+    this.#context.smallFiles?.warmUp();
+    return answerHave(payload, this.#journals, this.#tree, this.#out);
   }
 
   /** [S-SEQUENCE] One frame in the current state. A throw ends the connection. */
@@ -265,8 +263,7 @@ export class ServerSession {
       case "start":
         return this.#onFirstFrame(frame);
       case "ready":
-        if (type === FrameType.HAVE)
-          return answerHave(frame.payload, this.#journals, this.#tree, this.#out);
+        if (type === FrameType.HAVE) return this.#answerHave(frame.payload);
         if (type !== FrameType.ITEM) throw unexpected(type, "an ITEM or HAVE frame");
         return this.#beginItem(frame.payload);
       case "offer":

@@ -89,8 +89,14 @@ export class SmallFileWriter {
     return true;
   }
 
-  release(bytes: number): void {
+  /**
+   * Gives back a reservation ({@link reserve}) and the memory {@link allocate} gave for it,
+   * once the item holding it is over: the memory is used again once the writer has
+   * taken its copy too.
+   */
+  release(bytes: number, memory?: Buffer): void {
     this.#heldBytes -= bytes;
+    if (memory !== undefined) this.#slabs.release(memory);
   }
 
   /** Memory for a small file's bytes, uninitialised (reserve its size first). */
@@ -107,6 +113,8 @@ export class SmallFileWriter {
    */
   store(request: SmallFileRequest): Promise<string> {
     if (this.#closed) return Promise.reject(closing());
+    // Its bytes stay untouched until they are copied for the thread (#send).
+    this.#slabs.retain(request.data);
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
       if (this.#inFlight !== undefined || this.#scheduled) return;
@@ -117,6 +125,16 @@ export class SmallFileWriter {
         this.#send();
       });
     });
+  }
+
+  /**
+   * Starts the thread now, when files are about to come (a tree), rather than with the
+   * first batch, which would wait for it; an idle one exits after a while as usual.
+   */
+  warmUp(): void {
+    if (this.#closed || this.#worker !== undefined) return;
+    this.#thread();
+    if (this.#inFlight === undefined) this.#idleLater();
   }
 
   /** Stores what was given already, then ends the thread. */
@@ -148,6 +166,7 @@ export class SmallFileWriter {
     for (const { request } of batch) {
       const { data: bytes, ...where } = request;
       data.set(bytes, offset);
+      this.#slabs.release(bytes);
       jobs.push({ ...where, offset, length: bytes.length });
       offset += bytes.length;
     }
@@ -198,13 +217,19 @@ export class SmallFileWriter {
     batch.forEach((queued, index) => {
       settle(queued, answers?.[index]);
     });
+    this.#idleLater();
+    this.#send();
+  }
+
+  /** An idle thread exits after {@link IDLE_EXIT_MS} (the next batch stops the clock). */
+  #idleLater(): void {
+    clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
       const worker = this.#worker;
       this.#worker = undefined;
       void worker?.terminate();
     }, IDLE_EXIT_MS);
     this.#idleTimer.unref();
-    this.#send();
   }
 
   /** The thread failed or exited: its batch fails, and the next batch gets a new one. */
@@ -257,7 +282,8 @@ export function keepSmallFileInMemory(item: InboundItem, writer: SmallFileWriter
   const size = item.meta.size;
   if (writer === null || item.meta.kind !== "file" || size === null) return;
   if (!writer.reserve(size)) return;
-  item.keepFileInMemory(writer.allocate(size), () => {
-    writer.release(size);
+  const memory = writer.allocate(size);
+  item.keepFileInMemory(memory, () => {
+    writer.release(size, memory);
   });
 }
