@@ -13,6 +13,9 @@ import {
 import { candidateName, MAX_NAME_ATTEMPTS, safeName } from "./safe-name.js";
 import { TreeJournals, type TreeJournal } from "./tree-journal.js";
 
+/** {@link TreePlacement.placedNow}: the place needs work first ({@link TreePlacement.place}). */
+export const NOT_NOW: unique symbol = Symbol("not now");
+
 /** A directory on disk that a tree created. */
 export interface StoredPlace {
   /** Its absolute path. */
@@ -132,7 +135,8 @@ export class TreePlacement {
    *   longer the one the tree created [T-NOFOLLOW].
    */
   async place(order: EntryOrder): Promise<StoredPlace | null> {
-    if (order.closes !== undefined) return order.closes.stored;
+    const now = this.placedNow(order);
+    if (now !== NOT_NOW) return now;
     if (this.#open.length === 0) {
       // A tree starts: [RES-JOURNAL] with its journal when it names itself.
       this.#made.clear();
@@ -151,6 +155,16 @@ export class TreePlacement {
       if (!closedAtOnce) this.#open.push({ sent: component, stored: created });
     }
     return created;
+  }
+
+  /**
+   * {@link place}'s answer at once, when there is nothing to create or load (an entry in
+   * a directory already open, or a directory closing); {@link NOT_NOW} otherwise.
+   */
+  placedNow(order: EntryOrder): StoredPlace | null | typeof NOT_NOW {
+    if (order.closes !== undefined) return order.closes.stored;
+    if (this.#open.length === 0 || order.create.length > 0) return NOT_NOW;
+    return this.#innermost();
   }
 
   /**
@@ -334,13 +348,24 @@ export class TreePlacement {
  * @throws {RefusedError} BUSY when the process is out of file descriptors.
  * @throws {StorageError} STORAGE_FAILED
  */
-export async function openEntry(
+export function openEntry(
   item: InboundItem,
   order: EntryOrder,
   tree: TreePlacement,
   store: FileOpener | null,
-): Promise<PendingFile | undefined> {
-  const place = await tree.place(order);
+): Promise<PendingFile | undefined> | undefined {
+  const now = tree.placedNow(order);
+  // Most entries go into a directory already open: nothing to wait for.
+  if (now !== NOT_NOW) return openPlaced(item, now, tree, store);
+  return tree.place(order).then((place) => openPlaced(item, place, tree, store));
+}
+
+function openPlaced(
+  item: InboundItem,
+  place: StoredPlace | null,
+  tree: TreePlacement,
+  store: FileOpener | null,
+): Promise<PendingFile | undefined> | undefined {
   item.place = place;
   item.journal = tree.journal;
   const meta = item.meta;
