@@ -1,6 +1,7 @@
 import type { DictFormat } from "../codecs/dict-format.js";
-import { ErrorCode, GbError } from "../errors.js";
+import { ErrorCode, GbError, toGbError } from "../errors.js";
 import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
+import { handled } from "../transfer/client/item-slot.js";
 import {
   prepareDictInput,
   preparePath,
@@ -22,7 +23,7 @@ import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
-import { heldEntries } from "../transfer/client/held-entries.js";
+import { SendPlan, type ItemFate, type PlannedItem } from "./send-plan.js";
 import { TreeReport } from "./tree-report.js";
 
 const MS_PER_SECOND = 1000;
@@ -36,16 +37,6 @@ const SEND_WINDOW = 1024;
 
 /** Name of a file item read from standard input. */
 const STDIN_FILE_NAME = "stdin";
-
-/**
- * An item as the user named it (its label), prepared before connecting; an entry of a
- * directory tree names its tree, and its place in it.
- */
-interface PlannedItem {
-  readonly label: string;
-  readonly item: PreparedItem;
-  readonly tree?: { readonly report: TreeReport; readonly index: number; readonly path: string };
-}
 
 /**
  * Does what gb-client's options ask: checks every input, connects, sends, reports.
@@ -135,20 +126,9 @@ export async function sendItems(
     );
   }
   for (const tree of trees) tree.reportSkipped(terminal, flags.json);
-  // [RES-HAVE] entries a run cut off before stored are reported, not sent again.
-  let held: ReadonlyMap<number, SentItem>;
-  try {
-    const planned = await interruption.race(planHeld(client, plan, trees, flags.resume));
-    if (planned === INTERRUPTED) {
-      client.destroy();
-      return interrupted(terminal);
-    }
-    held = planned;
-  } catch (error) {
-    terminal.error(error);
-    client.destroy();
-    return exitCodeFor(error);
-  }
+  // [RES-HAVE] entries a run cut off before stored are reported, not sent again; the
+  // questions go out now, and the items as their answers come.
+  const fates = new SendPlan(client, plan, trees, flags.resume);
   const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
   const events = flags.json ? new ProgressEvents(terminal) : undefined;
   /** When each item's first bytes went out, for its duration and average rate. */
@@ -168,12 +148,14 @@ export async function sendItems(
   };
   let exitCode: number = ExitCode.OK;
   try {
-    const send = (index: number): Promise<SentItem> => {
-      const { label, item, tree } = plan[index] as PlannedItem;
+    const send = (index: number, fate: ItemFate): Promise<SentItem> => {
+      const { label, tree } = plan[index] as PlannedItem;
+      if ("held" in fate) return Promise.resolve(fate.held);
+      if ("failed" in fate)
+        return handled(Promise.reject(toGbError(fate.failed, "the connection failed")));
+      const item = fate.send;
       // A file's size is known (not standard input's): progress shows how far along it is.
       const total = item.origin === "path" ? item.meta.size : undefined;
-      const heldItem = held.get(index);
-      if (heldItem !== undefined) return Promise.resolve(heldItem);
       return client.send(item, {
         encrypt: choice.encrypt,
         resume: flags.resume,
@@ -208,9 +190,17 @@ export async function sendItems(
     // A connection-wide failure reaches every pending item as the same error object:
     // it is printed once (--json still reports each item).
     const printed = new Set<unknown>();
-    for (const [index, item] of plan.entries()) {
+    sending: for (const [index, item] of plan.entries()) {
       for (const end = Math.min(plan.length, index + SEND_WINDOW); handedOver < end; handedOver++) {
-        pending[handedOver] = send(handedOver);
+        let fate = fates.fateNow(handedOver);
+        // An entry whose answer has not come goes once it has; the next receipt needs it.
+        if (fate === undefined && handedOver > index) break;
+        if (fate === undefined) {
+          const known = await interruption.race(fates.fate(index));
+          if (known === INTERRUPTED) break sending;
+          fate = known;
+        }
+        pending[handedOver] = send(handedOver, fate);
       }
       const result = pending[index] as Promise<SentItem>;
       pending[index] = undefined;
@@ -251,31 +241,6 @@ export async function sendItems(
     if (interruption.interrupted) client.destroy();
   }
   return interruption.interrupted ? interrupted(terminal) : exitCode;
-}
-
-/**
- * [RES-TREE] Plans the trees that resume: each planned entry a server already holds is
- * answered from what it kept (the map, by plan index); the first entry of each tree sent
- * carries its tree key (replaced in `plan`). Nothing is asked when `resume` is false.
- */
-async function planHeld(
-  client: GbClient,
-  plan: PlannedItem[],
-  trees: readonly TreeReport[],
-  resume: boolean,
-): Promise<ReadonlyMap<number, SentItem>> {
-  const held = new Map<number, SentItem>();
-  if (!resume) return held;
-  const plans = await Promise.all(trees.map((report) => heldEntries(client, report.tree)));
-  for (const [index, planned] of plan.entries()) {
-    const tree = planned.tree;
-    const entryPlan =
-      tree === undefined ? undefined : plans[trees.indexOf(tree.report)]?.[tree.index];
-    if (entryPlan === undefined) continue;
-    if ("held" in entryPlan) held.set(index, entryPlan.held);
-    else plan[index] = { ...planned, item: entryPlan.send };
-  }
-  return held;
 }
 
 /** [CLI-INTERRUPT] Ctrl-C: says so and exits 130, like a shell's interrupted command. */

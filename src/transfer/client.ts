@@ -141,8 +141,7 @@ export class GbClient {
       this.#fail(new NetworkError(ErrorCode.TIMEOUT, "the server stopped responding"));
       socket.destroy();
     });
-    // Our own "error" listener is on: the one that kept errors from going unhandled
-    // since the handshake can go.
+    // Our own "error" listener is on: the handshake's guard against unhandled ones can go.
     guard.release();
     // Units that arrived together with HELLO (a BUSY refusal, say), or records that came
     // with the handshake's last message.
@@ -258,7 +257,9 @@ export class GbClient {
   held(tree: string, keys: readonly string[]): Promise<HeldReceipts> {
     return this.#held.ask(tree, keys, (have) => {
       this.#queue.push(() => {
+        // At once: the server answers the first HAVE while the rest are being asked.
         if (this.#failure() === undefined) this.#writer.writeFrame(FrameType.HAVE, have);
+        this.#writer.flush();
         return undefined;
       });
     });

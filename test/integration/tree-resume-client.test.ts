@@ -79,7 +79,7 @@ async function sendTree(
   resources.defer(() => {
     client.destroy();
   });
-  const plans = await heldEntries(client, await prepareTree(root));
+  const plans = await heldEntries(client, await prepareTree(root)).all();
   const sent = await Promise.all(
     plans.map((plan) => ("held" in plan ? Promise.resolve(plan.held) : client.send(plan.send))),
   );

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TreeJournal } from "../../src/transfer/server/tree-journal.js";
@@ -17,7 +17,41 @@ const RECEIPT = {
   savedAs: "t/a.txt",
 } as const;
 
+/** How many of this process's file descriptors are open on `file`. */
+async function openOn(file: string): Promise<number> {
+  const fds = await readdir("/proc/self/fd");
+  const targets = await Promise.all(
+    fds.map((fd) => readlink(path.join("/proc/self/fd", fd)).catch(() => "")),
+  );
+  return targets.filter((target) => target === file || target === `${file} (deleted)`).length;
+}
+
 describe("TreeJournal", () => {
+  it("[RES-JOURNAL] batches that follow each other share one open file, closed once none is queued", async () => {
+    const file = path.join(await temp.make("gb-journal-"), "k.tree");
+    const journal = await TreeJournal.load(file, () => undefined);
+    const keys = Array.from({ length: 50 }, (_, index) => index.toString(16).padStart(64, "0"));
+    // Lines recorded while a batch is written go in the next one, through the same file.
+    const first = journal.stored(keys[0] ?? "", RECEIPT);
+    await Promise.resolve();
+    const rest = keys.slice(1).map((key) => journal.stored(key, RECEIPT));
+    await Promise.all([first, ...rest]);
+    expect(await openOn(file)).toBe(0);
+    const again = await TreeJournal.load(file, () => undefined);
+    for (const key of keys) expect(again.held(key)).toMatchObject({ savedAs: "t/a.txt" });
+    // Restarted while a batch is queued: the old file is closed before it goes, the next
+    // line goes to a new one.
+    const queued = journal.stored("f".repeat(64), RECEIPT);
+    journal.restart();
+    await Promise.all([queued, journal.stored("e".repeat(64), RECEIPT)]);
+    expect(await openOn(file)).toBe(0);
+    const restarted = await TreeJournal.load(file, () => undefined);
+    expect(restarted.held("e".repeat(64))).not.toBeNull();
+    expect(restarted.held(keys[0] ?? "")).toBeNull();
+    await journal.remove();
+    expect(await openOn(file)).toBe(0);
+  });
+
   it("[RES-JOURNAL] a line recorded right after a restart is kept, in the new journal", async () => {
     const file = path.join(await temp.make("gb-journal-"), "k.tree");
     const journal = await TreeJournal.load(file, () => undefined);

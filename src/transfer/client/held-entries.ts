@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { ReceiptBody } from "../../protocol/messages.js";
-import { entryKey, treeKey } from "../../protocol/tree-messages.js";
+import { entryKey, MAX_HAVE_KEYS, treeKey } from "../../protocol/tree-messages.js";
 import type { SentItem } from "./client-options.js";
 import type { HeldReceipts } from "./held-answers.js";
 import type { PreparedDirectory, PreparedFile, PreparedTree } from "./prepared-item.js";
@@ -22,34 +22,98 @@ export interface HeldSource {
  * that the server goes on in the same top folder. A directory is sent even when held if
  * anything under it is sent, so that its time is set after what changed it [T-MTIME]. A
  * held receipt that does not match the entry (kind, size) is not trusted: it is sent.
- * @throws {GbError} what the connection fails with.
+ *
+ * Every HAVE goes out at once, before any entry; the entries are planned as their
+ * answers come, in order ({@link TreePlan}), so that the first ones can be sent while the
+ * server still answers about the rest.
  */
-export async function heldEntries(source: HeldSource, tree: PreparedTree): Promise<EntryPlan[]> {
-  const key = treeKey(path.resolve(tree.root));
-  // Every entry of a walked tree has its `entry`; one without would be sent as it is.
-  const entries = tree.items.map((item) => item.meta.entry ?? { path: [], mtimeMs: 0 });
-  const entryKeys = tree.items.map((item, index) => {
-    const entry = entries[index] ?? { path: [], mtimeMs: 0 };
-    return entryKey(entry.path, item.meta.size, entry.mtimeMs);
-  });
-  const held = entryKeys.length === 0 ? [] : await source.held(key, entryKeys);
-  // Parents of an entry sent, as JSON text of their path: their own entries go too.
-  const changed = new Set<string>();
-  let named = false;
-  return tree.items.map((item, index): EntryPlan => {
-    const entryPath = entries[index]?.path ?? [];
-    const receipt = held[index] ?? null;
-    const dirty = item.meta.kind === "dir" && changed.has(JSON.stringify(entryPath));
+export function heldEntries(source: HeldSource, tree: PreparedTree): TreePlan {
+  return new TreePlan(source, tree);
+}
+
+/** The plan of a tree's entries, known entry by entry as the server's answers arrive. */
+export class TreePlan {
+  readonly #items: readonly (PreparedFile | PreparedDirectory)[];
+  readonly #key: string;
+  readonly #encrypted: boolean;
+  readonly #plans: (EntryPlan | undefined)[];
+  /** Resolves once the entries of each HAVE are planned; rejects with the connection's failure. */
+  readonly #batches: Promise<void>[] = [];
+  /** Parents of an entry sent, as JSON text of their path: their own entries go too. */
+  readonly #changed = new Set<string>();
+  #named = false;
+
+  constructor(source: HeldSource, tree: PreparedTree) {
+    this.#items = tree.items;
+    this.#key = treeKey(path.resolve(tree.root));
+    this.#encrypted = source.session.encrypted;
+    this.#plans = new Array<EntryPlan | undefined>(tree.items.length);
+    let planned: Promise<void> = Promise.resolve();
+    for (let start = 0; start < tree.items.length; start += MAX_HAVE_KEYS) {
+      const end = Math.min(start + MAX_HAVE_KEYS, tree.items.length);
+      const keys: string[] = [];
+      for (let index = start; index < end; index++) keys.push(this.#entryKey(index));
+      const answers = source.held(this.#key, keys);
+      // In order: an entry's plan depends on the entries before it.
+      planned = Promise.all([answers, planned]).then(([held]) => {
+        for (let index = start; index < end; index++) {
+          this.#plans[index] = this.#plan(index, held[index - start] ?? null);
+        }
+      });
+      // A failure reaches whoever waits for an entry (not unhandled meanwhile).
+      planned.catch(() => undefined);
+      this.#batches.push(planned);
+    }
+  }
+
+  /** The tree's number of entries. */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** The plan of entry `index`, once its answer came; undefined before. */
+  planNow(index: number): EntryPlan | undefined {
+    return this.#plans[index];
+  }
+
+  /**
+   * The plan of entry `index`, once its answer comes.
+   * @throws {GbError} what the connection failed with before the answer came.
+   */
+  async plan(index: number): Promise<EntryPlan> {
+    await this.#batches[Math.floor(index / MAX_HAVE_KEYS)];
+    const plan = this.#plans[index];
+    if (plan === undefined) throw new RangeError(`no entry ${index} in the tree`);
+    return plan;
+  }
+
+  /** Every entry's plan, once every answer came. @throws {GbError} as {@link plan}. */
+  async all(): Promise<EntryPlan[]> {
+    await Promise.all(this.#batches);
+    return this.#plans.map((plan, index) => plan ?? { send: this.#items[index] as PreparedFile });
+  }
+
+  #entryKey(index: number): string {
+    const item = this.#items[index];
+    // Every entry of a walked tree has its `entry`; one without would be sent as it is.
+    const entry = item?.meta.entry ?? { path: [], mtimeMs: 0 };
+    return entryKey(entry.path, item?.meta.size ?? 0, entry.mtimeMs);
+  }
+
+  #plan(index: number, receipt: ReceiptBody | null): EntryPlan {
+    const item = this.#items[index] as PreparedFile | PreparedDirectory;
+    const entryPath = item.meta.entry?.path ?? [];
+    const dirty = item.meta.kind === "dir" && this.#changed.has(JSON.stringify(entryPath));
     if (receipt !== null && !dirty && matches(item, receipt)) {
-      return { held: heldItem(item, receipt, source.session.encrypted) };
+      return { held: heldItem(item, receipt, this.#encrypted) };
     }
     for (let depth = 1; depth < entryPath.length; depth++) {
-      changed.add(JSON.stringify(entryPath.slice(0, depth)));
+      this.#changed.add(JSON.stringify(entryPath.slice(0, depth)));
     }
-    if (named) return { send: item };
-    named = true;
-    return { send: withTreeKey(item, key) };
-  });
+    if (this.#named) return { send: item };
+    this.#named = true;
+    return { send: withTreeKey(item, this.#key) };
+  }
 }
 
 function matches(item: PreparedFile | PreparedDirectory, receipt: ReceiptBody): boolean {

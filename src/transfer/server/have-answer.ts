@@ -23,6 +23,10 @@ export function answerHave(
     const reopens = await tree.reopens(journal);
     const held = have.keys.map((key) => (reopens ? journal.held(key) : null));
     const out = writer();
-    if (!out.closed) out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));
+    if (out.closed) return;
+    out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));
+    // Now, not with what the rest of this turn writes: the client sends the entries of a
+    // HAVE as soon as its answer comes, while the server reads the next HAVEs.
+    out.flush();
   });
 }

@@ -1,4 +1,4 @@
-import { open, readFile, stat, unlink } from "node:fs/promises";
+import { open, readFile, stat, unlink, type FileHandle } from "node:fs/promises";
 import { MAX_HELD_FRAME_BYTES } from "../../protocol/constants.js";
 import { parseControlJson, type ControlObject } from "../../protocol/control-json.js";
 import { readReceiptBody, receiptToJson, type ReceiptBody } from "../../protocol/messages.js";
@@ -52,6 +52,12 @@ export class TreeJournal {
   #pending: string[] = [];
   #batch: Promise<void> | undefined;
   #tail: Promise<void> = Promise.resolve();
+  /**
+   * The file, kept open from one batch to the next while batches follow each other (a
+   * tree being stored): closed after a batch with none queued behind it, and before the
+   * file is removed.
+   */
+  #handle: FileHandle | undefined;
   #removed = false;
   readonly #onRemove: () => void;
 
@@ -134,10 +140,7 @@ export class TreeJournal {
     // Lines queued after this go to the new file, in a batch of their own.
     this.#batch = undefined;
     // The lines of the old top folder go; the new one's are appended to a new file.
-    const file = this.#file;
-    this.#tail = this.#tail.then(async () => {
-      if (file !== undefined) await unlink(file).catch(() => undefined);
-    });
+    this.#tail = this.#tail.then(() => this.#unlink());
   }
 
   /** The tree is complete (its top folder stored): the journal goes. Never rejects. */
@@ -145,11 +148,20 @@ export class TreeJournal {
     this.#removed = true;
     this.#pending = [];
     this.#onRemove();
-    const file = this.#file;
-    this.#tail = this.#tail.then(async () => {
-      if (file !== undefined) await unlink(file).catch(() => undefined);
-    });
+    this.#tail = this.#tail.then(() => this.#unlink());
     return this.#tail;
+  }
+
+  /** Closes the file, then removes it (in the order of the batches: never rejects). */
+  async #unlink(): Promise<void> {
+    await this.#close();
+    if (this.#file !== undefined) await unlink(this.#file).catch(() => undefined);
+  }
+
+  async #close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
   }
 
   #append(line: object): Promise<void> {
@@ -173,18 +185,17 @@ export class TreeJournal {
     }
     const file = this.#file;
     const text = lines.join("");
-    if (file === undefined || this.#removed || text === "") return;
     try {
-      const handle = await open(file, "a", 0o600);
-      try {
-        await handle.write(text);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      if (file === undefined || this.#removed || text === "") return;
+      this.#handle ??= await open(file, "a", 0o600);
+      await this.#handle.write(text);
+      await this.#handle.datasync();
     } catch {
       // Not kept: the tree does not resume from here, and nothing else is affected.
       this.#removed = true;
+    } finally {
+      // Open for the batch queued behind this one; closed when none is.
+      if (this.#batch === undefined || this.#removed) await this.#close();
     }
   }
 

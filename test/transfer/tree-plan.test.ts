@@ -1,0 +1,129 @@
+/**
+ * [RES-HAVE] The plan of a tree that resumes, entry by entry as the server's answers come:
+ * every question is asked at once, and the first entries are known (and can go) before
+ * the server has answered about the rest.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { SendPlan, type PlannedItem } from "../../src/cli/send-plan.js";
+import { TreeReport } from "../../src/cli/tree-report.js";
+import { ErrorCode, NetworkError } from "../../src/errors.js";
+import type { ReceiptBody } from "../../src/protocol/messages.js";
+import { MAX_HAVE_KEYS } from "../../src/protocol/tree-messages.js";
+import { heldEntries } from "../../src/transfer/client/held-entries.js";
+import type { HeldReceipts } from "../../src/transfer/client/held-answers.js";
+import { prepareTree, type PreparedTree } from "../../src/transfer/client/prepared-item.js";
+import { TempDirs } from "../support/temp-dirs.js";
+
+const temp = new TempDirs();
+afterEach(async () => {
+  await temp.removeAll();
+});
+
+/** A tree of `files` files of one byte in one directory: `files + 2` entries. */
+async function tree(files: number): Promise<PreparedTree> {
+  const root = path.join(await temp.make("gb-plan-"), "t");
+  await mkdir(path.join(root, "d"), { recursive: true });
+  for (let index = 0; index < files; index++) {
+    await writeFile(path.join(root, "d", `f${String(index).padStart(4, "0")}`), "x");
+  }
+  return prepareTree(root);
+}
+
+/** A connection whose answers the test gives, HAVE by HAVE. */
+class FakeSource {
+  readonly session = { encrypted: false };
+  readonly asked: {
+    keys: readonly string[];
+    answer: (held: HeldReceipts) => void;
+    fail: (error: Error) => void;
+  }[] = [];
+
+  held(_tree: string, keys: readonly string[]): Promise<HeldReceipts> {
+    return new Promise((resolve, reject) => {
+      this.asked.push({ keys, answer: resolve, fail: reject });
+    });
+  }
+}
+
+function stored(name: string): ReceiptBody {
+  return { kind: "file", name, bytes: 1, sha256: "0".repeat(64), savedAs: `t/d/${name}` };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("TreePlan", () => {
+  it("[RES-HAVE] asks every HAVE at once; an entry is planned once its HAVE is answered, in order", async () => {
+    const prepared = await tree(2 * MAX_HAVE_KEYS);
+    const source = new FakeSource();
+    const plan = heldEntries(source, prepared);
+    expect(plan.length).toBe(2 * MAX_HAVE_KEYS + 2);
+    expect(source.asked.map((have) => have.keys.length)).toEqual([MAX_HAVE_KEYS, MAX_HAVE_KEYS, 2]);
+    expect(plan.planNow(0)).toBeUndefined();
+    // The second HAVE answered first: nothing of it is planned before the first is.
+    source.asked[1]?.answer(new Array<null>(MAX_HAVE_KEYS).fill(null));
+    await tick();
+    expect(plan.planNow(MAX_HAVE_KEYS)).toBeUndefined();
+    const first = new Array<ReceiptBody | null>(MAX_HAVE_KEYS).fill(null);
+    first[0] = stored("f0000");
+    source.asked[0]?.answer(first);
+    await tick();
+    // Entry 0 is held; entry 1 is the first sent, so it names the tree.
+    expect(plan.planNow(0)).toMatchObject({
+      held: { held: true, receipt: { savedAs: "t/d/f0000" } },
+    });
+    const second = plan.planNow(1);
+    expect(second !== undefined && "send" in second && second.send.meta.entry?.tree).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
+    expect(plan.planNow(MAX_HAVE_KEYS)).toMatchObject({ send: {} });
+    expect(plan.planNow(2 * MAX_HAVE_KEYS)).toBeUndefined();
+    source.asked[2]?.answer([null, null]);
+    expect(await plan.all()).toHaveLength(2 * MAX_HAVE_KEYS + 2);
+  });
+
+  it("[RES-HAVE] the connection failing before an answer fails the entries still unplanned, not those planned", async () => {
+    const prepared = await tree(MAX_HAVE_KEYS);
+    const source = new FakeSource();
+    const plan = heldEntries(source, prepared);
+    source.asked[0]?.answer(new Array<null>(MAX_HAVE_KEYS).fill(null));
+    const lost = new NetworkError(ErrorCode.CONNECTION_LOST, "gone");
+    source.asked[1]?.fail(lost);
+    await expect(plan.plan(0)).resolves.toMatchObject({ send: {} });
+    await expect(plan.plan(MAX_HAVE_KEYS)).rejects.toBe(lost);
+    await expect(plan.all()).rejects.toBe(lost);
+  });
+});
+
+describe("SendPlan", () => {
+  it("[RES-TREE] items outside a tree are known at once; entries as answered; a failure becomes the item's", async () => {
+    const prepared = await tree(1);
+    const report = new TreeReport("t", prepared);
+    const items: PlannedItem[] = [
+      {
+        label: "x",
+        item: { origin: "memory", meta: { kind: "file", name: "x", size: 1 }, payload: "x" },
+      },
+      ...prepared.items.map((item, index) => ({
+        label: "t",
+        item,
+        tree: { report, index, path: "t" },
+      })),
+    ] as PlannedItem[];
+    const source = new FakeSource();
+    const fates = new SendPlan(source, items, [report], true);
+    expect(fates.fateNow(0)).toMatchObject({ send: { origin: "memory" } });
+    expect(fates.fateNow(1)).toBeUndefined();
+    const waiting = fates.fate(1);
+    const lost = new NetworkError(ErrorCode.CONNECTION_LOST, "gone");
+    source.asked[0]?.fail(lost);
+    await expect(waiting).resolves.toEqual({ failed: lost });
+    // Without resuming nothing is asked, and every item goes as planned.
+    const direct = new FakeSource();
+    const all = new SendPlan(direct, items, [report], false);
+    expect(direct.asked).toHaveLength(0);
+    expect(all.fateNow(1)).toMatchObject({ send: { origin: "path" } });
+    expect(all.fateNow(2)).toMatchObject({ send: { origin: "directory" } });
+  });
+});
