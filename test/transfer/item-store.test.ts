@@ -161,6 +161,16 @@ describe("[V-ATOMIC] naming on a file system without hard links", () => {
     expect(await readdir(store.directory)).toEqual([]);
   });
 
+  it("a file linked to its name whose temporary name cannot be removed is stored, not failed", async () => {
+    const store = await storeWith({ unlink: () => Promise.reject(errno("EIO")) });
+    const file = await store.begin("notes.txt");
+    await file.write([Buffer.from("notes")]);
+    expect(await file.commit()).toBe("notes.txt");
+    expect(await readFile(`${store.directory}/notes.txt`, "utf8")).toBe("notes");
+    // The temporary name is left behind beside it; nothing else fails.
+    expect(await readdir(store.directory)).toHaveLength(2);
+  });
+
   it("never replaces a name another file holds: the next numbered name is reserved", async () => {
     const store = await storeWith({ link: noLinks, rename });
     const first = await store.begin("same.txt");

@@ -60,9 +60,11 @@ export interface NamingCalls {
   readonly open: (path: string, flags: string, mode: number) => Promise<FileHandle>;
   readonly link: (existingPath: string, newPath: string) => Promise<void>;
   readonly rename: (oldPath: string, newPath: string) => Promise<void>;
+  /** Removes the temporary name of a file linked to its final one. */
+  readonly unlink: (path: string) => Promise<void>;
 }
 
-const SYSTEM_NAMING: NamingCalls = { open, link, rename };
+const SYSTEM_NAMING: NamingCalls = { open, link, rename, unlink };
 
 /** @internal */
 export function storageError(what: string, cause: unknown): StorageError {
@@ -271,7 +273,7 @@ export class PendingFile {
       }
       // Stored under its name from here: a temporary name that cannot be removed is left
       // behind, it does not make a stored file a failed one.
-      if (linked) await unlink(this.#tempPath).catch(() => undefined);
+      if (linked) await this.#naming.unlink(this.#tempPath).catch(() => undefined);
       return name;
     } catch (error) {
       await this.#close().catch(() => undefined);
