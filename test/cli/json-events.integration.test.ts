@@ -6,28 +6,14 @@ import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { runServer } from "../../src/cli/server-command.js";
 import type { ItemFailure } from "../../src/transfer/server/received-item.js";
-import { GbServer } from "../../src/transfer/server.js";
+import type { GbServer } from "../../src/transfer/server.js";
 import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
-import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import { cleanUp, fakeIo, listenSaving, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
 
-const servers: GbServer[] = [];
+afterEach(cleanUp);
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await removeTempDirs();
-});
-
-async function listen(options: Partial<Parameters<typeof GbServer.listen>[0]> = {}) {
-  const server = await GbServer.listen({
-    host: "127.0.0.1",
-    port: 0,
-    masterKey: Buffer.alloc(32, 7),
-    saveDir: await tempDir("gb-cli-save-"),
-    durable: false,
-    ...options,
-  });
-  servers.push(server);
-  return server;
+async function listen(options: Parameters<typeof listenSaving>[0] = {}): Promise<GbServer> {
+  return (await listenSaving(options)).server;
 }
 
 async function client(argv: string[], input: string | Buffer = "") {

@@ -4,30 +4,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import { runServer } from "../../src/cli/server-command.js";
-import { GbServer } from "../../src/transfer/server.js";
 import { exists } from "../support/exists.js";
 import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
-import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import {
+  cleanUp,
+  fakeIo,
+  listenSaving,
+  tempDir,
+  testEnv,
+  WAIT_MS,
+  withTimeout,
+} from "./fake-io.js";
 
-const servers: GbServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await removeTempDirs();
-});
-
-async function saving(): Promise<{ server: GbServer; saveDir: string }> {
-  const saveDir = await tempDir("gb-cli-save-");
-  const server = await GbServer.listen({
-    host: "127.0.0.1",
-    port: 0,
-    masterKey: Buffer.alloc(32, 7),
-    saveDir,
-    durable: false,
-  });
-  servers.push(server);
-  return { server, saveDir };
-}
+afterEach(cleanUp);
 
 async function client(argv: string[], input: string | Buffer = "") {
   const fake = fakeIo(await testEnv(), input);
@@ -48,7 +37,7 @@ async function serverStart(argv: string[], env?: NodeJS.ProcessEnv) {
 
 describe("[CLI-OPTIONS] gb-client sends every item it is given", () => {
   it("[CLI-OPTIONS] --dict given twice sends both dictionaries, in order, before the files", async () => {
-    const { server, saveDir } = await saving();
+    const { server, saveDir } = await listenSaving();
     const other = path.join(await tempDir(), "other.json");
     await writeFile(other, '{"second": true}');
     const names: string[] = [];
@@ -73,7 +62,7 @@ describe("[CLI-OPTIONS] gb-client sends every item it is given", () => {
   });
 
   it("[CLI-OPTIONS] --name names a file read from standard input", async () => {
-    const { server, saveDir } = await saving();
+    const { server, saveDir } = await listenSaving();
     const { code } = await client(
       ["--port", String(server.address().port), "--file", "-", "--name", "from-pipe.txt"],
       "piped\n",
@@ -83,7 +72,7 @@ describe("[CLI-OPTIONS] gb-client sends every item it is given", () => {
   });
 
   it("[CLI-OPTIONS] --name names a dictionary read from standard input", async () => {
-    const { server } = await saving();
+    const { server } = await listenSaving();
     const names: string[] = [];
     server.on("item", (item) => names.push(item.name));
     const { code } = await client(

@@ -8,32 +8,30 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { GbServer } from "../../src/transfer/server.js";
+import type { GbServer } from "../../src/transfer/server.js";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
-import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import {
+  cleanUp,
+  fakeIo,
+  listenSaving,
+  tempDir,
+  testEnv,
+  WAIT_MS,
+  withTimeout,
+} from "./fake-io.js";
 
 const MiB = 1024 * 1024;
 const SIZE = 3 * MiB;
 
-const servers: GbServer[] = [];
 const relays: CountingRelay[] = [];
 
 afterEach(async () => {
   await Promise.all(relays.splice(0).map((relay) => relay.close()));
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await removeTempDirs();
+  await cleanUp();
 });
 
 async function listen(): Promise<GbServer> {
-  const server = await GbServer.listen({
-    host: "127.0.0.1",
-    port: 0,
-    masterKey: Buffer.alloc(32, 7),
-    saveDir: await tempDir("gb-cli-save-"),
-    durable: false,
-  });
-  servers.push(server);
-  return server;
+  return (await listenSaving()).server;
 }
 
 async function relay(server: GbServer, cutAfterBytes?: number): Promise<CountingRelay> {

@@ -8,17 +8,20 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import { GbServer } from "../../src/transfer/server.js";
-import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import {
+  cleanUp,
+  fakeIo,
+  listenSaving,
+  tempDir,
+  testEnv,
+  WAIT_MS,
+  withTimeout,
+} from "./fake-io.js";
 
 /** More files than gb-client hands over ahead of the receipt it awaits. */
 const FILES = 1500;
 
-const servers: GbServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close(0)));
-  await removeTempDirs();
-});
+afterEach(cleanUp);
 
 describe("gb-client sending a large tree", () => {
   it.each([
@@ -27,15 +30,7 @@ describe("gb-client sending a large tree", () => {
   ])(
     "a tree of more entries than the window, $how: every file stored, in order, one event each",
     async ({ extra }: { extra: string[] }) => {
-      const saveDir = await tempDir("gb-cli-save-");
-      const server = await GbServer.listen({
-        host: "127.0.0.1",
-        port: 0,
-        masterKey: Buffer.alloc(32, 7),
-        saveDir,
-        durable: false,
-      });
-      servers.push(server);
+      const { server, saveDir } = await listenSaving();
       const root = path.join(await tempDir("gb-cli-tree-"), "big");
       await mkdir(path.join(root, "a"), { recursive: true });
       for (let index = 0; index < FILES; index++) {
