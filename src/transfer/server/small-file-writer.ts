@@ -16,8 +16,12 @@ export const DEFAULT_SMALL_FILE_BUDGET_BYTES = 32 * 1024 * 1024;
 /** At most this many files, and {@link MAX_BATCH_BYTES}, go to the writer in one batch. */
 const MAX_BATCH_FILES = 256;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-/** An idle writer thread exits after this long, so that its memory goes back. */
-const IDLE_EXIT_MS = 5_000;
+/**
+ * An idle writer thread exits after this long, so that its memory (about 10 MB) goes
+ * back. Long enough that trees sent a few seconds apart find it running, its code
+ * compiled: a new thread costs a start and a slower first thousand files.
+ */
+const IDLE_EXIT_MS = 30_000;
 
 /**
  * A small file to store: where, under which name, and its bytes; or a directory of a
