@@ -23,7 +23,6 @@ import { handled, ItemSlot } from "./client/item-slot.js";
 import { ItemsInFlight } from "./client/items-in-flight.js";
 import {
   closeSource,
-  newReadAhead,
   smallFileContent,
   openFileItem,
   openFileSource,
@@ -37,6 +36,7 @@ import {
   type PreparedItem,
 } from "./client/prepared-item.js";
 import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
+import { SlabReader } from "./client/slab-reader.js";
 import { readAnswer } from "./client/read-answer.js";
 import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
@@ -75,7 +75,8 @@ export class GbClient {
   /** Opens the server's records in an encrypted session [R-RECORD]. */
   readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
-  readonly #readAhead = newReadAhead();
+  /** Small files' bytes, in memory used again once they are sent. */
+  readonly #files = new SlabReader();
   /** The item awaiting its OFFER [RES-OFFER]. */
   readonly #offers = new ResumeOffers();
   /** The HAVE frames awaiting their HELD [RES-HAVE]. */
@@ -200,14 +201,10 @@ export class GbClient {
         // A directory of a tree carries no data: an empty LAST_CHUNK [T-ENTRY].
         return this.#sendWhole({ meta: item.meta, payload: NO_DATA }, options);
       case "path": {
-        // A small file is read now, ahead of its turn; a larger one opened when it comes.
-        const small = smallFileContent(item.path, item.meta.size, this.#readAhead);
+        // A small file is read whole when its turn comes; a larger one opened then.
+        const small = smallFileContent(item.path, item.meta.size, this.#files);
         if (small !== undefined)
-          return this.#sendWhole(
-            { meta: item.meta, payload: small },
-            options,
-            this.#readAhead.recycle,
-          );
+          return this.#sendWhole({ meta: item.meta, payload: small }, options, this.#files.release);
         // [RES-ASK] a file of 1 MiB or more asks to resume.
         return this.#sendStreamed(
           () => openResumable(item, options) ?? openFileItem(item),
@@ -310,12 +307,13 @@ export class GbClient {
       else ItemChunker.begin(this.#writer, slot, chunkerOptions).writeWhole(payload);
     };
     this.#queue.push(() => {
-      const payload = payloadNow(item.payload);
-      // Not read yet; a file that cannot be read fails alone, before it gets an id.
-      if (payload instanceof Promise) {
-        return payload.then(write, (error: unknown) => {
-          slot.reject(toGbError(error, "cannot read the file"));
-        });
+      let payload: Uint8Array | string;
+      try {
+        payload = payloadNow(item.payload);
+      } catch (error) {
+        // A file that cannot be read fails alone, before it gets an id.
+        slot.reject(toGbError(error, "cannot read the file"));
+        return undefined;
       }
       write(payload);
       return undefined;

@@ -189,7 +189,7 @@ describe("[K-RECEIPT-SESSION] the digest in an encrypted session is the server's
     }
     expect(outcomes).toEqual([OTHER_SHA256, "INTEGRITY_MISMATCH"]);
   });
-  it("[K-RECEIPT-SESSION] a tree's small file (read ahead) and directory take the server's digest; a plain one is checked", async () => {
+  it("[K-RECEIPT-SESSION] a tree's small file (read whole) and directory take the server's digest; a plain one is checked", async () => {
     const key = randomBytes(32);
     const top = path.join(await tempDir(), "docs");
     await mkdir(top);

@@ -3,46 +3,38 @@ import { untilAborted } from "../../until-aborted.js";
 import { inputFileError } from "../inputs/input-file-error.js";
 import { FILE_READ_BYTES, PooledFileReader } from "./pooled-file-reader.js";
 import type { PreparedFile } from "./prepared-item.js";
-import { ReadAhead, type AheadRead } from "./read-ahead.js";
-import type { StreamedItem } from "./whole-item.js";
+import type { SlabReader } from "./slab-reader.js";
+import type { FileRead, StreamedItem } from "./whole-item.js";
 
-/** Files up to this size are read whole, ahead of their turn (one chunk). */
+/** Files up to this size are read whole when their turn comes, into reused memory. */
 const SMALL_FILE_BYTES = 64 * 1024;
-/** Bytes of small files read ahead at most, per connection. */
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
-/** What a small file counts at least against that budget: bounds the count of empty ones. */
-const READ_AHEAD_MIN_CHARGE_BYTES = 4096;
 
 /** The smallest read buffer of a file read in pieces: a page. */
 const MIN_READ_BYTES = 4096;
 /** Read buffers of a file smaller than one read. */
 const SMALL_FILE_READ_BUFFERS = 2;
 
-/** The read-ahead of one connection's small files. */
-export function newReadAhead(): ReadAhead {
-  return new ReadAhead(READ_AHEAD_BYTES, READ_AHEAD_MIN_CHARGE_BYTES);
-}
-
 /**
- * A small file's bytes (a tree holds thousands), read now, within `readAhead`'s budget,
- * so that it goes out in one piece, without a wait on the disk, when its turn comes;
- * undefined for a larger file, which is opened when its turn comes and read in pooled
- * pieces ({@link openFileSource}). A file that cannot be read fails when it is taken,
- * with InputFileError INPUT_UNREADABLE.
+ * A small file's bytes (a tree holds thousands), read whole when its turn comes: one
+ * open, read and close, with no wait, into memory `reader` uses again once they are
+ * sent. Undefined for a larger file, which is opened when its turn comes and read in
+ * pooled pieces ({@link openFileSource}). A file that cannot be read fails then, with
+ * InputFileError INPUT_UNREADABLE.
  */
 export function smallFileContent(
   filePath: string,
   size: number,
-  readAhead: ReadAhead,
-): AheadRead | undefined {
+  reader: SlabReader,
+): FileRead | undefined {
   if (size > SMALL_FILE_BYTES) return undefined;
-  const read = readAhead.read(filePath, size);
   return {
-    ready: () => read.ready(),
-    take: () =>
-      read.take().catch((error: unknown) => {
+    read: () => {
+      try {
+        return reader.read(filePath, size);
+      } catch (error) {
         throw inputFileError(filePath, "file", error);
-      }),
+      }
+    },
   };
 }
 

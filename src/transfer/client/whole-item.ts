@@ -1,24 +1,28 @@
 import type { ItemMeta } from "../../protocol/messages.js";
 import type { ItemSource } from "./item-sources.js";
-import type { AheadRead } from "./read-ahead.js";
 
-/**
- * An item sent in one go: a dictionary, a directory's no bytes, or a small file read
- * ahead (its bytes in memory by its turn, or soon after).
- */
-export interface WholeItem {
-  readonly meta: ItemMeta;
-  readonly payload: Uint8Array | string | AheadRead;
+/** A small file's bytes, read whole when its turn comes. */
+export interface FileRead {
+  /** @throws {InputFileError} INPUT_UNREADABLE */
+  readonly read: () => Buffer;
 }
 
 /**
- * An item's bytes: at once when they are in memory, or the promise of them while a small
- * file is still being read ahead.
- * @throws what reading the file threw (the promise rejects).
+ * An item sent in one go: a dictionary, a directory's no bytes, or a small file read
+ * when its turn comes.
  */
-export function payloadNow(payload: WholeItem["payload"]): Uint8Array | string | Promise<Buffer> {
+export interface WholeItem {
+  readonly meta: ItemMeta;
+  readonly payload: Uint8Array | string | FileRead;
+}
+
+/**
+ * An item's bytes, now: a small file is read.
+ * @throws {InputFileError} what reading the file threw.
+ */
+export function payloadNow(payload: WholeItem["payload"]): Uint8Array | string {
   if (typeof payload === "string" || payload instanceof Uint8Array) return payload;
-  return payload.ready() ?? payload.take();
+  return payload.read();
 }
 
 /** A directory's data: none [T-ENTRY]. */
