@@ -92,4 +92,30 @@ describe("SlabAllocator", () => {
     expect(next).not.toBe(second?.buffer);
     expect(next).not.toBe(third?.buffer);
   });
+
+  it("a slice released twice counts once: another slice of its slab stays in use", () => {
+    const slabs = new SlabAllocator(8, 4);
+    const a = slabs.take(4);
+    const b = slabs.take(4);
+    slabs.take(4);
+    slabs.release(a);
+    slabs.release(a);
+    // b is still in use: its slab is not handed out again.
+    slabs.take(4);
+    expect(slabs.take(4).buffer).not.toBe(b.buffer);
+    slabs.release(b);
+    slabs.take(4);
+    expect(slabs.take(4).buffer).toBe(b.buffer);
+  });
+
+  it("an empty slice keeps a place of its own: given back whole, the next slice starts after it", () => {
+    const slabs = new SlabAllocator(16, 4);
+    const empty = slabs.take(1);
+    slabs.giveBack(1);
+    const next = slabs.take(4);
+    expect(next.byteOffset).toBeGreaterThan(empty.byteOffset);
+    slabs.release(next);
+    // The empty slice is still counted: the slab does not start over under it.
+    expect(slabs.take(4).byteOffset).toBeGreaterThan(next.byteOffset);
+  });
 });

@@ -252,6 +252,8 @@ export class GbClient {
    * the HAVE frames go out ahead of items sent after this call. A receipt or null per key.
    */
   held(tree: string, keys: readonly string[]): Promise<HeldReceipts> {
+    const fatal = this.#failure();
+    if (fatal !== undefined) return handled(Promise.reject(fatal));
     return this.#held.ask(tree, keys, (have) => {
       this.#queue.push(() => {
         // At once: the server answers the first HAVE while the rest are being asked.
@@ -299,23 +301,21 @@ export class GbClient {
     recycle?: (payload: Uint8Array) => void,
   ): Promise<SentItem> {
     const { slot, promise } = ItemSlot.withPromise(item.meta, this.#inFlight.forget);
-    const write = (payload: Uint8Array | string): void => {
-      this.#inFlight.add(slot);
-      const fatal = this.#failure();
-      const chunkerOptions = this.#chunkerOptions(options.onProgress, recycle);
-      if (fatal !== undefined) slot.reject(fatal);
-      else ItemChunker.begin(this.#writer, slot, chunkerOptions).writeWhole(payload);
-    };
     this.#queue.push(() => {
+      // Nothing is read once the connection failed: the item fails with it.
+      const fatal = this.#failure();
       let payload: Uint8Array | string;
       try {
+        if (fatal !== undefined) throw fatal;
         payload = payloadNow(item.payload);
       } catch (error) {
         // A file that cannot be read fails alone, before it gets an id.
         slot.reject(toGbError(error, "cannot read the file"));
         return undefined;
       }
-      write(payload);
+      this.#inFlight.add(slot);
+      const chunkerOptions = this.#chunkerOptions(options.onProgress, recycle);
+      ItemChunker.begin(this.#writer, slot, chunkerOptions).writeWhole(payload);
       return undefined;
     });
     return promise;

@@ -3,6 +3,8 @@
  * the client prints and returns when the server says something unexpected. Whatever a
  * server sends is untrusted text and must never reach the terminal raw.
  */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
@@ -17,7 +19,7 @@ import {
 import { closeFakeServers, fakeServer } from "../support/fake-server.js";
 import { SAMPLE_TEXT as NOTES } from "../support/samples.js";
 import { sha256 } from "../support/sha256.js";
-import { fakeIo, removeTempDirs, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
+import { fakeIo, removeTempDirs, tempDir, testEnv, withTimeout, WAIT_MS } from "./fake-io.js";
 
 afterEach(async () => {
   await closeFakeServers();
@@ -72,6 +74,55 @@ const ESC = 0x1b;
 const BEL = 0x07;
 
 describe("gb-client facing an untrusted server", () => {
+  it("[CLI-INTERRUPT] [RES-HAVE] Ctrl-C while a tree's questions wait for their answers: exit 130 at once", async () => {
+    let asked: () => void = () => undefined;
+    const haveArrived = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const port = await fakeServer((peer) => {
+      peer.greet({ server: "silent" });
+      // Never answers a HAVE.
+      peer.onHave = () => {
+        asked();
+        return true;
+      };
+    });
+    const root = path.join(await tempDir("gb-cli-tree-"), "t");
+    await mkdir(root);
+    await writeFile(path.join(root, "a"), "a");
+    const fake = fakeIo(await testEnv());
+    const interrupt = new AbortController();
+    const running = runClient(["--port", String(port), "--file", root], fake.io, interrupt.signal);
+    await withTimeout(haveArrived, WAIT_MS, "the HAVE");
+    interrupt.abort();
+    expect(await withTimeout(running, WAIT_MS, "gb-client to stop")).toBe(ExitCode.INTERRUPTED);
+  });
+
+  it("[RES-HAVE] a server that drops the connection while a tree's questions are answered: every entry fails, once printed, exit 4", async () => {
+    const port = await fakeServer((peer) => {
+      peer.greet({ server: "dropping" });
+      // The first HAVE answered (its entries go), the connection dropped at the second.
+      peer.onHave = (count) => {
+        if (count === 1) return false;
+        peer.socket.destroy();
+        return true;
+      };
+    });
+    const root = path.join(await tempDir("gb-cli-tree-"), "t");
+    await mkdir(root);
+    for (let index = 0; index < 250; index++) {
+      await writeFile(path.join(root, `f${String(index).padStart(3, "0")}`), `${index}`);
+    }
+    const fake = fakeIo(await testEnv());
+    const argv = ["--port", String(port), "--file", root];
+    const code = await withTimeout(runClient(argv, fake.io), WAIT_MS, "gb-client");
+    expect(code).toBe(ExitCode.NETWORK);
+    const errors = fake.stderr.text.split("\n").filter((line) => line.startsWith("error:"));
+    expect(errors).toHaveLength(1);
+    // The tree's summary counts every entry failed, the sent ones and those never asked about.
+    expect(fake.stdout.text).toMatch(/0 of 250 files.* 251 failed/);
+  });
+
   it("a matching receipt: exit 0 and the usual receipt line", async () => {
     const port = await scriptedServer((item) => receipt(item));
     const { code, stdout } = await run(port);

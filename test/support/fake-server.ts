@@ -70,6 +70,11 @@ export interface Peer {
   onItemStart: ((item: SeenItem) => void) | undefined;
   /** Called when an item's LAST_CHUNK arrived. */
   onItemEnd: ((item: SeenItem) => void) | undefined;
+  /**
+   * Called when a HAVE arrived, with how many it is (1 for the first); unless it returns
+   * true (it answered, or dropped the connection), the HAVE is answered: nothing held.
+   */
+  onHave: ((count: number) => boolean) | undefined;
   /** Called when the client half-closed its side; the default ends ours. */
   onClientEnd: () => void;
 }
@@ -92,6 +97,7 @@ export async function fakeServer(
     socket.on("error", () => undefined);
     const parser = new FrameParser(CLIENT_FRAME_LIMITS, { expectPreamble: true });
     let current: SeenItem | undefined;
+    let haves = 0;
     let helloFrame: Buffer = Buffer.alloc(0);
     let sealer: RecordSealer | undefined;
     let opener: RecordOpener | undefined;
@@ -147,6 +153,7 @@ export async function fakeServer(
       send,
       onItemStart: undefined,
       onItemEnd: undefined,
+      onHave: undefined,
       onClientEnd: () => {
         socket.end();
       },
@@ -174,10 +181,15 @@ export async function fakeServer(
         if (type === FrameType.HANDSHAKE) {
           handshake(payload);
         } else if (type === FrameType.HAVE) {
-          // [RES-HAVE] a server that keeps nothing: every entry is to be sent.
-          const have = decodeHave(payload);
-          const held = have.keys.map(() => null);
-          send(encodeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held })));
+          haves++;
+          const answered = peer.onHave?.(haves) === true;
+          if (socket.destroyed) return;
+          if (!answered) {
+            // [RES-HAVE] a server that keeps nothing: every entry is to be sent.
+            const have = decodeHave(payload);
+            const held = have.keys.map(() => null);
+            send(encodeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held })));
+          }
         } else if (type === FrameType.ITEM) {
           const header = decodeItemHeader(payload);
           current = { id: header.id, meta: header.meta, frames: [], ended: false };

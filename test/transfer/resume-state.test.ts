@@ -52,15 +52,12 @@ describe("ResumeState", () => {
     const first = await state.claim(key, data.length, endFirst);
     const partial = await first?.open("big.bin", undefined, false);
     await partial?.write([data]);
-    const storing = partial?.commit();
-    let secondSettled = false;
-    const second = state
-      .claim(key, data.length, () => undefined)
-      .finally(() => {
-        secondSettled = true;
-      });
+    const storing = partial?.commit() ?? Promise.reject(new Error("no partial"));
+    const second = state.claim(key, data.length, () => undefined);
     expect(endFirst).not.toHaveBeenCalled();
-    expect(secondSettled).toBe(false);
+    // The ask waits for the file to be stored: it is answered after.
+    const answered = await Promise.race([storing.then(() => "stored"), second.then(() => "asked")]);
+    expect(answered).toBe("stored");
     expect(await storing).toBe("big.bin");
     // Stored whole, under its name; the second ask starts from nothing.
     expect(await readFile(path.join(saveDir, "big.bin"))).toEqual(data);

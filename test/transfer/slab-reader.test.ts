@@ -35,14 +35,22 @@ describe("SlabReader", () => {
   it("a file's memory, once released, holds the files read after it; never before", async () => {
     const paths = await files(40, 4000);
     const reader = new SlabReader();
-    // Ten slabs' worth read and kept: each in memory of its own.
+    // Files of 4,000 bytes: the first 17 fill a slab, the next three start another.
     const kept = paths.slice(0, 20).map((file) => reader.read(file, 4000));
-    const memory = new Set(kept.map((bytes) => bytes.buffer));
+    const [first, last] = [kept[0]!, kept[19]!];
+    expect(last.buffer).not.toBe(first.buffer);
     expect(kept.every((bytes, index) => bytes.every((byte) => byte === index))).toBe(true);
+    // Not released yet: the next file goes after them.
+    const unreleased = reader.read(paths[20]!, 4000);
+    expect(unreleased.byteOffset).toBeGreaterThan(last.byteOffset);
+    reader.release(unreleased);
     for (const bytes of kept) reader.release(bytes);
+    // Every file released: the current slab starts over, and the full one comes back next.
     const next = paths.slice(20).map((file) => reader.read(file, 4000));
-    // The files after went into the memory given back, each whole and its own.
-    expect(next.some((bytes) => memory.has(bytes.buffer))).toBe(true);
+    const start = kept.find((bytes) => bytes.buffer === last.buffer)!;
+    expect(next[0]!.buffer).toBe(start.buffer);
+    expect(next[0]!.byteOffset).toBe(start.byteOffset);
+    expect(next.some((bytes) => bytes.buffer === first.buffer)).toBe(true);
     expect(next.every((bytes, index) => bytes.every((byte) => byte === 20 + index))).toBe(true);
   });
 });

@@ -139,15 +139,15 @@ describe("SmallFileWriter", () => {
     expect(writer.allocate(size).buffer).toBe(first.buffer);
   });
 
-  it("warmUp() starts the thread ahead of the first file; it changes nothing of what is stored", async () => {
+  it("warmUp() starts the thread ahead of the first file, once; it changes nothing of what is stored", async () => {
     const { writer, dir } = await newWriter(true);
-    writer.warmUp();
-    writer.warmUp();
+    expect(writer.warmUp()).toBe(true);
+    expect(writer.warmUp()).toBe(false);
     expect(await writer.store(file(dir, "a.txt", "one"))).toBe("a.txt");
     expect(await readFile(path.join(dir, "a.txt"), "utf8")).toBe("one");
     await writer.close();
     // Closed: warming up starts nothing, and a file is refused.
-    writer.warmUp();
+    expect(writer.warmUp()).toBe(false);
     await expect(writer.store(file(dir, "b.txt", "two"))).rejects.toMatchObject({
       code: "STORAGE_FAILED",
     });

@@ -1,8 +1,14 @@
-import { readFile, readdir, readlink } from "node:fs/promises";
+import { open, readFile, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { TreeJournal } from "../../src/transfer/server/tree-journal.js";
 import { TempDirs } from "../support/temp-dirs.js";
+
+// The journal's opens are counted: batches that follow each other share one.
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("node:fs/promises")>();
+  return { ...actual, open: vi.fn(actual.open) };
+});
 
 const temp = new TempDirs();
 afterEach(async () => {
@@ -36,6 +42,7 @@ describe("TreeJournal", () => {
     await Promise.resolve();
     const rest = keys.slice(1).map((key) => journal.stored(key, RECEIPT));
     await Promise.all([first, ...rest]);
+    expect(vi.mocked(open).mock.calls.filter(([opened]) => opened === file)).toHaveLength(1);
     expect(await openOn(file)).toBe(0);
     const again = await TreeJournal.load(file, () => undefined);
     for (const key of keys) expect(again.held(key)).toMatchObject({ savedAs: "t/a.txt" });

@@ -21,13 +21,18 @@ export class SlabReader {
     try {
       const buffer = this.#slabs.take(size + 1);
       let filled = 0;
-      while (filled < buffer.length) {
-        const wanted = buffer.length - filled;
-        const read = readSync(fd, buffer, filled, wanted, null);
-        filled += read;
-        // A regular file reads short only at its end: one call for a file that kept its
-        // size, not a second one to find the end.
-        if (read === 0 || (read < wanted && filled === size)) break;
+      try {
+        while (filled < buffer.length) {
+          const wanted = buffer.length - filled;
+          const read = readSync(fd, buffer, filled, wanted, null);
+          filled += read;
+          // A regular file reads short only at its end: one call for a file that kept its
+          // size, not a second one to find the end.
+          if (read === 0 || (read < wanted && filled === size)) break;
+        }
+      } catch (error) {
+        this.#slabs.release(buffer);
+        throw error;
       }
       // What the file did not fill stays free for the next one.
       this.#slabs.giveBack(buffer.length - filled);

@@ -215,7 +215,8 @@ export class InboundItem {
     }
     const whole = this.#dict ?? this.#fileBytes;
     let offset = this.#bytes - length;
-    const hash = this.#hashStreamed ? (this.#hash ??= createHash("sha256")) : undefined;
+    const hash =
+      this.#hashStreamed && length > 0 ? (this.#hash ??= createHash("sha256")) : undefined;
     for (const piece of parts) {
       hash?.update(piece);
       if (whole !== undefined) {

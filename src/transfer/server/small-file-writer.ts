@@ -134,11 +134,18 @@ export class SmallFileWriter {
   /**
    * Starts the thread now, when files are about to come (a tree), rather than with the
    * first batch, which would wait for it; an idle one exits after a while as usual.
+   * @returns true when it started one (none was running, and it could).
    */
-  warmUp(): void {
-    if (this.#closed || this.#worker !== undefined) return;
-    this.#thread();
+  warmUp(): boolean {
+    if (this.#closed || this.#worker !== undefined) return false;
+    try {
+      this.#thread();
+    } catch {
+      // Tried again with the first batch, which fails alone if it still cannot start.
+      return false;
+    }
     if (this.#inFlight === undefined) this.#idleLater();
+    return true;
   }
 
   /** Stores what was given already, then ends the thread. */
