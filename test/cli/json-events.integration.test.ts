@@ -8,7 +8,8 @@ import { runServer } from "../../src/cli/server-command.js";
 import type { ItemFailure } from "../../src/transfer/server/received-item.js";
 import type { GbServer } from "../../src/transfer/server.js";
 import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
-import { cleanUp, fakeIo, listenSaving, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
+import { fakeIo, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
+import { cleanUp, listenSaving } from "./saving-server.js";
 
 afterEach(cleanUp);
 

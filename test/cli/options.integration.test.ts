@@ -6,15 +6,8 @@ import { ExitCode } from "../../src/cli/exit-codes.js";
 import { runServer } from "../../src/cli/server-command.js";
 import { exists } from "../support/exists.js";
 import { SAMPLE_DICT as DATA, SAMPLE_TEXT as NOTES } from "../support/samples.js";
-import {
-  cleanUp,
-  fakeIo,
-  listenSaving,
-  tempDir,
-  testEnv,
-  WAIT_MS,
-  withTimeout,
-} from "./fake-io.js";
+import { fakeIo, tempDir, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
+import { cleanUp, listenSaving } from "./saving-server.js";
 
 afterEach(cleanUp);
 

@@ -10,15 +10,8 @@ import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import type { GbServer } from "../../src/transfer/server.js";
 import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
-import {
-  cleanUp,
-  fakeIo,
-  listenSaving,
-  tempDir,
-  testEnv,
-  WAIT_MS,
-  withTimeout,
-} from "./fake-io.js";
+import { fakeIo, tempDir, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
+import { cleanUp, listenSaving } from "./saving-server.js";
 
 const MiB = 1024 * 1024;
 const SIZE = 3 * MiB;

@@ -8,15 +8,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
 import { ExitCode } from "../../src/cli/exit-codes.js";
-import {
-  cleanUp,
-  fakeIo,
-  listenSaving,
-  tempDir,
-  testEnv,
-  WAIT_MS,
-  withTimeout,
-} from "./fake-io.js";
+import { fakeIo, tempDir, testEnv, WAIT_MS, withTimeout } from "./fake-io.js";
+import { cleanUp, listenSaving } from "./saving-server.js";
 
 /** More files than gb-client hands over ahead of the receipt it awaits. */
 const FILES = 1500;

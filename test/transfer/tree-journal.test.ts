@@ -4,12 +4,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { TreeJournal } from "../../src/transfer/server/tree-journal.js";
 import { TempDirs } from "../support/temp-dirs.js";
 
-// The journal's opens are counted: batches that follow each other share one.
-vi.mock("node:fs/promises", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("node:fs/promises")>();
-  return { ...actual, open: vi.fn(actual.open) };
-});
-
 const temp = new TempDirs();
 afterEach(async () => {
   await temp.removeAll();
@@ -35,14 +29,16 @@ async function openOn(file: string): Promise<number> {
 describe("TreeJournal", () => {
   it("[RES-JOURNAL] batches that follow each other share one open file, closed once none is queued", async () => {
     const file = path.join(await temp.make("gb-journal-"), "k.tree");
-    const journal = await TreeJournal.load(file, () => undefined);
+    // Its opens are counted: batches that follow each other share one.
+    const opens = vi.fn(open);
+    const journal = await TreeJournal.load(file, () => undefined, opens);
     const keys = Array.from({ length: 50 }, (_, index) => index.toString(16).padStart(64, "0"));
     // Lines recorded while a batch is written go in the next one, through the same file.
     const first = journal.stored(keys[0] ?? "", RECEIPT);
     await Promise.resolve();
     const rest = keys.slice(1).map((key) => journal.stored(key, RECEIPT));
     await Promise.all([first, ...rest]);
-    expect(vi.mocked(open).mock.calls.filter(([opened]) => opened === file)).toHaveLength(1);
+    expect(opens).toHaveBeenCalledTimes(1);
     expect(await openOn(file)).toBe(0);
     const again = await TreeJournal.load(file, () => undefined);
     for (const key of keys) expect(again.held(key)).toMatchObject({ savedAs: "t/a.txt" });

@@ -16,6 +16,9 @@ import type { ResumeState } from "./resume-state.js";
  */
 export const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
+/** How a journal opens its file: `fs.promises.open`. */
+export type OpenFile = (path: string, flags: string, mode: number) => Promise<FileHandle>;
+
 /** A directory a tree created: where, and which one it is (device and inode). */
 export interface JournaledDirectory {
   /** Its path relative to the save directory. */
@@ -60,18 +63,25 @@ export class TreeJournal {
   #handle: FileHandle | undefined;
   #removed = false;
   readonly #onRemove: () => void;
+  readonly #open: OpenFile;
 
-  private constructor(file: string | undefined, onRemove: () => void) {
+  private constructor(file: string | undefined, onRemove: () => void, openFile: OpenFile) {
     this.#file = file;
     this.#onRemove = onRemove;
+    this.#open = openFile;
   }
 
   /**
    * Reads the journal at `file` (none yet: empty). A line that does not parse (the last
    * one, cut by a crash) is skipped: it was never flushed before a receipt.
+   * @param openFile opens the file to append to it (tests count the calls).
    */
-  static async load(file: string | undefined, onRemove: () => void): Promise<TreeJournal> {
-    const journal = new TreeJournal(file, onRemove);
+  static async load(
+    file: string | undefined,
+    onRemove: () => void,
+    openFile: OpenFile = open,
+  ): Promise<TreeJournal> {
+    const journal = new TreeJournal(file, onRemove, openFile);
     if (file === undefined) return journal;
     let text = "";
     try {
@@ -187,7 +197,7 @@ export class TreeJournal {
     const text = lines.join("");
     try {
       if (file === undefined || this.#removed || text === "") return;
-      this.#handle ??= await open(file, "a", 0o600);
+      this.#handle ??= await this.#open(file, "a", 0o600);
       await this.#handle.write(text);
       await this.#handle.datasync();
     } catch {
