@@ -1,7 +1,8 @@
 /**
  * A TCP relay on 127.0.0.1 that counts the bytes each connection's client sends on to
- * the server, and can cut the connection (both sides destroyed, as a lost network)
- * once a given count has passed, or tell a test when it has.
+ * the server, and can cut the connection once a given count has passed (as a lost
+ * network: the client's side destroyed, the server's ended, so that the server reads all
+ * that reached it and no more), or tell a test when it has.
  */
 import net, { type AddressInfo } from "node:net";
 import { withTimeout } from "./with-timeout.js";
@@ -51,6 +52,8 @@ export async function startCountingRelay(
   };
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     const upstream = net.connect({ host: "127.0.0.1", port: targetPort, allowHalfOpen: true });
+    /** Cut: the server's side is left to close once the server has read to the end. */
+    let cutOff = false;
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on("error", () => {
@@ -60,7 +63,7 @@ export async function startCountingRelay(
       socket.once("close", () => {
         sockets.delete(socket);
         client.destroy();
-        upstream.destroy();
+        if (!cutOff || socket === upstream) upstream.destroy();
         closedOne();
       });
     }
@@ -71,17 +74,21 @@ export async function startCountingRelay(
       toServerBytes += passed.length;
       if (!upstream.write(passed)) client.pause();
       if (passed.length < bytes.length) {
-        // The network is lost here: what was passed on is all the server gets.
-        upstream.end(() => {
-          upstream.destroy();
-          client.destroy();
-        });
+        // The network is lost here: what was passed on is all the server gets, and all of
+        // it does get. The server's side is ended, not destroyed: a socket closed with
+        // unread bytes resets the connection, and the server would lose what it had not
+        // read yet. It closes its side once it has read to the end.
+        cutOff = true;
+        client.destroy();
+        upstream.end();
       }
       counted();
     });
     upstream.on("drain", () => client.resume());
     client.on("end", () => upstream.end());
     upstream.on("data", (bytes: Buffer) => {
+      // Cut off: what the server says now reaches no one.
+      if (client.destroyed) return;
       if (!client.write(bytes)) upstream.pause();
     });
     client.on("drain", () => upstream.resume());
