@@ -53,17 +53,18 @@ async function cutOff(server: GbServer): Promise<string> {
   return file;
 }
 
+/** Runs gb-client again, through a counting relay, on a file a cut run left `server` part of. */
+async function rerun(server: GbServer, flags: string[]) {
+  const file = await cutOff(server);
+  const counting = await relay(server);
+  const run = await client(["--port", String(counting.port), ...flags, "--file", file]);
+  return { ...run, counting };
+}
+
 describe("[RES-RESUME] gb-client resuming a file", () => {
   it("[RES-RESUME] says where it resumes, and its receipt line says resumed at", async () => {
     const server = await listen();
-    const file = await cutOff(server);
-    const counting = await relay(server);
-    const { code, stdout, stderr } = await client([
-      "--port",
-      String(counting.port),
-      "--file",
-      file,
-    ]);
+    const { code, stdout, stderr, counting } = await rerun(server, []);
     expect(code, stderr).toBe(ExitCode.OK);
     expect(stderr).toMatch(/^resuming .*big\.bin at \d/m);
     expect(stdout.text).toMatch(/stored as big\.bin · 3\.0 MiB in .* · resumed at \d/);
@@ -72,15 +73,7 @@ describe("[RES-RESUME] gb-client resuming a file", () => {
 
   it("[RES-RESUME] --json: the stored event's resumed is the bytes not sent again", async () => {
     const server = await listen();
-    const file = await cutOff(server);
-    const counting = await relay(server);
-    const { code, stdout } = await client([
-      "--port",
-      String(counting.port),
-      "--json",
-      "--file",
-      file,
-    ]);
+    const { code, stdout, counting } = await rerun(server, ["--json"]);
     expect(code).toBe(ExitCode.OK);
     const stored = stdout.events.find((event) => event["event"] === "stored");
     const resumed = Number(stored?.["resumed"]);
@@ -91,16 +84,7 @@ describe("[RES-RESUME] gb-client resuming a file", () => {
 
   it("[RES-ASK] --no-resume sends the file whole: no resumed field", async () => {
     const server = await listen();
-    const file = await cutOff(server);
-    const counting = await relay(server);
-    const { code, stdout } = await client([
-      "--port",
-      String(counting.port),
-      "--json",
-      "--no-resume",
-      "--file",
-      file,
-    ]);
+    const { code, stdout, counting } = await rerun(server, ["--json", "--no-resume"]);
     expect(code).toBe(ExitCode.OK);
     const stored = stdout.events.find((event) => event["event"] === "stored");
     expect(stored).not.toHaveProperty("resumed");

@@ -20,6 +20,7 @@ import {
   tempDir,
   withTimeout,
 } from "./harness.js";
+import { filesUnder } from "../support/files-under.js";
 
 const MiB = 1024 * 1024;
 const BIG_BYTES = 128 * MiB;
@@ -54,15 +55,6 @@ afterAll(async () => {
 });
 
 const relayTo = useCountingRelays();
-
-/** Every file under `dir`, relative, sorted. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
-    .sort();
-}
 
 describe("[RES-TREE] gb-client killed half way through a tree, run again", () => {
   it(

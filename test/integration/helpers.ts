@@ -46,6 +46,7 @@ import { TEMP_FILE_PREFIX, TEMP_FILE_SUFFIX } from "../../src/transfer/server/it
 import type { ItemFailure, ReceivedItem } from "../../src/transfer/server/received-item.js";
 import { GbServer, type ServerOptions } from "../../src/transfer/server.js";
 import { withTimeout } from "../support/with-timeout.js";
+import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
 
 export { sha256 } from "../support/sha256.js";
 
@@ -213,6 +214,20 @@ export async function startServer(
       );
     },
   };
+}
+
+/** A counting relay to `ts`, cut after `cutAfterBytes` when given; closed on release. */
+export async function countingRelay(
+  resources: Resources,
+  ts: Pick<TestServer, "port">,
+  cutAfterBytes?: number,
+): Promise<CountingRelay> {
+  const started = await startCountingRelay(
+    ts.port,
+    cutAfterBytes === undefined ? {} : { cutAfterBytes },
+  );
+  resources.defer(() => started.close());
+  return started;
 }
 
 /** Connects a GbClient to `ts`; destroyed on release. */

@@ -16,16 +16,17 @@ import {
   prepareStream,
   prepareTree,
 } from "../../src/transfer/client/prepared-item.js";
-import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
+import type { CountingRelay } from "../support/counting-relay.js";
 import { closeFakeServers, fakeServer } from "../support/fake-server.js";
-import { frame } from "./helpers.js";
 import {
+  connectClient,
+  frame,
   HOST,
-  WAIT_MS,
   makeTempDir,
   startServer,
   useResources,
   type TestServer,
+  countingRelay,
 } from "./helpers.js";
 
 const resources = useResources();
@@ -38,26 +39,17 @@ function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-async function relay(ts: TestServer, cutAfterBytes?: number): Promise<CountingRelay> {
-  const started = await startCountingRelay(
-    ts.port,
-    cutAfterBytes === undefined ? {} : { cutAfterBytes },
-  );
-  resources.defer(() => started.close());
-  return started;
+function relay(ts: TestServer, cutAfterBytes?: number): Promise<CountingRelay> {
+  return countingRelay(resources, ts, cutAfterBytes);
 }
 
 /** Sends `file` through `via`; resolves with the item, or rejects with its failure. */
 async function send(ts: TestServer, via: CountingRelay, file: string, encrypted: boolean) {
-  const client = await GbClient.connect({
-    host: HOST,
-    port: via.port,
-    connectTimeoutMs: WAIT_MS,
-    ...(encrypted ? { encryption: { key: ts.masterKey } } : {}),
-  });
-  resources.defer(() => {
-    client.destroy();
-  });
+  const client = await connectClient(
+    resources,
+    via,
+    encrypted ? { encryption: { key: ts.masterKey } } : {},
+  );
   const offsets: number[] = [];
   const sent = await client.send(await prepareFile(file), {
     onResume: (offset) => offsets.push(offset),

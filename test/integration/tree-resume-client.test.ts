@@ -7,20 +7,21 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { GbClient, type SentItem } from "../../src/transfer/client.js";
+import type { SentItem } from "../../src/transfer/client.js";
 import { heldEntries } from "../../src/transfer/client/held-entries.js";
 import { prepareTree } from "../../src/transfer/client/prepared-item.js";
 import { STATE_DIRECTORY_NAME } from "../../src/transfer/server/resume-state.js";
-import { startCountingRelay, type CountingRelay } from "../support/counting-relay.js";
+import type { CountingRelay } from "../support/counting-relay.js";
 import {
-  HOST,
-  WAIT_MS,
   listDir,
   makeTempDir,
   startServer,
   useResources,
   type TestServer,
+  connectClient,
+  countingRelay,
 } from "./helpers.js";
+import { filesUnder } from "../support/files-under.js";
 
 const resources = useResources();
 
@@ -30,13 +31,8 @@ const SMALL_FILES_PER_DIRECTORY = 150;
 const SMALL_BYTES = 2000;
 const OLD_MTIME_MS = Date.UTC(2022, 1, 3, 4, 5, 6, 789);
 
-async function relay(ts: TestServer, cutAfterBytes?: number): Promise<CountingRelay> {
-  const started = await startCountingRelay(
-    ts.port,
-    cutAfterBytes === undefined ? {} : { cutAfterBytes },
-  );
-  resources.defer(() => started.close());
-  return started;
+function relay(ts: TestServer, cutAfterBytes?: number): Promise<CountingRelay> {
+  return countingRelay(resources, ts, cutAfterBytes);
 }
 
 /**
@@ -70,30 +66,17 @@ async function sendTree(
   root: string,
   encrypted = false,
 ): Promise<SentItem[]> {
-  const client = await GbClient.connect({
-    host: HOST,
-    port: via.port,
-    connectTimeoutMs: WAIT_MS,
-    ...(encrypted ? { encryption: { key: ts.masterKey } } : {}),
-  });
-  resources.defer(() => {
-    client.destroy();
-  });
+  const client = await connectClient(
+    resources,
+    via,
+    encrypted ? { encryption: { key: ts.masterKey } } : {},
+  );
   const plans = await heldEntries(client, await prepareTree(root)).all();
   const sent = await Promise.all(
     plans.map((plan) => ("held" in plan ? Promise.resolve(plan.held) : client.send(plan.send))),
   );
   await client.close();
   return sent;
-}
-
-/** Every file under `dir`, relative, sorted. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
-    .sort();
 }
 
 describe("resuming a tree (client and server)", () => {

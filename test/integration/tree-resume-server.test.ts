@@ -87,6 +87,13 @@ async function connect(ts: TestServer): Promise<RawPeer> {
   return peer;
 }
 
+/** [RES-HAVE] Asks about every entry of TREE on a new connection: nothing is held. */
+async function expectNothingHeld(ts: TestServer, tree: string): Promise<void> {
+  const peer = await connect(ts);
+  expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
+  peer.end();
+}
+
 /** Sends a HAVE and resolves with its HELD. */
 async function ask(peer: RawPeer, tree: string, keys: readonly string[]): Promise<HeldMessage> {
   const before = peer.frames.filter((f) => f.type === FrameType.HELD).length;
@@ -241,9 +248,7 @@ describe("resuming a tree (server)", () => {
     const ts = await startServer(resources);
     const tree = newKey();
     expect(await sendEntries(ts, TREE, tree)).toContain("photos");
-    const peer = await connect(ts);
-    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
-    peer.end();
+    await expectNothingHeld(ts, tree);
     expect(await sendEntries(ts, TREE, tree)).toContain("photos-1");
   });
 
@@ -256,9 +261,7 @@ describe("resuming a tree (server)", () => {
     await rename(path.join(saveDir, "photos"), path.join(saveDir, "elsewhere"));
     await symlink(path.join(saveDir, "elsewhere"), path.join(saveDir, "photos"));
     // [RES-HAVE] nothing is held where the tree cannot go on.
-    const peer = await connect(ts);
-    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
-    peer.end();
+    await expectNothingHeld(ts, tree);
     expect(await sendEntries(ts, [C, SUB, TOP], tree)).toEqual([
       "photos-1/sub/c.txt",
       "photos-1/sub",
@@ -276,9 +279,7 @@ describe("resuming a tree (server)", () => {
     // The folder goes, and another directory takes its name: not the one the tree made.
     await rename(path.join(saveDir, "photos"), path.join(saveDir, "gone"));
     await mkdir(path.join(saveDir, "photos"));
-    const peer = await connect(ts);
-    expect((await ask(peer, tree, TREE.map(keyOf))).held).toEqual(Array(5).fill(null));
-    peer.end();
+    await expectNothingHeld(ts, tree);
     expect(await sendEntries(ts, [C, SUB, TOP], tree)).toEqual([
       "photos-1/sub/c.txt",
       "photos-1/sub",
