@@ -21,12 +21,32 @@ describe("Interruption.race", () => {
     expect(interruption.interrupted).toBe(true);
   });
 
-  it("keeps nothing of a race that is over: 10,000 races leave no listener behind", async () => {
+  it("keeps nothing of a race that is over: 10,000 races leave one listener, no waiter", async () => {
     const controller = new AbortController();
     const interruption = new Interruption(controller.signal);
     for (let index = 0; index < 10_000; index++) {
       await interruption.race(Promise.resolve(index));
+      await interruption.race(Promise.reject(new Error(`failed ${index}`))).catch(() => undefined);
     }
-    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+    expect(interruption.waiting).toBe(0);
+  });
+
+  it("interrupts every race still waiting, and only those", async () => {
+    const controller = new AbortController();
+    const interruption = new Interruption(controller.signal);
+    const never = new Promise<number>(() => undefined);
+    const waiting = [interruption.race(never), interruption.race(never)];
+    await expect(interruption.race(Promise.resolve(1))).resolves.toBe(1);
+    expect(interruption.waiting).toBe(2);
+    controller.abort();
+    await expect(Promise.all(waiting)).resolves.toEqual([INTERRUPTED, INTERRUPTED]);
+    expect(interruption.waiting).toBe(0);
+  });
+
+  it("a failure that is not an Error reaches the caller as one", async () => {
+    const interruption = new Interruption(new AbortController().signal);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    await expect(interruption.race(Promise.reject("text"))).rejects.toThrow("text");
   });
 });
