@@ -77,4 +77,49 @@ describe("walkTree", () => {
     const error = await walkTree(path.join(await tempDir(), "missing")).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "INPUT_UNREADABLE", reason: "missing" });
   });
+
+  it("[T-MTIME] times in whole milliseconds, truncated from the nanoseconds, even a hair under the next one", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(root);
+    // touch sets nanoseconds exactly: .999999999 s reads as 1000 ms more in a double.
+    const times: [string, string, number][] = [
+      ["under", "@1700000000.999999999", 1_700_000_000_999],
+      ["whole", "@1700000000.500000000", 1_700_000_000_500],
+      ["fraction", "@1700000000.123456789", 1_700_000_000_123],
+      ["before-1970", "@-1.5", -1_500],
+    ];
+    for (const [name, time] of times) {
+      await writeFile(path.join(root, name), name);
+      execFileSync("touch", ["-m", "-d", time, path.join(root, name)]);
+    }
+    const tree = await walkTree(root);
+    const mtimes = new Map(tree.entries.map((entry) => [entry.entry.path[1], entry.entry.mtimeMs]));
+    for (const [name, , expected] of times) expect(mtimes.get(name)).toBe(expected);
+  });
+
+  it("[T-WALK] names past the UTF-16 surrogates sort by their UTF-8 bytes, not JavaScript's order", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(root);
+    // U+FF21 sorts after U+1F600 in UTF-16 (0xFF21 > 0xD83D) and before it in UTF-8.
+    for (const name of ["\u{1F600}", "\uFF21", "a"]) await writeFile(path.join(root, name), name);
+    const tree = await walkTree(root);
+    expect(tree.entries.map((entry) => entry.entry.path.join("/"))).toEqual([
+      "top/a",
+      "top/\uFF21",
+      "top/\u{1F600}",
+      "top",
+    ]);
+  });
+
+  it("the root may be given unnormalised (a trailing slash, a dot): its files are read all the same", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(path.join(root, "sub"), { recursive: true });
+    await writeFile(path.join(root, "sub", "f"), "f");
+    for (const given of [`${root}/`, `${root}/./`, path.join(root, "sub", "..")]) {
+      const tree = await walkTree(given);
+      const file = tree.entries.find((entry) => entry.kind === "file");
+      expect(file).toMatchObject({ source: path.join(root, "sub", "f"), size: 1 });
+      expect(tree.name).toBe("top");
+    }
+  });
 });

@@ -79,8 +79,9 @@ export interface WalkedTree {
 export async function walkTree(root: string): Promise<WalkedTree> {
   const name = path.basename(path.resolve(root)) || ROOT_FOLDER_NAME;
   const walk = new TreeWalk(root);
-  walk.checkComponent([name]);
-  await walk.directory(root, [name], true);
+  const rootPath = [name];
+  walk.checkPath(rootPath, 0);
+  await walk.directory(root, rootPath, Buffer.byteLength(name, "utf8"), true);
   return {
     root,
     name,
@@ -105,44 +106,58 @@ class TreeWalk {
     this.#root = root;
   }
 
-  /** Adds the directory at `source`, everything in it first. */
-  async directory(source: string, treePath: readonly string[], isRoot: boolean): Promise<void> {
+  /**
+   * Adds the directory at `source`, everything in it first. `pathBytes`: the length of
+   * its path in the tree, as UTF-8 with `/` between names [T-PATH].
+   */
+  async directory(
+    source: string,
+    treePath: readonly string[],
+    pathBytes: number,
+    isRoot: boolean,
+  ): Promise<void> {
     let names: string[];
     let mtimeMs: number;
     try {
       names = readdirSync(source);
-      mtimeMs = wholeMilliseconds(lstatSync(source, { bigint: true }).mtimeNs);
+      mtimeMs = wholeMilliseconds(source, lstatSync(source));
     } catch (error) {
       if (isRoot) throw inputFileError(this.#root, "file", error);
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
       return;
     }
+    // A name from readdir is one component (never "." or ".."): joined as path.join would.
+    const prefix = isRoot ? withSeparator(path.join(source)) : `${source}${path.sep}`;
     for (const name of byUtf8Bytes(names)) {
       const childPath = [...treePath, name];
-      this.checkComponent(childPath);
-      await this.#entry(path.join(source, name), childPath);
+      const childBytes = pathBytes + 1 + this.checkPath(childPath, pathBytes + 1);
+      await this.#entry(prefix + name, childPath, childBytes);
     }
     this.#add({ kind: "dir", entry: { path: treePath, mtimeMs } });
     this.directories++;
   }
 
-  /** [T-PATH] The limits a path must keep, checked before anything is sent. */
-  checkComponent(treePath: readonly string[]): void {
+  /**
+   * [T-PATH] The limits a path must keep, checked before anything is sent: `treePath`,
+   * whose parent's path takes `parentBytes` (with its trailing `/`).
+   * @returns the byte length of its last name.
+   */
+  checkPath(treePath: readonly string[], parentBytes: number): number {
     const component = treePath[treePath.length - 1] ?? "";
-    let total = treePath.length - 1;
-    for (const part of treePath) total += Buffer.byteLength(part, "utf8");
+    const bytes = Buffer.byteLength(component, "utf8");
     if (treePath.length > MAX_TREE_DEPTH) {
       this.#tooLarge(treePath, `deeper than ${MAX_TREE_DEPTH} levels`);
     }
-    if (Buffer.byteLength(component, "utf8") > MAX_PATH_COMPONENT_BYTES) {
+    if (bytes > MAX_PATH_COMPONENT_BYTES) {
       this.#tooLarge(treePath, `a name longer than ${MAX_PATH_COMPONENT_BYTES} bytes`);
     }
-    if (total > MAX_TREE_PATH_BYTES) {
+    if (parentBytes + bytes > MAX_TREE_PATH_BYTES) {
       this.#tooLarge(treePath, `a path longer than ${MAX_TREE_PATH_BYTES} bytes`);
     }
+    return bytes;
   }
 
-  async #entry(source: string, treePath: readonly string[]): Promise<void> {
+  async #entry(source: string, treePath: readonly string[], pathBytes: number): Promise<void> {
     if (++this.#sinceTurn >= ENTRIES_PER_TURN) {
       this.#sinceTurn = 0;
       await nextTurn();
@@ -150,24 +165,27 @@ class TreeWalk {
     let info;
     try {
       // lstat: a link is seen as a link, never as what it points to.
-      info = lstatSync(source, { bigint: true });
+      info = lstatSync(source);
     } catch (error) {
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
       return;
     }
     if (info.isSymbolicLink()) this.skipped.push({ path: treePath, reason: "symbolic-link" });
-    else if (info.isDirectory()) await this.directory(source, treePath, false);
+    else if (info.isDirectory()) await this.directory(source, treePath, pathBytes, false);
     else if (!info.isFile()) this.skipped.push({ path: treePath, reason: "special-file" });
     else {
+      let mtimeMs: number;
+      try {
+        mtimeMs = wholeMilliseconds(source, info);
+      } catch (error) {
+        this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
+        return;
+      }
       this.#add({
         kind: "file",
         source,
-        size: Number(info.size),
-        entry: {
-          path: treePath,
-          mtimeMs: wholeMilliseconds(info.mtimeNs),
-          exec: (info.mode & BigInt(ANY_EXECUTE_BITS)) !== 0n,
-        },
+        size: info.size,
+        entry: { path: treePath, mtimeMs, exec: (info.mode & ANY_EXECUTE_BITS) !== 0 },
       });
       this.files++;
       this.bytes += Number(info.size);
@@ -193,15 +211,31 @@ class TreeWalk {
 const NS_PER_MS = 1_000_000n;
 
 /**
- * [T-MTIME] A time in whole milliseconds, from the exact nanoseconds (a float
- * `mtimeMs` can be a hair under the millisecond it stands for).
+ * [T-MTIME] The modification time of `info` (the lstat of `source`) in whole
+ * milliseconds, as the exact nanoseconds truncated. `mtimeMs` is seconds × 1000 plus
+ * nanoseconds / 10⁶ in a double, rounded: a time that is not a whole number of
+ * milliseconds truncates to the right one, but one a hair under the next millisecond
+ * can round up to it, and then reads as whole. A whole one is looked up again, exactly
+ * (in nanoseconds): one lstat more for a file whose time is whole milliseconds (set by a
+ * tool, or on a file system that keeps seconds), none for the others.
  */
-function wholeMilliseconds(ns: bigint): number {
-  return Number(ns / NS_PER_MS);
+function wholeMilliseconds(source: string, info: { readonly mtimeMs: number }): number {
+  if (!Number.isInteger(info.mtimeMs)) return Math.trunc(info.mtimeMs);
+  return Number(lstatSync(source, { bigint: true }).mtimeNs / NS_PER_MS);
 }
 
+/** A directory's path with one separator at its end. */
+function withSeparator(directory: string): string {
+  return directory.endsWith(path.sep) ? directory : `${directory}${path.sep}`;
+}
+
+/** Characters from the first UTF-16 surrogate up: the only ones UTF-16 and UTF-8 order differently. */
+const AFTER_SURROGATES = /[\ud800-\uffff]/;
+
 /** `names` in the order of their UTF-8 bytes [T-WALK], each encoded once, not per comparison. */
-function byUtf8Bytes(names: readonly string[]): string[] {
+function byUtf8Bytes(names: string[]): string[] {
+  // Below U+D800, the order of UTF-16 code units (JavaScript's) is that of UTF-8 bytes.
+  if (!names.some((name) => AFTER_SURROGATES.test(name))) return names.sort();
   return names
     .map((name) => ({ name, bytes: Buffer.from(name, "utf8") }))
     .sort((a, b) => Buffer.compare(a.bytes, b.bytes))
