@@ -188,7 +188,7 @@ class TreeWalk {
         entry: { path: treePath, mtimeMs, exec: (info.mode & ANY_EXECUTE_BITS) !== 0 },
       });
       this.files++;
-      this.bytes += Number(info.size);
+      this.bytes += info.size;
     }
   }
 
