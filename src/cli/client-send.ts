@@ -212,10 +212,11 @@ export async function sendItems(
         progress.clear();
         bytesSent[index] = sent.bytes;
         events?.final(itemProgress(index));
-        const durationMs = Date.now() - (startedAt[index] ?? Date.now());
-        const reported = { id, path: eventPath(item), durationMs };
         // A tree reports its entries in --json, and its summary once all are answered.
-        if (tree === undefined || flags.json) reportStored(terminal, sent, reported, flags.json);
+        if (tree === undefined || flags.json) {
+          const durationMs = Date.now() - (startedAt[index] ?? Date.now());
+          reportStored(terminal, sent, { id, path: eventPath(item), durationMs }, flags.json);
+        }
         if (tree?.report.stored(sent) === true) tree.report.summarize(terminal, flags.json);
       } catch (error) {
         progress.clear();
@@ -347,7 +348,7 @@ async function planItems(
     // A directory: each entry of its tree is an item of its own [T-WALK].
     const report = new TreeReport(file, item);
     for (const [index, entry] of item.items.entries()) {
-      plan.push({ label: file, item: entry, tree: { report, index, path: treePath(entry) } });
+      plan.push({ label: file, item: entry, tree: { report, index } });
     }
     reports.push(report);
   }
@@ -356,7 +357,7 @@ async function planItems(
 
 /** The `path` of an item's events: what the user gave, or an entry's path in its tree. */
 function eventPath(planned: PlannedItem): string {
-  return planned.tree?.path ?? planned.label;
+  return planned.tree === undefined ? planned.label : treePath(planned.item);
 }
 
 /** An entry's path in its tree, as a user reads it. */

@@ -10,7 +10,7 @@ import type { TreeReport } from "./tree-report.js";
 export interface PlannedItem {
   readonly label: string;
   readonly item: PreparedItem;
-  readonly tree?: { readonly report: TreeReport; readonly index: number; readonly path: string };
+  readonly tree?: { readonly report: TreeReport; readonly index: number };
 }
 
 /**

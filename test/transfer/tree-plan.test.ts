@@ -94,6 +94,60 @@ describe("TreePlan", () => {
     await expect(plan.plan(MAX_HAVE_KEYS)).rejects.toBe(lost);
     await expect(plan.all()).rejects.toBe(lost);
   });
+  it("[T-MTIME] a held directory goes all the same when an entry under it goes, at any depth; one whose contents are all held stays held", async () => {
+    const root = path.join(await temp.make("gb-plan-"), "t");
+    for (const file of ["a/x", "b/c/y", "b/c/z", "b/w", "e/v", "u"]) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), "x");
+    }
+    const prepared = await prepareTree(root);
+    const paths = prepared.items.map((item) => item.meta.entry?.path.join("/"));
+    expect(paths).toEqual([
+      "t/a/x",
+      "t/a",
+      "t/b/c/y",
+      "t/b/c/z",
+      "t/b/c",
+      "t/b/w",
+      "t/b",
+      "t/e/v",
+      "t/e",
+      "t/u",
+      "t",
+    ]);
+    const source = new FakeSource();
+    const plan = heldEntries(source, prepared);
+    // Everything held but t/b/c/z: its directories up to the top go again, nothing else.
+    source.asked[0]?.answer(
+      prepared.items.map((item, index) =>
+        index === 3
+          ? null
+          : {
+              kind: item.meta.kind === "dir" ? "dir" : "file",
+              name: item.meta.name,
+              bytes: item.meta.kind === "dir" ? 0 : 1,
+              sha256: "0".repeat(64),
+              savedAs: paths[index] ?? "",
+            },
+      ),
+    );
+    const plans = await plan.all();
+    expect(
+      plans.map((entry, index) => `${"held" in entry ? "held" : "send"} ${paths[index]}`),
+    ).toEqual([
+      "held t/a/x",
+      "held t/a",
+      "held t/b/c/y",
+      "send t/b/c/z",
+      "send t/b/c",
+      "held t/b/w",
+      "send t/b",
+      "held t/e/v",
+      "held t/e",
+      "held t/u",
+      "send t",
+    ]);
+  });
 });
 
 describe("SendPlan", () => {
@@ -108,7 +162,7 @@ describe("SendPlan", () => {
       ...prepared.items.map((item, index) => ({
         label: "t",
         item,
-        tree: { report, index, path: "t" },
+        tree: { report, index },
       })),
     ] as PlannedItem[];
     const source = new FakeSource();

@@ -39,8 +39,13 @@ export class TreePlan {
   readonly #plans: (EntryPlan | undefined)[];
   /** Resolves once the entries of each HAVE are planned; rejects with the connection's failure. */
   readonly #batches: Promise<void>[] = [];
-  /** Parents of an entry sent, as JSON text of their path: their own entries go too. */
-  readonly #changed = new Set<string>();
+  /**
+   * `changed[k]`: an entry was sent under the directory of path length k whose contents
+   * are being planned (entries come depth first, each directory right after its
+   * contents [T-ORDER], so at each depth only one directory's contents are under way);
+   * that directory's own entry then goes too. Read and cleared when it is planned.
+   */
+  readonly #changed: boolean[] = [];
   #named = false;
 
   constructor(source: HeldSource, tree: PreparedTree) {
@@ -102,14 +107,16 @@ export class TreePlan {
 
   #plan(index: number, receipt: ReceiptBody | null): EntryPlan {
     const item = this.#items[index] as PreparedFile | PreparedDirectory;
-    const entryPath = item.meta.entry?.path ?? [];
-    const dirty = item.meta.kind === "dir" && this.#changed.has(JSON.stringify(entryPath));
+    const depth = item.meta.entry?.path.length ?? 0;
+    let dirty = false;
+    if (item.meta.kind === "dir") {
+      dirty = this.#changed[depth] === true;
+      this.#changed[depth] = false;
+    }
     if (receipt !== null && !dirty && matches(item, receipt)) {
       return { held: heldItem(item, receipt, this.#encrypted) };
     }
-    for (let depth = 1; depth < entryPath.length; depth++) {
-      this.#changed.add(JSON.stringify(entryPath.slice(0, depth)));
-    }
+    for (let parent = 1; parent < depth; parent++) this.#changed[parent] = true;
     if (this.#named) return { send: item };
     this.#named = true;
     return { send: withTreeKey(item, this.#key) };
