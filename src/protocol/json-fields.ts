@@ -135,7 +135,15 @@ const hexPatterns = new Map<number, RegExp>();
 
 /** [J-HEX] Lower-case hex of exactly `bytes` bytes. */
 export function readHex(record: ControlObject, field: string, bytes: number): Buffer {
-  const value = record.get(field);
+  return Buffer.from(readHexText(record.get(field), field, bytes), "hex");
+}
+
+/**
+ * [J-HEX] `value`, when it is lower-case hex of exactly `bytes` bytes, as that text: the
+ * one spelling such bytes have, so a caller that keys on them needs no decoding.
+ * @param field its name, for the error
+ */
+export function readHexText(value: ControlValue | undefined, field: string, bytes: number): string {
   let pattern = hexPatterns.get(bytes);
   if (pattern === undefined) {
     pattern = new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
@@ -144,7 +152,7 @@ export function readHex(record: ControlObject, field: string, bytes: number): Bu
   if (typeof value !== "string" || !pattern.test(value)) {
     throw malformed(`"${field}" must be ${bytes} bytes of lower-case hex`);
   }
-  return Buffer.from(value, "hex");
+  return value;
 }
 
 export function readObject(record: ControlObject, field: string): ControlObject {

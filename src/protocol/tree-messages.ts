@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ErrorCode, ProtocolError } from "../errors.js";
 import { MAX_HELD_FRAME_BYTES } from "./constants.js";
 import type { ControlValue } from "./control-json.js";
-import { asObject, encodeJsonPayload, parseJsonPayload, readHex } from "./json-fields.js";
+import { asObject, encodeJsonPayload, parseJsonPayload, readHexText } from "./json-fields.js";
 import { readReceiptBody, receiptToJson, type ReceiptBody } from "./messages.js";
 import { RESUME_HASH_BYTES } from "./resume-messages.js";
 
@@ -56,7 +56,7 @@ export function encodeHave(have: HaveMessage): Buffer {
  */
 export function decodeHave(payload: Uint8Array): HaveMessage {
   const record = parseJsonPayload(payload, "HAVE");
-  const tree = readHex(record, "tree", RESUME_HASH_BYTES).toString("hex");
+  const tree = readHexText(record.get("tree"), "tree", RESUME_HASH_BYTES);
   const keys = record.get("keys");
   if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_HAVE_KEYS) {
     throw malformed(`"keys" must be an array of 1 to ${MAX_HAVE_KEYS} keys`);
@@ -94,7 +94,7 @@ export function encodeHeld(held: HeldMessage): Buffer {
  */
 export function decodeHeld(payload: Uint8Array): HeldMessage {
   const record = parseJsonPayload(payload, "HELD", MAX_HELD_FRAME_BYTES);
-  const tree = readHex(record, "tree", RESUME_HASH_BYTES).toString("hex");
+  const tree = readHexText(record.get("tree"), "tree", RESUME_HASH_BYTES);
   const held = record.get("held");
   if (!Array.isArray(held) || held.length === 0 || held.length > MAX_HAVE_KEYS) {
     throw malformed(`"held" must be an array of 1 to ${MAX_HAVE_KEYS} answers`);
@@ -109,7 +109,7 @@ export function decodeHeld(payload: Uint8Array): HeldMessage {
 }
 
 function readHexValue(value: ControlValue): string {
-  return readHex(new Map([["key", value]]), "key", RESUME_HASH_BYTES).toString("hex");
+  return readHexText(value, "key", RESUME_HASH_BYTES);
 }
 
 function sha256Hex(text: string): string {
