@@ -50,6 +50,20 @@ export async function sendItems(
   signal: AbortSignal,
 ): Promise<number> {
   const interruption = new Interruption(signal);
+  try {
+    return await sendAll(flags, io, terminal, interruption);
+  } finally {
+    interruption.release();
+  }
+}
+
+/** {@link sendItems}, every wait raced against `interruption`. */
+async function sendAll(
+  flags: ClientFlags,
+  io: CommandIo,
+  terminal: Terminal,
+  interruption: Interruption,
+): Promise<number> {
   const usage = usageError(flags);
   if (usage !== undefined) {
     terminal.error(usage.error);

@@ -14,18 +14,22 @@ export class Interruption {
   readonly #signal: AbortSignal;
   /** The races not over yet: each one's way to end with {@link INTERRUPTED}. */
   readonly #waiting = new Set<() => void>();
+  readonly #onAbort = (): void => {
+    for (const interrupt of this.#waiting) interrupt();
+    this.#waiting.clear();
+  };
 
   constructor(signal: AbortSignal) {
     this.#signal = signal;
-    if (signal.aborted) return;
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const interrupt of this.#waiting) interrupt();
-        this.#waiting.clear();
-      },
-      { once: true },
-    );
+    if (!signal.aborted) signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /**
+   * Stops listening to the signal, once the run is over: a caller may give the same
+   * signal to one run after another. Races still waiting then wait for their work alone.
+   */
+  release(): void {
+    this.#signal.removeEventListener("abort", this.#onAbort);
   }
 
   /** True once the user interrupted. */

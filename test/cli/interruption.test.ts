@@ -1,6 +1,9 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
+import { runClient } from "../../src/cli/client-command.js";
+import { ExitCode } from "../../src/cli/exit-codes.js";
 import { INTERRUPTED, Interruption } from "../../src/cli/interruption.js";
+import { fakeIo, testEnv } from "./fake-io.js";
 
 describe("Interruption.race", () => {
   it("gives the work's value, or its failure, when the user did not interrupt", async () => {
@@ -47,6 +50,27 @@ describe("Interruption.race", () => {
   it("a failure that is not an Error reaches the caller as one", async () => {
     const interruption = new Interruption(new AbortController().signal);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-    await expect(interruption.race(Promise.reject("text"))).rejects.toThrow("text");
+    const failure = await interruption.race(Promise.reject("text")).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).toMatchObject({ message: "text" });
+  });
+
+  it("stops listening to the signal once released: one signal may serve run after run", async () => {
+    const controller = new AbortController();
+    for (let run = 0; run < 20; run++) {
+      const interruption = new Interruption(controller.signal);
+      await interruption.race(Promise.resolve(run));
+      interruption.release();
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+  });
+
+  it("gb-client runs given one signal after another leave no listener on it", async () => {
+    const controller = new AbortController();
+    for (let run = 0; run < 3; run++) {
+      const fake = fakeIo(await testEnv());
+      expect(await runClient([], fake.io, controller.signal)).toBe(ExitCode.USAGE);
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });

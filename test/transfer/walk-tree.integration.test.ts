@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_TREE_DEPTH } from "../../src/protocol/constants.js";
 import { InputFileError } from "../../src/transfer/inputs/input-file-error.js";
@@ -87,6 +88,9 @@ describe("walkTree", () => {
       ["whole", "@1700000000.500000000", 1_700_000_000_500],
       ["fraction", "@1700000000.123456789", 1_700_000_000_123],
       ["before-1970", "@-1.5", -1_500],
+      // Truncated toward zero, as the exact nanoseconds are: not floored.
+      ["before-1970-fraction", "@-1.0005", -1_000],
+      ["just-before-1970", "@-0.0005", 0],
     ];
     for (const [name, time] of times) {
       await writeFile(path.join(root, name), name);
@@ -94,7 +98,8 @@ describe("walkTree", () => {
     }
     const tree = await walkTree(root);
     const mtimes = new Map(tree.entries.map((entry) => [entry.entry.path[1], entry.entry.mtimeMs]));
-    for (const [name, , expected] of times) expect(mtimes.get(name)).toBe(expected);
+    for (const [name, , expected] of times)
+      expect(Object.is(mtimes.get(name), expected)).toBe(true);
   });
 
   it("[T-WALK] names past the UTF-16 surrogates sort by their UTF-8 bytes, not JavaScript's order", async () => {
@@ -115,11 +120,43 @@ describe("walkTree", () => {
     const root = path.join(await tempDir(), "top");
     await mkdir(path.join(root, "sub"), { recursive: true });
     await writeFile(path.join(root, "sub", "f"), "f");
-    for (const given of [`${root}/`, `${root}/./`, path.join(root, "sub", "..")]) {
-      const tree = await walkTree(given);
+    const relative = path.relative(process.cwd(), root);
+    for (const [given, source] of [
+      [`${root}/`, path.join(root, "sub", "f")],
+      [`${root}/./`, path.join(root, "sub", "f")],
+      [`${root}/sub/..`, path.join(root, "sub", "f")],
+      [`${relative}/sub/..`, path.join(relative, "sub", "f")],
+    ]) {
+      const tree = await walkTree(given ?? "");
       const file = tree.entries.find((entry) => entry.kind === "file");
-      expect(file).toMatchObject({ source: path.join(root, "sub", "f"), size: 1 });
+      expect(file).toMatchObject({ source, size: 1 });
       expect(tree.name).toBe("top");
     }
+  });
+
+  it("the current directory given as `.` or `sub/..`: its entries' paths are their bare names, as path.join makes them", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(path.join(root, "sub"), { recursive: true });
+    await writeFile(path.join(root, "sub", "f"), "f");
+    // The walk in a process of its own, started in that directory (a test cannot chdir).
+    const walker = pathToFileURL(path.resolve("dist/transfer/inputs/walk-tree.js")).href;
+    const script = `const { walkTree } = await import(${JSON.stringify(walker)});
+      for (const given of [".", "sub/.."]) {
+        const tree = await walkTree(given);
+        console.log(JSON.stringify(tree.entries.map((entry) => entry.source ?? null)));
+      }`;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(
+      output
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      [path.join("sub", "f"), null, null],
+      [path.join("sub", "f"), null, null],
+    ]);
   });
 });

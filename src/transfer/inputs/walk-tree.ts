@@ -127,7 +127,7 @@ class TreeWalk {
       return;
     }
     // A name from readdir is one component (never "." or ".."): joined as path.join would.
-    const prefix = isRoot ? withSeparator(path.join(source)) : `${source}${path.sep}`;
+    const prefix = isRoot ? directoryPrefix(source) : `${source}${path.sep}`;
     for (const name of byUtf8Bytes(names)) {
       const childPath = [...treePath, name];
       const childBytes = pathBytes + 1 + this.checkPath(childPath, pathBytes + 1);
@@ -220,13 +220,20 @@ const NS_PER_MS = 1_000_000n;
  * tool, or on a file system that keeps seconds), none for the others.
  */
 function wholeMilliseconds(source: string, info: { readonly mtimeMs: number }): number {
-  if (!Number.isInteger(info.mtimeMs)) return Math.trunc(info.mtimeMs);
+  // (`|| 0`: a time between -1 ms and 0 truncates to -0, which is 0.)
+  if (!Number.isInteger(info.mtimeMs)) return Math.trunc(info.mtimeMs) || 0;
   return Number(lstatSync(source, { bigint: true }).mtimeNs / NS_PER_MS);
 }
 
-/** A directory's path with one separator at its end. */
-function withSeparator(directory: string): string {
-  return directory.endsWith(path.sep) ? directory : `${directory}${path.sep}`;
+/**
+ * What goes before a name to make the path of an entry of `directory`, as `path.join`
+ * would make it: the directory normalised, with one separator at its end, or nothing for
+ * the current directory (`.`, `a/..`), whose entries are their bare names.
+ */
+function directoryPrefix(directory: string): string {
+  const normalised = path.join(directory);
+  if (normalised === ".") return "";
+  return normalised.endsWith(path.sep) ? normalised : `${normalised}${path.sep}`;
 }
 
 /** Characters from the first UTF-16 surrogate up: the only ones UTF-16 and UTF-8 order differently. */
