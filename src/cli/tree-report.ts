@@ -43,8 +43,26 @@ export class TreeReport {
     }
   }
 
-  /** The tree is walked: says what will not be sent, before anything is. */
+  /**
+   * The tree is walked: says what will not be sent, and what goes with a time other than
+   * its own, before anything is.
+   */
   reportSkipped(terminal: Terminal, json: boolean): void {
+    for (const entryPath of this.tree.beforeEpoch) {
+      const where = entryPath.join("/");
+      if (json) {
+        terminal.json({
+          event: "notice",
+          tree: this.label,
+          path: where,
+          reason: "time-before-1970",
+        });
+      } else {
+        terminal.warn(
+          `${escapeTerminalLine(where)} was modified before 1970: it is sent with the time 1970-01-01 00:00:00 UTC (times before 1970 do not travel)`,
+        );
+      }
+    }
     for (const skipped of this.tree.skipped) {
       const where = skipped.path.join("/");
       if (json) {

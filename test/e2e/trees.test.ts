@@ -3,7 +3,7 @@
  * entries skipped, and the exit code when an entry fails.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeFakeServers, fakeServer } from "../support/fake-server.js";
@@ -112,5 +112,43 @@ describe("gb-client --file DIR", () => {
     ]);
     expect(events.filter((event) => event["event"] === "stored")).toHaveLength(4);
     expect(events.at(-1)).toMatchObject({ event: "tree", files: 1, directories: 3, failed: 1 });
+  });
+
+  it("[T-MTIME] entries modified before 1970 go with the time 1970-01-01, each with a warning (or a notice event), and the tree is stored", async () => {
+    const top = path.join(await tempDir(), "old");
+    await mkdir(path.join(top, "dir"), { recursive: true });
+    await writeFile(path.join(top, "dir", "letter.txt"), "1960\n");
+    await writeFile(path.join(top, "new.txt"), "now\n");
+    execFileSync("touch", [
+      "-m",
+      "-d",
+      "1960-01-01T00:00:00Z",
+      path.join(top, "dir", "letter.txt"),
+    ]);
+    execFileSync("touch", ["-m", "-d", "1950-06-01T00:00:00Z", path.join(top, "dir")]);
+    const { env, saveDir, server } = await startSavingServer([]);
+    const client = await runClient(["--port", String(server.port), "--file", top], {
+      env,
+      timeoutMs: 30_000,
+    });
+    expect(client.code).toBe(0);
+    expect(client.stdout).toMatch(/^✔ tree .*old stored as old · 2 of 2 files, 2 directories/);
+    expect(client.stderr).toContain(
+      "warning: old/dir was modified before 1970: it is sent with the time 1970-01-01 00:00:00 UTC",
+    );
+    expect(client.stderr).toContain("warning: old/dir/letter.txt was modified before 1970");
+    for (const stored of [["dir", "letter.txt"], ["dir"]]) {
+      const info = await lstat(path.join(saveDir, "old", ...stored), { bigint: true });
+      expect(info.mtimeNs / 1_000_000n).toBe(0n);
+    }
+    const again = await runClient(["--port", String(server.port), "--file", top, "--json"], {
+      env,
+      timeoutMs: 30_000,
+    });
+    expect(again.code).toBe(0);
+    expect(jsonLines(again.stdout).filter((event) => event["event"] === "notice")).toEqual([
+      { event: "notice", tree: top, path: "old/dir", reason: "time-before-1970" },
+      { event: "notice", tree: top, path: "old/dir/letter.txt", reason: "time-before-1970" },
+    ]);
   });
 });

@@ -79,27 +79,34 @@ describe("walkTree", () => {
     expect(error).toMatchObject({ code: "INPUT_UNREADABLE", reason: "missing" });
   });
 
-  it("[T-MTIME] times in whole milliseconds, truncated from the nanoseconds, even a hair under the next one", async () => {
+  it("[T-MTIME] times in whole milliseconds, truncated from the nanoseconds, even a hair under the next one; before 1970, 0 and listed", async () => {
     const root = path.join(await tempDir(), "top");
-    await mkdir(root);
+    await mkdir(path.join(root, "old"), { recursive: true });
     // touch sets nanoseconds exactly: .999999999 s reads as 1000 ms more in a double.
     const times: [string, string, number][] = [
       ["under", "@1700000000.999999999", 1_700_000_000_999],
       ["whole", "@1700000000.500000000", 1_700_000_000_500],
       ["fraction", "@1700000000.123456789", 1_700_000_000_123],
-      ["before-1970", "@-1.5", -1_500],
-      // Truncated toward zero, as the exact nanoseconds are: not floored.
-      ["before-1970-fraction", "@-1.0005", -1_000],
+      // Before 1970 a time travels as 0; half a millisecond before truncates to 0 itself.
+      ["before-1970", "@-1.5", 0],
+      ["long-before-1970", "@-315619200.25", 0],
       ["just-before-1970", "@-0.0005", 0],
     ];
     for (const [name, time] of times) {
       await writeFile(path.join(root, name), name);
       execFileSync("touch", ["-m", "-d", time, path.join(root, name)]);
     }
+    execFileSync("touch", ["-m", "-d", "@-86400", path.join(root, "old")]);
     const tree = await walkTree(root);
     const mtimes = new Map(tree.entries.map((entry) => [entry.entry.path[1], entry.entry.mtimeMs]));
     for (const [name, , expected] of times)
       expect(Object.is(mtimes.get(name), expected)).toBe(true);
+    expect(mtimes.get("old")).toBe(0);
+    expect(tree.beforeEpoch).toEqual([
+      ["top", "before-1970"],
+      ["top", "long-before-1970"],
+      ["top", "old"],
+    ]);
   });
 
   it("[T-WALK] names past the UTF-16 surrogates sort by their UTF-8 bytes, not JavaScript's order", async () => {

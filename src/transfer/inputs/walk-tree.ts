@@ -63,6 +63,11 @@ export interface WalkedTree {
   /** Bytes of all the files together. */
   readonly bytes: number;
   readonly skipped: readonly SkippedEntry[];
+  /**
+   * [T-MTIME] Entries modified before 1970, whose time travels as 0 (1970-01-01): the
+   * protocol carries times from 1970 on. Each path top folder first.
+   */
+  readonly beforeEpoch: readonly (readonly string[])[];
 }
 
 /**
@@ -90,6 +95,7 @@ export async function walkTree(root: string): Promise<WalkedTree> {
     directories: walk.directories,
     bytes: walk.bytes,
     skipped: walk.skipped,
+    beforeEpoch: walk.beforeEpoch,
   };
 }
 
@@ -97,6 +103,7 @@ class TreeWalk {
   readonly #root: string;
   readonly entries: (TreeFile | TreeDirectory)[] = [];
   readonly skipped: SkippedEntry[] = [];
+  readonly beforeEpoch: string[][] = [];
   files = 0;
   directories = 0;
   bytes = 0;
@@ -120,7 +127,7 @@ class TreeWalk {
     let mtimeMs: number;
     try {
       names = readdirSync(source);
-      mtimeMs = wholeMilliseconds(source, lstatSync(source));
+      mtimeMs = this.#fromEpoch(treePath, wholeMilliseconds(source, lstatSync(source)));
     } catch (error) {
       if (isRoot) throw inputFileError(this.#root, "file", error);
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
@@ -176,7 +183,7 @@ class TreeWalk {
     else {
       let mtimeMs: number;
       try {
-        mtimeMs = wholeMilliseconds(source, info);
+        mtimeMs = this.#fromEpoch(treePath, wholeMilliseconds(source, info));
       } catch (error) {
         this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
         return;
@@ -190,6 +197,13 @@ class TreeWalk {
       this.files++;
       this.bytes += info.size;
     }
+  }
+
+  /** [T-MTIME] A time before 1970 travels as 0, and the entry is listed in `beforeEpoch`. */
+  #fromEpoch(treePath: readonly string[], mtimeMs: number): number {
+    if (mtimeMs >= 0) return mtimeMs;
+    this.beforeEpoch.push([...treePath]);
+    return 0;
   }
 
   #add(entry: TreeFile | TreeDirectory): void {
