@@ -166,4 +166,23 @@ describe("walkTree", () => {
       [path.join("sub", "f"), null, null],
     ]);
   });
+
+  it("[T-WALK] a name that is not UTF-8 is skipped and reported, saying why; a name with U+FFFD in it is sent", async () => {
+    const root = path.join(await tempDir(), "top");
+    await mkdir(root);
+    await writeFile(Buffer.concat([Buffer.from(`${root}/bad`), Buffer.from([0xff, 0xfe])]), "x");
+    await writeFile(path.join(root, "fine\uFFFD"), "y");
+    const tree = await walkTree(root);
+    expect(tree.entries.map((entry) => entry.entry.path.join("/"))).toEqual([
+      "top/fine\uFFFD",
+      "top",
+    ]);
+    expect(tree.skipped).toEqual([
+      {
+        path: ["top", "bad\uFFFD\uFFFD"],
+        reason: "unreadable",
+        detail: "its name is not valid UTF-8 (names travel as UTF-8): rename it to send it",
+      },
+    ]);
+  });
 });

@@ -135,9 +135,14 @@ class TreeWalk {
     }
     // A name from readdir is one component (never "." or ".."): joined as path.join would.
     const prefix = isRoot ? directoryPrefix(source) : `${source}${path.sep}`;
+    const notUtf8 = namesNotUtf8(source, names);
     for (const name of byUtf8Bytes(names)) {
       const childPath = [...treePath, name];
       const childBytes = pathBytes + 1 + this.checkPath(childPath, pathBytes + 1);
+      if (notUtf8?.has(name) === true) {
+        this.skipped.push({ path: childPath, reason: "unreadable", detail: NOT_UTF8 });
+        continue;
+      }
       await this.#entry(prefix + name, childPath, childBytes);
     }
     this.#add({ kind: "dir", entry: { path: treePath, mtimeMs } });
@@ -248,6 +253,29 @@ function directoryPrefix(directory: string): string {
   const normalised = path.join(directory);
   if (normalised === ".") return "";
   return normalised.endsWith(path.sep) ? normalised : `${normalised}${path.sep}`;
+}
+
+/** Why an entry whose name is not UTF-8 is skipped, and what to do. */
+const NOT_UTF8 = "its name is not valid UTF-8 (names travel as UTF-8): rename it to send it";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The names in `names` (read from `directory` as text) that are not valid UTF-8 on disk:
+ * read as text they carry U+FFFD in place of their bytes, so that no file has that name
+ * and it can be neither read nor sent as it is. Undefined when none can be (no U+FFFD).
+ */
+function namesNotUtf8(directory: string, names: readonly string[]): Set<string> | undefined {
+  if (!names.some((name) => name.includes("\uFFFD"))) return undefined;
+  const notUtf8 = new Set<string>();
+  for (const raw of readdirSync(directory, { encoding: "buffer" })) {
+    try {
+      strictUtf8.decode(raw);
+    } catch {
+      notUtf8.add(raw.toString("utf8"));
+    }
+  }
+  return notUtf8;
 }
 
 /** Characters from the first UTF-16 surrogate up: the only ones UTF-16 and UTF-8 order differently. */
