@@ -166,7 +166,7 @@ export async function runMemoryCase(
     }
   }
   result.notes.push(
-    `peak RSS = process.resourceUsage().maxRSS at exit; MB = 10^6 bytes; goals use the max of ${repetitions} repetitions (max column)`,
+    `peak RSS = the process's own peak at exit (VmHWM of /proc/self/status; maxRSS would count the benchmark's memory at the fork); MB = 10^6 bytes; goals use the max of ${repetitions} repetitions (max column)`,
   );
   return result;
 }
