@@ -177,7 +177,9 @@ async function sendAll(
           resumedAt[index] = offset;
           progress.clear();
           if (!flags.json && !flags.quiet) {
-            terminal.note(`resuming ${escapeTerminalLine(label)} at ${formatBytes(offset)}`);
+            // An entry of a tree is named by its path in the tree, not by the tree.
+            const what = eventPath(plan[index] as PlannedItem);
+            terminal.note(`resuming ${escapeTerminalLine(what)} at ${formatBytes(offset)}`);
           }
         },
         onProgress: (sent: number): void => {

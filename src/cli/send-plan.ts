@@ -1,3 +1,5 @@
+import path from "node:path";
+import { treeKey } from "../protocol/tree-messages.js";
 import type { SentItem } from "../transfer/client.js";
 import { heldEntries, type TreePlan } from "../transfer/client/held-entries.js";
 import type { PreparedItem } from "../transfer/client/prepared-item.js";
@@ -43,7 +45,15 @@ export class SendPlan {
   ) {
     this.#plan = plan;
     if (!resume) return;
-    for (const report of trees) this.#trees.set(report, heldEntries(source, report.tree));
+    // The same tree named twice goes twice, the second time whole and into a new top
+    // folder: only its first time resumes (the server answers both from one journal).
+    const asked = new Set<string>();
+    for (const report of trees) {
+      const key = treeKey(path.resolve(report.tree.root));
+      if (asked.has(key)) continue;
+      asked.add(key);
+      this.#trees.set(report, heldEntries(source, report.tree));
+    }
   }
 
   /** What item `index` becomes, if known yet. */

@@ -128,7 +128,8 @@ export class TreeReport {
     const c = terminal.out;
     const where = this.#storedAs === undefined ? "" : ` as ${escapeTerminalLine(this.#storedAs)}`;
     const counts =
-      `${this.#storedFiles} of ${this.tree.files} files, ${this.#storedDirectories} directories, ` +
+      `${this.#storedFiles} of ${counted(this.tree.files, "file")}, ` +
+      `${counted(this.#storedDirectories, "directory", "directories")}, ` +
       formatBytes(this.#storedBytes);
     const notes =
       (this.#held > 0 ? ` · ${this.#held} already stored, not sent again` : "") +
@@ -139,4 +140,9 @@ export class TreeReport {
       `${mark} tree ${escapeTerminalLine(this.label)} stored${where} · ${counts}${notes}`,
     );
   }
+}
+
+/** `count` and the word for it, singular for one: "1 file", "3 files", "1 directory". */
+function counted(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }

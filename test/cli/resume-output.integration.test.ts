@@ -3,7 +3,7 @@
  * receipt line's "resumed at", the stored event's `resumed`; and --no-resume [RES-ASK].
  */
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runClient } from "../../src/cli/client-command.js";
@@ -89,5 +89,20 @@ describe("[RES-RESUME] gb-client resuming a file", () => {
     const stored = stdout.events.find((event) => event["event"] === "stored");
     expect(stored).not.toHaveProperty("resumed");
     expect(counting.toServerBytes).toBeGreaterThan(SIZE);
+  });
+
+  it("an entry of a tree that resumes is named by its path in the tree, not by the tree", async () => {
+    const server = await listen();
+    const root = path.join(await tempDir("gb-cli-input-"), "album");
+    await mkdir(path.join(root, "raw"), { recursive: true });
+    await writeFile(path.join(root, "raw", "big.bin"), randomBytes(SIZE));
+    const cutting = await relay(server, 2 * MiB);
+    const first = await client(["--port", String(cutting.port), "--file", root]);
+    expect(first.code).toBe(ExitCode.NETWORK);
+    await withTimeout(cutting.idle(), WAIT_MS, "the cut connection to close");
+    const again = await client(["--port", String(server.address().port), "--file", root]);
+    expect(again.code, again.stderr).toBe(ExitCode.OK);
+    expect(again.stderr).toMatch(/^resuming album\/raw\/big\.bin at \d/m);
+    expect(again.stdout.text).toMatch(/1 of 1 file, 2 directories/);
   });
 });

@@ -151,4 +151,21 @@ describe("gb-client --file DIR", () => {
       { event: "notice", tree: top, path: "old/dir/letter.txt", reason: "time-before-1970" },
     ]);
   });
+
+  it("[T-ORDER] the same tree given twice goes twice, the second time whole into a new top folder: nothing merged", async () => {
+    const top = await makeTree();
+    const { env, saveDir, server } = await startSavingServer([]);
+    const client = await runClient(
+      ["--port", String(server.port), "--file", top, "--file", `${top}/`],
+      { env, timeoutMs: 30_000 },
+    );
+    expect(client.code, client.stderr).toBe(0);
+    expect(client.stdout).toMatch(/stored as docs ·.*\n.*stored as docs-1 · 2 of 2 files/);
+    for (const folder of ["docs", "docs-1"]) {
+      expect(await readFile(path.join(saveDir, folder, "a", "one.txt"), "utf8")).toBe("one\n");
+      expect(await readFile(path.join(saveDir, folder, "two.txt"), "utf8")).toBe("two\n");
+    }
+    const names = execFileSync("find", [saveDir, "-name", "*-1*"], { encoding: "utf8" });
+    expect(names.trim()).toBe(path.join(saveDir, "docs-1"));
+  });
 });

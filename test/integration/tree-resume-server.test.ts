@@ -252,6 +252,41 @@ describe("resuming a tree (server)", () => {
     expect(await sendEntries(ts, TREE, tree)).toContain("photos-1");
   });
 
+  it("[RES-JOURNAL] [T-ORDER] the same tree twice on one connection: the second goes whole into a new top folder, nothing merged", async () => {
+    const ts = await startServer(resources);
+    const tree = newKey();
+    const peer = await connect(ts);
+    // Back to back: the second tree's first entry comes before the first tree's journal
+    // is gone.
+    await peer.write(
+      Buffer.concat([entryFrames(TREE, 1, tree), entryFrames(TREE, TREE.length + 1, tree)]),
+    );
+    const receipts = (): Buffer[] =>
+      peer.frames.filter((f) => f.type === FrameType.RECEIPT).map((f) => f.payload);
+    await peer.until(() => receipts().length === 2 * TREE.length, "every receipt");
+    peer.end();
+    await peer.closed;
+    const savedAs = peer.frames
+      .filter((f) => f.type === FrameType.RECEIPT)
+      .map((f) => readReceipt(f).body.savedAs);
+    expect(savedAs).toEqual([
+      "photos/a.txt",
+      "photos/sub/b.txt",
+      "photos/sub/c.txt",
+      "photos/sub",
+      "photos",
+      "photos-1/a.txt",
+      "photos-1/sub/b.txt",
+      "photos-1/sub/c.txt",
+      "photos-1/sub",
+      "photos-1",
+    ]);
+    const saveDir = ts.saveDir ?? "";
+    expect(await listDir(path.join(saveDir, "photos", "sub"))).toEqual(["b.txt", "c.txt"]);
+    expect(await listDir(path.join(saveDir, "photos-1", "sub"))).toEqual(["b.txt", "c.txt"]);
+    await expectServerHealthy(resources, ts);
+  });
+
   it("[T-NOFOLLOW] [RES-TREE] a journaled top folder replaced by a link starts a new top folder; nothing goes through the link", async () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir!;

@@ -180,4 +180,21 @@ describe("SendPlan", () => {
     expect(all.fateNow(1)).toMatchObject({ send: { origin: "path" } });
     expect(all.fateNow(2)).toMatchObject({ send: { origin: "directory" } });
   });
+
+  it("[RES-TREE] the same tree named twice asks once: its second time goes whole, without a tree key", async () => {
+    const prepared = await tree(1);
+    const first = new TreeReport("t", prepared);
+    const second = new TreeReport("t/", await prepareTree(`${prepared.root}/`));
+    const entries = (report: TreeReport, tree: PreparedTree): PlannedItem[] =>
+      tree.items.map((item, index) => ({ label: report.label, item, tree: { report, index } }));
+    const items = [...entries(first, prepared), ...entries(second, second.tree)];
+    const source = new FakeSource();
+    const fates = new SendPlan(source, items, [first, second], true);
+    expect(source.asked).toHaveLength(1);
+    const count = prepared.items.length;
+    const again = fates.fateNow(count);
+    expect(again).toMatchObject({ send: { origin: "path" } });
+    expect(again !== undefined && "send" in again && again.send.meta.entry?.tree).toBeUndefined();
+    expect(fates.fateNow(0)).toBeUndefined();
+  });
 });

@@ -254,13 +254,25 @@ export class TreeJournals {
    * not make it hold a journal for each.
    */
   #open: { readonly key: string; readonly journal: Promise<TreeJournal> } | undefined;
+  /** Tree keys whose tree started on this connection (its first entry arrived). */
+  readonly #started = new Set<string>();
 
   constructor(state: ResumeState | null) {
     this.#state = state;
   }
 
-  /** The journal of the tree `treeKey`. Never rejects. */
-  journal(treeKey: string): Promise<TreeJournal> {
+  /**
+   * The journal of the tree `treeKey`. Never rejects.
+   * @param start the tree's first entry asks (not a HAVE): a tree that already started
+   *   on this connection ended with its top folder's entry, so the same key again is a
+   *   new tree, sent whole, and goes into a new top folder; it gets a journal that keeps
+   *   nothing (the first one's is being removed), never the first tree's folders.
+   */
+  journal(treeKey: string, start = false): Promise<TreeJournal> {
+    if (start) {
+      if (this.#started.has(treeKey)) return TreeJournal.load(undefined, () => undefined);
+      this.#started.add(treeKey);
+    }
     const open = this.#open;
     if (open?.key === treeKey) return open.journal;
     const state = this.#state;

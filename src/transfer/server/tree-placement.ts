@@ -141,7 +141,7 @@ export class TreePlacement {
       // A tree starts: [RES-JOURNAL] with its journal when it names itself.
       this.#made.clear();
       this.#journal =
-        order.tree === undefined ? undefined : await this.#journals.journal(order.tree);
+        order.tree === undefined ? undefined : await this.#journals.journal(order.tree, true);
     }
     const sent = this.#open.map((directory) => directory.sent);
     let created: StoredPlace | null = this.#innermost();
