@@ -4,7 +4,7 @@
  * a resumed tree goes, and what it refuses.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, symlink, truncate, utimes } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, symlink, truncate, utimes } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
@@ -223,6 +223,32 @@ describe("resuming a tree (server)", () => {
     expect(await readFile(path.join(saveDir, "photos", "sub", "b.txt"))).toEqual(B.data);
     // [RES-JOURNAL] the tree is complete: its journal is gone.
     expect(await readdir(stateDir)).toEqual([]);
+  });
+
+  it("[RES-HAVE] [T-NOFOLLOW] an entry removed, changed or reached through a link since it was stored is not held: it goes again", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    const D: Entry = { path: ["photos", "d.txt"], data: Buffer.from("delta\n") };
+    const E: Entry = { path: ["photos", "e.txt"], data: Buffer.from("epsilon\n") };
+    await sendEntries(ts, [A, D, E, B, C], tree);
+    const photos = path.join(saveDir, "photos");
+    // a.txt removed; d.txt cut short; sub moved away and a link to it put in its place.
+    await rm(path.join(photos, "a.txt"));
+    await truncate(path.join(photos, "d.txt"), 2);
+    await rename(path.join(photos, "sub"), path.join(saveDir, "elsewhere"));
+    await symlink(path.join(saveDir, "elsewhere"), path.join(photos, "sub"));
+    const peer = await connect(ts);
+    const held = await ask(peer, tree, [A, D, E, B, C].map(keyOf));
+    expect(held.held.map((receipt) => receipt?.savedAs ?? null)).toEqual([
+      null,
+      null,
+      "photos/e.txt",
+      null,
+      null,
+    ]);
+    peer.end();
+    await expectServerHealthy(resources, ts);
   });
 
   it("[RES-JOURNAL] [RES-EXPIRE] a journal survives a restart of the server, and expires as partials do", async () => {

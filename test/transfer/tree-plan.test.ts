@@ -194,7 +194,8 @@ describe("SendPlan", () => {
     const count = prepared.items.length;
     const again = fates.fateNow(count);
     expect(again).toMatchObject({ send: { origin: "path" } });
-    expect(again !== undefined && "send" in again && again.send.meta.entry?.tree).toBeUndefined();
+    const meta = again !== undefined && "send" in again ? again.send.meta : undefined;
+    expect(meta?.kind === "file" ? meta.entry?.tree : "not a file").toBeUndefined();
     expect(fates.fateNow(0)).toBeUndefined();
   });
 });

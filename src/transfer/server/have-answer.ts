@@ -7,7 +7,8 @@ import type { TreePlacement } from "./tree-placement.js";
 /**
  * [RES-HAVE] Answers a HAVE at once with a HELD: per entry key asked, the receipt the
  * tree's journal holds for it, or null (every answer null when the tree is unknown or
- * the server keeps no state: [RES-HELD-EXPOSE] it tells nothing). Like an OFFER, a HELD is not an item's answer [K-ORDER]:
+ * the server keeps no state: [RES-HELD-EXPOSE] it tells nothing; null too for an entry no
+ * longer on disk as stored). Like an OFFER, a HELD is not an item's answer [K-ORDER]:
  * it goes out ahead of the receipts of items still being committed.
  * @throws {ProtocolError} MALFORMED_MESSAGE when the HAVE is malformed [M-HAVE].
  */
@@ -21,7 +22,13 @@ export function answerHave(
   return journals.journal(have.tree).then(async (journal) => {
     // Held only where the tree will go on: a top folder gone or replaced starts it over.
     const reopens = await tree.reopens(journal);
-    const held = have.keys.map((key) => (reopens ? journal.held(key) : null));
+    // Held only while still on disk as stored (not removed, replaced or moved since).
+    const held = await Promise.all(
+      have.keys.map(async (key) => {
+        const receipt = reopens ? journal.held(key) : null;
+        return receipt !== null && (await tree.stillStored(receipt)) ? receipt : null;
+      }),
+    );
     const out = writer();
     if (out.closed) return;
     out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));

@@ -1,4 +1,5 @@
 import { lstat, lutimes, mkdir, realpath } from "node:fs/promises";
+import type { ReceiptBody } from "../../protocol/messages.js";
 import path from "node:path";
 import { ErrorCode, ProtocolError, StorageError } from "../../errors.js";
 import { MAX_TREE_ENTRIES, MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
@@ -191,6 +192,31 @@ export class TreePlacement {
    * path is where it was created, so neither it nor a directory above it is a link.
    * @throws {StorageError} STORAGE_FAILED
    */
+  /**
+   * [RES-HAVE] Whether what a held receipt says was stored is still there as stored: a
+   * regular file of its size (a directory, for a directory's), reached without a link on
+   * the way [T-NOFOLLOW]. A receipt whose entry was removed, replaced or moved since is
+   * not held: the entry is sent again.
+   */
+  async stillStored(receipt: ReceiptBody): Promise<boolean> {
+    const savedAs = receipt.savedAs;
+    if (this.#root === null || savedAs === null) return false;
+    const relative = savedAs.split("/");
+    const absolute = path.join(this.#root, ...relative);
+    try {
+      const info = await lstat(absolute);
+      const kept =
+        receipt.kind === "dir" ? info.isDirectory() : info.isFile() && info.size === receipt.bytes;
+      if (!kept) return false;
+      // The parent's real path is where the receipt says only if no component is a link.
+      this.#realRoot ??= realpath(this.#root);
+      const parent = path.join(await this.#realRoot, ...relative.slice(0, -1));
+      return (await realpath(path.dirname(absolute))) === parent;
+    } catch {
+      return false;
+    }
+  }
+
   async check(place: StoredPlace): Promise<void> {
     const root = this.#root;
     if (root === null) return;
