@@ -373,8 +373,12 @@ export class GbClient {
       }
       for await (const piece of readUntilAborted(source, stop.signal)) {
         if (slot.aborted || this.#failure() !== undefined) break;
-        if (!chunker.add(piece) && !(await this.#drained())) break;
+        const room = chunker.add(piece);
+        // Grown past its size: read no further; the server refuses it (SIZE_MISMATCH).
+        if (slot.grewPast(piece.length)) break;
+        if (!room && !(await this.#drained())) break;
       }
+      if (!slot.aborted && !stop.signal.aborted) slot.endedShort();
     } catch (error) {
       // A source that ended because we stopped reading it is not an input error.
       if (!stop.signal.aborted) {

@@ -1,4 +1,4 @@
-import type { GbError } from "../../errors.js";
+import { ErrorCode, InputError, type GbError } from "../../errors.js";
 import type { ItemMeta } from "../../protocol/messages.js";
 import type { SentItem } from "./client-options.js";
 
@@ -41,6 +41,14 @@ export class ItemSlot {
    * cheaper, per pipelined dictionary, than a handler attached to every promise.
    */
   promise: Promise<SentItem> | undefined;
+  /**
+   * How its source changed while it was read, when it no longer matched the size
+   * declared (it grew past it, or ended short): the server's SIZE_MISMATCH for it is
+   * then the file's doing, reported as an input error.
+   */
+  changedLocally: string | undefined;
+  /** Bytes read from its source so far, counting a resumed prefix. */
+  #read: number | undefined;
   readonly #resolve: (item: SentItem) => void;
   readonly #reject: (error: GbError) => void;
   readonly #onSettled: (slot: ItemSlot) => void;
@@ -75,11 +83,43 @@ export class ItemSlot {
     if (this.#settle()) this.#resolve(item);
   }
 
+  /**
+   * Counts `bytes` more read from the item's source; true once they go past its declared
+   * size (the file grew while it was read: it is not read further).
+   */
+  grewPast(bytes: number): boolean {
+    this.#read = (this.#read ?? this.resumed ?? 0) + bytes;
+    const declared = this.meta.size;
+    if (declared === null || this.#read <= declared) return false;
+    this.changedLocally = `it grew past the ${declared} bytes it had`;
+    return true;
+  }
+
+  /** The item's source ended: notes it if that was short of its declared size. */
+  endedShort(): void {
+    const read = this.#read ?? this.resumed ?? 0;
+    const declared = this.meta.size;
+    if (declared !== null && read < declared) {
+      this.changedLocally = `it ended after ${read} of its ${declared} bytes`;
+    }
+  }
+
   reject(error: GbError): void {
     this.aborted = true;
     if (!this.#settle()) return;
     if (this.promise !== undefined) void handled(this.promise);
-    this.#reject(error);
+    const changed = this.changedLocally;
+    if (changed === undefined || error.code !== ErrorCode.SIZE_MISMATCH) {
+      this.#reject(error);
+      return;
+    }
+    this.#reject(
+      new InputError(
+        ErrorCode.INPUT_UNREADABLE,
+        `${this.meta.name} changed while it was being sent (${changed}); the server discarded it`,
+        { cause: error },
+      ),
+    );
   }
 
   /** Returns false when the item had settled already. */
