@@ -58,7 +58,7 @@ describe("TreeJournal", () => {
   it("[RES-JOURNAL] a line recorded right after a restart is kept, in the new journal", async () => {
     const file = path.join(await temp.make("gb-journal-"), "k.tree");
     const journal = await TreeJournal.load(file, () => undefined);
-    journal.created(["t"], "t", "1:2");
+    void journal.created(["t"], "t", "1:2");
     journal.restart();
     await journal.stored("e".repeat(64), RECEIPT);
     const lines = (await readFile(file, "utf8")).trim().split("\\n");
@@ -72,7 +72,11 @@ describe("TreeJournal", () => {
   it("[RES-JOURNAL] what is stored is written, not held in memory; a directory keeps its identity", async () => {
     const file = path.join(await temp.make("gb-journal-"), "k.tree");
     const journal = await TreeJournal.load(file, () => undefined);
-    journal.created(["t"], "t", "1:2");
+    await journal.created(["t"], "t", "1:2");
+    // The directory is on disk before anything is named in it.
+    expect(await TreeJournal.load(file, () => undefined)).toMatchObject({
+      top: { as: "t", id: "1:2" },
+    });
     await journal.stored("e".repeat(64), RECEIPT);
     expect(journal.held("e".repeat(64))).toBeNull();
     const again = await TreeJournal.load(file, () => undefined);

@@ -114,11 +114,16 @@ export class TreeJournal {
     return this.#entries.get(key) ?? null;
   }
 
-  /** Records a directory the tree created (`id`: its `dev:ino`); flushed with the next entry. */
-  created(sentPath: readonly string[], storedPath: string, id: string): void {
-    if (!this.#recording) return;
+  /**
+   * Records a directory the tree created (`id`: its `dev:ino`); resolves once the line is
+   * on stable storage (never rejects). Awaited before anything is named in it: a server
+   * stopped dead after that finds the directory in the journal and goes on in it, rather
+   * than next to it in a new one, whatever files it holds by then.
+   */
+  created(sentPath: readonly string[], storedPath: string, id: string): Promise<void> {
+    if (!this.#recording) return Promise.resolve();
     this.#directory(sentPath, { as: storedPath, id });
-    void this.#append({ dir: sentPath, as: storedPath, id });
+    return this.#append({ dir: sentPath, as: storedPath, id });
   }
 
   /** Records an entry stored; resolves once the line is on stable storage (never rejects). */

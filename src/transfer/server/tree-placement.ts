@@ -359,7 +359,7 @@ export class TreePlacement {
       const journal = this.#journal;
       const info = journal && (await lstat(absolute, { bigint: true }).catch(() => undefined));
       if (journal !== undefined && info !== undefined) {
-        journal.created(sent, relative, directoryId(info));
+        await journal.created(sent, relative, directoryId(info));
       }
       return { absolute, relative };
     }
