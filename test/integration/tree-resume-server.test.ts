@@ -4,12 +4,23 @@
  * a resumed tree goes, and what it refuses.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, symlink, truncate, utimes } from "node:fs/promises";
+import {
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FrameType } from "../../src/protocol/constants.js";
 import type { ItemMeta } from "../../src/protocol/messages.js";
 import { decodeHeld, entryKey, type HeldMessage } from "../../src/protocol/tree-messages.js";
+import { fileTimeSeconds } from "../../src/transfer/server/item-store.js";
 import { STATE_DIRECTORY_NAME } from "../../src/transfer/server/resume-state.js";
 import { MAX_JOURNAL_BYTES } from "../../src/transfer/server/tree-journal.js";
 import {
@@ -248,6 +259,42 @@ describe("resuming a tree (server)", () => {
       null,
     ]);
     peer.end();
+    await expectServerHealthy(resources, ts);
+  });
+
+  it("[RES-JOURNAL] a file a server stopped dead had named but not journaled is taken as stored when it is exactly the entry; anything else under the name is not", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    const E: Entry = { path: ["photos", "e.txt"], data: Buffer.from("epsilon\n") };
+    const F: Entry = { path: ["photos", "f.txt"], data: Buffer.from("phi\n") };
+    await sendEntries(ts, [A], tree);
+    // As a server stopped between naming files and journaling them leaves them: e.txt is
+    // the entry exactly (bytes, time, mode); f.txt is not (other bytes).
+    const photos = path.join(saveDir, "photos");
+    const seconds = fileTimeSeconds(MTIME_MS);
+    await writeFile(path.join(photos, "e.txt"), E.data!);
+    await utimes(path.join(photos, "e.txt"), seconds, seconds);
+    await writeFile(path.join(photos, "f.txt"), "not phi\n");
+    await utimes(path.join(photos, "f.txt"), seconds, seconds);
+    const peer = await connect(ts);
+    const held = await ask(peer, tree, [A, E, F].map(keyOf));
+    expect(held.held.map((receipt) => receipt?.savedAs ?? null)).toEqual([
+      "photos/a.txt",
+      null,
+      null,
+    ]);
+    await peer.write(entryFrames([E, F], 1, tree));
+    const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
+    await peer.until(() => receipts() === 2, "2 receipts");
+    expect(
+      peer.frames
+        .filter((f) => f.type === FrameType.RECEIPT)
+        .map((f) => readReceipt(f).body.savedAs),
+    ).toEqual(["photos/e.txt", "photos/f-1.txt"]);
+    peer.end();
+    expect(await listDir(photos)).toEqual(["a.txt", "e.txt", "f-1.txt", "f.txt"]);
+    expect(await readFile(path.join(photos, "f-1.txt"))).toEqual(F.data);
     await expectServerHealthy(resources, ts);
   });
 

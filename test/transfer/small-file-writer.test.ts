@@ -45,6 +45,7 @@ function file(
     data: Buffer.from(data),
     exec: null,
     mtimeMs: null,
+    resumed: false,
     ...extra,
   };
 }
@@ -175,6 +176,7 @@ describe("what crosses to the writer thread is checked", () => {
     length: 2,
     exec: null,
     mtimeMs: null,
+    resumed: false,
   };
 
   it("a well-formed batch passes; a job outside its data, or of an unknown kind, does not", () => {
@@ -184,6 +186,7 @@ describe("what crosses to the writer thread is checked", () => {
     expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, length: 3 }]) })).toBeUndefined();
     expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, kind: "link" }]) })).toBeUndefined();
     expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, kind: "dir" }]) })).toBeUndefined();
+    expect(parseSmallFileBatch({ data, jobs: jobs([{ ...job, resumed: "yes" }]) })).toBeUndefined();
     expect(parseSmallFileBatch({ data: [1, 2], jobs: jobs([job]) })).toBeUndefined();
     expect(parseSmallFileBatch({ data, jobs: [job] })).toBeUndefined();
     expect(parseSmallFileBatch({ data, jobs: "{" })).toBeUndefined();

@@ -112,6 +112,7 @@ function commitInTurn(
           data: NO_BYTES,
           exec: null,
           mtimeMs: meta.entry.mtimeMs,
+          resumed: false,
         }),
       );
       return finishing.then(() => done(NO_DICT, place.relative));
@@ -244,6 +245,7 @@ async function storeSmallFile(
       data: item.fileBytes(),
       exec: entry?.exec ?? null,
       mtimeMs: entry?.mtimeMs ?? null,
+      resumed: item.journal?.resumed === true,
     }),
   );
   return place === null ? name : `${place.relative}/${name}`;

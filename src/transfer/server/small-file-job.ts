@@ -22,6 +22,12 @@ export interface SmallFileJob {
   readonly exec: boolean | null;
   /** [T-MTIME] a file of a tree: its modification time; null otherwise. */
   readonly mtimeMs: number | null;
+  /**
+   * [RES-JOURNAL] A file of a tree that resumes from its journal: a file found under one
+   * of its names with exactly its bytes, time and mode is the one a server stopped dead
+   * named before it could journal it, and is taken as stored (not named again next to it).
+   */
+  readonly resumed: boolean;
 }
 
 /** What the server sends the writer thread: files, stored in this order. */
@@ -70,7 +76,7 @@ export function parseSmallFileWriterSettings(value: unknown): SmallFileWriterSet
 
 function parseJob(value: unknown, dataBytes: number): SmallFileJob | undefined {
   if (!isRecord(value)) return undefined;
-  const { kind, directory, relative, baseName, offset, length, exec, mtimeMs } = value;
+  const { kind, directory, relative, baseName, offset, length, exec, mtimeMs, resumed } = value;
   if (kind !== "file" && kind !== "dir") return undefined;
   if (typeof directory !== "string" || typeof baseName !== "string") return undefined;
   if (kind === "dir" && (relative === null || mtimeMs === null)) return undefined;
@@ -80,7 +86,8 @@ function parseJob(value: unknown, dataBytes: number): SmallFileJob | undefined {
   if (mtimeMs !== null && (typeof mtimeMs !== "number" || !Number.isFinite(mtimeMs))) {
     return undefined;
   }
-  return { kind, directory, relative, baseName, offset, length, exec, mtimeMs };
+  if (typeof resumed !== "boolean") return undefined;
+  return { kind, directory, relative, baseName, offset, length, exec, mtimeMs, resumed };
 }
 
 /**

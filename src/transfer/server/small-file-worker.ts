@@ -28,6 +28,7 @@ import { ErrorCode, StorageError } from "../../errors.js";
 import { fileTimeSeconds, TEMP_FILE_PREFIX, TEMP_FILE_SUFFIX } from "./item-store.js";
 import { linkFailure, nameCandidates, noFreeName } from "./name-candidates.js";
 import { isOutOfFiles } from "./open-file-limit.js";
+import { holdsExactly } from "./same-file.js";
 import {
   parseSmallFileBatch,
   parseSmallFileWriterSettings,
@@ -131,7 +132,7 @@ class BatchStore {
         closeSync(fd);
       }
       if (job.relative !== null) this.#check(job.directory, job.relative);
-      const name = this.#link(tempPath, job);
+      const name = this.#link(tempPath, job, data);
       linked = name.linked;
       this.named.add(job.directory);
       // Stored under its name from here: a temporary name that cannot be removed is left
@@ -184,7 +185,15 @@ class BatchStore {
     this.#checked.add(directory);
   }
 
-  #link(tempPath: string, job: SmallFileJob): { name: string; linked: boolean } {
+  /**
+   * Names the file: the first free name of its candidates. `linked`: it is under that
+   * name now, and its temporary name can go (also when a file found under the name is
+   * this very one, [RES-JOURNAL] named by a server stopped dead before it journaled it).
+   */
+  #link(tempPath: string, job: SmallFileJob, data: Uint8Array): { name: string; linked: boolean } {
+    const durable = this.#settings.durable;
+    const same = (finalPath: string): boolean =>
+      job.resumed && holdsExactly(finalPath, data, job.mtimeMs, job.exec, durable);
     for (const { name, finalPath } of nameCandidates(job.baseName, job.directory, job.relative)) {
       try {
         // link() never replaces, and never follows a link planted at the name.
@@ -192,10 +201,16 @@ class BatchStore {
         return { name, linked: true };
       } catch (error) {
         const failure = linkFailure(error);
-        if (failure === "taken") continue;
+        if (failure === "taken") {
+          if (same(finalPath)) return { name, linked: true };
+          continue;
+        }
         if (failure === "failed") throw error;
         // No hard links here: reserve the name exclusively, then move the file over it.
-        if (!reserve(finalPath)) continue;
+        if (!reserve(finalPath)) {
+          if (same(finalPath)) return { name, linked: true };
+          continue;
+        }
         try {
           renameSync(tempPath, finalPath);
         } catch (renameError) {

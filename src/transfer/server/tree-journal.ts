@@ -62,6 +62,7 @@ export class TreeJournal {
    */
   #handle: FileHandle | undefined;
   #removed = false;
+  #resumed = false;
   readonly #onRemove: () => void;
   readonly #open: OpenFile;
 
@@ -96,12 +97,21 @@ export class TreeJournal {
     for (const line of text.split("\n")) {
       if (line !== "") journal.#read(line);
     }
+    journal.#resumed = !journal.empty;
     return journal;
   }
 
   /** The top folder the tree created, as stored; undefined before it has one. */
   get top(): JournaledDirectory | undefined {
     return this.#top === undefined ? undefined : this.directories.get(this.#top);
+  }
+
+  /**
+   * True when the tree goes on from what this journal read from disk (a run of it was cut
+   * off before); false for a tree that starts here, or starts over.
+   */
+  get resumed(): boolean {
+    return this.#resumed;
   }
 
   /** True when the journal holds nothing. */
@@ -147,6 +157,7 @@ export class TreeJournal {
    * no longer the server's own).
    */
   restart(): void {
+    this.#resumed = false;
     this.directories.clear();
     this.#entries.clear();
     this.#top = undefined;
