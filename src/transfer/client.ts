@@ -44,6 +44,7 @@ import { openResumable, recyclerOf, ResumableFile } from "./client/resumable-fil
 import { ResumeOffers } from "./client/resume-offers.js";
 import { HeldAnswers, type HeldReceipts } from "./client/held-answers.js";
 import { SendQueue } from "./client/send-queue.js";
+import { PooledFileReader } from "./client/pooled-file-reader.js";
 
 export {
   CLOSE_TIMEOUT_MS,
@@ -313,6 +314,10 @@ export class GbClient {
         slot.reject(toGbError(error, "cannot read the file"));
         return undefined;
       }
+      // A file read whole (into a recycled slab) that changed size since it was looked at.
+      if (recycle !== undefined && typeof payload !== "string" && !slot.grewPast(payload.length)) {
+        slot.endedShort();
+      }
       this.#inFlight.add(slot);
       const chunkerOptions = this.#chunkerOptions(options.onProgress, recycle);
       ItemChunker.begin(this.#writer, slot, chunkerOptions).writeWhole(payload);
@@ -371,14 +376,16 @@ export class GbClient {
         const exchange = { offers: this.#offers, writer: this.#writer };
         await source.negotiate(slot.id, exchange, chunker, stop.signal);
       }
+      // A file read from disk that grows past its size is read no further (the server
+      // refuses it, SIZE_MISMATCH): the file changed, which is said as such.
+      const file = source instanceof PooledFileReader || source instanceof ResumableFile;
       for await (const piece of readUntilAborted(source, stop.signal)) {
         if (slot.aborted || this.#failure() !== undefined) break;
         const room = chunker.add(piece);
-        // Grown past its size: read no further; the server refuses it (SIZE_MISMATCH).
-        if (slot.grewPast(piece.length)) break;
+        if (file && slot.grewPast(piece.length)) break;
         if (!room && !(await this.#drained())) break;
       }
-      if (!slot.aborted && !stop.signal.aborted) slot.endedShort();
+      if (file && !slot.aborted && !stop.signal.aborted) slot.endedShort();
     } catch (error) {
       // A source that ended because we stopped reading it is not an input error.
       if (!stop.signal.aborted) {
