@@ -139,6 +139,10 @@ const C: Entry = { path: ["photos", "sub", "c.txt"], data: Buffer.from("gamma\n"
 const SUB: Entry = { path: ["photos", "sub"] };
 const TOP: Entry = { path: ["photos"] };
 const TREE = [A, B, C, SUB, TOP];
+/** More files beside a.txt, for the tests that need them. */
+const D: Entry = { path: ["photos", "d.txt"], data: Buffer.from("delta\n") };
+const E: Entry = { path: ["photos", "e.txt"], data: Buffer.from("epsilon\n") };
+const F: Entry = { path: ["photos", "f.txt"], data: Buffer.from("phi\n") };
 
 describe("resuming a tree (server)", () => {
   it("[RES-HAVE] [M-HELD] a HAVE for an unknown tree is answered at once, every answer null", async () => {
@@ -240,8 +244,6 @@ describe("resuming a tree (server)", () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir!;
     const tree = newKey();
-    const D: Entry = { path: ["photos", "d.txt"], data: Buffer.from("delta\n") };
-    const E: Entry = { path: ["photos", "e.txt"], data: Buffer.from("epsilon\n") };
     await sendEntries(ts, [A, D, E, B, C], tree);
     const photos = path.join(saveDir, "photos");
     // a.txt removed; d.txt cut short; sub moved away and a link to it put in its place.
@@ -266,8 +268,6 @@ describe("resuming a tree (server)", () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir!;
     const tree = newKey();
-    const E: Entry = { path: ["photos", "e.txt"], data: Buffer.from("epsilon\n") };
-    const F: Entry = { path: ["photos", "f.txt"], data: Buffer.from("phi\n") };
     await sendEntries(ts, [A], tree);
     // As a server stopped between naming files and journaling them leaves them: e.txt is
     // the entry exactly (bytes, time, mode); f.txt is not (other bytes).
