@@ -1,9 +1,7 @@
 import type { Socket } from "node:net";
 import type { DictObject } from "../codecs/dict-value.js";
 import type { JsonObject } from "../codecs/json-value.js";
-import type { RecordOpener } from "../crypto/record-opener.js";
 import { ErrorCode, GbError, NetworkError, toGbError } from "../errors.js";
-import type { FrameParser } from "../framing/frame-parser.js";
 import type { FrameWriter } from "../framing/frame-writer.js";
 import { FrameType } from "../protocol/constants.js";
 import type { Hello } from "../protocol/messages.js";
@@ -37,7 +35,7 @@ import {
 } from "./client/prepared-item.js";
 import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { SlabReader } from "./client/slab-reader.js";
-import { readAnswer } from "./client/read-answer.js";
+import { InboundFrames } from "./client/inbound-frames.js";
 import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
 import { openResumable, recyclerOf, ResumableFile } from "./client/resumable-file.js";
@@ -71,10 +69,7 @@ export class GbClient {
   /** The connection: a Noise session (encrypted, its fingerprint [H-FINGERPRINT]) or plain. */
   readonly session: SessionInfo;
   readonly #socket: Socket;
-  readonly #parser: FrameParser;
   readonly #writer: FrameWriter;
-  /** Opens the server's records in an encrypted session [R-RECORD]. */
-  readonly #opener: RecordOpener | undefined;
   readonly #inFlight = new ItemsInFlight();
   /** Small files' bytes, in memory used again once they are sent. */
   readonly #files = new SlabReader();
@@ -96,7 +91,6 @@ export class GbClient {
   ) {
     const { socket, writer, guard } = connection;
     this.#socket = socket;
-    this.#parser = connection.parser;
     this.#writer = writer;
     this.#queue = new SendQueue(
       { full: () => socket.writableNeedDrain, drain: () => writer.drain() },
@@ -106,7 +100,6 @@ export class GbClient {
     );
     this.hello = connection.hello;
     this.session = connection.session;
-    this.#opener = connection.opener;
     this.#closeTimeoutMs = timeouts.closeMs;
     // The socket may have closed already, while the key was being derived: then no
     // "close" event is coming, and `socket.closed` says so.
@@ -117,8 +110,22 @@ export class GbClient {
             resolve();
           }),
         );
+    const inbound = new InboundFrames(
+      connection.parser,
+      connection.opener,
+      {
+        offers: this.#offers,
+        held: this.#held,
+        inFlight: this.#inFlight,
+        encrypted: this.session.encrypted,
+      },
+      (error, drop) => {
+        this.#fail(error);
+        if (drop) socket.destroy();
+      },
+    );
     socket.on("data", (chunk: Buffer) => {
-      this.#receive(chunk);
+      inbound.receive(chunk);
     });
     socket.on("error", (error) => {
       this.#fail(
@@ -147,9 +154,7 @@ export class GbClient {
     guard.release();
     // Units that arrived together with HELLO (a BUSY refusal, say), or records that came
     // with the handshake's last message.
-    for (const plaintext of connection.early.plaintext) this.#parser.push(plaintext);
-    this.#readUnits();
-    if (connection.early.failure !== undefined) this.#recordFailed(connection.early.failure);
+    inbound.early(connection.early.plaintext, connection.early.failure);
     // The connection failed between HELLO and now (while the key was being derived).
     if (socket.destroyed || guard.error !== undefined) {
       const early = guard.error;
@@ -439,57 +444,6 @@ export class GbClient {
     // What was written so far goes out first, so the server sees the item cut short.
     this.#writer.flush();
     this.#socket.destroy();
-  }
-
-  /** Bytes from the server: frames, or in a session records of frames [R-VERIFY]. */
-  #receive(chunk: Buffer): void {
-    const opener = this.#opener;
-    if (opener === undefined) {
-      this.#parser.push(chunk);
-      this.#readUnits();
-      return;
-    }
-    // After a failed record nothing more is opened; the connection is being dropped.
-    const plaintexts = opener.failure === undefined ? opener.push(chunk) : [];
-    for (const plaintext of plaintexts) this.#parser.push(plaintext);
-    // The frames before a bad record were verified: they are read first.
-    this.#readUnits();
-    const failure = opener.failure;
-    if (failure !== undefined) this.#recordFailed(failure);
-  }
-
-  /** [R-FAIL] A record failed: every item awaiting its answer fails with it. */
-  #recordFailed(error: unknown): void {
-    this.#fail(toGbError(error, "a record from the server failed"));
-    this.#socket.destroy();
-  }
-
-  #readUnits(): void {
-    for (;;) {
-      try {
-        const unit = this.#parser.next();
-        if (unit === undefined) return;
-        if (unit.kind === "preamble") continue;
-        if (unit.frame.type === FrameType.OFFER || unit.frame.type === FrameType.HELD) {
-          const answers = unit.frame.type === FrameType.OFFER ? this.#offers : this.#held;
-          answers.receive(unit.frame.payload);
-          continue;
-        }
-        const answer = readAnswer(
-          unit.frame.type,
-          unit.frame.payload,
-          this.#inFlight.oldest(),
-          this.session.encrypted,
-        );
-        if ("connectionFailed" in answer) this.#fail(answer.connectionFailed);
-        else if ("stored" in answer) answer.slot.resolve(answer.stored);
-        else answer.slot.reject(answer.failed);
-      } catch (error) {
-        this.#fail(toGbError(error, "bad data from the server"));
-        this.#socket.destroy();
-        return;
-      }
-    }
   }
 
   /** The connection-wide failure, if any (read through a method: it changes across awaits). */
