@@ -116,6 +116,16 @@ async function ask(peer: RawPeer, tree: string, keys: readonly string[]): Promis
   return decodeHeld(peer.frames.filter((f) => f.type === FrameType.HELD)[before]!.payload);
 }
 
+/** Waits for `count` receipts on `peer`; resolves with where each says it was stored. */
+async function savedAs(peer: RawPeer, count: number): Promise<(string | null)[]> {
+  const receipts = (): Buffer[] =>
+    peer.frames.filter((f) => f.type === FrameType.RECEIPT).map((f) => f.payload);
+  await peer.until(() => receipts().length === count, `${count} receipts`);
+  return peer.frames
+    .filter((f) => f.type === FrameType.RECEIPT)
+    .map((f) => readReceipt(f).body.savedAs);
+}
+
 /** Sends entries and waits for their receipts; then leaves (the tree cut where it is). */
 async function sendEntries(
   ts: TestServer,
@@ -124,13 +134,10 @@ async function sendEntries(
 ): Promise<string[]> {
   const peer = await connect(ts);
   await peer.write(entryFrames(entries, 1, tree));
-  const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
-  await peer.until(() => receipts() === entries.length, "every receipt");
+  const stored = await savedAs(peer, entries.length);
   peer.end();
   await peer.closed;
-  return peer.frames
-    .filter((f) => f.type === FrameType.RECEIPT)
-    .map((f) => readReceipt(f).body.savedAs ?? "");
+  return stored.map((where) => where ?? "");
 }
 
 const A: Entry = { path: ["photos", "a.txt"], data: Buffer.from("alpha\n") };
@@ -226,13 +233,7 @@ describe("resuming a tree (server)", () => {
     expect(held.held[1]?.bytes).toBe(B.data?.length);
     // The rest, the first of it naming the tree: it goes into the same folders.
     await peer.write(entryFrames([C, SUB, TOP], 1, tree));
-    const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
-    await peer.until(() => receipts() === 3, "3 receipts");
-    expect(
-      peer.frames
-        .filter((f) => f.type === FrameType.RECEIPT)
-        .map((f) => readReceipt(f).body.savedAs),
-    ).toEqual(["photos/sub/c.txt", "photos/sub", "photos"]);
+    expect(await savedAs(peer, 3)).toEqual(["photos/sub/c.txt", "photos/sub", "photos"]);
     expect(await listDir(saveDir)).toEqual([STATE_DIRECTORY_NAME, "photos"]);
     expect(await listDir(path.join(saveDir, "photos", "sub"))).toEqual(["b.txt", "c.txt"]);
     expect(await readFile(path.join(saveDir, "photos", "sub", "b.txt"))).toEqual(B.data);
@@ -285,13 +286,7 @@ describe("resuming a tree (server)", () => {
       null,
     ]);
     await peer.write(entryFrames([E, F], 1, tree));
-    const receipts = (): number => peer.frames.filter((f) => f.type === FrameType.RECEIPT).length;
-    await peer.until(() => receipts() === 2, "2 receipts");
-    expect(
-      peer.frames
-        .filter((f) => f.type === FrameType.RECEIPT)
-        .map((f) => readReceipt(f).body.savedAs),
-    ).toEqual(["photos/e.txt", "photos/f-1.txt"]);
+    expect(await savedAs(peer, 2)).toEqual(["photos/e.txt", "photos/f-1.txt"]);
     peer.end();
     expect(await listDir(photos)).toEqual(["a.txt", "e.txt", "f-1.txt", "f.txt"]);
     expect(await readFile(path.join(photos, "f-1.txt"))).toEqual(F.data);
@@ -334,15 +329,10 @@ describe("resuming a tree (server)", () => {
     await peer.write(
       Buffer.concat([entryFrames(TREE, 1, tree), entryFrames(TREE, TREE.length + 1, tree)]),
     );
-    const receipts = (): Buffer[] =>
-      peer.frames.filter((f) => f.type === FrameType.RECEIPT).map((f) => f.payload);
-    await peer.until(() => receipts().length === 2 * TREE.length, "every receipt");
+    const stored = await savedAs(peer, 2 * TREE.length);
     peer.end();
     await peer.closed;
-    const savedAs = peer.frames
-      .filter((f) => f.type === FrameType.RECEIPT)
-      .map((f) => readReceipt(f).body.savedAs);
-    expect(savedAs).toEqual([
+    expect(stored).toEqual([
       "photos/a.txt",
       "photos/sub/b.txt",
       "photos/sub/c.txt",
