@@ -23,10 +23,12 @@ export function answerHave(
     // Held only where the tree will go on: a top folder gone or replaced starts it over.
     const reopens = await tree.reopens(journal);
     // Held only while still on disk as stored (not removed, replaced or moved since).
+    const realDirectories = new Map<string, Promise<string>>();
     const held = await Promise.all(
       have.keys.map(async (key) => {
         const receipt = reopens ? journal.held(key) : null;
-        return receipt !== null && (await tree.stillStored(receipt)) ? receipt : null;
+        if (receipt === null) return null;
+        return (await tree.stillStored(receipt, realDirectories)) ? receipt : null;
       }),
     );
     const out = writer();

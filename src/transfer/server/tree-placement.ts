@@ -197,8 +197,13 @@ export class TreePlacement {
    * regular file of its size (a directory, for a directory's), reached without a link on
    * the way [T-NOFOLLOW]. A receipt whose entry was removed, replaced or moved since is
    * not held: the entry is sent again.
+   * @param realDirectories the real paths of directories looked up already for the same
+   *   answer (the entries of a HAVE share a few directories), by path.
    */
-  async stillStored(receipt: ReceiptBody): Promise<boolean> {
+  async stillStored(
+    receipt: ReceiptBody,
+    realDirectories: Map<string, Promise<string>>,
+  ): Promise<boolean> {
     const savedAs = receipt.savedAs;
     if (this.#root === null || savedAs === null) return false;
     const relative = savedAs.split("/");
@@ -211,7 +216,13 @@ export class TreePlacement {
       // The parent's real path is where the receipt says only if no component is a link.
       this.#realRoot ??= realpath(this.#root);
       const parent = path.join(await this.#realRoot, ...relative.slice(0, -1));
-      return (await realpath(path.dirname(absolute))) === parent;
+      const directory = path.dirname(absolute);
+      let real = realDirectories.get(directory);
+      if (real === undefined) {
+        real = realpath(directory);
+        realDirectories.set(directory, real);
+      }
+      return (await real) === parent;
     } catch {
       return false;
     }
