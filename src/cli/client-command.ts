@@ -92,6 +92,10 @@ function buildCommand(): Command {
         "--no-resume",
         "send every file whole, even where the server kept part of it from an interrupted run",
       )
+      .option(
+        "--no-batch",
+        "send each small file of a directory as an item of its own (for servers older than batches)",
+      )
       // A bare argument is most likely a file meant for --file: said so, not "too many arguments".
       .allowExcessArguments(true)
       .addHelpText("after", EXAMPLES)

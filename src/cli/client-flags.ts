@@ -20,6 +20,8 @@ export interface ParsedClientFlags {
   quiet: boolean;
   /** `--no-resume` makes it false: files are sent whole [RES-ASK]. */
   resume: boolean;
+  /** `--no-batch` makes it false: each small file of a tree is an item of its own [T-BATCH]. */
+  batch: boolean;
 }
 
 /** gb-client's options, the repeatable ones as lists (empty when not given). */

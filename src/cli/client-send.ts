@@ -16,7 +16,6 @@ import { formatBytes } from "./format-bytes.js";
 import { PLAINTEXT_REFUSED_HINT } from "./hints.js";
 import { hostPort } from "./host-option.js";
 import { PASSPHRASE_ENV } from "./passphrase-env.js";
-import { formatDuration } from "./format-duration.js";
 import { ProgressEvents, type ItemProgress } from "./progress-events.js";
 import { INTERRUPTED, Interruption } from "./interruption.js";
 import { Progress } from "./progress.js";
@@ -24,9 +23,10 @@ import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
 import { SendPlan, type ItemFate, type PlannedItem } from "./send-plan.js";
+import { BatchPlan } from "../transfer/client/batch-sender.js";
+import { MAX_BATCH_FILES } from "../protocol/batch-messages.js";
 import { TreeReport } from "./tree-report.js";
-
-const MS_PER_SECOND = 1000;
+import { reportFailed, reportSession, reportStored } from "./item-report.js";
 
 /**
  * Items handed to the connection ahead of the oldest one awaiting its receipt, at most:
@@ -162,6 +162,40 @@ async function sendAll(
   };
   let exitCode: number = ExitCode.OK;
   try {
+    /** An entry of a tree as its bytes go out: the progress line is the whole tree's. */
+    const entryProgress = (index: number, sent: number): void => {
+      startedAt[index] ??= Date.now();
+      bytesSent[index] = sent;
+      const planned = plan[index];
+      const tree = planned?.tree;
+      if (planned !== undefined && tree !== undefined) {
+        // Bytes, rate, time left, files.
+        const done = tree.report.bytesSent(tree.index, sent);
+        progress.update(planned.label, done, tree.report.tree.bytes, tree.report.detail());
+      }
+      events?.update(itemProgress(index));
+    };
+    /**
+     * [T-BATCH] Small files of one directory that follow each other go as one item, from
+     * `first` on: as many as a batch takes of those whose fate is known, before `end`;
+     * undefined when fewer than two would go.
+     */
+    const sendBatch = (first: number, end: number): Promise<SentItem>[] | undefined => {
+      if (!flags.batch) return undefined;
+      const batch = new BatchPlan();
+      for (let index = first; index < end; index++) {
+        const fate = fates.fateNow(index);
+        if (fate === undefined || !("send" in fate) || !batch.add(fate.send)) break;
+      }
+      if (batch.entries.length < 2) return undefined;
+      const entries = batch.entries.map((item, offset) => ({
+        item,
+        onSent: (): void => {
+          entryProgress(first + offset, item.meta.size);
+        },
+      }));
+      return client.sendBatch(entries, { encrypt: choice.encrypt });
+    };
     const send = (index: number, fate: ItemFate): Promise<SentItem> => {
       const { label, tree } = plan[index] as PlannedItem;
       if ("held" in fate) return Promise.resolve(fate.held);
@@ -183,15 +217,13 @@ async function sendAll(
           }
         },
         onProgress: (sent: number): void => {
+          if (tree !== undefined) {
+            entryProgress(index, sent);
+            return;
+          }
           startedAt[index] ??= Date.now();
           bytesSent[index] = sent;
-          const from = resumedAt[index] ?? 0;
-          if (tree === undefined) progress.update(label, sent, total, undefined, from);
-          else {
-            // A tree's progress line is the whole tree's: bytes, rate, time left, files.
-            const done = tree.report.bytesSent(tree.index, sent);
-            progress.update(label, done, tree.report.tree.bytes, tree.report.detail());
-          }
+          progress.update(label, sent, total, undefined, resumedAt[index] ?? 0);
           events?.update(itemProgress(index));
         },
       });
@@ -215,6 +247,16 @@ async function sendAll(
           const known = await interruption.race(fates.fate(index));
           if (known === INTERRUPTED) break sending;
           fate = known;
+        }
+        // A batch may reach past the window by less than one batch, rather than be cut
+        // to the one item a window moving by one entry lets in.
+        const batchEnd = Math.min(plan.length, end + MAX_BATCH_FILES);
+        const batched = "send" in fate ? sendBatch(handedOver, batchEnd) : undefined;
+        if (batched !== undefined) {
+          for (const promise of batched) pending[handedOver++] = promise;
+          // The loop's own step goes past the batch's last entry.
+          handedOver--;
+          continue;
         }
         pending[handedOver] = send(handedOver, fate);
       }
@@ -380,98 +422,4 @@ function eventPath(planned: PlannedItem): string {
 function treePath(item: PreparedItem): string {
   const entry = item.meta.kind === "dict" ? undefined : item.meta.entry;
   return entry === undefined ? item.meta.name : entry.path.join("/");
-}
-
-/**
- * [H-FINGERPRINT] An encrypted session's fingerprint, so that the user can compare it
- * with the one gb-server shows: a note on standard error, or with --json a `session`
- * event (first, before the items' events). A plain connection has none.
- */
-function reportSession(terminal: Terminal, client: GbClient, json: boolean): void {
-  const { encrypted, fingerprint } = client.session;
-  if (fingerprint === null) return;
-  if (json) terminal.json({ event: "session", encrypted, fingerprint });
-  else terminal.note(`session encrypted · fingerprint ${fingerprint}`);
-}
-
-/** Where an item came from on the command line, and how long it took. */
-interface Reported {
-  /** Its position in the order given (1-based). */
-  readonly id: number;
-  /** What the user gave (a path, or `-`); for an entry of a tree, its path in the tree. */
-  readonly path: string;
-}
-
-/**
- * [CLI-JSON-FIELDS] A field means the same in every event: `name` is the item's name
- * (what the server was told), `path` what the user gave (an entry of a tree: its path in
- * the tree, top folder first).
- */
-function reportStored(
-  terminal: Terminal,
-  sent: SentItem,
-  reported: Reported & { readonly durationMs: number },
-  json: boolean,
-): void {
-  const receipt = sent.receipt;
-  const seconds = Math.max(reported.durationMs, 1) / MS_PER_SECOND;
-  // [RES-RESUME] the rate of what went out now, not of what the server already held.
-  const resumed = sent.resumed ?? 0;
-  // [RES-HAVE] an entry held was not sent at all: no rate.
-  const bytesPerSecond = sent.held === true ? 0 : Math.round((sent.bytes - resumed) / seconds);
-  if (json) {
-    terminal.json({
-      event: "stored",
-      id: reported.id,
-      kind: sent.kind,
-      name: sent.name,
-      path: reported.path,
-      encrypted: sent.encrypted,
-      bytes: sent.bytes,
-      sha256: sent.sha256,
-      savedAs: receipt.savedAs,
-      storedSha256: receipt.storedSha256 ?? null,
-      // [RES-RESUME] bytes not sent again; only for an item that asked to resume.
-      ...(sent.resumed === undefined ? {} : { resumed: sent.resumed }),
-      // [RES-HAVE] an entry the server had already stored: nothing was sent.
-      ...(sent.held === true ? { held: true } : {}),
-      durationMs: reported.durationMs,
-      bytesPerSecond,
-    });
-    return;
-  }
-  const c = terminal.out;
-  const where =
-    receipt.savedAs === null
-      ? "received (not saved)"
-      : `stored as ${escapeTerminalLine(receipt.savedAs)}`;
-  terminal.print(
-    `${c.green("✔")} ${sent.kind} ${escapeTerminalLine(sent.name)} ${where} · ` +
-      `${formatBytes(sent.bytes)} in ${formatDuration(reported.durationMs)} (${formatBytes(bytesPerSecond)}/s)` +
-      (resumed > 0 ? ` · resumed at ${formatBytes(resumed)}` : "") +
-      `${sent.encrypted ? " · encrypted" : ""} · sha256 ${sent.sha256}` +
-      // [M-RECEIPT-STORED] the stored file of a dictionary is JSON text: its own hash,
-      // which sha256sum on the server's machine shows.
-      (receipt.storedSha256 === undefined ? "" : ` · stored file sha256 ${receipt.storedSha256}`),
-  );
-}
-
-function reportFailed(
-  terminal: Terminal,
-  reported: Reported & { readonly name: string },
-  error: unknown,
-  json: boolean,
-): void {
-  if (json) {
-    terminal.json({
-      event: "failed",
-      id: reported.id,
-      name: reported.name,
-      path: reported.path,
-      code: error instanceof Error && "code" in error ? String(error.code) : ErrorCode.INTERNAL,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    return;
-  }
-  terminal.error(error);
 }

@@ -27,6 +27,12 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 
 /**
+ * Largest RECEIPT payload, in bytes [F-LIMIT]: a batch's receipt holds one receipt per
+ * file, up to 128 of them with their stored paths [T-BATCH-RECEIPT].
+ */
+export const MAX_RECEIPT_FRAME_BYTES = 1024 * 1024;
+
+/**
  * Largest HELD payload, in bytes [M-HELD]: 200 receipts of ordinary names fit many times
  * over; a receipt that would not fit is answered null (the entry is sent again).
  */
@@ -87,7 +93,7 @@ export const CLIENT_FRAME_LIMITS: FrameLimits = new Map([
 /** What a client accepts from a server [F-LIMIT]. */
 export const SERVER_FRAME_LIMITS: FrameLimits = new Map([
   [FrameType.HELLO, MAX_CONTROL_FRAME_BYTES],
-  [FrameType.RECEIPT, MAX_CONTROL_FRAME_BYTES],
+  [FrameType.RECEIPT, MAX_RECEIPT_FRAME_BYTES],
   [FrameType.ERROR, MAX_CONTROL_FRAME_BYTES],
   [FrameType.HANDSHAKE, MAX_HANDSHAKE_FRAME_BYTES],
   [FrameType.OFFER, MAX_CONTROL_FRAME_BYTES],

@@ -1,17 +1,15 @@
 import { DICT_FORMATS, type DictFormat } from "../codecs/dict-format.js";
 import { SCRYPT_SALT_BYTES } from "../crypto/constants.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
-import type { ControlObject, ControlValue } from "./control-json.js";
+import type { ControlObject } from "./control-json.js";
 import {
   MAX_ERROR_CODE_BYTES,
   MAX_ERROR_MESSAGE_BYTES,
   MAX_NAME_BYTES,
-  MAX_PATH_COMPONENT_BYTES,
+  MAX_RECEIPT_FRAME_BYTES,
   MAX_SAFE_COUNT,
   MAX_SAVED_AS_BYTES,
   MAX_SERVER_NAME_BYTES,
-  MAX_TREE_DEPTH,
-  MAX_TREE_PATH_BYTES,
 } from "./constants.js";
 import {
   asObject,
@@ -28,6 +26,15 @@ import {
   readString,
   requireAbsent,
 } from "./json-fields.js";
+import {
+  batchMetaToJson,
+  readBatchMeta,
+  readBatchReceipt,
+  type BatchMeta,
+  type BatchReceiptBody,
+  type FileFailure,
+} from "./batch-messages.js";
+import { readEntryPath } from "./entry-path.js";
 import { readResumeMembers, type ResumeRequest } from "./resume-messages.js";
 
 /**
@@ -114,10 +121,22 @@ export interface ReceiptBody {
   readonly storedSha256?: string;
 }
 
+/** CLIENT → SERVER: announces a batch of files [T-BATCH]. */
+export interface BatchHeader {
+  readonly id: number;
+  readonly meta: BatchMeta;
+}
+
 /** SERVER → CLIENT: the result of one item. [M-RECEIPT] */
 export interface ReceiptMessage {
   readonly id: number;
   readonly receipt: ReceiptBody;
+}
+
+/** SERVER → CLIENT: the result of a batch, file by file. [T-BATCH-RECEIPT] */
+export interface BatchReceiptMessage {
+  readonly id: number;
+  readonly batch: BatchReceiptBody<ReceiptBody>;
 }
 
 /** SERVER → CLIENT: a refusal. With `id` the item failed and the connection goes on; without, the connection ends. [M-ERROR] */
@@ -128,12 +147,11 @@ export interface ErrorMessage {
 }
 
 const ITEM_KINDS = ["dict", "file", "dir"] as const;
+/** What an ITEM's `kind` may be: an item kind, or a batch of files [T-BATCH]. */
+const META_KINDS = [...ITEM_KINDS, "files"] as const;
 
 /** The members only an entry of a tree has [T-ENTRY]. */
 const TREE_FIELDS = ["path", "mtimeMs", "exec"] as const;
-
-/** [T-PATH] What no component may hold: a separator or NUL. */
-const FORBIDDEN_IN_COMPONENT = /[/\u0000]/u;
 
 /** [M-HELLO] The two values `accepts` may have, exactly. */
 const ACCEPTS_NOISE_ONLY = ["noise"] as const;
@@ -178,7 +196,7 @@ function readAccepts(record: ControlObject): readonly ConnectionMode[] {
   throw malformed('"accepts" must be ["noise"] or ["noise","plain"]');
 }
 
-function metaToJson(meta: ItemMeta): object {
+function metaToJson(meta: ItemMeta | BatchMeta): object {
   switch (meta.kind) {
     case "dict":
       return { kind: "dict", format: meta.format, name: meta.name, size: meta.size };
@@ -197,6 +215,8 @@ function metaToJson(meta: ItemMeta): object {
             ...resume,
           };
     }
+    case "files":
+      return batchMetaToJson(meta);
     case "dir":
       return {
         kind: "dir",
@@ -217,9 +237,12 @@ function resumeToJson(key: string | undefined, tree: string | undefined): object
   };
 }
 
-function readMeta(record: ControlObject): ItemMeta {
-  const kind = readEnum(record, "kind", ITEM_KINDS);
+function readMeta(record: ControlObject): ItemMeta | BatchMeta {
+  const kind = readEnum(record, "kind", META_KINDS);
   const name = readString(record, "name", MAX_NAME_BYTES);
+  if (kind === "files") return readBatchMeta(record, name);
+  // [T-BATCH] only a batch lists files.
+  requireAbsent(record, "files", `for a ${kind}`);
   if (kind === "dict") {
     const format: DictFormat = readEnum(record, "format", DICT_FORMATS);
     // [T-ENTRY] a dictionary is never an entry of a tree; [RES-KEY] nor resumed.
@@ -235,7 +258,7 @@ function readMeta(record: ControlObject): ItemMeta {
     requireAbsent(record, "exec", "for a directory");
     if (readCount(record, "size", MAX_SAFE_COUNT) !== 0)
       throw malformed('"size" of a directory must be 0');
-    const path = readEntryPath(record, name, 1);
+    const { path } = readEntryPath(record, name, 1);
     const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
     // [RES-TREE] a directory has no data to resume: its `resume` names its tree only.
     const { key, tree } = readResumeMembers(record);
@@ -260,7 +283,7 @@ function readMeta(record: ControlObject): ItemMeta {
   }
   // [T-ENTRY] a file of a tree: its size is known, it sits inside the top folder.
   const size = readCount(record, "size", MAX_SAFE_COUNT);
-  const path = readEntryPath(record, name, 2);
+  const { path } = readEntryPath(record, name, 2);
   const mtimeMs = readCount(record, "mtimeMs", MAX_SAFE_COUNT);
   const exec = readBoolean(record, "exec");
   const { key, tree } = readResumeMembers(record);
@@ -270,56 +293,22 @@ function readMeta(record: ControlObject): ItemMeta {
     : { kind, name, size, entry, resume: { key } };
 }
 
-/**
- * [T-PATH] A tree entry's path: `minComponents` to {@link MAX_TREE_DEPTH} components of 1
- * to {@link MAX_PATH_COMPONENT_BYTES} UTF-8 bytes, none `.` or `..`, none holding `/` or
- * NUL, at most {@link MAX_TREE_PATH_BYTES} in all; its last component is the item's name
- * [T-ENTRY].
- */
-function readEntryPath(record: ControlObject, name: string, minComponents: number): string[] {
-  const value = record.get("path");
-  if (!Array.isArray(value)) throw malformed('"path" must be an array of strings');
-  const components: readonly ControlValue[] = value;
-  if (components.length < minComponents || components.length > MAX_TREE_DEPTH) {
-    throw malformed(`"path" must have ${minComponents} to ${MAX_TREE_DEPTH} components`);
-  }
-  const path: string[] = [];
-  let totalBytes = components.length - 1;
-  for (const component of components) {
-    if (typeof component !== "string") throw malformed('"path" must be an array of strings');
-    const bytes = Buffer.byteLength(component, "utf8");
-    if (bytes === 0 || bytes > MAX_PATH_COMPONENT_BYTES) {
-      throw malformed(`a "path" component must be 1 to ${MAX_PATH_COMPONENT_BYTES} UTF-8 bytes`);
-    }
-    if (component === "." || component === ".." || FORBIDDEN_IN_COMPONENT.test(component)) {
-      throw malformed('a "path" component must not be "." or ".." nor hold "/" or NUL');
-    }
-    totalBytes += bytes;
-    path.push(component);
-  }
-  if (totalBytes > MAX_TREE_PATH_BYTES) {
-    throw malformed(`"path" is longer than ${MAX_TREE_PATH_BYTES} UTF-8 bytes`);
-  }
-  if (path[path.length - 1] !== name)
-    throw malformed('"name" must be the last component of "path"');
-  return path;
-}
-
 /** Decodes item metadata on its own [M-META]. @throws {ProtocolError} MALFORMED_MESSAGE */
-export function decodeMeta(payload: Uint8Array): ItemMeta {
+export function decodeMeta(payload: Uint8Array): ItemMeta | BatchMeta {
   return readMeta(parseJsonPayload(payload, "item metadata"));
 }
 
 /** The JSON text of an ITEM payload, for writers that encode it in place. */
-export function itemHeaderText(header: ItemHeader): string {
+export function itemHeaderText(header: ItemHeader | BatchHeader): string {
   return JSON.stringify({ id: header.id, meta: metaToJson(header.meta) });
 }
 
 /** @throws {ProtocolError} MALFORMED_MESSAGE */
-export function decodeItemHeader(payload: Uint8Array): ItemHeader {
+export function decodeItemHeader(payload: Uint8Array): ItemHeader | BatchHeader {
   const record = parseJsonPayload(payload, "ITEM");
   const id = readCount(record, "id", MAX_SAFE_COUNT);
-  return { id, meta: readMeta(readObject(record, "meta")) };
+  const meta = readMeta(readObject(record, "meta"));
+  return meta.kind === "files" ? { id, meta } : { id, meta };
 }
 
 export function receiptToJson(body: ReceiptBody): object {
@@ -359,12 +348,46 @@ export function receiptText(message: ReceiptMessage): string {
   return JSON.stringify({ id: message.id, receipt: receiptToJson(message.receipt) });
 }
 
-/** @throws {ProtocolError} MALFORMED_MESSAGE */
-export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
-  const record = parseJsonPayload(payload, "RECEIPT");
-  const id = readCount(record, "id", MAX_SAFE_COUNT);
-  return { id, receipt: readReceiptBody(asObject(record.get("receipt"), '"receipt"')) };
+/**
+ * The JSON text of a RECEIPT payload for a batch [T-BATCH-RECEIPT]: a receipt or a
+ * failure per file, in the batch's order.
+ */
+export function batchReceiptText(id: number, body: BatchReceiptBody<ReceiptBody>): string {
+  const files = body.files.map((answer) =>
+    "code" in answer ? { code: answer.code, message: answer.message } : receiptToJson(answer),
+  );
+  return JSON.stringify({
+    id,
+    receipt: { kind: "files", name: body.name, bytes: body.bytes, savedAs: body.savedAs, files },
+  });
 }
+
+/**
+ * A RECEIPT of one item [M-RECEIPT]; a batch's receipt is refused (see {@link decodeAnswerReceipt}).
+ * @throws {ProtocolError} MALFORMED_MESSAGE
+ */
+export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
+  const answer = decodeAnswerReceipt(payload);
+  if ("batch" in answer) throw malformed('a receipt of "kind" "files" answers a batch only');
+  return answer;
+}
+
+/**
+ * A RECEIPT, of one item [M-RECEIPT] or of a batch, file by file [T-BATCH-RECEIPT].
+ * @throws {ProtocolError} MALFORMED_MESSAGE
+ */
+export function decodeAnswerReceipt(payload: Uint8Array): ReceiptMessage | BatchReceiptMessage {
+  const record = parseJsonPayload(payload, "RECEIPT", MAX_RECEIPT_FRAME_BYTES);
+  const id = readCount(record, "id", MAX_SAFE_COUNT);
+  const body = asObject(record.get("receipt"), '"receipt"');
+  if (body.get("kind") === "files") {
+    const name = readString(body, "name", MAX_NAME_BYTES);
+    return { id, batch: readBatchReceipt(body, name, readReceiptBody) };
+  }
+  return { id, receipt: readReceiptBody(body) };
+}
+
+export type { BatchMeta, BatchReceiptBody, FileFailure };
 
 /**
  * [M-ERROR-CUT] `message` as it may travel: unchanged when it is at most
@@ -372,9 +395,9 @@ export function decodeReceipt(payload: Uint8Array): ReceiptMessage {
  * points that, followed by "…", fits that limit. A lone surrogate counts as the 3 bytes
  * of U+FFFD and is one code point; a surrogate pair is never split.
  */
-export function cutErrorMessage(message: string): string {
-  if (Buffer.byteLength(message, "utf8") <= MAX_ERROR_MESSAGE_BYTES) return message;
-  const budget = MAX_ERROR_MESSAGE_BYTES - Buffer.byteLength(CUT_MARK, "utf8");
+export function cutErrorMessage(message: string, maxBytes = MAX_ERROR_MESSAGE_BYTES): string {
+  if (Buffer.byteLength(message, "utf8") <= maxBytes) return message;
+  const budget = maxBytes - Buffer.byteLength(CUT_MARK, "utf8");
   return `${longestPrefixWithin(message, budget)}${CUT_MARK}`;
 }
 

@@ -35,6 +35,7 @@ import {
 } from "./client/prepared-item.js";
 import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { SlabReader } from "./client/slab-reader.js";
+import { writeBatch, type BatchEntry, type BatchSettle } from "./client/batch-sender.js";
 import { InboundFrames } from "./client/inbound-frames.js";
 import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
@@ -220,6 +221,37 @@ export class GbClient {
       case "stream":
         return this.#sendStreamed(() => item, options);
     }
+  }
+
+  /**
+   * [T-BATCH] Sends file entries of one directory of a tree (a {@link BatchPlan}'s) as one
+   * item: each is read whole when the batch's turn comes, and gets its own receipt, a
+   * promise per entry, in their order. A file that cannot be read then, or changed size,
+   * fails alone (InputError INPUT_UNREADABLE) and is left out of the batch.
+   */
+  sendBatch(entries: readonly BatchEntry[], options: ItemOptions = {}): Promise<SentItem>[] {
+    const refused = refusedEncryption(options, this.session.encrypted);
+    if (refused !== undefined) return entries.map(() => refused);
+    const settles: BatchSettle[] = [];
+    const promises = entries.map((): Promise<SentItem> => {
+      let settle!: BatchSettle;
+      const promise = new Promise<SentItem>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      settles.push(settle);
+      return handled(promise);
+    });
+    this.#queue.push(() => {
+      // Nothing is read once the connection failed: the files fail with it.
+      const fatal = this.#failure();
+      if (fatal !== undefined) for (const settle of settles) settle.reject(fatal);
+      else {
+        const connection = { writer: this.#writer, inFlight: this.#inFlight, files: this.#files };
+        writeBatch(entries, settles, { ...connection, digest: this.#digest });
+      }
+      return undefined;
+    });
+    return promises;
   }
 
   /**

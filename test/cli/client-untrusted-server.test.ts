@@ -41,7 +41,8 @@ function scriptedServer(answer: Answer): Promise<number> {
     peer.greet({ server: "scripted" });
     peer.onItemEnd = (item) => {
       const data = Buffer.concat(item.frames.map((frame) => frame.payload));
-      const reply = answer({ id: item.id, meta: item.meta, data });
+      // Trees are sent file by file here (--no-batch): every item is one item.
+      const reply = answer({ id: item.id, meta: item.meta as ItemMeta, data });
       if (reply === null) peer.socket.destroy();
       else peer.socket.write(reply);
     };

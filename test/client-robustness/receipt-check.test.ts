@@ -198,7 +198,7 @@ describe("[K-RECEIPT-SESSION] the digest in an encrypted session is the server's
     // Every entry answered with a digest that is no entry's: only a hashing client sees it.
     const answerWrong = (peer: Peer, item: SeenItem): void => {
       peer.receiptBody(item, {
-        kind: item.meta.kind,
+        kind: item.meta.kind === "files" ? "file" : item.meta.kind,
         name: item.meta.name,
         bytes: item.meta.size ?? 0,
         sha256: OTHER_SHA256,

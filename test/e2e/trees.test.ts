@@ -169,3 +169,67 @@ describe("gb-client --file DIR", () => {
     expect(names.trim()).toBe(path.join(saveDir, "docs-1"));
   });
 });
+
+describe("[T-BATCH] small files of a directory go in batches", () => {
+  /** 3 directories of 60 files (one holding a subdirectory between its files), and a large file. */
+  async function manyFiles(): Promise<string> {
+    const top = path.join(await tempDir(), "many");
+    for (const dir of ["d1", "d2", "d3"]) {
+      await mkdir(path.join(top, dir), { recursive: true });
+      for (let index = 0; index < 60; index++) {
+        const name = `f${String(index).padStart(2, "0")}.txt`;
+        await writeFile(path.join(top, dir, name), `${dir}/${name}\n`.repeat(index));
+      }
+    }
+    await mkdir(path.join(top, "d2", "f30.txt.d"));
+    await writeFile(path.join(top, "d2", "f30.txt.d", "inner"), "inner\n");
+    await writeFile(path.join(top, "d3", "large.bin"), Buffer.alloc(70_000, 7));
+    return top;
+  }
+
+  it.each([
+    ["plain", [] as string[]],
+    ["encrypted", ["--encrypt"]],
+  ])(
+    "%s: the tree arrives whole, in fewer items than files, each file with its own stored event",
+    async (_mode, flags) => {
+      const top = await manyFiles();
+      const { env, saveDir, server } = await startSavingServer(["--json", "--no-print"]);
+      const client = await runClient(
+        ["--port", String(server.port), "--file", top, "--json", ...flags],
+        { env, timeoutMs: 30_000 },
+      );
+      expect(client.code).toBe(0);
+      execFileSync("diff", ["-r", top, path.join(saveDir, "many")]);
+      const stored = jsonLines(client.stdout).filter((event) => event["event"] === "stored");
+      // 182 files and 5 directories, each reported.
+      expect(stored).toHaveLength(187);
+      const received = await server.waitForEvent(
+        (event) => event["event"] === "item" && event["name"] === "many",
+        "the top folder",
+      );
+      expect(received["encrypted"]).toBe(flags.length > 0);
+      const items = server.stdout.json.filter((event) => event["event"] === "item");
+      expect(items).toHaveLength(187);
+      // Files of a batch share its id: far fewer ids than entries.
+      expect(new Set(items.map((event) => event["id"])).size).toBeLessThan(20);
+    },
+  );
+
+  it("--no-batch sends every entry as an item of its own", async () => {
+    const top = await manyFiles();
+    const { env, saveDir, server } = await startSavingServer(["--json", "--no-print"]);
+    const client = await runClient(
+      ["--port", String(server.port), "--file", top, "--no-batch", "--quiet"],
+      { env, timeoutMs: 30_000 },
+    );
+    expect(client.code).toBe(0);
+    execFileSync("diff", ["-r", top, path.join(saveDir, "many")]);
+    await server.waitForEvent(
+      (event) => event["event"] === "item" && event["name"] === "many",
+      "the top folder",
+    );
+    const items = server.stdout.json.filter((event) => event["event"] === "item");
+    expect(new Set(items.map((event) => event["id"])).size).toBe(187);
+  });
+});

@@ -38,6 +38,7 @@ import {
   itemHeaderText,
   type ErrorMessage,
   type Hello,
+  type BatchMeta,
   type ItemMeta,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
@@ -535,8 +536,9 @@ export function frameHeader(type: number, length: number): Buffer {
 }
 
 /** An ITEM frame. */
-export function plainItemFrame(id: number, meta: ItemMeta): Buffer {
-  return frame(FrameType.ITEM, Buffer.from(itemHeaderText({ id, meta })));
+export function plainItemFrame(id: number, meta: ItemMeta | BatchMeta): Buffer {
+  const header = meta.kind === "files" ? { id, meta } : { id, meta };
+  return frame(FrameType.ITEM, Buffer.from(itemHeaderText(header)));
 }
 
 /**

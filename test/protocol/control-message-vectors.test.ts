@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  decodeAnswerReceipt,
   decodeError,
   decodeHello,
   decodeItemHeader,
   decodeMeta,
-  decodeReceipt,
   encodeError,
 } from "../../src/protocol/messages.js";
 import { MAX_ERROR_MESSAGE_BYTES } from "../../src/protocol/constants.js";
@@ -37,7 +37,8 @@ const decoders: Record<ControlVector["message"], (payload: Uint8Array) => unknow
   META: decodeMeta,
   ITEM: decodeItemHeader,
   HELLO: decodeHello,
-  RECEIPT: decodeReceipt,
+  // One item's receipt, or [T-BATCH-RECEIPT] a batch's.
+  RECEIPT: decodeAnswerReceipt,
   ERROR: decodeError,
   OFFER: decodeOffer,
   RESUME: decodeResume,
@@ -77,6 +78,8 @@ describe("control message vectors (test/vectors/control-message-vectors.json)", 
       "M-HAVE",
       "M-HELD",
       "RES-TREE",
+      "T-BATCH",
+      "T-BATCH-RECEIPT",
     ]) {
       expect(rules.has(rule), rule).toBe(true);
     }

@@ -27,6 +27,7 @@ import {
   encodeHello,
   receiptText,
   type Hello,
+  type BatchMeta,
   type ItemMeta,
   type ReceiptBody,
 } from "../../src/protocol/messages.js";
@@ -40,7 +41,7 @@ const sockets = new Set<Socket>();
 /** One item as the fake server saw it. */
 export interface SeenItem {
   readonly id: number;
-  readonly meta: ItemMeta;
+  readonly meta: ItemMeta | BatchMeta;
   /** Data frames (CHUNK and LAST_CHUNK), in order. */
   readonly frames: { readonly type: number; readonly payload: Buffer }[];
   /** True once its LAST_CHUNK arrived. */
@@ -130,7 +131,7 @@ export async function fakeServer(
       receipt: (item, savedAs = item.meta.name) => {
         const data = Buffer.concat(item.frames.map((frame) => frame.payload));
         peer.receiptBody(item, {
-          kind: item.meta.kind,
+          kind: item.meta.kind === "files" ? "file" : item.meta.kind,
           name: item.meta.name,
           bytes: data.length,
           sha256: createHash("sha256").update(data).digest("hex"),

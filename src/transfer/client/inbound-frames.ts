@@ -92,6 +92,7 @@ export class InboundFrames {
         const answer = readAnswer(type, payload, routes.inFlight.oldest(), routes.encrypted);
         if ("connectionFailed" in answer) this.#onFailure(answer.connectionFailed, false);
         else if ("stored" in answer) answer.slot.resolve(answer.stored);
+        else if ("files" in answer) answer.slot.resolveBatch(answer.files);
         else answer.slot.reject(answer.failed);
       } catch (error) {
         this.#onFailure(toGbError(error, "bad data from the server"), true);

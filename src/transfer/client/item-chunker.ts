@@ -65,7 +65,9 @@ export class ItemChunker {
 
   /** Writes the ITEM frame of `slot` [M-ITEM] and returns the chunker of its data. */
   static begin(writer: FrameWriter, slot: ItemSlot, options: ChunkerOptions = {}): ItemChunker {
-    writer.writeTextFrame(FrameType.ITEM, itemHeaderText({ id: slot.id, meta: slot.meta }));
+    const meta = slot.meta;
+    const header = meta.kind === "files" ? { id: slot.id, meta } : { id: slot.id, meta };
+    writer.writeTextFrame(FrameType.ITEM, itemHeaderText(header));
     return new ItemChunker(writer, slot, options);
   }
 

@@ -1,5 +1,5 @@
 import { ErrorCode, InputError, type GbError } from "../../errors.js";
-import type { ItemMeta } from "../../protocol/messages.js";
+import type { BatchMeta, ItemMeta } from "../../protocol/messages.js";
 import type { SentItem } from "./client-options.js";
 
 /**
@@ -10,10 +10,25 @@ import type { SentItem } from "./client-options.js";
  * Settling is its one teardown path: the item stops being tracked, the reading of its
  * source stops, and its caller's promise settles.
  */
+/**
+ * [T-BATCH] One file of a batch: what was sent of it, and how its own answer in the
+ * batch's receipt settles it.
+ */
+export interface BatchSlotFile {
+  readonly name: string;
+  readonly size: number;
+  /** SHA-256 of what was sent, on a plain connection [K-RECEIPT-CHECK]. */
+  readonly sha256: string | undefined;
+  readonly resolve: (item: SentItem) => void;
+  readonly reject: (error: GbError) => void;
+}
+
 export class ItemSlot {
   /** The wire id; 0 until the item goes out. */
   id = 0;
-  readonly meta: ItemMeta;
+  readonly meta: ItemMeta | BatchMeta;
+  /** [T-BATCH] A batch's files, each answered in its receipt; undefined for one item. */
+  batch: readonly BatchSlotFile[] | undefined;
   /** Plaintext bytes sent so far. */
   bytes = 0;
   /** True once its LAST_CHUNK is written: the item is all sent, and may be answered. */
@@ -55,7 +70,7 @@ export class ItemSlot {
 
   /** @param onSettled called once, when the item settles either way. */
   constructor(
-    meta: ItemMeta,
+    meta: ItemMeta | BatchMeta,
     resolve: (item: SentItem) => void,
     reject: (error: GbError) => void,
     onSettled: (slot: ItemSlot) => void,
@@ -81,6 +96,16 @@ export class ItemSlot {
 
   resolve(item: SentItem): void {
     if (this.#settle()) this.#resolve(item);
+  }
+
+  /** [T-BATCH-RECEIPT] Settles a batch's files, each by its own answer, in order. */
+  resolveBatch(answers: readonly (SentItem | GbError)[]): void {
+    if (!this.#settle()) return;
+    answers.forEach((answer, index) => {
+      const file = this.batch?.[index];
+      if (answer instanceof Error) file?.reject(answer);
+      else file?.resolve(answer);
+    });
   }
 
   /**

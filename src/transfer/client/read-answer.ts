@@ -7,7 +7,12 @@ import {
   type GbError,
 } from "../../errors.js";
 import { FrameType } from "../../protocol/constants.js";
-import { decodeError, decodeReceipt, type ReceiptBody } from "../../protocol/messages.js";
+import {
+  decodeAnswerReceipt,
+  decodeError,
+  type BatchReceiptBody,
+  type ReceiptBody,
+} from "../../protocol/messages.js";
 import type { SentItem } from "./client-options.js";
 import type { ItemSlot } from "./item-slot.js";
 
@@ -17,6 +22,8 @@ export type Answer =
   | { readonly slot: ItemSlot; readonly stored: SentItem }
   /** The item failed: the server refused it, or its receipt did not hold up. */
   | { readonly slot: ItemSlot; readonly failed: GbError }
+  /** [T-BATCH-RECEIPT] A batch was answered: per file, stored (its receipt matched) or failed. */
+  | { readonly slot: ItemSlot; readonly files: readonly (SentItem | GbError)[] }
   /** The server refused the connection (an ERROR without an id). */
   | { readonly connectionFailed: GbError };
 
@@ -38,7 +45,7 @@ export function readAnswer(
   encrypted: boolean,
 ): Answer {
   if (type === FrameType.RECEIPT) {
-    const message = decodeReceipt(payload);
+    const message = decodeAnswerReceipt(payload);
     const slot = answered(oldest, message.id, "a receipt");
     if (!slot.sent) {
       throw new ProtocolError(
@@ -46,6 +53,7 @@ export function readAnswer(
         `a receipt for item ${slot.id} before it was sent`,
       );
     }
+    if ("batch" in message) return checkBatchReceipt(slot, message.batch, encrypted);
     return checkReceipt(slot, message.receipt, encrypted);
   }
   if (type === FrameType.ERROR) {
@@ -94,6 +102,9 @@ function answered(oldest: ItemSlot | undefined, id: number, what: string): ItemS
  * received and stored, which reaches the client authenticated.
  */
 function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): Answer {
+  if (slot.batch !== undefined) {
+    return { slot, failed: mismatch(slot, `a receipt of kind ${body.kind}`) };
+  }
   const own = slot.sha256;
   if (own === undefined && !encrypted) {
     throw new InternalError(
@@ -140,4 +151,82 @@ function checkReceipt(slot: ItemSlot, body: ReceiptBody, encrypted: boolean): An
       },
     },
   };
+}
+
+/**
+ * [T-BATCH-RECEIPT] A batch's receipt: its bytes are what was sent, and it answers each
+ * file, in order, with a receipt that [K-RECEIPT-CHECK] holds up for that file alone, or
+ * with the file's failure.
+ * @throws {ProtocolError} MALFORMED_MESSAGE when it does not answer every file.
+ */
+function checkBatchReceipt(
+  slot: ItemSlot,
+  body: BatchReceiptBody<ReceiptBody>,
+  encrypted: boolean,
+): Answer {
+  const files = slot.batch;
+  if (files === undefined || body.bytes !== slot.bytes) {
+    return { slot, failed: mismatch(slot, `a batch of ${body.bytes} bytes`) };
+  }
+  if (body.files.length !== files.length) {
+    throw new ProtocolError(
+      ErrorCode.MALFORMED_MESSAGE,
+      `the receipt of item ${slot.id} answers ${body.files.length} files of ${files.length}`,
+    );
+  }
+  const answers = files.map((file, index): SentItem | GbError => {
+    const answer = body.files[index] as ReceiptBody | { code: string; message: string };
+    if ("code" in answer) {
+      return errorFromPeer(
+        answer.code,
+        `the server refused ${file.name}: ${answer.message}`,
+        slot.id,
+      );
+    }
+    const own = file.sha256;
+    if (own === undefined && !encrypted) {
+      throw new InternalError(ErrorCode.INTERNAL, `${file.name} went out without its SHA-256`);
+    }
+    if (
+      answer.kind !== "file" ||
+      answer.bytes !== file.size ||
+      (own !== undefined && own !== answer.sha256)
+    ) {
+      const sent = own === undefined ? "" : `, sha256 ${own}`;
+      return new IntegrityError(
+        ErrorCode.INTEGRITY_MISMATCH,
+        `the server's receipt for ${file.name} does not match what was sent ` +
+          `(sent file, ${file.size} bytes${sent}; receipt says ${answer.kind}, ` +
+          `${answer.bytes} bytes, sha256 ${answer.sha256})`,
+        { itemId: slot.id },
+      );
+    }
+    const sha256 = own ?? answer.sha256;
+    return {
+      id: slot.id,
+      kind: "file",
+      name: file.name,
+      encrypted,
+      bytes: file.size,
+      sha256,
+      receipt: {
+        kind: "file",
+        name: answer.name,
+        bytes: answer.bytes,
+        sha256,
+        savedAs: answer.savedAs,
+      },
+    };
+  });
+  return { slot, files: answers };
+}
+
+/** The answer did not fit the item sent: a batch's for one item, or one item's for a batch. */
+function mismatch(slot: ItemSlot, says: string): IntegrityError {
+  return new IntegrityError(
+    ErrorCode.INTEGRITY_MISMATCH,
+    `the server's receipt for ${slot.meta.name} does not match what was sent ` +
+      `(sent ${slot.batch === undefined ? slot.meta.kind : "a batch of files"}, ${slot.bytes} bytes; receipt says ${says})`,
+    { itemId: slot.id },
+  );
 }

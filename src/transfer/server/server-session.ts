@@ -5,20 +5,21 @@ import { FrameParser } from "../../framing/frame-parser.js";
 import type { FrameWriter } from "../../framing/frame-writer.js";
 import { CLIENT_FRAME_LIMITS, FrameType, MAX_CHUNK_FRAME_BYTES } from "../../protocol/constants.js";
 import { decodeItemHeader } from "../../protocol/messages.js";
+import { commitBatch } from "./batch-commit.js";
+import { InboundBatch } from "./inbound-batch.js";
+import { admitItem, type AdmissionChannel } from "./item-admission.js";
 import { checkClientVersion } from "./client-version.js";
 import { InboundItem } from "./inbound-item.js";
-import { commitItem, NamingOrder, type CommittedItem } from "./item-commit.js";
+import { commitItem, NamingOrder } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
-import { ResumeOffer } from "./resume-offer.js";
-import { safeName } from "./safe-name.js";
+import type { ResumeOffer } from "./resume-offer.js";
 import { SessionAnswers, type RefusedItem } from "./session-answers.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionDeadlines } from "./session-deadlines.js";
 import { SessionTransport } from "./session-transport.js";
-import { keepSmallFileInMemory } from "./small-file-writer.js";
 import { answerHave } from "./have-answer.js";
 import { journaled, TreeJournals } from "./tree-journal.js";
-import { openEntry, TreePlacement, type FileOpener } from "./tree-placement.js";
+import { TreePlacement } from "./tree-placement.js";
 import { unexpectedFrame as unexpected } from "./unexpected-frame.js";
 
 type State = "preamble" | "start" | "ready" | "offer" | "item" | "discard" | "closed";
@@ -48,7 +49,9 @@ export class ServerSession {
   /** The items' answers, in item order [K-ORDER]. */
   readonly #answers: SessionAnswers;
   /** The item whose frames are arriving; a complete item being committed is not here. */
-  #item: InboundItem | undefined;
+  #item: InboundItem | InboundBatch | undefined;
+  /** What admitting an item needs of the session. */
+  readonly #admission: AdmissionChannel;
   /** The OFFER of the item awaiting its RESUME [RES-OFFER]. */
   #offer: ResumeOffer | undefined;
   #draining = false;
@@ -78,6 +81,12 @@ export class ServerSession {
       (directory) => (store === null ? Promise.resolve() : store.syncDirectory(directory)),
       this.#journals,
     );
+    this.#admission = {
+      context,
+      tree: this.#tree,
+      offer: (payload) => this.#writer.writeFrame(FrameType.OFFER, payload),
+      destroy: this.destroy,
+    };
     this.#closed = new Promise((resolve) =>
       socket.once("close", () => {
         resolve();
@@ -295,42 +304,18 @@ export class ServerSession {
       );
     }
     this.#nextId++;
-    const meta = header.meta;
-    // [T-ORDER] decided as the ITEM arrives, in item order; breaking it ends the connection.
-    const order =
-      meta.kind === "dict" || meta.entry === undefined
-        ? undefined
-        : this.#tree.order(meta.kind, meta.entry.path, meta.entry.tree);
+    const admitted = admitItem(header, this.#admission);
     this.#state = "item";
-    let item: InboundItem;
-    try {
-      item = InboundItem.admit(header, this.#context);
-    } catch (error) {
-      return this.#endItem({ id: header.id, name: header.meta.name }, error, false);
+    if ("refused" in admitted) {
+      return this.#endItem({ id: header.id, name: header.meta.name }, admitted.refused, false);
     }
+    const { item, offer, opening } = admitted;
     this.#item = item;
-    // [RES-OFFER] an item that asks to resume opens its file through the exchange.
-    const offer = ResumeOffer.of(
-      item,
-      this.#context,
-      (offered) => this.#writer.writeFrame(FrameType.OFFER, offered),
-      this.destroy,
-    );
     this.#offer = offer;
     if (offer !== undefined) this.#state = "offer";
-    else keepSmallFileInMemory(item, this.#context.smallFiles);
-    const opener: FileOpener | null = offer ?? this.#context.store;
-    // [T-PLACE] an entry of a tree: its directories, then its file.
-    const opening =
-      order !== undefined
-        ? openEntry(item, order, this.#tree, opener)
-        : item.meta.kind === "file" && opener !== null && !item.holdsFile
-          ? opener.begin(safeName(item.meta.name, "file"))
-          : undefined;
     return opening?.then(
-      (file) => {
-        // An item that ended meanwhile removes the file at once: closed waits for that.
-        const discarded = file === undefined ? undefined : item.attachFile(file);
+      ({ discarded }) => {
+        // The item ended meanwhile: closed waits for its file's removal.
         if (discarded !== undefined) this.#fileWork.push(discarded);
       },
       (error: unknown) => this.#endItem(item, error, false),
@@ -372,24 +357,36 @@ export class ServerSession {
    * answer goes out in item order once its file and name are durable. The session waits
    * only while as many answers as {@link SessionAnswers.room} allows are held.
    */
-  #finishItem(item: InboundItem): Promise<void> | undefined {
+  #finishItem(item: InboundItem | InboundBatch): Promise<void> | undefined {
     // The connection may have ended the item while its last write waited for the disk.
     if (item.released) return undefined;
     // From here the item is the commit's alone: a connection that drops now does not make
     // it "truncated" (all its bytes arrived); it is stored and reported once.
     this.#item = undefined;
-    const turn = this.#naming.next();
-    let committed: CommittedItem | Promise<CommittedItem>;
+    const discard = (): void => void this.#discard(item);
+    const { peer, session } = this;
     try {
-      const commit = commitItem(item, this.#context, this.peer, this.session, this.#tree, turn);
-      // [RES-JOURNAL] an entry of a tree that resumes is journaled before its receipt.
-      committed = journaled(item, commit);
+      if (item instanceof InboundBatch) {
+        // [T-BATCH] each file as the entry it stands for; one that fails frees its memory.
+        const batch = commitBatch(
+          item,
+          this.#context,
+          peer,
+          session,
+          this.#tree,
+          this.#naming,
+          (file) => void this.#discard(file),
+        );
+        this.#answers.committedBatch(item, batch, discard);
+      } else {
+        const turn = this.#naming.next();
+        const commit = commitItem(item, this.#context, peer, session, this.#tree, turn);
+        // [RES-JOURNAL] an entry of a tree that resumes is journaled before its receipt.
+        this.#answers.committed(item, journaled(item, commit), discard);
+      }
     } catch (error) {
       return this.#endItem(item, error, true);
     }
-    this.#answers.committed(item, committed, () => {
-      void this.#discard(item);
-    });
     return this.#afterItem() ?? this.#answers.room();
   }
 
@@ -403,11 +400,11 @@ export class ServerSession {
    * @returns a promise that resolves once the partial file is gone (never rejects).
    */
   #endItem(
-    item: InboundItem | RefusedItem,
+    item: InboundItem | InboundBatch | RefusedItem,
     cause: unknown,
     sawLast: boolean,
   ): Promise<void> | undefined {
-    const inbound = item instanceof InboundItem ? item : undefined;
+    const inbound = "release" in item ? item : undefined;
     // Ended already (the connection closed while a write or the file's creation waited).
     if (inbound?.released === true) return undefined;
     if (this.#item === inbound) this.#item = undefined;
@@ -422,7 +419,7 @@ export class ServerSession {
   }
 
   /** Releases what the item holds; resolves once its partial file is gone (never rejects). */
-  #discard(item: InboundItem, keep = false): Promise<void> | undefined {
+  #discard(item: InboundItem | InboundBatch, keep = false): Promise<void> | undefined {
     const discarded = item.release(keep);
     if (discarded !== undefined) this.#fileWork.push(discarded);
     return discarded;

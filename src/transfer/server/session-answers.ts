@@ -3,7 +3,9 @@ import type { FrameWriter } from "../../framing/frame-writer.js";
 import { FrameType } from "../../protocol/constants.js";
 import { cutErrorMessage, encodeError } from "../../protocol/messages.js";
 import { AnswerQueue } from "./answer-queue.js";
-import { InboundItem } from "./inbound-item.js";
+import type { CommittedBatch } from "./batch-commit.js";
+import type { InboundBatch } from "./inbound-batch.js";
+import type { InboundItem } from "./inbound-item.js";
 import type { CommittedItem } from "./item-commit.js";
 import type { Peer, SessionInfo } from "./received-item.js";
 import type { SessionContext } from "./session-context.js";
@@ -23,6 +25,11 @@ export const MAX_COMMITS_IN_FLIGHT = 32;
 const LIGHT_WEIGHT = 1 / 8;
 /** What any other item weighs. */
 const ITEM_WEIGHT = 1;
+/**
+ * [T-BATCH] Files of a batch per {@link ITEM_WEIGHT}: its files are held in memory, as
+ * small files are, so that four batches of 128 may be committing at once.
+ */
+const BATCH_FILES_PER_WEIGHT = 16;
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
@@ -106,8 +113,32 @@ export class SessionAnswers {
     );
   }
 
+  /**
+   * [T-BATCH-RECEIPT] Answers a complete batch once each of its files is stored or failed:
+   * its RECEIPT, file by file; an item ERROR when the batch failed as a whole.
+   */
+  committedBatch(
+    batch: InboundBatch,
+    committed: Promise<CommittedBatch>,
+    onFailure: () => void,
+  ): void {
+    const weight = Math.max(ITEM_WEIGHT, batch.files.length / BATCH_FILES_PER_WEIGHT);
+    this.#queue.push(
+      committed.then(
+        (done) => () => {
+          this.#acknowledgeBatch(batch, done);
+        },
+        (error: unknown) => {
+          onFailure();
+          return this.#failureAnswer(batch, error);
+        },
+      ),
+      weight,
+    );
+  }
+
   /** Answers an item that failed with an item ERROR, in its turn. */
-  failed(item: InboundItem | RefusedItem, cause: unknown): void {
+  failed(item: InboundItem | InboundBatch | RefusedItem, cause: unknown): void {
     this.#queue.push(this.#failureAnswer(item, cause));
   }
 
@@ -158,8 +189,34 @@ export class SessionAnswers {
     this.#channel.context.onItem(committed.received);
   }
 
+  /**
+   * Sends a batch's receipt and reports each of its files to the server's listeners, as
+   * stored or as failed, in the batch's order.
+   */
+  #acknowledgeBatch(batch: InboundBatch, committed: CommittedBatch): void {
+    void batch.release();
+    const channel = this.#channel;
+    const writer = channel.writer();
+    if (!writer.closed) writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
+    for (const outcome of committed.files) {
+      if ("stored" in outcome) {
+        channel.context.onItem(outcome.stored);
+        continue;
+      }
+      const { name, code, message } = outcome.failed;
+      channel.context.onFailure({
+        ...channel.peer,
+        id: batch.id,
+        name,
+        code,
+        message,
+        session: channel.session(),
+      });
+    }
+  }
+
   /** Reports a failed item and, while the client can hear, sends its item ERROR. */
-  #failureAnswer(item: InboundItem | RefusedItem, cause: unknown): () => void {
+  #failureAnswer(item: InboundItem | InboundBatch | RefusedItem, cause: unknown): () => void {
     const channel = this.#channel;
     return () => {
       const error = toGbError(cause, "the item failed");
@@ -167,7 +224,7 @@ export class SessionAnswers {
       channel.context.onFailure({
         ...channel.peer,
         id: item.id,
-        name: item instanceof InboundItem ? item.meta.name : item.name,
+        name: "meta" in item ? item.meta.name : item.name,
         code: error.code,
         message,
         session: channel.session(),

@@ -60,6 +60,11 @@ export interface SessionContext {
   readonly dictWants: DictWants;
   onItem(item: ReceivedItem): void;
   /** Bytes of an item arrived (its running total in `item.bytes`). */
-  onProgress(peer: Peer, item: InboundItem): void;
+  onProgress(
+    peer: Peer,
+    item: Pick<InboundItem, "id" | "bytes"> & {
+      readonly meta: { readonly name: string; readonly size: number | null };
+    },
+  ): void;
   onFailure(failure: ItemFailure): void;
 }

@@ -59,6 +59,12 @@ export interface EntryOrder {
  * Entries are handled one at a time, in order: the session waits for {@link place} before
  * it reads the next ITEM.
  */
+/**
+ * [T-BATCH] The order of a file that goes into the innermost open directory, as the files
+ * of a batch after its first do: nothing to create, nothing closed.
+ */
+export const IN_OPEN_DIRECTORY: EntryOrder = { kind: "file", create: [], closes: undefined };
+
 export class TreePlacement {
   /** The save directory (absolute), or null when the server does not save. */
   readonly #root: string | null;
@@ -126,6 +132,18 @@ export class TreePlacement {
       `tree entry ${entryPath.join("/")} is out of order: a directory's entries come ` +
         "depth first, before the directory's own entry",
     );
+  }
+
+  /**
+   * [T-BATCH] [T-LIMIT] Counts `count` more file entries in the directory the entry just
+   * ordered goes into (the rest of a batch).
+   * @throws {ProtocolError} MALFORMED_MESSAGE: one too many entries.
+   */
+  more(count: number): void {
+    this.#entries += count;
+    if (this.#entries > MAX_TREE_ENTRIES) {
+      throw malformed(`a tree has more than ${MAX_TREE_ENTRIES} entries`);
+    }
   }
 
   /**

@@ -1,0 +1,170 @@
+import { ErrorCode, IntegrityError } from "../../errors.js";
+import type { BatchHeader, BatchMeta } from "../../protocol/messages.js";
+import { InboundItem, type AdmissionContext } from "./inbound-item.js";
+import type { SmallFileWriter } from "./small-file-writer.js";
+import { keepSmallFileInMemory } from "./small-file-writer.js";
+import {
+  IN_OPEN_DIRECTORY,
+  openEntry,
+  type EntryOrder,
+  type FileOpener,
+  type TreePlacement,
+} from "./tree-placement.js";
+
+/**
+ * [T-BATCH] A batch of small files being received: one wire item whose data is its
+ * files' bytes one after another. Each file is an {@link InboundItem} of its own, a file
+ * entry of the tree as if it had come alone (same id as the batch), so that it is placed,
+ * held, stored, journaled and reported as any file entry; the batch cuts its data between
+ * them. What they hold is released exactly once, by {@link release}.
+ */
+export class InboundBatch {
+  readonly id: number;
+  readonly meta: BatchMeta;
+  /** Its files, in the batch's order. */
+  readonly files: readonly InboundItem[];
+  #bytes = 0;
+  /** The file the next byte belongs to. */
+  #current = 0;
+  #released = false;
+
+  private constructor(header: BatchHeader, files: readonly InboundItem[]) {
+    this.id = header.id;
+    this.meta = header.meta;
+    this.files = files;
+  }
+
+  /**
+   * Admits a batch: an item per file, each held in memory when the small-file writer's
+   * budget allows (otherwise written to a file of its own, as a file entry would be).
+   */
+  static admit(
+    header: BatchHeader,
+    context: AdmissionContext,
+    smallFiles: SmallFileWriter | null,
+  ): InboundBatch {
+    const meta = header.meta;
+    const files = meta.files.map((file, index) => {
+      const path = [...meta.dir, file.name];
+      const tree = index === 0 ? meta.tree : undefined;
+      const { mtimeMs, exec } = file;
+      const entry = tree === undefined ? { path, mtimeMs, exec } : { path, mtimeMs, exec, tree };
+      const item = InboundItem.admit(
+        { id: header.id, meta: { kind: "file", name: file.name, size: file.size, entry } },
+        context,
+      );
+      keepSmallFileInMemory(item, smallFiles);
+      return item;
+    });
+    return new InboundBatch(header, files);
+  }
+
+  /** Bytes of the batch's data received so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** [F-CHUNK] as for any item: only the LAST_CHUNK may be empty. */
+  checkChunkLength(length: number, last: boolean): void {
+    this.files[0]?.checkChunkLength(length, last);
+  }
+
+  /**
+   * [T-PLACE] Places the batch's files: the first as a file entry of the tree (its
+   * directories created as `order` says), the others in the same directory, now open.
+   * Resolves once every file that is not held in memory has its file to write to.
+   */
+  place(
+    order: EntryOrder,
+    tree: TreePlacement,
+    opener: FileOpener | null,
+  ): Promise<void> | undefined {
+    const [first, ...rest] = this.files;
+    if (first === undefined) return undefined;
+    const attach = (
+      item: InboundItem,
+      opening: ReturnType<typeof openEntry>,
+    ): Promise<void> | undefined =>
+      opening?.then(async (file) => {
+        if (file !== undefined) await item.attachFile(file);
+      });
+    const others = (): Promise<unknown> | undefined => {
+      const pending: Promise<void>[] = [];
+      for (const item of rest) {
+        const opening = attach(item, openEntry(item, IN_OPEN_DIRECTORY, tree, opener));
+        if (opening !== undefined) pending.push(opening);
+      }
+      return pending.length === 0 ? undefined : Promise.all(pending);
+    };
+    const opening = attach(first, openEntry(first, order, tree, opener));
+    if (opening === undefined) {
+      const after = others();
+      return after?.then(() => undefined);
+    }
+    return Promise.resolve(opening)
+      .then(others)
+      .then(() => undefined);
+  }
+
+  /**
+   * Takes the batch's next chunk and hands each file its part of it.
+   * @returns a promise when a file written to disk must be waited for.
+   * @throws {IntegrityError} SIZE_MISMATCH when more than the batch's size arrived.
+   */
+  receive(parts: readonly Buffer[], length: number): Promise<void> | undefined {
+    this.#bytes += length;
+    if (this.#bytes > this.meta.size) {
+      throw new IntegrityError(
+        ErrorCode.SIZE_MISMATCH,
+        `more than the declared ${this.meta.size} bytes arrived`,
+      );
+    }
+    const waits: Promise<void>[] = [];
+    for (const part of parts) {
+      let offset = 0;
+      while (offset < part.length) {
+        const file = this.files[this.#current];
+        // The size check above keeps every byte within the files.
+        if (file === undefined) break;
+        const room = (file.meta.size ?? 0) - file.bytes;
+        if (room === 0) {
+          this.#current++;
+          continue;
+        }
+        const piece = part.subarray(offset, offset + room);
+        offset += piece.length;
+        const wait = file.receive([piece], piece.length);
+        if (wait !== undefined) waits.push(wait);
+      }
+    }
+    if (waits.length === 0) return undefined;
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * [V-SIZE] The batch ended: every byte of every file arrived.
+   * @throws {IntegrityError} SIZE_MISMATCH
+   */
+  checkComplete(): void {
+    if (this.#bytes !== this.meta.size) {
+      throw new IntegrityError(
+        ErrorCode.SIZE_MISMATCH,
+        `the batch ended after ${this.#bytes} of the declared ${this.meta.size} bytes`,
+      );
+    }
+  }
+
+  /** Releases what every file still holds (see {@link InboundItem.release}); never rejects. */
+  release(keep = false): Promise<void> | undefined {
+    if (this.#released) return undefined;
+    this.#released = true;
+    const pending = this.files
+      .map((file) => file.release(keep))
+      .filter((released) => released !== undefined);
+    return pending.length === 0 ? undefined : Promise.all(pending).then(() => undefined);
+  }
+}
