@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256-hex.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
 import { MAX_HELD_FRAME_BYTES } from "./constants.js";
 import type { ControlValue } from "./control-json.js";
@@ -110,10 +110,6 @@ export function decodeHeld(payload: Uint8Array): HeldMessage {
 
 function readHexValue(value: ControlValue): string {
   return readHexText(value, "key", RESUME_HASH_BYTES);
-}
-
-function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 function malformed(what: string): ProtocolError {

@@ -153,6 +153,27 @@ describe("[T-BATCH] a batch of files", () => {
     await expectServerHealthy(resources, ts);
   });
 
+  it("a batch the small-file memory cannot hold is written file by file to disk, and stored the same", async () => {
+    const ts = await startServer(resources, { smallFileBudgetBytes: 1000 });
+    const saveDir = ts.saveDir as string;
+    const files: BatchFileData[] = Array.from({ length: 40 }, (_, index) => ({
+      name: `f${index}`,
+      data: randomBytes(100 + index),
+    }));
+    const peer = await connect(ts);
+    await peer.write(batchFrames(1, batchMeta(["disk"], files), files, 333));
+    await peer.waitAnswers(1);
+    const { batch } = batchReceipt(peer, 0);
+    expect(batch.files.map((answer) => ("sha256" in answer ? answer.sha256 : answer))).toEqual(
+      files.map((file) => sha256(file.data)),
+    );
+    for (const file of files) {
+      expect(await readFile(path.join(saveDir, "disk", file.name))).toEqual(file.data);
+    }
+    peer.end();
+    await expectServerHealthy(resources, ts);
+  });
+
   it("a batch that ends short fails whole (SIZE_MISMATCH), stores nothing, and the connection goes on", async () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir as string;

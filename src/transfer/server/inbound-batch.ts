@@ -35,8 +35,9 @@ export class InboundBatch {
   }
 
   /**
-   * Admits a batch: an item per file, each held in memory when the small-file writer's
-   * budget allows (otherwise written to a file of its own, as a file entry would be).
+   * Admits a batch: an item per file, all held in memory when the small-file writer's
+   * budget has room for the whole batch, otherwise each written to a file of its own as
+   * it arrives, as a file entry beyond that memory would be.
    */
   static admit(
     header: BatchHeader,
@@ -44,6 +45,7 @@ export class InboundBatch {
     smallFiles: SmallFileWriter | null,
   ): InboundBatch {
     const meta = header.meta;
+    const inMemory = smallFiles?.reserveBatch(meta.size) === true;
     const files = meta.files.map((file, index) => {
       const path = [...meta.dir, file.name];
       const tree = index === 0 ? meta.tree : undefined;
@@ -53,10 +55,15 @@ export class InboundBatch {
         { id: header.id, meta: { kind: "file", name: file.name, size: file.size, entry } },
         context,
       );
-      keepSmallFileInMemory(item, smallFiles);
+      if (inMemory) keepSmallFileInMemory(item, smallFiles, true);
       return item;
     });
     return new InboundBatch(header, files);
+  }
+
+  /** Files written to disk as they arrive (not held in memory): each holds an open file. */
+  get filesOnDisk(): number {
+    return this.files.filter((file) => !file.holdsFile).length;
   }
 
   /** Bytes of the batch's data received so far. */

@@ -25,11 +25,6 @@ export const MAX_COMMITS_IN_FLIGHT = 32;
 const LIGHT_WEIGHT = 1 / 8;
 /** What any other item weighs. */
 const ITEM_WEIGHT = 1;
-/**
- * [T-BATCH] Files of a batch per {@link ITEM_WEIGHT}: its files are held in memory, as
- * small files are, so that four batches of 128 may be committing at once.
- */
-const BATCH_FILES_PER_WEIGHT = 16;
 
 /** How long a peer that does not read gets to take our last frame before the socket is destroyed. */
 const CLOSE_LINGER_MS = 1000;
@@ -122,7 +117,9 @@ export class SessionAnswers {
     committed: Promise<CommittedBatch>,
     onFailure: () => void,
   ): void {
-    const weight = Math.max(ITEM_WEIGHT, batch.files.length / BATCH_FILES_PER_WEIGHT);
+    // Its files weigh what they would as items: a file on disk holds an open file.
+    const onDisk = batch.filesOnDisk;
+    const weight = onDisk * ITEM_WEIGHT + (batch.files.length - onDisk) * LIGHT_WEIGHT;
     this.#queue.push(
       committed.then(
         (done) => () => {

@@ -87,8 +87,16 @@ export class SmallFileWriter {
    * not fit (the file is then written the usual way). Give it back with {@link release}.
    */
   reserve(bytes: number): boolean {
-    if (this.#closed || bytes > SMALL_FILE_MAX_BYTES) return false;
-    if (this.#heldBytes + bytes > this.#budgetBytes) return false;
+    if (bytes > SMALL_FILE_MAX_BYTES) return false;
+    return this.reserveBatch(bytes);
+  }
+
+  /**
+   * [T-BATCH] Reserves the bytes of a batch's files, each of at most 64 KiB, together:
+   * false when they do not fit the budget together. Each file gives its own share back.
+   */
+  reserveBatch(bytes: number): boolean {
+    if (this.#closed || this.#heldBytes + bytes > this.#budgetBytes) return false;
     this.#heldBytes += bytes;
     return true;
   }
@@ -287,12 +295,17 @@ function workerUrl(): URL {
 
 /**
  * Has a small file of known size held in memory and stored by `writer` rather than
- * written to a partial file as it arrives, when the writer's budget has room.
+ * written to a partial file as it arrives, when the writer's budget has room (or its
+ * size was `reserved` already, with a batch's).
  */
-export function keepSmallFileInMemory(item: InboundItem, writer: SmallFileWriter | null): void {
+export function keepSmallFileInMemory(
+  item: InboundItem,
+  writer: SmallFileWriter | null,
+  reserved = false,
+): void {
   const size = item.meta.size;
   if (writer === null || item.meta.kind !== "file" || size === null) return;
-  if (!writer.reserve(size)) return;
+  if (!reserved && !writer.reserve(size)) return;
   const memory = writer.allocate(size);
   item.keepFileInMemory(memory, () => {
     writer.release(size, memory);
