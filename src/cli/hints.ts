@@ -51,10 +51,11 @@ export function hintFor(error: unknown, program: Program | undefined): string | 
       // gb-key's STORAGE_FAILED: the key file cannot be written (gb-client's comes from
       // the server, whose disk is not the user's to fix).
       return program === "gb-key" ? "pass --key-file PATH with a writable location" : undefined;
-    case ErrorCode.BAD_PREAMBLE:
-    case ErrorCode.FRAME_TOO_LARGE:
     case ErrorCode.UNKNOWN_FRAME_TYPE:
     case ErrorCode.MALFORMED_MESSAGE:
+      return olderServerHint(error, program);
+    case ErrorCode.BAD_PREAMBLE:
+    case ErrorCode.FRAME_TOO_LARGE:
     case ErrorCode.UNEXPECTED_FRAME:
     case ErrorCode.TRUNCATED:
     case ErrorCode.CONNECTION_LOST:
@@ -87,6 +88,16 @@ function versionHint(error: GbError, program: Program): string {
   return program === "gb-client"
     ? "this gb-client is older than the server: upgrade it (install the same version on both machines)"
     : "use the same gb-transfer version on both sides";
+}
+
+/**
+ * [T-BATCH] [RES-HAVE] A server that refuses what gb-client sent as malformed or unknown
+ * may predate batches of small files (a MALFORMED_MESSAGE) or a tree's HAVE (an
+ * UNKNOWN_FRAME_TYPE): the flags that leave them out.
+ */
+function olderServerHint(error: GbError, program: Program): string | undefined {
+  if (program !== "gb-client" || !error.remote) return undefined;
+  return "a gb-server older than this client may not take batches of small files or resume questions: try --no-batch, or --no-resume, or upgrade gb-server";
 }
 
 /** Look-up failures that mean the name has no address (getaddrinfo's answers). */

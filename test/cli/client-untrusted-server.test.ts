@@ -229,3 +229,43 @@ describe("gb-client facing an untrusted server", () => {
     expect(stderr.text).toMatch(/^error: /);
   });
 });
+
+describe("[T-BATCH] a server older than batches", () => {
+  it("refuses the first batch as malformed: exit 4 (refused) with a hint to --no-batch, which then sends the tree", async () => {
+    // An older server: "files" is no kind it knows, which ends the connection; every
+    // other item is stored (a faithful receipt).
+    const port = await fakeServer((peer) => {
+      peer.greet({ server: "older" });
+      peer.onItemStart = (item) => {
+        if (item.meta.kind !== "files") return;
+        peer.error(
+          "MALFORMED_MESSAGE",
+          'malformed message: "kind" must be one of dict, file, dir',
+          undefined,
+        );
+        peer.socket.end();
+      };
+      peer.onItemEnd = (item) => {
+        if (item.meta.kind !== "files") peer.receipt(item, null);
+      };
+    });
+    const root = path.join(await tempDir("gb-cli-tree-"), "t");
+    await mkdir(root);
+    for (const name of ["a", "b", "c"]) await writeFile(path.join(root, name), name);
+    const argv = ["--port", String(port), "--file", root, "--no-resume"];
+    const refused = fakeIo(await testEnv());
+    expect(await withTimeout(runClient(argv, refused.io), WAIT_MS, "gb-client")).toBe(
+      ExitCode.REJECTED,
+    );
+    expect(refused.stderr.text).toContain("hint: a gb-server older than this client");
+    expect(refused.stderr.text).toContain("--no-batch");
+    const sent = fakeIo(await testEnv());
+    const code = await withTimeout(
+      runClient([...argv, "--no-batch"], sent.io),
+      WAIT_MS,
+      "gb-client",
+    );
+    expect(sent.stderr.text).toBe("");
+    expect(code).toBe(ExitCode.OK);
+  });
+});
