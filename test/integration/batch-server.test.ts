@@ -37,6 +37,12 @@ const resources = useResources();
 
 const MTIME_MS = Date.UTC(2022, 1, 3, 4, 5, 6, 700);
 
+/** Two small files, for the tests whose files' contents do not matter. */
+const TWO_FILES: readonly BatchFileData[] = [
+  { name: "a", data: Buffer.from("aaaa") },
+  { name: "b", data: Buffer.from("bb") },
+];
+
 interface BatchFileData {
   readonly name: string;
   readonly data: Buffer;
@@ -177,13 +183,10 @@ describe("[T-BATCH] a batch of files", () => {
   it("a batch that ends short fails whole (SIZE_MISMATCH), stores nothing, and the connection goes on", async () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir as string;
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("aaaa") },
-      { name: "b", data: Buffer.from("bbbb") },
-    ];
+    const files = TWO_FILES;
     const peer = await connect(ts);
     await peer.write(plainItemFrame(1, batchMeta(["t"], files)));
-    await peer.write(frame(FrameType.LAST_CHUNK, Buffer.from("aaaabb")));
+    await peer.write(frame(FrameType.LAST_CHUNK, Buffer.from("aaaab")));
     await peer.write(plainFileItem(2, "after.txt", Buffer.from("after")));
     await peer.waitAnswers(2);
     const [refused, after] = peer.answers();
@@ -196,10 +199,7 @@ describe("[T-BATCH] a batch of files", () => {
 
   it("a batch with more bytes than it declares fails whole (SIZE_MISMATCH)", async () => {
     const ts = await startServer(resources);
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("aaaa") },
-      { name: "b", data: Buffer.from("b") },
-    ];
+    const files = TWO_FILES;
     const peer = await connect(ts);
     await peer.write(plainItemFrame(1, batchMeta(["t"], files)));
     await peer.write(frame(FrameType.LAST_CHUNK, Buffer.from("aaaabbbb")));
@@ -212,10 +212,7 @@ describe("[T-BATCH] a batch of files", () => {
 
   it("a batch out of tree order, or naming a tree it does not start, ends the connection (MALFORMED_MESSAGE)", async () => {
     const ts = await startServer(resources);
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("a") },
-      { name: "b", data: Buffer.from("b") },
-    ];
+    const files = TWO_FILES;
     // A batch beside a directory still open: t/x's entry has not come yet.
     const peer = await connect(ts);
     await peer.write(batchFrames(1, batchMeta(["t", "x"], files), files));
@@ -235,10 +232,7 @@ describe("[T-BATCH] a batch of files", () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir as string;
     const outside = path.join(ts.root, "outside");
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("aaaa") },
-      { name: "b", data: Buffer.from("bbbb") },
-    ];
+    const files = TWO_FILES;
     const peer = await connect(ts);
     await peer.write(plainItemFrame(1, batchMeta(["t"], files)));
     await peer.write(frame(FrameType.CHUNK, Buffer.from("aa")));
@@ -246,7 +240,7 @@ describe("[T-BATCH] a batch of files", () => {
     await expectEventually(async () => (await listDir(saveDir)).includes("t"));
     await rename(path.join(saveDir, "t"), outside);
     await symlink(outside, path.join(saveDir, "t"));
-    await peer.write(frame(FrameType.LAST_CHUNK, Buffer.from("aabbbb")));
+    await peer.write(frame(FrameType.LAST_CHUNK, Buffer.from("aabb")));
     await peer.waitAnswers(1);
     const { batch } = batchReceipt(peer, 0);
     expect(batch.files).toHaveLength(2);
@@ -264,10 +258,7 @@ describe("[RES-JOURNAL] a batch's files are journaled as entries", () => {
   it("[RES-HAVE] a tree cut off after a batch: a HAVE finds each of its files held, with its receipt", async () => {
     const ts = await startServer(resources);
     const tree = "cd".repeat(32);
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("aaaa") },
-      { name: "b", data: Buffer.from("bb") },
-    ];
+    const files = TWO_FILES;
     const first = await connect(ts);
     await first.write(batchFrames(1, batchMeta(["top", "in"], files, tree), files));
     await first.waitAnswers(1);
@@ -289,10 +280,7 @@ describe("[RES-JOURNAL] a batch's files are journaled as entries", () => {
 
   it("a server that does not save answers each file with savedAs null", async () => {
     const ts = await startServer(resources, { save: false });
-    const files: BatchFileData[] = [
-      { name: "a", data: Buffer.from("aaaa") },
-      { name: "b", data: Buffer.from("bb") },
-    ];
+    const files = TWO_FILES;
     const peer = await connect(ts);
     await peer.write(batchFrames(1, batchMeta(["t"], files), files));
     await peer.waitAnswers(1);

@@ -94,16 +94,13 @@ export class SessionAnswers {
       }, weight);
       return;
     }
-    this.#queue.push(
-      committed.then(
-        (done) => () => {
-          this.#acknowledge(item, done);
-        },
-        (error: unknown) => {
-          onFailure();
-          return this.#failureAnswer(item, error);
-        },
-      ),
+    this.#pushCommit(
+      item,
+      committed,
+      (done) => {
+        this.#acknowledge(item, done);
+      },
+      onFailure,
       weight,
     );
   }
@@ -120,14 +117,33 @@ export class SessionAnswers {
     // Its files weigh what they would as items: a file on disk holds an open file.
     const onDisk = batch.filesOnDisk;
     const weight = onDisk * ITEM_WEIGHT + (batch.files.length - onDisk) * LIGHT_WEIGHT;
+    this.#pushCommit(
+      batch,
+      committed,
+      (done) => {
+        this.#acknowledgeBatch(batch, done);
+      },
+      onFailure,
+      weight,
+    );
+  }
+
+  /** Queues the answer a commit makes: `acknowledge` once it is done, its item ERROR if it fails. */
+  #pushCommit<T>(
+    item: InboundItem | InboundBatch,
+    committed: Promise<T>,
+    acknowledge: (done: T) => void,
+    onFailure: () => void,
+    weight: number,
+  ): void {
     this.#queue.push(
       committed.then(
         (done) => () => {
-          this.#acknowledgeBatch(batch, done);
+          acknowledge(done);
         },
         (error: unknown) => {
           onFailure();
-          return this.#failureAnswer(batch, error);
+          return this.#failureAnswer(item, error);
         },
       ),
       weight,
