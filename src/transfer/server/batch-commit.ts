@@ -20,7 +20,8 @@ import type { TreePlacement } from "./tree-placement.js";
 
 /** What became of one file of a batch: stored, or failed alone. */
 export type BatchFileOutcome =
-  { readonly stored: ReceivedItem } | { readonly failed: FileFailure & { readonly name: string } };
+  | { readonly stored: ReceivedItem; readonly receipt: ReceiptBody }
+  | { readonly failed: FileFailure & { readonly name: string } };
 
 /** A batch whose files were each stored or failed: what to answer, and what to report. */
 export interface CommittedBatch {
@@ -57,7 +58,7 @@ export function commitBatch(
         file,
         commitItem(file, context, peer, session, tree, turn),
       );
-      return { stored: done.received };
+      return { stored: done.received, receipt: done.receipt };
     } catch (cause) {
       onFileFailed(file);
       const error = toGbError(cause, "the file failed");
@@ -69,8 +70,7 @@ export function commitBatch(
     const answers = files.map((outcome): ReceiptBody | FileFailure => {
       if ("failed" in outcome)
         return { code: outcome.failed.code, message: outcome.failed.message };
-      const { kind, name, bytes, sha256, savedAs } = outcome.stored;
-      return { kind, name, bytes, sha256, savedAs };
+      return outcome.receipt;
     });
     const place = batch.files[0]?.place ?? null;
     const savedAs = context.store === null || place === null ? null : place.relative;

@@ -3,7 +3,7 @@ import type { PrintableDict } from "../../codecs/dict-printable.js";
 import type { DictObject } from "../../codecs/dict-value.js";
 import { sha256Hex } from "../../crypto/sha256-hex.js";
 import { ErrorCode, IntegrityError, InternalError } from "../../errors.js";
-import { receiptText, type ReceiptBody } from "../../protocol/messages.js";
+import type { ReceiptBody } from "../../protocol/messages.js";
 import { decodeReceivedDict, type DecodedDict } from "./decode-received-dict.js";
 import type { InboundItem } from "./inbound-item.js";
 import type { FileNamingTurn, ItemStore, PendingFile } from "./item-store.js";
@@ -27,8 +27,8 @@ export type CommitContext = Pick<
 
 /** A complete item, verified and stored: what to answer, and what to report. */
 export interface CommittedItem {
-  /** The RECEIPT frame's payload [M-RECEIPT]. */
-  readonly receiptText: string;
+  /** What the RECEIPT says [M-RECEIPT]: its own, or its file's in a batch's [T-BATCH-RECEIPT]. */
+  readonly receipt: ReceiptBody;
   /** The item as the server's listeners see it. */
   readonly received: ReceivedItem;
 }
@@ -340,7 +340,7 @@ function committed(
   const value: DictObject | undefined = context.dictWants.value ? dict?.value : undefined;
   const printable: PrintableDict | undefined = dict?.printable;
   return {
-    receiptText: receiptText({ id: item.id, receipt: body }),
+    receipt: body,
     // No spread of the peer: a literal that starts with a spread defines every later
     // member the slow way.
     received: {

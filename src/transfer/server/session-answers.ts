@@ -1,7 +1,7 @@
 import { ErrorCode, toGbError, type GbError } from "../../errors.js";
 import type { FrameWriter } from "../../framing/frame-writer.js";
 import { FrameType } from "../../protocol/constants.js";
-import { cutErrorMessage, encodeError } from "../../protocol/messages.js";
+import { cutErrorMessage, encodeError, receiptText } from "../../protocol/messages.js";
 import { AnswerQueue } from "./answer-queue.js";
 import type { CommittedBatch } from "./batch-commit.js";
 import type { InboundBatch } from "./inbound-batch.js";
@@ -197,7 +197,10 @@ export class SessionAnswers {
     // Its file is committed and its dictionary decoded: this only marks it ended.
     void item.release();
     const writer = this.#channel.writer();
-    if (!writer.closed) writer.writeTextFrame(FrameType.RECEIPT, committed.receiptText);
+    if (!writer.closed) {
+      const text = receiptText({ id: item.id, receipt: committed.receipt });
+      writer.writeTextFrame(FrameType.RECEIPT, text);
+    }
     // The item is stored and acknowledged whatever a listener does.
     this.#channel.context.onItem(committed.received);
   }

@@ -317,9 +317,8 @@ export function journaled(
   const entry = meta.entry;
   const key = entryKey(entry.path, meta.size ?? 0, entry.mtimeMs);
   return Promise.resolve(committed).then(async (done) => {
-    const { kind, name, bytes, sha256, savedAs } = done.received;
     if (meta.kind === "dir" && entry.path.length === 1) await journal.remove();
-    else await journal.stored(key, { kind, name, bytes, sha256, savedAs });
+    else await journal.stored(key, done.receipt);
     return done;
   });
 }
