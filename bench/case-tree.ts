@@ -166,7 +166,7 @@ export async function runTreeCase(
   );
   const version = result.details["rsyncVersion"];
   result.notes.push(
-    `gb-client --file DIR, small files in batches of up to 128, every file with its own receipt, each file and its directory fsynced before its receipt (group commit); rsync${typeof version === "string" ? ` ${version}` : ""} -rt --whole-file to an rsync daemon of the run's own, which does not fsync`,
+    `gb-client --file DIR, small files in batches of up to 32, every file with its own receipt, each file and its directory fsynced before its receipt (group commit); rsync${typeof version === "string" ? ` ${version}` : ""} -rt --whole-file to an rsync daemon of the run's own, which does not fsync`,
     "time: client spawn to exit; files/s is the tree's file count over that time; the received tree is checked (every file's SHA-256) and removed outside the timing",
   );
   for (const subject of result.subjects) {

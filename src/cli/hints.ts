@@ -96,7 +96,8 @@ function versionHint(error: GbError, program: Program): string {
  * UNKNOWN_FRAME_TYPE): the flags that leave them out.
  */
 function olderServerHint(error: GbError, program: Program): string | undefined {
-  if (program !== "gb-client" || !error.remote) return undefined;
+  // Only a refusal of the connection: an item's own failure says nothing of the server's age.
+  if (program !== "gb-client" || !error.remote || error.itemId !== undefined) return undefined;
   return "a gb-server older than this client may not take batches of small files or resume questions: try --no-batch, or --no-resume, or upgrade gb-server";
 }
 

@@ -19,11 +19,11 @@ import {
 import { readResumeMembers } from "./resume-messages.js";
 
 /** Most files in one batch [T-BATCH]. */
-export const MAX_BATCH_FILES = 128;
+export const MAX_BATCH_FILES = 32;
 /** Most bytes of one file of a batch: 64 KiB [T-BATCH]. */
 export const MAX_BATCH_FILE_BYTES = 64 * 1024;
-/** Most bytes of a batch's data, all its files together: 1 MiB [T-BATCH]. */
-export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Most bytes of a batch's data, all its files together: 256 KiB [T-BATCH]. */
+export const MAX_BATCH_BYTES = 256 * 1024;
 /** Most UTF-8 bytes of the message of one file's failure in a batch receipt [T-BATCH-RECEIPT]. */
 export const MAX_BATCH_FAILURE_BYTES = 512;
 
@@ -76,7 +76,7 @@ const NOT_IN_A_BATCH = ["format", "mtimeMs", "exec"] as const;
  * [T-BATCH] The metadata of a batch, `kind` and `name` already read: `path` (the
  * directory, at most 63 components, so that its files' paths keep to [T-PATH]), `files`
  * (1 to {@link MAX_BATCH_FILES}, each a component name, a size of at most 64 KiB, a time
- * and the executable bit), `size` their sum and at most 1 MiB, and at most a tree key in
+ * and the executable bit), `size` their sum and at most 256 KiB, and at most a tree key in
  * `resume`.
  * @throws {ProtocolError} MALFORMED_MESSAGE
  */

@@ -28,7 +28,7 @@ export const MAX_CONTROL_FRAME_BYTES = 16 * 1024;
 
 /**
  * Largest RECEIPT payload, in bytes [F-LIMIT]: a batch's receipt holds one receipt per
- * file, up to 128 of them with their stored paths [T-BATCH-RECEIPT].
+ * file, up to 32 of them with their stored paths [T-BATCH-RECEIPT].
  */
 export const MAX_RECEIPT_FRAME_BYTES = 1024 * 1024;
 

@@ -179,6 +179,41 @@ describe("[T-BATCH-RECEIPT] each file of a batch is answered alone", () => {
     expect(await sendBatch(single, key, false, files)).toEqual(Array(3).fill("INTEGRITY_MISMATCH"));
   });
 
+  it("an item ERROR for the batch fails every file with its code; the connection goes on", async () => {
+    const key = randomBytes(32);
+    const { files } = await threeFiles();
+    const port = await fakeServer(
+      (peer) => {
+        peer.greet();
+        peer.onItemEnd = (item) => {
+          if (item.id === 1) peer.error("SIZE_MISMATCH", "the batch ended short", item.id);
+          else
+            peer.send(
+              encodeFrame(
+                FrameType.RECEIPT,
+                Buffer.from(batchAnswer(item, [0, 1, 2].map(faithful))),
+              ),
+            );
+        };
+      },
+      { masterKey: key },
+    );
+    const client = await GbClient.connect({ host: "127.0.0.1", port });
+    const refused = client.sendBatch(files.map((item) => ({ item })));
+    const stored = client.sendBatch(files.map((item) => ({ item })));
+    const outcomes = await withTimeout(
+      Promise.allSettled([...refused, ...stored]),
+      WAIT_MS,
+      "both batches",
+    );
+    await client.close();
+    expect(
+      outcomes.map((outcome) =>
+        outcome.status === "fulfilled" ? "stored" : (outcome.reason as { code: unknown }).code,
+      ),
+    ).toEqual([...Array(3).fill("SIZE_MISMATCH"), ...Array(3).fill("stored")]);
+  });
+
   it("a batch's receipt that does not answer every file fails the connection (MALFORMED_MESSAGE)", async () => {
     const key = randomBytes(32);
     const { files } = await threeFiles();

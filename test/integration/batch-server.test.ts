@@ -29,6 +29,7 @@ import {
   readReceipt,
   sha256,
   startServer,
+  tempFiles,
   useResources,
   type TestServer,
 } from "./helpers.js";
@@ -162,12 +163,18 @@ describe("[T-BATCH] a batch of files", () => {
   it("a batch the small-file memory cannot hold is written file by file to disk, and stored the same", async () => {
     const ts = await startServer(resources, { smallFileBudgetBytes: 1000 });
     const saveDir = ts.saveDir as string;
-    const files: BatchFileData[] = Array.from({ length: 40 }, (_, index) => ({
+    const files: BatchFileData[] = Array.from({ length: 30 }, (_, index) => ({
       name: `f${index}`,
       data: randomBytes(100 + index),
     }));
+    const data = Buffer.concat(files.map((file) => file.data));
     const peer = await connect(ts);
-    await peer.write(batchFrames(1, batchMeta(["disk"], files), files, 333));
+    await peer.write(plainItemFrame(1, batchMeta(["disk"], files)));
+    await peer.write(frame(FrameType.CHUNK, data.subarray(0, 333)));
+    // Not held in memory: each file has its temporary file on disk while the batch arrives
+    // (in the save directory, as every file being received).
+    await expectEventually(async () => (await tempFiles(saveDir)).length === 30);
+    await peer.write(frame(FrameType.LAST_CHUNK, data.subarray(333)));
     await peer.waitAnswers(1);
     const { batch } = batchReceipt(peer, 0);
     expect(batch.files.map((answer) => ("sha256" in answer ? answer.sha256 : answer))).toEqual(
@@ -175,6 +182,47 @@ describe("[T-BATCH] a batch of files", () => {
     );
     for (const file of files) {
       expect(await readFile(path.join(saveDir, "disk", file.name))).toEqual(file.data);
+    }
+    expect(await tempFiles(saveDir)).toEqual([]);
+    peer.end();
+    await expectServerHealthy(resources, ts);
+  });
+
+  it("a connection cut in the middle of a batch stores nothing of it, leaves no file, and gives its memory back", async () => {
+    const ts = await startServer(resources, { smallFileBudgetBytes: 5000 });
+    const saveDir = ts.saveDir as string;
+    const files: BatchFileData[] = Array.from({ length: 20 }, (_, index) => ({
+      name: `f${index}`,
+      data: randomBytes(200),
+    }));
+    const data = Buffer.concat(files.map((file) => file.data));
+    for (const cutAfter of [0, 1000]) {
+      const peer = await connect(ts);
+      await peer.write(plainItemFrame(1, batchMeta([`cut${cutAfter}`], files)));
+      if (cutAfter > 0) await peer.write(frame(FrameType.CHUNK, data.subarray(0, cutAfter)));
+      peer.destroy();
+      await ts.waitNoConnections();
+    }
+    expect(ts.items).toEqual([]);
+    expect(await tempFiles(saveDir)).toEqual([]);
+    // The 4,000 bytes the cut batches had reserved are free again: a batch of the same
+    // size is held in memory (no temporary file while it arrives).
+    const peer = await connect(ts);
+    // Its first chunk is taken once every file is placed (made on disk, when not in memory).
+    const placed = new Promise<void>((resolve) => {
+      ts.server.on("progress", (progress) => {
+        if (progress.name === "after" && progress.bytes > 0) resolve();
+      });
+    });
+    await peer.write(plainItemFrame(1, batchMeta(["after"], files)));
+    await peer.write(frame(FrameType.CHUNK, data.subarray(0, 100)));
+    await placed;
+    expect(await tempFiles(saveDir)).toEqual([]);
+    await peer.write(frame(FrameType.LAST_CHUNK, data.subarray(100)));
+    await peer.waitAnswers(1);
+    expect(batchReceipt(peer, 0).batch.files).toHaveLength(20);
+    for (const name of ["cut0", "cut1000"]) {
+      expect(await listDir(path.join(saveDir, name))).toEqual([]);
     }
     peer.end();
     await expectServerHealthy(resources, ts);

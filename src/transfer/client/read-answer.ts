@@ -165,14 +165,14 @@ function checkBatchReceipt(
   encrypted: boolean,
 ): Answer {
   const files = slot.batch;
-  if (files === undefined || body.bytes !== slot.bytes) {
-    return { slot, failed: mismatch(slot, `a batch of ${body.bytes} bytes`) };
-  }
-  if (body.files.length !== files.length) {
+  if (files !== undefined && body.files.length !== files.length) {
     throw new ProtocolError(
       ErrorCode.MALFORMED_MESSAGE,
       `the receipt of item ${slot.id} answers ${body.files.length} files of ${files.length}`,
     );
+  }
+  if (files === undefined || body.bytes !== slot.bytes) {
+    return { slot, failed: mismatch(slot, `a batch of ${body.bytes} bytes`) };
   }
   const answers = files.map((file, index): SentItem | GbError => {
     const answer = body.files[index] as ReceiptBody | { code: string; message: string };

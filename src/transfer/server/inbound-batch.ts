@@ -89,32 +89,29 @@ export class InboundBatch {
     order: EntryOrder,
     tree: TreePlacement,
     opener: FileOpener | null,
-  ): Promise<void> | undefined {
+  ): Promise<{ readonly discarded?: Promise<void> }> | undefined {
     const [first, ...rest] = this.files;
     if (first === undefined) return undefined;
-    const attach = (
-      item: InboundItem,
-      opening: ReturnType<typeof openEntry>,
-    ): Promise<void> | undefined =>
-      opening?.then(async (file) => {
-        if (file !== undefined) await item.attachFile(file);
+    /** Removals of files made for files that ended meanwhile: the session's close waits. */
+    const discarded: Promise<void>[] = [];
+    const attach = (item: InboundItem, opening: ReturnType<typeof openEntry>): unknown =>
+      opening?.then((file) => {
+        const removal = file === undefined ? undefined : item.attachFile(file);
+        if (removal !== undefined) discarded.push(removal);
       });
     const others = (): Promise<unknown> | undefined => {
-      const pending: Promise<void>[] = [];
-      for (const item of rest) {
-        const opening = attach(item, openEntry(item, IN_OPEN_DIRECTORY, tree, opener));
-        if (opening !== undefined) pending.push(opening);
-      }
-      return pending.length === 0 ? undefined : Promise.all(pending);
+      // A batch that ended while its first file was placed makes no more files.
+      if (this.#released) return undefined;
+      const pending = rest.map((item) =>
+        attach(item, openEntry(item, IN_OPEN_DIRECTORY, tree, opener)),
+      );
+      return pending.some((opening) => opening !== undefined) ? Promise.all(pending) : undefined;
     };
+    const result = (): { readonly discarded?: Promise<void> } =>
+      discarded.length === 0 ? {} : { discarded: Promise.all(discarded).then(() => undefined) };
     const opening = attach(first, openEntry(first, order, tree, opener));
-    if (opening === undefined) {
-      const after = others();
-      return after?.then(() => undefined);
-    }
-    return Promise.resolve(opening)
-      .then(others)
-      .then(() => undefined);
+    if (opening === undefined) return others()?.then(result);
+    return Promise.resolve(opening).then(others).then(result);
   }
 
   /**

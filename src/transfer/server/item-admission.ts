@@ -55,7 +55,7 @@ export function admitItem(
     tree.more(meta.files.length - 1);
     const batch = InboundBatch.admit({ id: header.id, meta }, context, context.smallFiles);
     const placing = batch.place(order, tree, context.store);
-    return { item: batch, offer: undefined, opening: placing?.then(() => ({})) };
+    return { item: batch, offer: undefined, opening: placing };
   }
   const order =
     meta.kind === "dict" || meta.entry === undefined
