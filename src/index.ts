@@ -33,6 +33,12 @@ export {
   type PreparedStream,
   type PreparedTree,
 } from "./transfer/client/prepared-item.js";
+export {
+  BatchPlan,
+  isBatchable,
+  type BatchableFile,
+  type BatchEntry,
+} from "./transfer/client/batch-sender.js";
 export type { SkippedEntry, SkipReason } from "./transfer/inputs/walk-tree.js";
 export {
   MAX_DICT_INPUT_BYTES,
@@ -55,7 +61,14 @@ export type {
   Peer,
   ReceivedItem,
 } from "./transfer/server/received-item.js";
-export type { DirEntry, FileEntry, ItemKind, ItemMeta, ReceiptBody } from "./protocol/messages.js";
+export type {
+  BatchMeta,
+  DirEntry,
+  FileEntry,
+  ItemKind,
+  ItemMeta,
+  ReceiptBody,
+} from "./protocol/messages.js";
 export { PROTOCOL_VERSION } from "./protocol/constants.js";
 export { DICT_FORMATS, decodeDict, encodeDict, type DictFormat } from "./codecs/dict-format.js";
 export { isDictObject, type DictObject, type DictValue } from "./codecs/dict-value.js";

@@ -4,9 +4,10 @@
  * answers each, and what a hostile batch gets.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, readFile, rename, symlink } from "node:fs/promises";
+import { lstat, mkdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { BatchPlan, GbClient, prepareTree } from "../../src/index.js";
 import { FrameType } from "../../src/protocol/constants.js";
 import { decodeHeld, entryKey } from "../../src/protocol/tree-messages.js";
 import {
@@ -350,3 +351,28 @@ async function expectEventually(check: () => Promise<boolean>): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe("[T-BATCH] the library's batches (README)", () => {
+  it("prepareTree, a BatchPlan and GbClient.sendBatch store a directory's files, a promise per file", async () => {
+    const ts = await startServer(resources);
+    const source = path.join(ts.root, "src", "docs");
+    await mkdir(source, { recursive: true });
+    for (const name of ["a.txt", "b.txt", "c.txt"]) await writeFile(path.join(source, name), name);
+    const tree = await prepareTree(source);
+    const client = await GbClient.connect({ host: "127.0.0.1", port: ts.port });
+    const plan = new BatchPlan();
+    const items = [...tree.items];
+    while (items[0] !== undefined && plan.add(items[0])) items.shift();
+    expect(plan.entries).toHaveLength(3);
+    const files = await Promise.all(client.sendBatch(plan.entries.map((item) => ({ item }))));
+    // The rest (the top folder's own entry) goes as it is.
+    for (const item of items) await client.send(item);
+    await client.close();
+    expect(files.map((file) => file.receipt.savedAs)).toEqual([
+      "docs/a.txt",
+      "docs/b.txt",
+      "docs/c.txt",
+    ]);
+    expect(await readFile(path.join(ts.saveDir as string, "docs", "b.txt"), "utf8")).toBe("b.txt");
+  });
+});
