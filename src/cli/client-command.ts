@@ -14,6 +14,7 @@ Examples:
   $ gb-client --dict samples/data.json --format binary
   $ gb-client --file samples/notes.txt --encrypt
   $ gb-client --dict samples/data.json --format xml --file samples/notes.txt --file samples/image.png
+  $ gb-client --file samples/       a directory tree; run it again to resume where it stopped
   $ tar c somedir | gb-client --file - --name somedir.tar --json
                                                   send stdin, named; JSON events for scripts
   $ gb-client --dict a.json --dict b.json --quiet   two dictionaries; errors only
@@ -64,7 +65,11 @@ function buildCommand(): Command {
           "wire format of the dictionaries (default: json; binary is MessagePack)",
         ).choices(["json", "binary", "xml"]),
       )
-      .option("--file <path>", "a file to send (repeatable; - for stdin)", collect)
+      .option(
+        "--file <path>",
+        "a file or a directory tree to send (repeatable; - for stdin)",
+        collect,
+      )
       .option(
         "--name <name>",
         "the name of the item read from standard input (--file - or --dict -)",
