@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import {
+  appendFile,
   mkdir,
   readFile,
   readdir,
@@ -310,6 +311,48 @@ describe("resuming a tree (server)", () => {
     ts = await startServer(resources, { saveDir, resumeExpiryMs: 30_000 });
     expect(await readdir(path.join(saveDir, STATE_DIRECTORY_NAME))).toEqual([]);
     expect((await ask(await connect(ts), tree, [keyOf(A)])).held).toEqual([null]);
+  });
+
+  it("[RES-JOURNAL] a directory made by a server stopped before its creation line: taken when it is empty, never when it holds anything", async () => {
+    let ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    await ts.server.close(1000);
+    // As a server stopped dead leaves it: the intent line is on disk, and so is the
+    // directory (empty, since nothing is named in it before its creation line). Beside it,
+    // an intent whose directory someone else has filled since.
+    const journal = path.join(saveDir, STATE_DIRECTORY_NAME, `${tree}.tree`);
+    await appendFile(
+      journal,
+      `${JSON.stringify({ dir: ["photos", "sub"], as: "photos/sub" })}\n` +
+        `${JSON.stringify({ dir: ["photos", "other"], as: "photos/other" })}\n`,
+    );
+    await mkdir(path.join(saveDir, "photos", "sub"));
+    await mkdir(path.join(saveDir, "photos", "other"));
+    await writeFile(path.join(saveDir, "photos", "other", "theirs.txt"), "not the tree's\n");
+    ts = await startServer(resources, { saveDir });
+    const OTHER: Entry = { path: ["photos", "other", "o.txt"], data: Buffer.from("o\n") };
+    const stored = await sendEntries(
+      ts,
+      [B, C, SUB, OTHER, { path: ["photos", "other"] }, TOP],
+      tree,
+    );
+    expect(stored).toEqual([
+      "photos/sub/b.txt",
+      "photos/sub/c.txt",
+      "photos/sub",
+      "photos/other-1/o.txt",
+      "photos/other-1",
+      "photos",
+    ]);
+    expect(await listDir(path.join(saveDir, "photos"))).toEqual([
+      "a.txt",
+      "other",
+      "other-1",
+      "sub",
+    ]);
+    expect(await listDir(path.join(saveDir, "photos", "other"))).toEqual(["theirs.txt"]);
   });
 
   it("[RES-JOURNAL] a tree run to completion and sent again goes into a new top folder", async () => {

@@ -23,8 +23,12 @@ export type OpenFile = (path: string, flags: string, mode: number) => Promise<Fi
 export interface JournaledDirectory {
   /** Its path relative to the save directory. */
   readonly as: string;
-  /** `dev:ino` of the directory created, so that another one under its name is not it. */
-  readonly id: string;
+  /**
+   * `dev:ino` of the directory created, so that another one under its name is not it;
+   * undefined for a directory only intended: the server stopped between its intent line
+   * and its creation line, so that nothing of the tree was named in it.
+   */
+  readonly id: string | undefined;
 }
 
 /**
@@ -136,6 +140,18 @@ export class TreeJournal {
     return this.#append({ dir: sentPath, as: storedPath, id });
   }
 
+  /**
+   * Records that the tree is about to create a directory under `storedPath`; resolves once
+   * the line is on stable storage (never rejects). Awaited before the directory is made,
+   * so that a server stopped dead between the two finds the (empty) directory it made
+   * rather than making another one beside it.
+   */
+  intends(sentPath: readonly string[], storedPath: string): Promise<void> {
+    if (!this.#recording) return Promise.resolve();
+    this.#directory(sentPath, { as: storedPath, id: undefined });
+    return this.#append({ dir: sentPath, as: storedPath });
+  }
+
   /** Records an entry stored; resolves once the line is on stable storage (never rejects). */
   stored(key: string, receipt: ReceiptBody): Promise<void> {
     return this.#append({ entry: key, receipt: receiptToJson(receipt) });
@@ -241,7 +257,8 @@ export class TreeJournal {
     if (Array.isArray(dir) && typeof stored === "string") {
       const sent: unknown[] = dir;
       const components = sent.filter((component) => typeof component === "string");
-      if (typeof id === "string" && components.length === sent.length) {
+      // A line without an id is an intent [RES-JOURNAL]; a later line for the path wins.
+      if ((typeof id === "string" || id === undefined) && components.length === sent.length) {
         this.#directory(components, { as: stored, id });
       }
       return;

@@ -1,4 +1,4 @@
-import { lstat, lutimes, mkdir, realpath } from "node:fs/promises";
+import { lstat, lutimes, mkdir, readdir, realpath } from "node:fs/promises";
 import type { ReceiptBody } from "../../protocol/messages.js";
 import path from "node:path";
 import { ErrorCode, ProtocolError, StorageError } from "../../errors.js";
@@ -298,15 +298,19 @@ export class TreePlacement {
     parentAbsolute: string,
     parentRelative: string,
     name: string,
-    id: string,
+    id: string | undefined,
   ): Promise<boolean> {
     if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
     const relative = parentRelative === "" ? name : `${parentRelative}/${name}`;
     const place = { absolute: path.join(parentAbsolute, name), relative };
     try {
       const info = await lstat(place.absolute, { bigint: true });
-      if (!info.isDirectory() || directoryId(info) !== id) return false;
+      if (!info.isDirectory()) return false;
+      if (id !== undefined && directoryId(info) !== id) return false;
       await this.check(place);
+      // [RES-JOURNAL] only intended: the tree named nothing in it, so it is empty if it is
+      // the one the server made; one that holds anything is not taken.
+      if (id === undefined && (await readdir(place.absolute)).length > 0) return false;
       return true;
     } catch {
       return false;
@@ -340,7 +344,13 @@ export class TreePlacement {
       (await this.#isOwnDirectory(parent.absolute, parent.relative, name, directory.id))
     ) {
       this.#made.add(key);
-      return { absolute: path.join(parent.absolute, name), relative };
+      const absolute = path.join(parent.absolute, name);
+      if (directory.id === undefined) {
+        // Only intended until now: its creation line goes before anything is named in it.
+        const info = await lstat(absolute, { bigint: true }).catch(() => undefined);
+        if (info !== undefined) await journal.created(sent, relative, directoryId(info));
+      }
+      return { absolute, relative };
     }
     if (sent.length === 1) journal.restart();
     return undefined;
@@ -375,6 +385,9 @@ export class TreePlacement {
         );
       }
       const absolute = path.join(parent.absolute, name);
+      // [RES-JOURNAL] the intent first: a server stopped right after the mkdir finds it.
+      const journal = this.#journal;
+      if (journal !== undefined) await journal.intends(sent, relative);
       try {
         await mkdir(absolute);
       } catch (error) {
@@ -385,7 +398,6 @@ export class TreePlacement {
       await this.#syncDirectory(parent.absolute);
       this.#made.add(JSON.stringify(sent));
       // A directory that cannot be told apart later is not journaled: not reopened.
-      const journal = this.#journal;
       const info = journal && (await lstat(absolute, { bigint: true }).catch(() => undefined));
       if (journal !== undefined && info !== undefined) {
         await journal.created(sent, relative, directoryId(info));
