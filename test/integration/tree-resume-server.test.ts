@@ -36,6 +36,7 @@ import {
   readError,
   readReceipt,
   startServer,
+  tempFiles,
   useResources,
   type TestServer,
 } from "./helpers.js";
@@ -291,6 +292,31 @@ describe("resuming a tree (server)", () => {
     peer.end();
     expect(await listDir(photos)).toEqual(["a.txt", "e.txt", "f-1.txt", "f.txt"]);
     expect(await readFile(path.join(photos, "f-1.txt"))).toEqual(F.data);
+    await expectServerHealthy(resources, ts);
+  });
+
+  it("[RES-JOURNAL] a large file (over 64 KiB) a server stopped dead had named is taken as stored when its size, time, mode and SHA-256 are the entry's; one of other bytes is not", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    await sendEntries(ts, [A], tree);
+    const BIG: Entry = { path: ["photos", "big.bin"], data: randomBytes(70_000) };
+    const OTHER: Entry = { path: ["photos", "other.bin"], data: randomBytes(70_000) };
+    const photos = path.join(saveDir, "photos");
+    const seconds = fileTimeSeconds(MTIME_MS);
+    await writeFile(path.join(photos, "big.bin"), BIG.data!);
+    await utimes(path.join(photos, "big.bin"), seconds, seconds);
+    // Same size and time, other bytes: only the digest tells them apart.
+    await writeFile(path.join(photos, "other.bin"), randomBytes(70_000));
+    await utimes(path.join(photos, "other.bin"), seconds, seconds);
+    const peer = await connect(ts);
+    await peer.write(entryFrames([BIG, OTHER], 1, tree));
+    expect(await savedAs(peer, 2)).toEqual(["photos/big.bin", "photos/other-1.bin"]);
+    peer.end();
+    expect(await listDir(photos)).toEqual(["a.txt", "big.bin", "other-1.bin", "other.bin"]);
+    expect(await readFile(path.join(photos, "big.bin"))).toEqual(BIG.data);
+    expect(await readFile(path.join(photos, "other-1.bin"))).toEqual(OTHER.data);
+    expect(await tempFiles(saveDir)).toEqual([]);
     await expectServerHealthy(resources, ts);
   });
 

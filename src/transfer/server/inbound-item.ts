@@ -9,7 +9,7 @@ import {
   RefusedError,
 } from "../../errors.js";
 import type { ItemHeader, ItemMeta } from "../../protocol/messages.js";
-import type { FileNamingTurn, PendingFile } from "./item-store.js";
+import type { FileNamingTurn, PendingFile, StoredDigest } from "./item-store.js";
 import type { SessionContext } from "./session-context.js";
 import type { TreeJournal } from "./tree-journal.js";
 import type { StoredPlace } from "./tree-placement.js";
@@ -300,7 +300,10 @@ export class InboundItem {
    * @throws {StorageError} STORAGE_FAILED
    * @throws {GbError} INTERNAL when the item has no file (a bug).
    */
-  async commitFile(turn: FileNamingTurn): Promise<{ name: string; directory: string }> {
+  async commitFile(
+    turn: FileNamingTurn,
+    stored?: StoredDigest,
+  ): Promise<{ name: string; directory: string }> {
     const file = this.#file;
     if (file === undefined) {
       throw new InternalError(ErrorCode.INTERNAL, "the item has no file to store");
@@ -308,7 +311,7 @@ export class InboundItem {
     // Committed or failed, the file is no longer the item's to discard: a failed commit
     // removes its own temporary file.
     this.#file = undefined;
-    return { name: await file.commit(turn), directory: file.directory };
+    return { name: await file.commit(turn, stored), directory: file.directory };
   }
 
   /**

@@ -6,7 +6,7 @@ import { ErrorCode, IntegrityError, InternalError } from "../../errors.js";
 import type { ReceiptBody } from "../../protocol/messages.js";
 import { decodeReceivedDict, type DecodedDict } from "./decode-received-dict.js";
 import type { InboundItem } from "./inbound-item.js";
-import type { FileNamingTurn, ItemStore, PendingFile } from "./item-store.js";
+import type { FileNamingTurn, ItemStore, PendingFile, StoredDigest } from "./item-store.js";
 import type { Peer, ReceivedItem, SessionInfo } from "./received-item.js";
 import { safeName } from "./safe-name.js";
 import type { SessionContext } from "./session-context.js";
@@ -129,7 +129,12 @@ function commitInTurn(
     if (item.holdsFile && smallFiles !== null) {
       return storeSmallFile(item, smallFiles, turn).then((savedAs) => done(NO_DICT, savedAs));
     }
-    return nameFile(item, store, turn).then((savedAs) => done(NO_DICT, savedAs));
+    // [RES-JOURNAL] an entry of a tree that resumes may find itself stored already.
+    const stored =
+      item.journal?.resumed === true && meta.size !== null
+        ? { size: meta.size, sha256 }
+        : undefined;
+    return nameFile(item, store, turn, stored).then((savedAs) => done(NO_DICT, savedAs));
   }
   if (item.bytes > context.inlineDictBytes) {
     return decodeInWorker(item, context, turn).then(({ dict, savedAs, storedSha256 }) =>
@@ -215,8 +220,13 @@ export class NamingOrder {
  * durable: one directory sync for every name made meanwhile [V-GROUP]. Returns the name
  * relative to the save directory (a file of a tree: with its directories [T-PLACE]).
  */
-async function nameFile(item: InboundItem, store: ItemStore, turn: NamingTurn): Promise<string> {
-  const { name, directory } = await turn.named(item.commitFile(turn));
+async function nameFile(
+  item: InboundItem,
+  store: ItemStore,
+  turn: NamingTurn,
+  stored?: StoredDigest,
+): Promise<string> {
+  const { name, directory } = await turn.named(item.commitFile(turn, stored));
   await store.syncDirectory(directory);
   const place = item.place;
   return place === null ? name : `${place.relative}/${name}`;

@@ -6,6 +6,7 @@ import { makeDirectory } from "../../make-directory.js";
 import { DirectorySync } from "./directory-sync.js";
 import { isOutOfFiles } from "./open-file-limit.js";
 import { linkFailure, nameCandidates, noFreeName } from "./name-candidates.js";
+import { hasDigest } from "./same-file.js";
 
 /** Mode of a stored file whose sender marked it executable [T-MODE]. */
 const EXECUTABLE_FILE_MODE = 0o755;
@@ -65,6 +66,12 @@ export interface NamingCalls {
 }
 
 const SYSTEM_NAMING: NamingCalls = { open, link, rename, unlink };
+
+/** A file's size and SHA-256 (lower-case hex), as received. */
+export interface StoredDigest {
+  readonly size: number;
+  readonly sha256: string;
+}
 
 /** @internal */
 export function storageError(what: string, cause: unknown): StorageError {
@@ -246,10 +253,15 @@ export class PendingFile {
    * @param turn resolves when the items before this one have their names: files are
    *   flushed side by side, but named in item order [V-GROUP], so that the first of two
    *   `notes.txt` gets `notes.txt`.
+   * @param stored [RES-JOURNAL] the file's size and SHA-256, for an entry of a tree that resumes:
+   *   a file found under its own name that is exactly this one (size, time, mode, SHA-256)
+   *   is the one a server stopped dead named before it journaled it, and is taken as
+   *   stored instead of naming this one beside it.
    * @throws {StorageError} STORAGE_FAILED; the temporary file is then removed.
    */
-  async commit(turn?: FileNamingTurn): Promise<string> {
+  async commit(turn?: FileNamingTurn, stored?: StoredDigest): Promise<string> {
     let linked = false;
+    let adopted = false;
     try {
       await this.#flush();
       const placement = this.#placement;
@@ -266,14 +278,23 @@ export class PendingFile {
         await turn?.wait;
         // [T-NOFOLLOW] link() does not follow a link at the name, but would through a parent.
         await placement?.check();
-        ({ name, linked } = await this.#linkToFreeName());
+        adopted =
+          stored !== undefined &&
+          placement !== undefined &&
+          (await hasDigest(
+            path.join(this.#directory, this.#baseName),
+            { ...stored, mtimeMs: placement.mtimeMs, exec: placement.exec },
+            this.#durable,
+          ));
+        if (adopted) name = this.#baseName;
+        else ({ name, linked } = await this.#linkToFreeName());
       } finally {
         // The next item may take its name; removing our temporary name needs no turn.
         turn?.handOn();
       }
       // Stored under its name from here: a temporary name that cannot be removed is left
       // behind, it does not make a stored file a failed one.
-      if (linked) await this.#naming.unlink(this.#tempPath).catch(() => undefined);
+      if (linked || adopted) await this.#naming.unlink(this.#tempPath).catch(() => undefined);
       return name;
     } catch (error) {
       await this.#close().catch(() => undefined);

@@ -5,6 +5,7 @@ import {
   PendingFile,
   storageError,
   type FileNamingTurn,
+  type StoredDigest,
   type FilePlacement,
 } from "./item-store.js";
 
@@ -107,11 +108,11 @@ export class ResumablePartial extends PendingFile {
     return pending;
   }
 
-  override async commit(turn?: FileNamingTurn): Promise<string> {
+  override async commit(turn?: FileNamingTurn, stored?: StoredDigest): Promise<string> {
     this.#recorder.committing();
     await this.#checkpoint;
     try {
-      return await super.commit(turn);
+      return await super.commit(turn, stored);
     } finally {
       await this.#end({ kept: false });
     }
