@@ -130,11 +130,6 @@ export function batchMetaToJson(meta: BatchMeta): object {
   };
 }
 
-/** The path of file `file` of a batch in its tree. */
-export function batchFilePath(meta: BatchMeta, file: BatchFile): string[] {
-  return [...meta.dir, file.name];
-}
-
 /**
  * [T-BATCH-RECEIPT] A batch receipt's members, `kind` already read: `files` has one
  * answer per file of the batch, a receipt object (read by `readReceipt`) or a failure.
@@ -163,11 +158,6 @@ export function readBatchReceipt<Stored>(
     };
   });
   return { kind: "files", name, bytes, savedAs, files };
-}
-
-/** True for a file's failure in a batch receipt, false for its receipt. */
-export function isFileFailure(answer: object): answer is FileFailure {
-  return "code" in answer;
 }
 
 function malformed(what: string): ProtocolError {

@@ -5,7 +5,7 @@ import { ErrorCode, RefusedError, StorageError } from "../../errors.js";
 import { makeDirectory } from "../../make-directory.js";
 import { DirectorySync } from "./directory-sync.js";
 import { isOutOfFiles } from "./open-file-limit.js";
-import { linkFailure, nameCandidates, noFreeName } from "./name-candidates.js";
+import { linkToFreeName, nameCandidates } from "./name-candidates.js";
 import { hasDigest } from "./same-file.js";
 
 /** Mode of a stored file whose sender marked it executable [T-MODE]. */
@@ -287,7 +287,11 @@ export class PendingFile {
             this.#durable,
           ));
         if (adopted) name = this.#baseName;
-        else ({ name, linked } = await this.#linkToFreeName());
+        else {
+          const relative = placement?.relative ?? null;
+          const candidates = nameCandidates(this.#baseName, this.#directory, relative);
+          ({ name, linked } = await linkToFreeName(this.#tempPath, candidates, this.#naming));
+        }
       } finally {
         // The next item may take its name; removing our temporary name needs no turn.
         turn?.handOn();
@@ -401,55 +405,6 @@ export class PendingFile {
     if (this.#closed) return;
     this.#closed = true;
     await this.#handle.close();
-  }
-
-  /** The name taken, and whether the temporary name is still there to remove. */
-  async #linkToFreeName(): Promise<{ name: string; linked: boolean }> {
-    const relative = this.#placement?.relative ?? null;
-    for (const { name, finalPath } of nameCandidates(this.#baseName, this.#directory, relative)) {
-      try {
-        // link() fails with EEXIST instead of replacing: never overwrite, never follow a
-        // symbolic link planted at the destination, and no window where a partial file shows.
-        await this.#naming.link(this.#tempPath, finalPath);
-        return { name, linked: true };
-      } catch (error) {
-        const failure = linkFailure(error);
-        if (failure === "taken") continue;
-        if (failure === "failed") throw storageError("cannot store the file", error);
-        // File systems without hard links: reserve the name exclusively, then replace
-        // our own empty placeholder.
-        if (await this.#reserve(finalPath)) {
-          await this.#replacePlaceholder(finalPath);
-          return { name, linked: false };
-        }
-      }
-    }
-    throw noFreeName(this.#baseName);
-  }
-
-  /**
-   * [V-ATOMIC] Moves the file over the empty placeholder reserved under its final name;
-   * when that fails, removes the placeholder, so that no empty file is left under a name
-   * that was never stored.
-   */
-  async #replacePlaceholder(finalPath: string): Promise<void> {
-    try {
-      await this.#naming.rename(this.#tempPath, finalPath);
-    } catch (error) {
-      await unlink(finalPath).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  async #reserve(finalPath: string): Promise<boolean> {
-    try {
-      const handle = await open(finalPath, "wx");
-      await handle.close();
-      return true;
-    } catch (error) {
-      if (isErrno(error, "EEXIST")) return false;
-      throw error;
-    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { open, unlink } from "node:fs/promises";
 import path from "node:path";
 import { ErrorCode, StorageError } from "../../errors.js";
 import { MAX_TREE_PATH_BYTES } from "../../protocol/constants.js";
@@ -60,4 +61,73 @@ export function linkFailure(error: unknown): "taken" | "no-links" | "failed" {
   if (code === "EEXIST") return "taken";
   if (code === "EPERM" || code === "ENOTSUP" || code === "EXDEV") return "no-links";
   return "failed";
+}
+
+/** The calls {@link linkToFreeName} names a file with: the system's, or stand-ins (tests). */
+export interface LinkCalls {
+  readonly link: (existingPath: string, newPath: string) => Promise<void>;
+  readonly rename: (oldPath: string, newPath: string) => Promise<void>;
+}
+
+/**
+ * [V-NAME-NUMBER] [V-ATOMIC] Gives the complete file at `tempPath` the first free name of
+ * `candidates`, never replacing one: a hard link, which fails on a name taken (and never
+ * follows a link planted there, nor shows a partial file). On a file system without hard
+ * links, the name is reserved exclusively and the file moved over that empty placeholder.
+ * @returns the name taken, and whether the temporary name is still there to remove.
+ * @throws {StorageError} STORAGE_FAILED when every candidate is taken; what the file
+ *   system throws otherwise.
+ */
+export async function linkToFreeName(
+  tempPath: string,
+  candidates: Iterable<NameCandidate>,
+  calls: LinkCalls,
+): Promise<{ name: string; linked: boolean }> {
+  let baseName: string | undefined;
+  for (const { name, finalPath } of candidates) {
+    baseName ??= name;
+    try {
+      await calls.link(tempPath, finalPath);
+      return { name, linked: true };
+    } catch (error) {
+      const failure = linkFailure(error);
+      if (failure === "taken") continue;
+      if (failure === "failed") throw error;
+      if (await reserveName(finalPath)) {
+        await replacePlaceholder(tempPath, finalPath, calls);
+        return { name, linked: false };
+      }
+    }
+  }
+  throw noFreeName(baseName ?? "");
+}
+
+/**
+ * [V-ATOMIC] Moves the file over the empty placeholder reserved under its final name;
+ * when that fails, removes the placeholder, so that no empty file is left under a name
+ * that was never stored.
+ */
+async function replacePlaceholder(
+  tempPath: string,
+  finalPath: string,
+  calls: LinkCalls,
+): Promise<void> {
+  try {
+    await calls.rename(tempPath, finalPath);
+  } catch (error) {
+    await unlink(finalPath).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Creates `finalPath` empty and exclusively: false when the name is taken. */
+async function reserveName(finalPath: string): Promise<boolean> {
+  try {
+    const handle = await open(finalPath, "wx");
+    await handle.close();
+    return true;
+  } catch (error) {
+    if (linkFailure(error) === "taken") return false;
+    throw error;
+  }
 }
