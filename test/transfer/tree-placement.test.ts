@@ -19,6 +19,20 @@ describe("TreePlacement", () => {
     expect(next.order("dir", ["u"])).toMatchObject({ create: ["u"] });
   });
 
+  it("[T-BATCH] [T-LIMIT] a batch's files count as entries: the batch that would pass 1,000,000 is refused", async () => {
+    const placement = new TreePlacement(null, () => Promise.resolve());
+    await placement.place(placement.order("file", ["t", "first"]));
+    // A batch of 32 counts its first file by its order, the other 31 with more().
+    placement.more(MAX_TREE_ENTRIES - 1 - 32);
+    placement.order("file", ["t", "batch-first"]);
+    placement.more(31);
+    expect(
+      protocolErrorCode(() => {
+        placement.more(1);
+      }),
+    ).toBe("MALFORMED_MESSAGE");
+  });
+
   it("[T-ORDER] a file opens its missing parents; the innermost open directory's entry closes it", async () => {
     const placement = new TreePlacement(null, () => Promise.resolve());
     const first = placement.order("file", ["t", "a", "b", "x"]);
