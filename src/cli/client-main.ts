@@ -1,6 +1,7 @@
 import { ExitCode } from "./exit-codes.js";
 import { exitQuietlyOnClosedPipes } from "./quiet-epipe.js";
 import { runClient } from "./client-command.js";
+import { tuneForManyItems } from "./v8-tuning.js";
 
 /**
  * How long the first Ctrl-C leaves gb-client to stop by itself (drop the connection,
@@ -27,6 +28,7 @@ export async function main(): Promise<void> {
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
+    manyItems: tuneForManyItems,
   };
   const code = await runClient(process.argv.slice(2), io, controller.signal);
   // Standard input still open, a key still being derived or a connection still being

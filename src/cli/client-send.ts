@@ -405,6 +405,7 @@ async function planItems(
     }
     // A directory: each entry of its tree is an item of its own [T-WALK].
     const report = new TreeReport(file, item);
+    io.manyItems?.();
     for (const [index, entry] of item.items.entries()) {
       plan.push({ label: file, item: entry, tree: { report, index } });
     }

@@ -10,6 +10,12 @@ export interface CommandIo {
   readonly stderr: Writable & { isTTY?: boolean };
   readonly stdin: NodeJS.ReadableStream;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Tunes the process for a run that sends many small items (a directory tree): given by
+   * a program's entry point, which owns the process; absent when a command runs inside
+   * another program (a test).
+   */
+  readonly manyItems?: () => void;
 }
 
 /**
