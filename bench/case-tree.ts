@@ -3,7 +3,9 @@
  * against rsync to an rsync daemon of the run's own, same disk, same run. Files per
  * second; the received tree is checked (every file's size and SHA-256) and deleted after
  * each repetition, outside the timing. gb's server makes every file durable before its
- * receipt (group commit); the rsync daemon does not fsync.
+ * receipt (group commit); the rsync daemon does not fsync. Each subject sends the tree once
+ * before the timed repetitions, untimed: a warm-up, as the dictionary case's (gb-server's
+ * first tree runs before V8 has optimized its code, and is reported on its own).
  */
 import { createHash, randomFill } from "node:crypto";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
@@ -23,7 +25,7 @@ import {
 import { newCase, ratioResult, type CaseResult } from "./results.js";
 import { RSYNC_MODULE } from "./rsync-daemon.js";
 import { rsyncSubject } from "./rsync-subject.js";
-import type { Goal } from "./stats.js";
+import { formatFigure, type Goal } from "./stats.js";
 
 const randomFillAsync = promisify(randomFill);
 
@@ -137,6 +139,29 @@ function rsyncTreeSubject(context: BenchContext, source: SourceTree, result: Cas
   });
 }
 
+/**
+ * `subject`, sending the tree once more right after its setup, untimed: the rate of that
+ * warm-up goes to `warmups`.
+ */
+function withWarmup(
+  context: BenchContext,
+  subject: Subject,
+  warmups: Map<string, number>,
+): Subject {
+  const setup = subject.setup;
+  return {
+    ...subject,
+    setup: async () => {
+      await setup?.();
+      const rate = await subject.measure(0);
+      warmups.set(subject.name, rate);
+      context.progress(
+        `case 8: warm-up ${subject.name}: ${formatFigure(rate)} files/s (not counted)`,
+      );
+    },
+  };
+}
+
 /** Case 8: many small files in one tree. */
 export async function runTreeCase(
   context: BenchContext,
@@ -150,12 +175,16 @@ export async function runTreeCase(
   result.details["files"] = fileCount;
   result.details["fileBytes"] = TREE_FILE_BYTES;
   result.details["repetitions"] = repetitions;
+  const warmups = new Map<string, number>();
   await runInterleaved(
     context,
     result,
-    [gbTreeSubject(context, source), rsyncTreeSubject(context, source, result)],
+    [gbTreeSubject(context, source), rsyncTreeSubject(context, source, result)].map((subject) =>
+      subject.skip === null ? withWarmup(context, subject, warmups) : subject,
+    ),
     repetitions,
   );
+  result.details["warmupFilesPerSecond"] = Object.fromEntries(warmups);
   result.ratios.push(
     ratioResult(
       "gb/rsync-daemon",
@@ -168,6 +197,11 @@ export async function runTreeCase(
   result.notes.push(
     `gb-client --file DIR, small files in batches of up to 32, every file with its own receipt, each file and its directory fsynced before its receipt (group commit); rsync${typeof version === "string" ? ` ${version}` : ""} -rt --whole-file to an rsync daemon of the run's own, which does not fsync`,
     "time: client spawn to exit; files/s is the tree's file count over that time; the received tree is checked (every file's SHA-256) and removed outside the timing",
+    `warm-up: each subject sends the tree once before the timed repetitions, untimed (gb-server's first tree runs before V8 has optimized its code): ${[
+      ...warmups,
+    ]
+      .map(([name, rate]) => `${name} ${formatFigure(rate)} files/s`)
+      .join(", ")}`,
   );
   for (const subject of result.subjects) {
     if (subject.status === "skipped" && subject.reason !== null) result.notes.push(subject.reason);
