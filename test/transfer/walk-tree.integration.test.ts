@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_TREE_DEPTH } from "../../src/protocol/constants.js";
 import { InputFileError } from "../../src/transfer/inputs/input-file-error.js";
-import { walkTree } from "../../src/transfer/inputs/walk-tree.js";
+import { startTreeWalk, walkTree } from "../../src/transfer/inputs/walk-tree.js";
 
 const made: string[] = [];
 afterEach(async () => {
@@ -184,5 +184,67 @@ describe("walkTree", () => {
         detail: "its name is not valid UTF-8 (names travel as UTF-8): rename it to send it",
       },
     ]);
+  });
+});
+
+/** A tree of `files` files in "a", then whatever `after` makes in it. */
+async function treeOf(files: number, after?: (root: string) => Promise<void>): Promise<string> {
+  const root = path.join(await tempDir(), "top");
+  await mkdir(path.join(root, "a"), { recursive: true });
+  for (let index = 0; index < files; index++) {
+    await writeFile(path.join(root, "a", `f${String(index).padStart(4, "0")}`), "x");
+  }
+  await after?.(root);
+  return root;
+}
+
+describe("startTreeWalk: a tree walked as it is sent", () => {
+  it("[T-WALK] resolves with the first entries while the rest is still walked; more() brings the rest, in order", async () => {
+    const root = await treeOf(1000);
+    const walk = await startTreeWalk(root);
+    expect(walk.done).toBe(false);
+    const first = walk.entries.length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(1002);
+    const seen = [...walk.entries];
+    for (let turns = 0; !walk.done && turns < 100; turns++) await walk.more();
+    expect(walk.done).toBe(true);
+    // What was found first stays first: entries are only ever added.
+    expect(walk.entries.slice(0, first)).toEqual(seen);
+    expect(walk.entries).toEqual((await walkTree(root)).entries);
+    expect(walk).toMatchObject({ files: 1000, directories: 2 });
+    await expect(walk.more()).resolves.toBeUndefined();
+  });
+
+  it("[T-PATH] a limit found part way ends the walk: more() rejects (tree-too-large), the entries found before it stay", async () => {
+    const root = await treeOf(600, async (top) => {
+      await mkdir(path.join(top, "z", ...Array.from({ length: MAX_TREE_DEPTH }, () => "d")), {
+        recursive: true,
+      });
+    });
+    const walk = await startTreeWalk(root);
+    let failure: unknown;
+    for (let turns = 0; failure === undefined && turns < 100; turns++) {
+      failure = await walk.more().then(
+        () => (walk.done ? new Error("the walk ended without refusing the tree") : undefined),
+        (error: unknown) => error,
+      );
+    }
+    expect(failure).toBeInstanceOf(InputFileError);
+    expect(failure).toMatchObject({ code: "INPUT_UNREADABLE", reason: "tree-too-large" });
+    expect(walk.done).toBe(false);
+    expect(walk.entries.filter((entry) => entry.kind === "file")).toHaveLength(600);
+    await expect(walk.more()).rejects.toBe(failure);
+  });
+
+  it("stop() ends a walk at its next entry: nothing more is found, and more() says it was stopped", async () => {
+    const root = await treeOf(3000);
+    const walk = await startTreeWalk(root);
+    walk.stop();
+    const found = walk.entries.length;
+    await expect(walk.more()).rejects.toThrow(/stopped/);
+    expect(walk.done).toBe(false);
+    expect(walk.entries.length).toBeLessThan(3002);
+    expect(walk.entries.length - found).toBeLessThanOrEqual(1);
   });
 });

@@ -6,7 +6,13 @@ import type { JsonObject } from "../../codecs/json-value.js";
 import { fitItemName, type ItemMeta } from "../../protocol/messages.js";
 import { InputFileError, inputFileError } from "../inputs/input-file-error.js";
 import { readDictInput, type DictInput } from "../inputs/read-dict-input.js";
-import { walkTree, type WalkedTree } from "../inputs/walk-tree.js";
+import {
+  startTreeWalk,
+  type TreeDirectory,
+  type TreeFile,
+  type WalkedTree,
+  type WalkingTree,
+} from "../inputs/walk-tree.js";
 
 /** Name of a dictionary sent without one. */
 export const DEFAULT_DICT_NAME = "dictionary.json";
@@ -62,11 +68,22 @@ export type PreparedItem = PreparedDict | PreparedFile | PreparedStream | Prepar
 /**
  * A directory tree walked and measured (PROTOCOL.md, "Directory trees"): its entries are
  * items to send in the order given, each with its own receipt; what was left out
- * (symbolic links, special files) is listed in `skipped` [T-WALK].
+ * (symbolic links, special files) is listed in `skipped` [T-WALK]. One made by
+ * {@link prepareTree} is complete; one made by {@link startTree} is still being walked
+ * until {@link done}: its items, counts and lists grow as {@link more} resolves.
  */
 export interface PreparedTree extends Omit<WalkedTree, "entries"> {
   readonly origin: "tree";
   readonly items: readonly (PreparedFile | PreparedDirectory)[];
+  /** True once every entry is in `items`. */
+  readonly done: boolean;
+  /**
+   * Resolves once `items` has more entries, or the walk ended.
+   * @throws {InputFileError} what ended the walk (reason `tree-too-large`).
+   */
+  more(): Promise<void>;
+  /** Stops a walk still going (nothing more is found); nothing to do for a complete tree. */
+  stop(): void;
 }
 
 /**
@@ -147,18 +164,97 @@ export async function prepareFile(
  *   of a tree (reason `tree-too-large`).
  */
 export async function prepareTree(dirPath: string): Promise<PreparedTree> {
-  const { entries, ...tree } = await walkTree(dirPath);
-  const items = entries.map((entry): PreparedFile | PreparedDirectory => {
-    const name = entry.entry.path[entry.entry.path.length - 1] ?? tree.name;
-    return entry.kind === "dir"
-      ? { origin: "directory", meta: { kind: "dir", name, size: 0, entry: entry.entry } }
-      : {
-          origin: "path",
-          meta: { kind: "file", name, size: entry.size, entry: entry.entry },
-          path: entry.source,
-        };
-  });
-  return { origin: "tree", ...tree, items };
+  const tree = await startTree(dirPath);
+  while (!tree.done) await tree.more();
+  return tree;
+}
+
+/**
+ * Starts walking the directory at `dirPath` and resolves with its tree once its first
+ * entries are prepared; the walk goes on, and the tree's items grow as
+ * {@link PreparedTree.more} resolves, so that the first ones can be sent meanwhile.
+ * @throws {InputFileError} INPUT_UNREADABLE when it cannot be read (or its first entries
+ *   are over the limits of a tree: reason `tree-too-large`).
+ */
+export async function startTree(dirPath: string): Promise<PreparedTree> {
+  return new TreeInProgress(await startTreeWalk(dirPath));
+}
+
+/** A tree as it is walked: its entries prepared as items as they are found. */
+class TreeInProgress implements PreparedTree {
+  readonly origin = "tree";
+  readonly items: (PreparedFile | PreparedDirectory)[] = [];
+  readonly #walk: WalkingTree;
+
+  constructor(walk: WalkingTree) {
+    this.#walk = walk;
+    this.#sync();
+  }
+
+  get root(): string {
+    return this.#walk.root;
+  }
+
+  get name(): string {
+    return this.#walk.name;
+  }
+
+  get files(): number {
+    return this.#walk.files;
+  }
+
+  get directories(): number {
+    return this.#walk.directories;
+  }
+
+  get bytes(): number {
+    return this.#walk.bytes;
+  }
+
+  get skipped(): WalkingTree["skipped"] {
+    return this.#walk.skipped;
+  }
+
+  get beforeEpoch(): WalkingTree["beforeEpoch"] {
+    return this.#walk.beforeEpoch;
+  }
+
+  get done(): boolean {
+    if (!this.#walk.done) return false;
+    this.#sync();
+    return true;
+  }
+
+  async more(): Promise<void> {
+    try {
+      await this.#walk.more();
+    } finally {
+      // What was found before a failure is the tree's too.
+      this.#sync();
+    }
+  }
+
+  stop(): void {
+    this.#walk.stop();
+  }
+
+  /** Prepares the entries found since the last call. */
+  #sync(): void {
+    const entries = this.#walk.entries;
+    for (let index = this.items.length; index < entries.length; index++) {
+      const entry = entries[index] as TreeFile | TreeDirectory;
+      const name = entry.entry.path[entry.entry.path.length - 1] ?? this.#walk.name;
+      this.items.push(
+        entry.kind === "dir"
+          ? { origin: "directory", meta: { kind: "dir", name, size: 0, entry: entry.entry } }
+          : {
+              origin: "path",
+              meta: { kind: "file", name, size: entry.size, entry: entry.entry },
+              path: entry.source,
+            },
+      );
+    }
+  }
 }
 
 /**
@@ -167,13 +263,24 @@ export async function prepareTree(dirPath: string): Promise<PreparedTree> {
  * @throws {InputFileError} INPUT_UNREADABLE
  */
 export async function preparePath(filePath: string): Promise<PreparedFile | PreparedTree> {
-  let isDirectory: boolean;
+  return (await isDirectory(filePath)) ? prepareTree(filePath) : prepareFile(filePath);
+}
+
+/**
+ * {@link preparePath}, but a directory's tree is only started ({@link startTree}): what
+ * gb-client sends, its first entries going while the rest is walked.
+ * @throws {InputFileError} INPUT_UNREADABLE
+ */
+export async function startPath(filePath: string): Promise<PreparedFile | PreparedTree> {
+  return (await isDirectory(filePath)) ? startTree(filePath) : prepareFile(filePath);
+}
+
+async function isDirectory(filePath: string): Promise<boolean> {
   try {
-    isDirectory = (await stat(filePath)).isDirectory();
+    return (await stat(filePath)).isDirectory();
   } catch (error) {
     throw inputFileError(filePath, "file", error);
   }
-  return isDirectory ? prepareTree(filePath) : prepareFile(filePath);
 }
 
 /**

@@ -71,6 +71,54 @@ export interface WalkedTree {
 }
 
 /**
+ * A directory tree being walked: what was found so far, in send order, growing until
+ * {@link done}. The walk goes on between turns of the event loop, so that the first
+ * entries can be sent while the rest is still being read (as rsync's incremental
+ * recursion does) [T-WALK].
+ */
+export interface WalkingTree {
+  /** The directory as it was given. */
+  readonly root: string;
+  /** The top folder's name: the directory's own name. */
+  readonly name: string;
+  /** Files and directories found so far, depth first, each directory after its contents [T-ORDER]. */
+  readonly entries: readonly (TreeFile | TreeDirectory)[];
+  readonly files: number;
+  readonly directories: number;
+  /** Bytes of the files found so far. */
+  readonly bytes: number;
+  readonly skipped: readonly SkippedEntry[];
+  readonly beforeEpoch: readonly (readonly string[])[];
+  /** True once every entry was found. */
+  readonly done: boolean;
+  /**
+   * Resolves once more entries were found, or the walk ended.
+   * @throws {InputFileError} what ended the walk: the tree breaks the limits of [T-PATH]
+   *   or [T-LIMIT] (reason `tree-too-large`).
+   * @throws {Error} the walk was stopped ({@link stop}).
+   */
+  more(): Promise<void>;
+  /** Stops the walk at its next entry: nothing more is found (a run that ended early). */
+  stop(): void;
+}
+
+/**
+ * Starts walking the directory tree at `root` as PROTOCOL.md's [T-WALK] says (see
+ * {@link walkTree}); resolves once its first entries are found, the walk going on.
+ * @throws {InputFileError} INPUT_UNREADABLE when `root` cannot be read, or when its first
+ *   entries break the limits of [T-PATH] or [T-LIMIT] (reason `tree-too-large`).
+ */
+export async function startTreeWalk(root: string): Promise<WalkingTree> {
+  const name = path.basename(path.resolve(root)) || ROOT_FOLDER_NAME;
+  const walk = new TreeWalk(root, name);
+  const rootPath = [name];
+  walk.checkPath(rootPath, 0);
+  walk.run(walk.directory(root, rootPath, Buffer.byteLength(name, "utf8"), true));
+  await walk.more();
+  return walk;
+}
+
+/**
  * Walks the directory tree at `root` as PROTOCOL.md's [T-WALK] says: symbolic links are
  * never followed (a link inside the tree is skipped and reported, and so is a special
  * file), a directory's entries go in the order of their names' UTF-8 bytes, depth first,
@@ -82,14 +130,11 @@ export interface WalkedTree {
  *   of it should be sent.
  */
 export async function walkTree(root: string): Promise<WalkedTree> {
-  const name = path.basename(path.resolve(root)) || ROOT_FOLDER_NAME;
-  const walk = new TreeWalk(root);
-  const rootPath = [name];
-  walk.checkPath(rootPath, 0);
-  await walk.directory(root, rootPath, Buffer.byteLength(name, "utf8"), true);
+  const walk = await startTreeWalk(root);
+  while (!walk.done) await walk.more();
   return {
-    root,
-    name,
+    root: walk.root,
+    name: walk.name,
     entries: walk.entries,
     files: walk.files,
     directories: walk.directories,
@@ -99,18 +144,62 @@ export async function walkTree(root: string): Promise<WalkedTree> {
   };
 }
 
-class TreeWalk {
-  readonly #root: string;
+class TreeWalk implements WalkingTree {
+  readonly root: string;
+  readonly name: string;
   readonly entries: (TreeFile | TreeDirectory)[] = [];
   readonly skipped: SkippedEntry[] = [];
   readonly beforeEpoch: string[][] = [];
   files = 0;
   directories = 0;
   bytes = 0;
+  done = false;
   #sinceTurn = 0;
+  #stopped = false;
+  #failure: Error | undefined;
+  /** Who waits for {@link more}: settled at the next turn the walk lets go, or its end. */
+  #waiting: { readonly resolve: () => void; readonly reject: (error: Error) => void }[] = [];
 
-  constructor(root: string) {
-    this.#root = root;
+  constructor(root: string, name: string) {
+    this.root = root;
+    this.name = name;
+  }
+
+  /** Follows the walk `walking` (its top directory): its end, or what ended it. */
+  run(walking: Promise<void>): void {
+    walking.then(
+      () => {
+        if (this.#stopped) this.#failure = new Error(`the walk of ${this.root} was stopped`);
+        else this.done = true;
+        this.#wake();
+      },
+      (error: unknown) => {
+        this.#failure = error instanceof Error ? error : new Error(String(error));
+        this.#wake();
+      },
+    );
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  more(): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+    });
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    const failure = this.#failure;
+    for (const { resolve, reject } of waiting) {
+      if (failure === undefined) resolve();
+      else reject(failure);
+    }
   }
 
   /**
@@ -129,7 +218,7 @@ class TreeWalk {
       names = readdirSync(source);
       mtimeMs = this.#fromEpoch(treePath, wholeMilliseconds(source, lstatSync(source)));
     } catch (error) {
-      if (isRoot) throw inputFileError(this.#root, "file", error);
+      if (isRoot) throw inputFileError(this.root, "file", error);
       this.skipped.push({ path: treePath, reason: "unreadable", detail: describe(error) });
       return;
     }
@@ -137,6 +226,7 @@ class TreeWalk {
     const prefix = isRoot ? directoryPrefix(source) : `${source}${path.sep}`;
     const notUtf8 = namesNotUtf8(source, names);
     for (const name of byUtf8Bytes(names)) {
+      if (this.#stopped) return;
       const childPath = [...treePath, name];
       const childBytes = pathBytes + 1 + this.checkPath(childPath, pathBytes + 1);
       if (notUtf8?.has(name) === true) {
@@ -145,6 +235,8 @@ class TreeWalk {
       }
       await this.#entry(prefix + name, childPath, childBytes);
     }
+    // A walk stopped adds nothing more: not the directories it leaves half read.
+    if (this.#stopped) return;
     this.#add({ kind: "dir", entry: { path: treePath, mtimeMs } });
     this.directories++;
   }
@@ -172,6 +264,8 @@ class TreeWalk {
   async #entry(source: string, treePath: readonly string[], pathBytes: number): Promise<void> {
     if (++this.#sinceTurn >= ENTRIES_PER_TURN) {
       this.#sinceTurn = 0;
+      // What was found so far can go while the walk takes its turn.
+      this.#wake();
       await nextTurn();
     }
     let info;
@@ -221,8 +315,8 @@ class TreeWalk {
 
   #tooLarge(treePath: readonly string[], what: string): never {
     throw new InputFileError(
-      `${this.#root} cannot be sent as a tree: it has ${what} (at ${treePath.join("/")})`,
-      { path: this.#root, reason: "tree-too-large", kind: "file" },
+      `${this.root} cannot be sent as a tree: it has ${what} (at ${treePath.join("/")})`,
+      { path: this.root, reason: "tree-too-large", kind: "file" },
     );
   }
 }
