@@ -94,6 +94,53 @@ describe("TreePlan", () => {
     await expect(plan.plan(MAX_HAVE_KEYS)).rejects.toBe(lost);
     await expect(plan.all()).rejects.toBe(lost);
   });
+  it("[RES-HAVE] a tree still being walked is asked about as it grows: only the entries found since, in HAVEs of up to 200", async () => {
+    const full = await tree(MAX_HAVE_KEYS + 100);
+    const shown: PreparedTree["items"][number][] = [];
+    const walking: PreparedTree = {
+      origin: "tree",
+      root: full.root,
+      name: full.name,
+      items: shown,
+      files: 0,
+      directories: 0,
+      bytes: 0,
+      skipped: [],
+      beforeEpoch: [],
+      done: false,
+      more: () => Promise.resolve(),
+      stop: () => undefined,
+    };
+    const source = new FakeSource();
+    const plan = heldEntries(source, walking);
+    // Nothing found yet: nothing asked.
+    expect(source.asked).toHaveLength(0);
+    shown.push(...full.items.slice(0, 3));
+    plan.grow();
+    plan.grow();
+    expect(source.asked.map((have) => have.keys.length)).toEqual([3]);
+    shown.push(...full.items.slice(3));
+    plan.grow();
+    expect(source.asked.map((have) => have.keys.length)).toEqual([3, MAX_HAVE_KEYS, 99]);
+    // Each entry asked once, in order.
+    const asked = source.asked.flatMap((have) => have.keys);
+    expect(new Set(asked).size).toBe(full.items.length);
+    source.asked[0]?.answer([null, null, null]);
+    const second = new Array<ReceiptBody | null>(MAX_HAVE_KEYS).fill(null);
+    second[0] = stored("f0003");
+    source.asked[1]?.answer(second);
+    source.asked[2]?.answer(new Array<null>(99).fill(null));
+    const plans = await plan.all();
+    expect(plans).toHaveLength(full.items.length);
+    expect(plans[3]).toMatchObject({ held: { held: true, receipt: { savedAs: "t/d/f0003" } } });
+    // The first entry sent names the tree; no other does.
+    const named = plans.filter(
+      (entry) => "send" in entry && entry.send.meta.entry?.tree !== undefined,
+    );
+    expect(named).toEqual([plans[0]]);
+    await expect(plan.plan(full.items.length - 1)).resolves.toMatchObject({ send: {} });
+  });
+
   it("[T-MTIME] a held directory goes all the same when an entry under it goes, at any depth; one whose contents are all held stays held", async () => {
     const root = path.join(await temp.make("gb-plan-"), "t");
     for (const file of ["a/x", "b/c/y", "b/c/z", "b/w", "e/v", "u"]) {
@@ -166,7 +213,11 @@ describe("SendPlan", () => {
       })),
     ] as PlannedItem[];
     const source = new FakeSource();
-    const fates = new SendPlan(source, items, [report], true);
+    const fates = new SendPlan(source, items, true);
+    // Nothing is asked before the plan reaches the tree.
+    expect(source.asked).toHaveLength(0);
+    fates.grow(report);
+    expect(source.asked).toHaveLength(1);
     expect(fates.fateNow(0)).toMatchObject({ send: { origin: "memory" } });
     expect(fates.fateNow(1)).toBeUndefined();
     const waiting = fates.fate(1);
@@ -175,7 +226,8 @@ describe("SendPlan", () => {
     await expect(waiting).resolves.toEqual({ failed: lost });
     // Without resuming nothing is asked, and every item goes as planned.
     const direct = new FakeSource();
-    const all = new SendPlan(direct, items, [report], false);
+    const all = new SendPlan(direct, items, false);
+    all.grow(report);
     expect(direct.asked).toHaveLength(0);
     expect(all.fateNow(1)).toMatchObject({ send: { origin: "path" } });
     expect(all.fateNow(2)).toMatchObject({ send: { origin: "directory" } });
@@ -189,7 +241,9 @@ describe("SendPlan", () => {
       tree.items.map((item, index) => ({ label: report.label, item, tree: { report, index } }));
     const items = [...entries(first, prepared), ...entries(second, second.tree)];
     const source = new FakeSource();
-    const fates = new SendPlan(source, items, [first, second], true);
+    const fates = new SendPlan(source, items, true);
+    fates.grow(first);
+    fates.grow(second);
     expect(source.asked).toHaveLength(1);
     const count = prepared.items.length;
     const again = fates.fateNow(count);

@@ -23,22 +23,33 @@ export interface HeldSource {
  * anything under it is sent, so that its time is set after what changed it [T-MTIME]. A
  * held receipt that does not match the entry (kind, size) is not trusted: it is sent.
  *
- * Every HAVE goes out at once, before any entry; the entries are planned as their
- * answers come, in order ({@link TreePlan}), so that the first ones can be sent while the
- * server still answers about the rest.
+ * Every HAVE about the entries found goes out at once, before any of them; the entries are
+ * planned as their answers come, in order ({@link TreePlan}), so that the first ones can
+ * be sent while the server still answers about the rest. A tree still being walked is
+ * asked about as it grows ({@link TreePlan.grow}).
  */
 export function heldEntries(source: HeldSource, tree: PreparedTree): TreePlan {
   return new TreePlan(source, tree);
 }
 
-/** The plan of a tree's entries, known entry by entry as the server's answers arrive. */
+/**
+ * The plan of a tree's entries, known entry by entry as the server's answers arrive. A
+ * tree still being walked is asked about as its entries are found ({@link grow}).
+ */
 export class TreePlan {
-  readonly #items: readonly (PreparedFile | PreparedDirectory)[];
+  readonly #tree: PreparedTree;
+  readonly #source: HeldSource;
   readonly #key: string;
   readonly #encrypted: boolean;
-  readonly #plans: (EntryPlan | undefined)[];
+  readonly #plans: (EntryPlan | undefined)[] = [];
   /** Resolves once the entries of each HAVE are planned; rejects with the connection's failure. */
   readonly #batches: Promise<void>[] = [];
+  /** The first entry each HAVE asked about, in order. */
+  readonly #starts: number[] = [];
+  /** Entries asked about so far: the tree's first ones. */
+  #asked = 0;
+  /** Resolves once every HAVE asked so far is planned. */
+  #planned: Promise<void> = Promise.resolve();
   /**
    * `changed[k]`: an entry was sent under the directory of path length k whose contents
    * are being planned (entries come depth first, each directory right after its
@@ -49,31 +60,43 @@ export class TreePlan {
   #named = false;
 
   constructor(source: HeldSource, tree: PreparedTree) {
-    this.#items = tree.items;
+    this.#tree = tree;
+    this.#source = source;
     this.#key = treeKey(path.resolve(tree.root));
     this.#encrypted = source.session.encrypted;
-    this.#plans = new Array<EntryPlan | undefined>(tree.items.length);
-    let planned: Promise<void> = Promise.resolve();
-    for (let start = 0; start < tree.items.length; start += MAX_HAVE_KEYS) {
-      const end = Math.min(start + MAX_HAVE_KEYS, tree.items.length);
+    this.grow();
+  }
+
+  /**
+   * Asks about the entries the tree has found since the last call (all of them, the
+   * first time), in HAVE frames of up to {@link MAX_HAVE_KEYS} keys.
+   */
+  grow(): void {
+    const items = this.#tree.items;
+    while (this.#asked < items.length) {
+      const start = this.#asked;
+      const end = Math.min(start + MAX_HAVE_KEYS, items.length);
       const keys: string[] = [];
       for (let index = start; index < end; index++) keys.push(this.#entryKey(index));
-      const answers = source.held(this.#key, keys);
+      const answers = this.#source.held(this.#key, keys);
       // In order: an entry's plan depends on the entries before it.
-      planned = Promise.all([answers, planned]).then(([held]) => {
+      const planned = Promise.all([answers, this.#planned]).then(([held]) => {
         for (let index = start; index < end; index++) {
           this.#plans[index] = this.#plan(index, held[index - start] ?? null);
         }
       });
       // A failure reaches whoever waits for an entry (not unhandled meanwhile).
       planned.catch(() => undefined);
+      this.#planned = planned;
+      this.#starts.push(start);
       this.#batches.push(planned);
+      this.#asked = end;
     }
   }
 
-  /** The tree's number of entries. */
+  /** The tree's number of entries (so far, for a tree still being walked). */
   get length(): number {
-    return this.#items.length;
+    return this.#tree.items.length;
   }
 
   /** The plan of entry `index`, once its answer came; undefined before. */
@@ -86,7 +109,7 @@ export class TreePlan {
    * @throws {GbError} what the connection failed with before the answer came.
    */
   async plan(index: number): Promise<EntryPlan> {
-    await this.#batches[Math.floor(index / MAX_HAVE_KEYS)];
+    if (index < this.#asked) await this.#batches[this.#batchOf(index)];
     const plan = this.#plans[index];
     if (plan === undefined) throw new RangeError(`no entry ${index} in the tree`);
     return plan;
@@ -95,18 +118,33 @@ export class TreePlan {
   /** Every entry's plan, once every answer came. @throws {GbError} as {@link plan}. */
   async all(): Promise<EntryPlan[]> {
     await Promise.all(this.#batches);
-    return this.#plans.map((plan, index) => plan ?? { send: this.#items[index] as PreparedFile });
+    return this.#plans.map(
+      (plan, index) => plan ?? { send: this.#tree.items[index] as PreparedFile },
+    );
+  }
+
+  /** The HAVE that asked about entry `index` (one that was asked about). */
+  #batchOf(index: number): number {
+    const starts = this.#starts;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((starts[middle] as number) <= index) low = middle;
+      else high = middle - 1;
+    }
+    return low;
   }
 
   #entryKey(index: number): string {
-    const item = this.#items[index];
+    const item = this.#tree.items[index];
     // Every entry of a walked tree has its `entry`; one without would be sent as it is.
     const entry = item?.meta.entry ?? { path: [], mtimeMs: 0 };
     return entryKey(entry.path, item?.meta.size ?? 0, entry.mtimeMs);
   }
 
   #plan(index: number, receipt: ReceiptBody | null): EntryPlan {
-    const item = this.#items[index] as PreparedFile | PreparedDirectory;
+    const item = this.#tree.items[index] as PreparedFile | PreparedDirectory;
     const depth = item.meta.entry?.path.length ?? 0;
     let dirty = false;
     if (item.meta.kind === "dir") {
