@@ -243,6 +243,38 @@ describe("resuming a tree (server)", () => {
     expect(await readdir(stateDir)).toEqual([]);
   });
 
+  it("[RES-HAVE] a HAVE between a tree's entries (a client walking as it sends) is answered from the run before; a new tree's, all null", async () => {
+    const ts = await startServer(resources);
+    const saveDir = ts.saveDir!;
+    const tree = newKey();
+    expect(await sendEntries(ts, [A, B], tree)).toEqual(["photos/a.txt", "photos/sub/b.txt"]);
+
+    const peer = await connect(ts);
+    expect((await ask(peer, tree, [keyOf(A)])).held[0]?.savedAs).toBe("photos/a.txt");
+    // C goes first, naming the tree; then the client finds and asks about the rest.
+    await peer.write(entryFrames([C], 1, tree));
+    expect(await savedAs(peer, 1)).toEqual(["photos/sub/c.txt"]);
+    const later = await ask(peer, tree, [B, SUB, TOP].map(keyOf));
+    expect(later.held.map((receipt) => receipt?.savedAs ?? null)).toEqual([
+      "photos/sub/b.txt",
+      null,
+      null,
+    ]);
+    await peer.write(entryFrames([SUB, TOP], 2));
+    expect(await savedAs(peer, 3)).toEqual(["photos/sub/c.txt", "photos/sub", "photos"]);
+    expect(await listDir(path.join(saveDir, "photos", "sub"))).toEqual(["b.txt", "c.txt"]);
+
+    // A tree with no run before: asked between its entries, nothing is held.
+    const fresh = newKey();
+    await peer.write(entryFrames([{ ...D, path: ["fresh", "d.txt"] }], 4, fresh));
+    expect(await savedAs(peer, 4)).toContain("fresh/d.txt");
+    const nothing = await ask(peer, fresh, [keyOf({ ...E, path: ["fresh", "e.txt"] })]);
+    expect(nothing.held).toEqual([null]);
+    peer.end();
+    await peer.closed;
+    await expectServerHealthy(resources, ts);
+  });
+
   it("[RES-HAVE] [T-NOFOLLOW] an entry removed, changed or reached through a link since it was stored is not held: it goes again", async () => {
     const ts = await startServer(resources);
     const saveDir = ts.saveDir!;

@@ -21,7 +21,9 @@ export function answerHave(
   const have = decodeHave(payload);
   return journals.journal(have.tree).then(async (journal) => {
     // Held only where the tree will go on: a top folder gone or replaced starts it over.
-    const reopens = await tree.reopens(journal);
+    // A journal that holds no entry holds none of these: nothing to check (a client that
+    // walks its tree as it sends asks between the tree's entries [RES-HAVE]).
+    const reopens = journal.holdsEntries && (await tree.reopens(journal));
     // Held only while still on disk as stored (not removed, replaced or moved since).
     const realDirectories = new Map<string, Promise<string>>();
     const held = await Promise.all(

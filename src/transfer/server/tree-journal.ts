@@ -49,7 +49,7 @@ export class TreeJournal {
   readonly directories = new Map<string, JournaledDirectory>();
   /**
    * Entries stored, as read from disk: entry key → receipt. What this connection stores
-   * is written, not kept: HELD answers come before the tree's first entry [RES-HAVE].
+   * is written, not kept: a client asks only about entries it has not sent [RES-HAVE].
    */
   readonly #entries = new Map<string, ReceiptBody>();
   /** The top folder the tree created, as stored. */
@@ -121,6 +121,11 @@ export class TreeJournal {
   /** True when the journal holds nothing. */
   get empty(): boolean {
     return this.directories.size === 0 && this.#entries.size === 0;
+  }
+
+  /** True when the journal read from disk holds an entry stored (one a HAVE may find). */
+  get holdsEntries(): boolean {
+    return this.#entries.size > 0;
   }
 
   /** The receipt of the entry `key`, if the tree stored it [RES-HAVE]. */
