@@ -4,8 +4,8 @@ import { GbClient, type KeySource, type SentItem } from "../transfer/client.js";
 import { handled } from "../transfer/client/item-slot.js";
 import {
   prepareDictInput,
-  preparePath,
   prepareStream,
+  startPath,
   type PreparedItem,
 } from "../transfer/client/prepared-item.js";
 import { chooseEncryption, type EncryptionChoice } from "./client-encryption.js";
@@ -22,7 +22,13 @@ import { Progress } from "./progress.js";
 import { resolveClientKey } from "./resolve-key.js";
 import type { CommandIo, Terminal } from "./terminal.js";
 import { escapeTerminalLine } from "./terminal-text.js";
-import { SendPlan, type ItemFate, type PlannedItem } from "./send-plan.js";
+import {
+  PlanFeed,
+  SendPlan,
+  type ItemFate,
+  type PlanInput,
+  type PlannedItem,
+} from "./send-plan.js";
 import { BatchPlan } from "../transfer/client/batch-sender.js";
 import { MAX_BATCH_FILES } from "../protocol/batch-messages.js";
 import { TreeReport } from "./tree-report.js";
@@ -50,19 +56,26 @@ export async function sendItems(
   signal: AbortSignal,
 ): Promise<number> {
   const interruption = new Interruption(signal);
+  const trees: TreeReport[] = [];
   try {
-    return await sendAll(flags, io, terminal, interruption);
+    return await sendAll(flags, io, terminal, interruption, trees);
   } finally {
     interruption.release();
+    // A tree still being walked (the run ended before all of it went) stops being walked.
+    for (const report of trees) report.tree.stop();
   }
 }
 
-/** {@link sendItems}, every wait raced against `interruption`. */
+/**
+ * {@link sendItems}, every wait raced against `interruption`; the trees it starts walking
+ * go to `trees`.
+ */
 async function sendAll(
   flags: ClientFlags,
   io: CommandIo,
   terminal: Terminal,
   interruption: Interruption,
+  trees: TreeReport[],
 ): Promise<number> {
   const usage = usageError(flags);
   if (usage !== undefined) {
@@ -72,16 +85,16 @@ async function sendAll(
   }
   const format = FORMAT_BY_OPTION[flags.format ?? "json"];
 
-  // Everything local is checked before connecting, so a typo sends nothing.
-  let plan: PlannedItem[];
+  // Everything local is checked before connecting, so a typo sends nothing; a tree is
+  // walked as it is sent [T-WALK].
+  let inputs: PlanInput[];
   let host: ClientHost;
   let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
-  const trees: TreeReport[] = [];
   try {
-    const planned = await interruption.race(planItems(flags, format, io, trees));
+    const planned = await interruption.race(planInputs(flags, format, io, trees));
     if (planned === INTERRUPTED) return interrupted(terminal);
-    plan = planned;
+    inputs = planned;
     const resolved = await interruption.race(resolveClientHost(flags.host));
     if (resolved === INTERRUPTED) return interrupted(terminal);
     host = resolved;
@@ -139,17 +152,18 @@ async function sendAll(
       `sending in the clear to ${hostPort(host.name, flags.port)}: anyone on the path can read and change it`,
     );
   }
-  for (const tree of trees) tree.reportSkipped(terminal, flags.json);
+  const feed = new PlanFeed(inputs);
+  const plan = feed.items;
   // [RES-HAVE] entries a run cut off before stored are reported, not sent again; the
-  // questions go out now, and the items as their answers come.
-  const fates = new SendPlan(client, plan, trees, flags.resume);
+  // questions go out as the entries are found, and the items as their answers come.
+  const fates = new SendPlan(client, plan, flags.resume);
   const progress = new Progress(io.stderr, !flags.json && !flags.quiet && io.stderr.isTTY === true);
   const events = flags.json ? new ProgressEvents(terminal) : undefined;
   /** When each item's first bytes went out, for its duration and average rate. */
-  const startedAt: (number | undefined)[] = plan.map(() => undefined);
-  const bytesSent: number[] = plan.map(() => 0);
+  const startedAt: (number | undefined)[] = [];
+  const bytesSent: number[] = [];
   /** [RES-RESUME] Where each item resumed: the bytes the server already held. */
-  const resumedAt: number[] = plan.map(() => 0);
+  const resumedAt: number[] = [];
   const itemProgress = (index: number): ItemProgress => {
     const planned = plan[index];
     return {
@@ -161,6 +175,24 @@ async function sendAll(
     };
   };
   let exitCode: number = ExitCode.OK;
+  void feed.run({
+    grew: (report) => {
+      if (report === undefined) return;
+      // Before the entries found with them go [T-MTIME].
+      report.reportSkipped(terminal, flags.json);
+      fates.grow(report);
+    },
+    walkFailed: (report, error, rest) => {
+      progress.clear();
+      terminal.error(error);
+      for (const input of rest) {
+        const label = "planned" in input ? input.planned.label : input.report.label;
+        terminal.error(`${escapeTerminalLine(label)} was not sent: it comes after that tree`);
+      }
+      if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
+      if (report.walkFailed()) report.summarize(terminal, flags.json);
+    },
+  });
   try {
     /** An entry of a tree as its bytes go out: the progress line is the whole tree's. */
     const entryProgress = (index: number, sent: number): void => {
@@ -238,7 +270,13 @@ async function sendAll(
     // A connection-wide failure reaches every pending item as the same error object:
     // it is printed once (--json still reports each item).
     const printed = new Set<unknown>();
-    sending: for (const [index, item] of plan.entries()) {
+    sending: for (let index = 0; ; index++) {
+      // The plan grows as trees are walked: wait for its next item, unless it is complete.
+      while (index >= plan.length && !feed.done) {
+        if ((await interruption.race(feed.more())) === INTERRUPTED) break sending;
+      }
+      const item = plan[index];
+      if (item === undefined) break;
       for (const end = Math.min(plan.length, index + SEND_WINDOW); handedOver < end; handedOver++) {
         let fate = fates.fateNow(handedOver);
         // An entry whose answer has not come goes once it has; the next receipt needs it.
@@ -295,6 +333,8 @@ async function sendAll(
     }
   } finally {
     progress.stop();
+    // Nothing more is planned once sending stopped (interrupted, or every item went).
+    feed.stop();
     // Interrupted: the connection is dropped mid-item, which makes the server discard it.
     if (!interruption.interrupted) await interruption.race(client.close());
     if (interruption.interrupted) client.destroy();
@@ -376,42 +416,41 @@ function usageError(flags: ClientFlags): { error: string; hint: string } | undef
 }
 
 /**
- * Prepares every item the user named, in the order they are sent: the dictionaries
- * first, then the files, each in the order given. `-` is standard input.
+ * Prepares every input the user named, in the order they are sent: the dictionaries
+ * first, then the files, each in the order given. `-` is standard input. A directory's
+ * tree is started (its top directory read), and walked as it is sent [T-WALK]: each
+ * entry of it is an item of its own.
  */
-async function planItems(
+async function planInputs(
   flags: ClientFlags,
   format: DictFormat,
   io: CommandIo,
   reports: TreeReport[],
-): Promise<PlannedItem[]> {
+): Promise<PlanInput[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
-  const plan: PlannedItem[] = [];
+  const inputs: PlanInput[] = [];
   for (const dict of flags.dict) {
     const item =
       dict === "-"
         ? await prepareDictInput({ stdin }, format, { name: flags.name })
         : await prepareDictInput({ path: dict }, format);
-    plan.push({ label: dict, item });
+    inputs.push({ planned: { label: dict, item } });
   }
   for (const file of flags.file) {
     const item =
       file === "-"
         ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
-        : await preparePath(file);
+        : await startPath(file);
     if (item.origin !== "tree") {
-      plan.push({ label: file, item });
+      inputs.push({ planned: { label: file, item } });
       continue;
     }
-    // A directory: each entry of its tree is an item of its own [T-WALK].
     const report = new TreeReport(file, item);
     io.manyItems?.();
-    for (const [index, entry] of item.items.entries()) {
-      plan.push({ label: file, item: entry, tree: { report, index } });
-    }
+    inputs.push({ report });
     reports.push(report);
   }
-  return plan;
+  return inputs;
 }
 
 /** The `path` of an item's events: what the user gave, or an entry's path in its tree. */

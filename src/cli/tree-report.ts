@@ -20,8 +20,15 @@ const SKIP_WORDS: Readonly<Record<SkippedEntry["reason"], string>> = {
 export class TreeReport {
   readonly label: string;
   readonly tree: PreparedTree;
-  /** Bytes of the files before each entry, in send order: where its progress starts. */
+  /** Bytes of the files before each entry measured so far, in send order: where its progress starts. */
   readonly #bytesBefore: number[] = [];
+  /** Bytes of the files of the entries measured so far. */
+  #bytesMeasured = 0;
+  /** Skipped entries, and entries before 1970, already reported. */
+  #skippedReported = 0;
+  #beforeEpochReported = 0;
+  /** [T-WALK] The walk stopped at a limit: the entries found before it are all there is. */
+  #walkFailed = false;
   #filesDone = 0;
   #storedFiles = 0;
   #storedDirectories = 0;
@@ -36,19 +43,20 @@ export class TreeReport {
   constructor(label: string, tree: PreparedTree) {
     this.label = label;
     this.tree = tree;
-    let bytes = 0;
-    for (const item of tree.items) {
-      this.#bytesBefore.push(bytes);
-      if (item.origin === "path") bytes += item.meta.size;
-    }
   }
 
   /**
-   * The tree is walked: says what will not be sent, and what goes with a time other than
-   * its own, before anything is.
+   * Says what the walk found since the last call that will not be sent, and what goes
+   * with a time other than its own, before the entries found with them are sent.
    */
   reportSkipped(terminal: Terminal, json: boolean): void {
-    for (const entryPath of this.tree.beforeEpoch) {
+    const beforeEpoch = this.tree.beforeEpoch;
+    const skipped = this.tree.skipped;
+    const firstOld = this.#beforeEpochReported;
+    const firstSkipped = this.#skippedReported;
+    this.#beforeEpochReported = beforeEpoch.length;
+    this.#skippedReported = skipped.length;
+    for (const entryPath of beforeEpoch.slice(firstOld)) {
       const where = entryPath.join("/");
       if (json) {
         terminal.json({
@@ -63,27 +71,35 @@ export class TreeReport {
         );
       }
     }
-    for (const skipped of this.tree.skipped) {
-      const where = skipped.path.join("/");
+    for (const entry of skipped.slice(firstSkipped)) {
+      const where = entry.path.join("/");
       if (json) {
-        terminal.json({ event: "skipped", tree: this.label, path: where, reason: skipped.reason });
+        terminal.json({ event: "skipped", tree: this.label, path: where, reason: entry.reason });
       } else {
-        const detail = skipped.detail === undefined ? "" : `: ${skipped.detail}`;
-        terminal.warn(
-          `skipped ${escapeTerminalLine(where)}: ${SKIP_WORDS[skipped.reason]}${detail}`,
-        );
+        const detail = entry.detail === undefined ? "" : `: ${entry.detail}`;
+        terminal.warn(`skipped ${escapeTerminalLine(where)}: ${SKIP_WORDS[entry.reason]}${detail}`);
       }
     }
   }
 
   /** The progress line's bytes, when entry `index` has sent `bytesSent`. */
   bytesSent(index: number, bytesSent: number): number {
-    return (this.#bytesBefore[index] ?? 0) + bytesSent;
+    const items = this.tree.items;
+    const before = this.#bytesBefore;
+    while (before.length <= index && before.length < items.length) {
+      const item = items[before.length];
+      before.push(this.#bytesMeasured);
+      if (item?.origin === "path") this.#bytesMeasured += item.meta.size;
+    }
+    return (before[index] ?? 0) + bytesSent;
   }
 
-  /** Files done of all, for the progress line (which says the bytes, rate and time left). */
+  /**
+   * Files done of all, for the progress line (which says the bytes, rate and time left);
+   * `+` while the tree is still being walked (more may come).
+   */
   detail(): string {
-    return `${this.#filesDone}/${this.tree.files} files`;
+    return `${this.#filesDone}/${this.tree.files}${this.tree.done ? "" : "+"} files`;
   }
 
   /** An entry was stored; true once every entry of the tree has its answer. */
@@ -97,14 +113,30 @@ export class TreeReport {
     }
     const savedAs = sent.receipt.savedAs;
     if (savedAs !== null) this.#storedAs ??= savedAs.split("/")[0];
-    return ++this.#answered === this.tree.items.length;
+    this.#answered++;
+    return this.#complete();
   }
 
   /** An entry failed; true once every entry of the tree has its answer. */
   failed(kind: "file" | "dir"): boolean {
     this.#failed++;
     if (kind === "file") this.#filesDone++;
-    return ++this.#answered === this.tree.items.length;
+    this.#answered++;
+    return this.#complete();
+  }
+
+  /**
+   * [T-WALK] The walk stopped at a limit: nothing more of the tree is sent. True when
+   * every entry sent has its answer already (the summary is due now).
+   */
+  walkFailed(): boolean {
+    this.#walkFailed = true;
+    return this.#complete();
+  }
+
+  /** Every entry there is to send was answered. */
+  #complete(): boolean {
+    return (this.#walkFailed || this.tree.done) && this.#answered === this.tree.items.length;
   }
 
   /** The tree's summary: how many files and bytes went, and how many failed. */
@@ -122,6 +154,7 @@ export class TreeReport {
         failed: this.#failed,
         skipped: this.tree.skipped.length,
         held: this.#held,
+        complete: !this.#walkFailed,
       });
       return;
     }
@@ -134,8 +167,9 @@ export class TreeReport {
     const notes =
       (this.#held > 0 ? ` · ${this.#held} already stored, not sent again` : "") +
       (this.#failed > 0 ? ` · ${this.#failed} failed` : "") +
-      (this.tree.skipped.length > 0 ? ` · ${this.tree.skipped.length} skipped` : "");
-    const mark = this.#failed > 0 ? c.red("✘") : c.green("✔");
+      (this.tree.skipped.length > 0 ? ` · ${this.tree.skipped.length} skipped` : "") +
+      (this.#walkFailed ? " · the rest was not sent (see the error above)" : "");
+    const mark = this.#failed > 0 || this.#walkFailed ? c.red("✘") : c.green("✔");
     terminal.print(
       `${mark} tree ${escapeTerminalLine(this.label)} stored${where} · ${counts}${notes}`,
     );
