@@ -2,6 +2,7 @@
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Child } from "./children.js";
+import { onFreePort, waitForLocalListener } from "./local-port.js";
 import type { SourceFile } from "./files.js";
 
 /** The repository root, from dist-bench/bench/ where this file is compiled to. */
@@ -24,6 +25,8 @@ export const READY_TIMEOUT_MS = 30_000;
 
 /** How long a server may take to stop after SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 15_000;
+/** Ports tried for a quiet gb-server, one taken meanwhile failing its start. */
+const PORT_ATTEMPTS = 3;
 
 export interface RunSettings {
   readonly quick: boolean;
@@ -183,6 +186,12 @@ export interface GbServerOptions {
   /** Node options placed before the script (such as the RSS probe's --import). */
   readonly nodeArgs?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Print nothing but errors (`--quiet`, not `--json`): no event per item for the
+   * benchmark to read while it measures, as a daemon that does not log each file (the
+   * rsync baseline's). Its port is then one picked free and waited for.
+   */
+  readonly quiet?: boolean;
 }
 
 /** Starts gb-server on 127.0.0.1, port 0, with the benchmark's key file; resolves when it listens. */
@@ -190,25 +199,41 @@ export function startGbServer(
   context: BenchContext,
   options: GbServerOptions,
 ): Promise<StartedServer> {
-  const child = startNode(
-    context,
-    "gb-server",
-    [
-      ...(options.nodeArgs ?? []),
-      GB_SERVER,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--json",
-      "--no-print",
-      ...(options.noSave === true ? ["--no-save"] : ["--save-dir", options.saveDir]),
-      "--key-file",
-      context.keyFile,
-    ],
-    { env: options.env ?? context.env, lifetime: "case" },
-  );
-  return readyServer(child, "listening");
+  const start = (port: number, output: readonly string[]): Child =>
+    startNode(
+      context,
+      "gb-server",
+      [
+        ...(options.nodeArgs ?? []),
+        GB_SERVER,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        ...output,
+        "--no-print",
+        ...(options.noSave === true ? ["--no-save"] : ["--save-dir", options.saveDir]),
+        "--key-file",
+        context.keyFile,
+      ],
+      { env: options.env ?? context.env, lifetime: "case" },
+    );
+  if (options.quiet !== true) return readyServer(start(0, ["--json"]), "listening");
+  return onFreePort(PORT_ATTEMPTS, async (port) => {
+    const child = start(port, ["--quiet"]);
+    try {
+      await waitForLocalListener(port, {
+        timeoutMs: READY_TIMEOUT_MS,
+        signal: context.signal,
+        alive: () => child.running,
+        label: "gb-server",
+      });
+    } catch (error) {
+      await child.stop("SIGKILL", STOP_GRACE_MS);
+      throw error;
+    }
+    return { child, port };
+  });
 }
 
 /** Stops gb-server with SIGTERM; throws unless it exits with code 0 (a graceful stop). */
