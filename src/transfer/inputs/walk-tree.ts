@@ -71,24 +71,12 @@ export interface WalkedTree {
 }
 
 /**
- * A directory tree being walked: what was found so far, in send order, growing until
- * {@link done}. The walk goes on between turns of the event loop, so that the first
- * entries can be sent while the rest is still being read (as rsync's incremental
- * recursion does) [T-WALK].
+ * A directory tree being walked: its entries, counts and lists are what was found so far,
+ * in send order, growing until {@link done}. The walk goes on between turns of the event
+ * loop, so that the first entries can be sent while the rest is still being read (as
+ * rsync's incremental recursion does) [T-WALK].
  */
-export interface WalkingTree {
-  /** The directory as it was given. */
-  readonly root: string;
-  /** The top folder's name: the directory's own name. */
-  readonly name: string;
-  /** Files and directories found so far, depth first, each directory after its contents [T-ORDER]. */
-  readonly entries: readonly (TreeFile | TreeDirectory)[];
-  readonly files: number;
-  readonly directories: number;
-  /** Bytes of the files found so far. */
-  readonly bytes: number;
-  readonly skipped: readonly SkippedEntry[];
-  readonly beforeEpoch: readonly (readonly string[])[];
+export interface WalkingTree extends WalkedTree {
   /** True once every entry was found. */
   readonly done: boolean;
   /**
