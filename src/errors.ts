@@ -245,6 +245,11 @@ export function errorFromPeer(
   return construct(wireCode, message, options);
 }
 
+/** An error of the same code (and class) as `error`, saying `message`; `error` is its cause. */
+export function restated(error: GbError, message: string): GbError {
+  return construct(error.code, message, { cause: error });
+}
+
 /** Wraps anything thrown that is not already a GbError, keeping it as `cause`. */
 export function toGbError(error: unknown, context: string): GbError {
   if (error instanceof GbError) return error;

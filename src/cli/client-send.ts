@@ -32,6 +32,7 @@ import {
 import { BatchPlan } from "../transfer/client/batch-sender.js";
 import { MAX_BATCH_FILES } from "../protocol/batch-messages.js";
 import { TreeReport } from "./tree-report.js";
+import { PlanCut } from "./plan-cut.js";
 import { reportFailed, reportSession, reportStored } from "./item-report.js";
 
 /**
@@ -92,7 +93,7 @@ async function sendAll(
   let choice: EncryptionChoice;
   let encryption: KeySource | undefined;
   try {
-    const planned = await interruption.race(planInputs(flags, format, io, trees));
+    const planned = await interruption.race(planInputs(flags, format, io, trees, interruption));
     if (planned === INTERRUPTED) return interrupted(terminal);
     inputs = planned;
     const resolved = await interruption.race(resolveClientHost(flags.host));
@@ -175,6 +176,9 @@ async function sendAll(
     };
   };
   let exitCode: number = ExitCode.OK;
+  const output = { terminal, json: flags.json };
+  /** [T-WALK] The plan cut short while trees were walked: what it had not reached fails. */
+  const cut = new PlanCut();
   void feed.run({
     grew: (report) => {
       if (report === undefined) return;
@@ -182,15 +186,11 @@ async function sendAll(
       report.reportSkipped(terminal, flags.json);
       fates.grow(report);
     },
-    walkFailed: (report, error, rest) => {
+    walkFailed: (_report, error, rest) => {
       progress.clear();
       terminal.error(error);
-      for (const input of rest) {
-        const label = "planned" in input ? input.planned.label : input.report.label;
-        terminal.error(`${escapeTerminalLine(label)} was not sent: it comes after that tree`);
-      }
       if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
-      if (report.walkFailed()) report.summarize(terminal, flags.json);
+      cut.cut(error, rest, trees, output);
     },
   });
   try {
@@ -329,7 +329,14 @@ async function sendAll(
         if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
         const kind = item.item.meta.kind === "dir" ? "dir" : "file";
         if (tree?.report.failed(kind) === true) tree.report.summarize(terminal, flags.json);
+        // The connection failed: a tree still being walked stops, the rest is not reached.
+        const failure = client.failure;
+        if (failure !== undefined) cut.cut(failure, feed.stop(), trees, output);
       }
+    }
+    if (!interruption.interrupted) {
+      progress.clear();
+      cut.reportUnreached(plan.length, output);
     }
   } finally {
     progress.stop();
@@ -426,6 +433,7 @@ async function planInputs(
   format: DictFormat,
   io: CommandIo,
   reports: TreeReport[],
+  interruption: Interruption,
 ): Promise<PlanInput[]> {
   const stdin = io.stdin as AsyncIterable<Buffer>;
   const inputs: PlanInput[] = [];
@@ -441,6 +449,11 @@ async function planInputs(
       file === "-"
         ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
         : await startPath(file);
+    // Interrupted meanwhile: the run is over, and a tree started now is walked no further.
+    if (interruption.interrupted) {
+      if (item.origin === "tree") item.stop();
+      return inputs;
+    }
     if (item.origin !== "tree") {
       inputs.push({ planned: { label: file, item } });
       continue;

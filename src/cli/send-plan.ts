@@ -110,7 +110,7 @@ export interface PlanFeedEvents {
   /**
    * The walk of `report`'s tree stopped at `error` (a limit of [T-PATH] or [T-LIMIT]):
    * its entries found before it are planned; nothing after it is (`rest`: the inputs
-   * named after the tree, not sent).
+   * named after the tree, not sent). The plan is complete then.
    */
   readonly walkFailed: (report: TreeReport, error: unknown, rest: readonly PlanInput[]) => void;
 }
@@ -126,6 +126,8 @@ export class PlanFeed {
   readonly #inputs: readonly PlanInput[];
   #done = false;
   #stopped = false;
+  /** The input being added. */
+  #position = 0;
   #waiting: (() => void)[] = [];
 
   constructor(inputs: readonly PlanInput[]) {
@@ -145,16 +147,22 @@ export class PlanFeed {
     });
   }
 
-  /** Adds nothing more: {@link run} ends at its next step. */
-  stop(): void {
+  /**
+   * Adds nothing more: {@link run} ends at its next step.
+   * @returns the inputs it had not reached yet (none once it ended by itself).
+   */
+  stop(): readonly PlanInput[] {
+    const unreached = this.#done ? [] : this.#inputs.slice(this.#position + 1);
     this.#stopped = true;
     this.#end();
+    return unreached;
   }
 
   /** Adds every input's items to the plan, a tree's as its walk goes. Never rejects. */
   async run(events: PlanFeedEvents): Promise<void> {
     for (const [position, input] of this.#inputs.entries()) {
       if (this.#stopped) return;
+      this.#position = position;
       if ("planned" in input) {
         this.items.push(input.planned);
         this.#grew(events, undefined);

@@ -27,8 +27,11 @@ export class TreeReport {
   /** Skipped entries, and entries before 1970, already reported. */
   #skippedReported = 0;
   #beforeEpochReported = 0;
-  /** [T-WALK] The walk stopped at a limit: the entries found before it are all there is. */
-  #walkFailed = false;
+  /**
+   * [T-WALK] The tree was cut short (its walk stopped at a limit, or the connection
+   * failed while it was walked): the entries planned before are all there is.
+   */
+  #cut = false;
   #filesDone = 0;
   #storedFiles = 0;
   #storedDirectories = 0;
@@ -126,17 +129,17 @@ export class TreeReport {
   }
 
   /**
-   * [T-WALK] The walk stopped at a limit: nothing more of the tree is sent. True when
-   * every entry sent has its answer already (the summary is due now).
+   * [T-WALK] The tree was cut short: nothing more of it is sent. True when every entry
+   * sent has its answer already (the summary is due now).
    */
-  walkFailed(): boolean {
-    this.#walkFailed = true;
+  cutShort(): boolean {
+    this.#cut = true;
     return this.#complete();
   }
 
   /** Every entry there is to send was answered. */
   #complete(): boolean {
-    return (this.#walkFailed || this.tree.done) && this.#answered === this.tree.items.length;
+    return (this.#cut || this.tree.done) && this.#answered === this.tree.items.length;
   }
 
   /** The tree's summary: how many files and bytes went, and how many failed. */
@@ -154,7 +157,7 @@ export class TreeReport {
         failed: this.#failed,
         skipped: this.tree.skipped.length,
         held: this.#held,
-        complete: !this.#walkFailed,
+        complete: !this.#cut,
       });
       return;
     }
@@ -168,8 +171,8 @@ export class TreeReport {
       (this.#held > 0 ? ` · ${this.#held} already stored, not sent again` : "") +
       (this.#failed > 0 ? ` · ${this.#failed} failed` : "") +
       (this.tree.skipped.length > 0 ? ` · ${this.tree.skipped.length} skipped` : "") +
-      (this.#walkFailed ? " · the rest was not sent (see the error above)" : "");
-    const mark = this.#failed > 0 || this.#walkFailed ? c.red("✘") : c.green("✔");
+      (this.#cut ? " · the rest was not sent (see the error above)" : "");
+    const mark = this.#failed > 0 || this.#cut ? c.red("✘") : c.green("✔");
     terminal.print(
       `${mark} tree ${escapeTerminalLine(this.label)} stored${where} · ${counts}${notes}`,
     );

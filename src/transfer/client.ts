@@ -307,6 +307,11 @@ export class GbClient {
     return this.send(prepareStream(source, options), options);
   }
 
+  /** The failure that ended the connection, if it failed: every item after it fails with it. */
+  get failure(): GbError | undefined {
+    return this.#failure();
+  }
+
   /**
    * Waits for every receipt (items in flight settle first), then closes cleanly; a server
    * that does not close its side within the close timeout is cut off.

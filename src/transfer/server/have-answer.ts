@@ -23,7 +23,10 @@ export function answerHave(
     // Held only where the tree will go on: a top folder gone or replaced starts it over.
     // A journal that holds no entry holds none of these: nothing to check (a client that
     // walks its tree as it sends asks between the tree's entries [RES-HAVE]).
-    const reopens = journal.holdsEntries && (await tree.reopens(journal));
+    // The tree being received has decided already (went on, or started over): asked again
+    // between its entries, its journal is read as it is, never started over under it.
+    const reopens =
+      journal.holdsEntries && (tree.journal === journal || (await tree.reopens(journal)));
     // Held only while still on disk as stored (not removed, replaced or moved since).
     const realDirectories = new Map<string, Promise<string>>();
     const held = await Promise.all(
