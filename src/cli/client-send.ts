@@ -305,15 +305,20 @@ async function sendAll(
       try {
         const sent = await interruption.race(result);
         if (sent === INTERRUPTED) break;
-        progress.clear();
         bytesSent[index] = sent.bytes;
         events?.final(itemProgress(index));
-        // A tree reports its entries in --json, and its summary once all are answered.
+        // A tree reports its entries in --json, and its summary once all are answered. The
+        // progress line is cleared only for a line printed: a tree's entries print none,
+        // and clearing it per entry wrote to the terminal thousands of times a tree.
         if (tree === undefined || flags.json) {
+          progress.clear();
           const durationMs = Date.now() - (startedAt[index] ?? Date.now());
           reportStored(terminal, sent, { id, path: eventPath(item), durationMs }, flags.json);
         }
-        if (tree?.report.stored(sent) === true) tree.report.summarize(terminal, flags.json);
+        if (tree?.report.stored(sent) === true) {
+          progress.clear();
+          tree.report.summarize(terminal, flags.json);
+        }
       } catch (error) {
         progress.clear();
         events?.final(itemProgress(index));
