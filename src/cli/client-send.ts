@@ -186,7 +186,7 @@ async function sendAll(
       report.reportSkipped(terminal, flags.json);
       fates.grow(report);
     },
-    walkFailed: (_report, error, rest) => {
+    walkFailed: (error, rest) => {
       progress.clear();
       terminal.error(error);
       if (exitCode === ExitCode.OK) exitCode = exitCodeFor(error);
@@ -336,7 +336,7 @@ async function sendAll(
         if (tree?.report.failed(kind) === true) tree.report.summarize(terminal, flags.json);
         // The connection failed: a tree still being walked stops, the rest is not reached.
         const failure = client.failure;
-        if (failure !== undefined) cut.cut(failure, feed.stop(), trees, output);
+        if (failure !== undefined && !cut.happened) cut.cut(failure, feed.stop(), trees, output);
       }
     }
     if (!interruption.interrupted) {

@@ -108,11 +108,11 @@ export interface PlanFeedEvents {
    */
   readonly grew: (report: TreeReport | undefined) => void;
   /**
-   * The walk of `report`'s tree stopped at `error` (a limit of [T-PATH] or [T-LIMIT]):
-   * its entries found before it are planned; nothing after it is (`rest`: the inputs
-   * named after the tree, not sent). The plan is complete then.
+   * A tree's walk stopped at `error` (a limit of [T-PATH] or [T-LIMIT]): its entries found
+   * before it are planned; nothing after it is (`rest`: the inputs named after the tree,
+   * not sent). The plan is complete then.
    */
-  readonly walkFailed: (report: TreeReport, error: unknown, rest: readonly PlanInput[]) => void;
+  readonly walkFailed: (error: unknown, rest: readonly PlanInput[]) => void;
 }
 
 /**
@@ -190,7 +190,7 @@ export class PlanFeed {
           if (this.#stoppedNow()) return;
           // What was found before the limit goes; nothing after it.
           addFound();
-          events.walkFailed(report, error, this.#inputs.slice(position + 1));
+          events.walkFailed(error, this.#inputs.slice(position + 1));
           this.#end();
           return;
         }
