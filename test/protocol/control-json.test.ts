@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   JsonNumberToken,
   parseControlJson,
+  parseControlText,
   type ControlValue,
 } from "../../src/protocol/control-json.js";
 import { ProtocolError } from "../../src/errors.js";
@@ -323,6 +324,88 @@ describe("[J-TEXT] parseControlJson, fuzzed", () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The shortcut for texts written as JSON.stringify writes them.
+
+/** `value` with every number's token and every object's member order made visible. */
+function exactly(value: ControlValue): unknown {
+  if (value instanceof JsonNumberToken) return { token: value.token };
+  if (Array.isArray(value)) return value.map(exactly);
+  if (value instanceof Map) return { members: [...value].map(([name, v]) => [name, exactly(v)]) };
+  return value;
+}
+
+/** What `read` makes of a text: its exact form, or the code it throws. */
+function outcome(read: () => ControlValue): unknown {
+  try {
+    return exactly(read());
+  } catch (error) {
+    return { refused: (error as ProtocolError).code };
+  }
+}
+
+/** parseControlJson (shortcut first) and the parser alone agree on `text`. */
+function expectSameAsParser(text: string): void {
+  expect(outcome(() => parseControlJson(Buffer.from(text, "utf8")))).toEqual(
+    outcome(() => parseControlText(text)),
+  );
+}
+
+describe("[J-TEXT] parseControlJson reads a text written as JSON.stringify writes it as the parser does", () => {
+  it.each([
+    [
+      "an integer-like member name after another (JSON.parse lists it first)",
+      '{"b":1,"1":2,"0":3}',
+    ],
+    ["a duplicate member name", '{"a":1,"a":1}'],
+    ["a duplicate member name written back as one", '{"a":{},"a":{}}'],
+    ["minus zero", "[-0]"],
+    ["a number with a fraction of zero", "[1.0]"],
+    ["an exponent", "[1e0,1E2,15e-1]"],
+    ["an integer past 2^53", "[9007199254740993]"],
+    ["an integer past 10^21", "[1000000000000000000000]"],
+    ["__proto__", '{"__proto__":{"x":1}}'],
+    ["an escaped lone surrogate", String.raw`["\ud800","\udfff\ud800"]`],
+    ["escapes JSON.stringify writes otherwise", String.raw`["\/","\u0041","\u00e9"]`],
+    ["control characters JSON.stringify escapes", String.raw`["\u0001\b\f\n\r\t"]`],
+    ["a string at the top", '"x"'],
+    ["a number at the top", "42"],
+  ])("%s", (_label, text) => {
+    expectSameAsParser(text);
+  });
+
+  it("keeps member names in the order written", () => {
+    const value = parse('{"b":1,"1":2}');
+    expect(value instanceof Map && [...value.keys()]).toEqual(["b", "1"]);
+  });
+
+  it("reads nesting deeper than the shortcut converts", () => {
+    for (const depth of [63, 64, 65, 66, 200]) {
+      expectSameAsParser(`${"[".repeat(depth)}1${"]".repeat(depth)}`);
+      expectSameAsParser(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`);
+    }
+  });
+
+  it("agrees with the parser on JSON texts written every way, and on the same values as JSON.stringify writes them", () => {
+    fc.assert(
+      fc.property(jsonText.value, (text) => {
+        expectSameAsParser(text);
+        expectSameAsParser(JSON.stringify(JSON.parse(text)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("agrees with the parser on any value JSON.stringify writes", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expectSameAsParser(JSON.stringify(value));
+      }),
+      { numRuns: 1000 },
     );
   });
 });
