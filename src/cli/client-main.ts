@@ -26,7 +26,10 @@ export async function main(): Promise<void> {
   const io = {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: process.stdin is made when it is first read, and most runs never read it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     manyItems: tuneForManyItems,
   };

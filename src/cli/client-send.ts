@@ -440,19 +440,20 @@ async function planInputs(
   reports: TreeReport[],
   interruption: Interruption,
 ): Promise<PlanInput[]> {
-  const stdin = io.stdin as AsyncIterable<Buffer>;
+  // Read only when an input is "-": making process.stdin costs a few milliseconds.
+  const stdin = (): AsyncIterable<Buffer> => io.stdin as AsyncIterable<Buffer>;
   const inputs: PlanInput[] = [];
   for (const dict of flags.dict) {
     const item =
       dict === "-"
-        ? await prepareDictInput({ stdin }, format, { name: flags.name })
+        ? await prepareDictInput({ stdin: stdin() }, format, { name: flags.name })
         : await prepareDictInput({ path: dict }, format);
     inputs.push({ planned: { label: dict, item } });
   }
   for (const file of flags.file) {
     const item =
       file === "-"
-        ? prepareStream(stdin, { name: flags.name ?? STDIN_FILE_NAME, size: null })
+        ? prepareStream(stdin(), { name: flags.name ?? STDIN_FILE_NAME, size: null })
         : await startPath(file);
     // Interrupted meanwhile: the run is over, and a tree started now is walked no further.
     if (interruption.interrupted) {
