@@ -27,6 +27,11 @@ export interface HaveMessage {
 export interface HeldMessage {
   readonly tree: string;
   readonly held: readonly (ReceiptBody | null)[];
+  /**
+   * [M-HELD] The server holds no entry of the tree: every answer is null, and a client may
+   * send the tree's other entries without asking about them. Absent otherwise.
+   */
+  readonly nothing?: true;
 }
 
 /**
@@ -85,7 +90,8 @@ export function encodeHeld(held: HeldMessage): Buffer {
     bytes += length;
     return text;
   });
-  return Buffer.from(`${head}${parts.join(",")}]}`, "utf8");
+  const nothing = held.nothing === true ? ',"nothing":true' : "";
+  return Buffer.from(`${head}${parts.join(",")}]${nothing}}`, "utf8");
 }
 
 /**
@@ -100,12 +106,15 @@ export function decodeHeld(payload: Uint8Array): HeldMessage {
     throw malformed(`"held" must be an array of 1 to ${MAX_HAVE_KEYS} answers`);
   }
   const list: readonly ControlValue[] = held;
-  return {
-    tree,
-    held: list.map((answer) =>
-      answer === null ? null : readReceiptBody(asObject(answer, 'an answer of "held"')),
-    ),
-  };
+  const answers = list.map((answer) =>
+    answer === null ? null : readReceiptBody(asObject(answer, 'an answer of "held"')),
+  );
+  if (!record.has("nothing")) return { tree, held: answers };
+  // [M-HELD] true or absent; true only with every answer null.
+  if (record.get("nothing") !== true || answers.some((answer) => answer !== null)) {
+    throw malformed('"nothing" must be true, and only when every answer is null');
+  }
+  return { tree, held: answers, nothing: true };
 }
 
 function readHexValue(value: ControlValue): string {

@@ -302,6 +302,11 @@ export class GbClient {
     });
   }
 
+  /** [M-HELD] True once the server said it holds no entry of the tree `tree`. */
+  holdsNothing(tree: string): boolean {
+    return this.#held.holdsNothing(tree);
+  }
+
   /** Sends bytes from any async iterable (a readable stream, stdin) as a file item. */
   sendStream(source: AsyncIterable<Uint8Array>, options: StreamItemOptions): Promise<SentItem> {
     return this.send(prepareStream(source, options), options);

@@ -160,7 +160,8 @@ describe("resuming a tree (server)", () => {
     const keys = Array.from({ length: 200 }, () => newKey());
     const tree = newKey();
     const held = await ask(peer, tree, keys);
-    expect(held).toEqual({ tree, held: Array(200).fill(null) });
+    // [M-HELD] and says that it holds nothing of the tree.
+    expect(held).toEqual({ tree, held: Array(200).fill(null), nothing: true });
     await expectServerHealthy(resources, ts);
   });
 
@@ -170,6 +171,7 @@ describe("resuming a tree (server)", () => {
     await sendEntries(ts, [A], tree);
     const held = await ask(await connect(ts), tree, [keyOf(A)]);
     expect(held.held).toEqual([null]);
+    expect(held.nothing).toBe(true);
   });
 
   it.each([
@@ -233,6 +235,9 @@ describe("resuming a tree (server)", () => {
       null,
     ]);
     expect(held.held[1]?.bytes).toBe(B.data?.length);
+    // [M-HELD] it holds something of the tree: no "nothing", even for keys it answers null.
+    expect(held.nothing).toBeUndefined();
+    expect((await ask(peer, tree, [keyOf(C)])).nothing).toBeUndefined();
     // The rest, the first of it naming the tree: it goes into the same folders.
     await peer.write(entryFrames([C, SUB, TOP], 1, tree));
     expect(await savedAs(peer, 3)).toEqual(["photos/sub/c.txt", "photos/sub", "photos"]);

@@ -42,6 +42,20 @@ describe("HAVE and HELD, the client's side", () => {
     expect(answers.idle).toBe(true);
   });
 
+  it("[M-HELD] remembers the trees the server holds nothing of", async () => {
+    const answers = new HeldAnswers();
+    const other = "ef".repeat(32);
+    const first = answers.ask(TREE, [key(1)], () => undefined);
+    const second = answers.ask(other, [key(2)], () => undefined);
+    expect(answers.holdsNothing(TREE)).toBe(false);
+    answers.receive(encodeHeld({ tree: TREE, held: [null], nothing: true }));
+    answers.receive(encodeHeld({ tree: other, held: [null] }));
+    await expect(first).resolves.toEqual([null]);
+    await expect(second).resolves.toEqual([null]);
+    expect(answers.holdsNothing(TREE)).toBe(true);
+    expect(answers.holdsNothing(other)).toBe(false);
+  });
+
   it("[M-HELD] a HELD nobody asked for is UNEXPECTED_FRAME; one of the wrong length or tree MALFORMED_MESSAGE", () => {
     const answers = new HeldAnswers();
     const one = encodeHeld({ tree: TREE, held: [null] });

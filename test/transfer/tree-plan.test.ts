@@ -40,10 +40,17 @@ class FakeSource {
     fail: (error: Error) => void;
   }[] = [];
 
+  /** Trees the server said it holds nothing of [M-HELD]. */
+  readonly nothing = new Set<string>();
+
   held(_tree: string, keys: readonly string[]): Promise<HeldReceipts> {
     return new Promise((resolve, reject) => {
       this.asked.push({ keys, answer: resolve, fail: reject });
     });
+  }
+
+  holdsNothing(tree: string): boolean {
+    return this.nothing.has(tree);
   }
 }
 
@@ -139,6 +146,43 @@ describe("TreePlan", () => {
     );
     expect(named).toEqual([plans[0]]);
     await expect(plan.plan(full.items.length - 1)).resolves.toMatchObject({ send: {} });
+  });
+
+  it("[M-HELD] once the server holds nothing of the tree, the entries found after are sent without asking", async () => {
+    const full = await tree(MAX_HAVE_KEYS + 100);
+    const shown: PreparedTree["items"][number][] = [...full.items.slice(0, 3)];
+    const walking: PreparedTree = {
+      origin: "tree",
+      root: full.root,
+      name: full.name,
+      items: shown,
+      files: 0,
+      directories: 0,
+      bytes: 0,
+      skipped: [],
+      beforeEpoch: [],
+      done: false,
+      more: () => Promise.resolve(),
+      stop: () => undefined,
+    };
+    const source = new FakeSource();
+    const plan = heldEntries(source, walking);
+    expect(source.asked.map((have) => have.keys.length)).toEqual([3]);
+    // The answer to the first HAVE says the server holds nothing of the tree.
+    source.asked[0]?.answer([null, null, null]);
+    const treeKey = (await plan.plan(0)) as { send: { meta: { entry?: { tree?: string } } } };
+    source.nothing.add(treeKey.send.meta.entry?.tree ?? "");
+    shown.push(...full.items.slice(3));
+    plan.grow();
+    // Nothing more asked; every entry planned, to be sent, the first alone naming the tree.
+    expect(source.asked).toHaveLength(1);
+    const plans = await plan.all();
+    expect(plans).toHaveLength(full.items.length);
+    expect(plans.every((entry) => "send" in entry)).toBe(true);
+    const named = plans.filter(
+      (entry) => "send" in entry && entry.send.meta.entry?.tree !== undefined,
+    );
+    expect(named).toEqual([plans[0]]);
   });
 
   it("[T-MTIME] a held directory goes all the same when an entry under it goes, at any depth; one whose contents are all held stays held", async () => {

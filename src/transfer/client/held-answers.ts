@@ -24,6 +24,16 @@ export type HeldReceipts = (ReceiptBody | null)[];
 export class HeldAnswers {
   readonly #awaiting: Awaiting[] = [];
   readonly #failures = new Set<(error: GbError) => void>();
+  /** Trees the server said it holds nothing of [M-HELD]. */
+  readonly #nothingHeld = new Set<string>();
+
+  /**
+   * [M-HELD] True once the server said it holds no entry of `tree`: its other entries
+   * need not be asked about.
+   */
+  holdsNothing(tree: string): boolean {
+    return this.#nothingHeld.has(tree);
+  }
 
   /** True when no HAVE awaits its answer. */
   get idle(): boolean {
@@ -78,6 +88,7 @@ export class HeldAnswers {
         `malformed message: a HELD with ${held.held.length} answers for a HAVE of ${awaiting.count} keys, or for another tree`,
       );
     }
+    if (held.nothing === true) this.#nothingHeld.add(held.tree);
     awaiting.take(held);
   }
 

@@ -12,6 +12,8 @@ export type EntryPlan =
 /** What {@link heldEntries} needs of a connection. */
 export interface HeldSource {
   held(tree: string, keys: readonly string[]): Promise<HeldReceipts>;
+  /** [M-HELD] True once the server said it holds nothing of `tree`. */
+  holdsNothing(tree: string): boolean;
   readonly session: { readonly encrypted: boolean };
 }
 
@@ -76,9 +78,15 @@ export class TreePlan {
     while (this.#asked < items.length) {
       const start = this.#asked;
       const end = Math.min(start + MAX_HAVE_KEYS, items.length);
-      const keys: string[] = [];
-      for (let index = start; index < end; index++) keys.push(this.#entryKey(index));
-      const answers = this.#source.held(this.#key, keys);
+      let answers: HeldReceipts | Promise<HeldReceipts>;
+      if (this.#source.holdsNothing(this.#key)) {
+        // [M-HELD] Nothing of the tree is held: its other entries are sent, unasked.
+        answers = new Array<null>(end - start).fill(null);
+      } else {
+        const keys: string[] = [];
+        for (let index = start; index < end; index++) keys.push(this.#entryKey(index));
+        answers = this.#source.held(this.#key, keys);
+      }
       // In order: an entry's plan depends on the entries before it.
       const planned = Promise.all([answers, this.#planned]).then(([held]) => {
         for (let index = start; index < end; index++) {

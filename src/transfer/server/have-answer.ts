@@ -38,7 +38,9 @@ export function answerHave(
     );
     const out = writer();
     if (out.closed) return;
-    out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held }));
+    // [M-HELD] Nothing of the tree is held: the client may stop asking about it.
+    const nothing = reopens ? {} : { nothing: true as const };
+    out.writeFrame(FrameType.HELD, encodeHeld({ tree: have.tree, held, ...nothing }));
     // Now, not with what the rest of this turn writes: the client sends the entries of a
     // HAVE as soon as its answer comes, while the server reads the next HAVEs.
     out.flush();
