@@ -26,12 +26,23 @@ async function openOn(file: string): Promise<number> {
   return targets.filter((target) => target === file || target === `${file} (deleted)`).length;
 }
 
+/** How long the journals of these tests keep their file open after a batch. */
+const IDLE_MS = 50;
+
+/** Resolves once no file descriptor of this process is open on `file` (2 s at most). */
+async function closedOn(file: string): Promise<void> {
+  for (let attempt = 0; attempt < 200 && (await openOn(file)) > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(await openOn(file)).toBe(0);
+}
+
 describe("TreeJournal", () => {
-  it("[RES-JOURNAL] batches that follow each other share one open file, closed once none is queued", async () => {
+  it("[RES-JOURNAL] batches that follow each other share one open file, closed once none comes for a while", async () => {
     const file = path.join(await temp.make("gb-journal-"), "k.tree");
     // Its opens are counted: batches that follow each other share one.
     const opens = vi.fn(open);
-    const journal = await TreeJournal.load(file, () => undefined, opens);
+    const journal = await TreeJournal.load(file, () => undefined, opens, IDLE_MS);
     const keys = Array.from({ length: 50 }, (_, index) => index.toString(16).padStart(64, "0"));
     // Lines recorded while a batch is written go in the next one, through the same file.
     const first = journal.stored(keys[0] ?? "", RECEIPT);
@@ -39,7 +50,13 @@ describe("TreeJournal", () => {
     const rest = keys.slice(1).map((key) => journal.stored(key, RECEIPT));
     await Promise.all([first, ...rest]);
     expect(opens).toHaveBeenCalledTimes(1);
-    expect(await openOn(file)).toBe(0);
+    // Kept open for the next batch, then closed.
+    expect(await openOn(file)).toBe(1);
+    await closedOn(file);
+    const late = journal.stored("d".repeat(64), RECEIPT);
+    await late;
+    expect(opens).toHaveBeenCalledTimes(2);
+    await closedOn(file);
     const again = await TreeJournal.load(file, () => undefined);
     for (const key of keys) expect(again.held(key)).toMatchObject({ savedAs: "t/a.txt" });
     // Restarted while a batch is queued: the old file is closed before it goes, the next
@@ -47,7 +64,7 @@ describe("TreeJournal", () => {
     const queued = journal.stored("f".repeat(64), RECEIPT);
     journal.restart();
     await Promise.all([queued, journal.stored("e".repeat(64), RECEIPT)]);
-    expect(await openOn(file)).toBe(0);
+    await closedOn(file);
     const restarted = await TreeJournal.load(file, () => undefined);
     expect(restarted.held("e".repeat(64))).not.toBeNull();
     expect(restarted.held(keys[0] ?? "")).toBeNull();

@@ -16,6 +16,13 @@ import type { ResumeState } from "./resume-state.js";
  */
 export const MAX_JOURNAL_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How long a journal's file stays open after a batch, waiting for the next one: a tree
+ * being stored writes a batch every few milliseconds, and opening and closing the file
+ * around each one cost two trips through the thread pool more.
+ */
+export const JOURNAL_IDLE_CLOSE_MS = 500;
+
 /** How a journal opens its file: `fs.promises.open`. */
 export type OpenFile = (path: string, flags: string, mode: number) => Promise<FileHandle>;
 
@@ -61,32 +68,43 @@ export class TreeJournal {
   #tail: Promise<void> = Promise.resolve();
   /**
    * The file, kept open from one batch to the next while batches follow each other (a
-   * tree being stored): closed after a batch with none queued behind it, and before the
-   * file is removed.
+   * tree being stored): closed once no batch came for {@link JOURNAL_IDLE_CLOSE_MS}, and
+   * before the file is removed.
    */
   #handle: FileHandle | undefined;
+  /** Closes the file once no batch came for a while. */
+  #idle: NodeJS.Timeout | undefined;
+  readonly #idleCloseMs: number;
   #removed = false;
   #resumed = false;
   readonly #onRemove: () => void;
   readonly #open: OpenFile;
 
-  private constructor(file: string | undefined, onRemove: () => void, openFile: OpenFile) {
+  private constructor(
+    file: string | undefined,
+    onRemove: () => void,
+    openFile: OpenFile,
+    idleCloseMs: number,
+  ) {
     this.#file = file;
     this.#onRemove = onRemove;
     this.#open = openFile;
+    this.#idleCloseMs = idleCloseMs;
   }
 
   /**
    * Reads the journal at `file` (none yet: empty). A line that does not parse (the last
    * one, cut by a crash) is skipped: it was never flushed before a receipt.
    * @param openFile opens the file to append to it (tests count the calls).
+   * @param idleCloseMs how long the file stays open after a batch, for the next one.
    */
   static async load(
     file: string | undefined,
     onRemove: () => void,
     openFile: OpenFile = open,
+    idleCloseMs = JOURNAL_IDLE_CLOSE_MS,
   ): Promise<TreeJournal> {
-    const journal = new TreeJournal(file, onRemove, openFile);
+    const journal = new TreeJournal(file, onRemove, openFile, idleCloseMs);
     if (file === undefined) return journal;
     let text = "";
     try {
@@ -206,6 +224,7 @@ export class TreeJournal {
   }
 
   async #close(): Promise<void> {
+    clearTimeout(this.#idle);
     const handle = this.#handle;
     this.#handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -234,6 +253,7 @@ export class TreeJournal {
     const text = lines.join("");
     try {
       if (file === undefined || this.#removed || text === "") return;
+      clearTimeout(this.#idle);
       this.#handle ??= await this.#open(file, "a", 0o600);
       await this.#handle.write(text);
       await this.#handle.datasync();
@@ -241,9 +261,20 @@ export class TreeJournal {
       // Not kept: the tree does not resume from here, and nothing else is affected.
       this.#removed = true;
     } finally {
-      // Open for the batch queued behind this one; closed when none is.
-      if (this.#batch === undefined || this.#removed) await this.#close();
+      // Open for the batches that follow; closed once none comes for a while.
+      if (this.#removed) await this.#close();
+      else if (this.#batch === undefined && this.#handle !== undefined) this.#closeWhenIdle();
     }
+  }
+
+  /** Closes the file once no batch came for {@link JOURNAL_IDLE_CLOSE_MS} (never mid-batch). */
+  #closeWhenIdle(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      this.#tail = this.#tail.then(() => (this.#batch === undefined ? this.#close() : undefined));
+    }, this.#idleCloseMs);
+    // An open journal must not keep a server that is stopping alive.
+    this.#idle.unref();
   }
 
   /** One line read from disk, checked as untrusted: anything else in it is skipped. */
