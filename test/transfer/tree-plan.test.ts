@@ -31,6 +31,24 @@ async function tree(files: number): Promise<PreparedTree> {
   return prepareTree(root);
 }
 
+/** `full` as a walk still under way sees it: the entries in `shown`, which the test grows. */
+function walkingTree(full: PreparedTree, shown: PreparedTree["items"][number][]): PreparedTree {
+  return {
+    origin: "tree",
+    root: full.root,
+    name: full.name,
+    items: shown,
+    files: 0,
+    directories: 0,
+    bytes: 0,
+    skipped: [],
+    beforeEpoch: [],
+    done: false,
+    more: () => Promise.resolve(),
+    stop: () => undefined,
+  };
+}
+
 /** A connection whose answers the test gives, HAVE by HAVE. */
 class FakeSource {
   readonly session = { encrypted: false };
@@ -104,20 +122,7 @@ describe("TreePlan", () => {
   it("[RES-HAVE] a tree still being walked is asked about as it grows: only the entries found since, in HAVEs of up to 200", async () => {
     const full = await tree(MAX_HAVE_KEYS + 100);
     const shown: PreparedTree["items"][number][] = [];
-    const walking: PreparedTree = {
-      origin: "tree",
-      root: full.root,
-      name: full.name,
-      items: shown,
-      files: 0,
-      directories: 0,
-      bytes: 0,
-      skipped: [],
-      beforeEpoch: [],
-      done: false,
-      more: () => Promise.resolve(),
-      stop: () => undefined,
-    };
+    const walking = walkingTree(full, shown);
     const source = new FakeSource();
     const plan = heldEntries(source, walking);
     // Nothing found yet: nothing asked.
@@ -151,20 +156,7 @@ describe("TreePlan", () => {
   it("[M-HELD] once the server holds nothing of the tree, the entries found after are sent without asking", async () => {
     const full = await tree(MAX_HAVE_KEYS + 100);
     const shown: PreparedTree["items"][number][] = [...full.items.slice(0, 3)];
-    const walking: PreparedTree = {
-      origin: "tree",
-      root: full.root,
-      name: full.name,
-      items: shown,
-      files: 0,
-      directories: 0,
-      bytes: 0,
-      skipped: [],
-      beforeEpoch: [],
-      done: false,
-      more: () => Promise.resolve(),
-      stop: () => undefined,
-    };
+    const walking = walkingTree(full, shown);
     const source = new FakeSource();
     const plan = heldEntries(source, walking);
     expect(source.asked.map((have) => have.keys.length)).toEqual([3]);
