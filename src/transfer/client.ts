@@ -35,7 +35,7 @@ import {
 } from "./client/prepared-item.js";
 import { NO_DATA, payloadNow, type StreamedItem, type WholeItem } from "./client/whole-item.js";
 import { SlabReader } from "./client/slab-reader.js";
-import { writeBatch, type BatchEntry, type BatchSettle } from "./client/batch-sender.js";
+import { batchPromises, writeBatch, type BatchEntry } from "./client/batch-sender.js";
 import { InboundFrames } from "./client/inbound-frames.js";
 import { inputFailure } from "./client/input-failure.js";
 import { refusedEncryption } from "./client/refused-encryption.js";
@@ -232,15 +232,7 @@ export class GbClient {
   sendBatch(entries: readonly BatchEntry[], options: ItemOptions = {}): Promise<SentItem>[] {
     const refused = refusedEncryption(options, this.session.encrypted);
     if (refused !== undefined) return entries.map(() => refused);
-    const settles: BatchSettle[] = [];
-    const promises = entries.map((): Promise<SentItem> => {
-      let settle!: BatchSettle;
-      const promise = new Promise<SentItem>((resolve, reject) => {
-        settle = { resolve, reject };
-      });
-      settles.push(settle);
-      return handled(promise);
-    });
+    const { settles, promises } = batchPromises(entries.length);
     this.#queue.push(() => {
       // Nothing is read once the connection failed: the files fail with it.
       const fatal = this.#failure();

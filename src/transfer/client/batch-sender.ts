@@ -12,7 +12,7 @@ import type { BatchMeta } from "../../protocol/messages.js";
 import { inputFileError } from "../inputs/input-file-error.js";
 import type { SentItem } from "./client-options.js";
 import { ItemChunker } from "./item-chunker.js";
-import { ItemSlot, type BatchSlotFile } from "./item-slot.js";
+import { handled, ItemSlot, type BatchSlotFile } from "./item-slot.js";
 import type { ItemsInFlight } from "./items-in-flight.js";
 import type { PreparedFile, PreparedItem } from "./prepared-item.js";
 import type { SlabReader } from "./slab-reader.js";
@@ -32,6 +32,26 @@ export interface BatchEntry {
 export interface BatchSettle {
   readonly resolve: (item: SentItem) => void;
   readonly reject: (error: GbError) => void;
+}
+
+/**
+ * A promise per file of a batch, in its order, and what settles each: every promise is
+ * marked handled, as the caller may look at them only later.
+ */
+export function batchPromises(count: number): {
+  readonly settles: readonly BatchSettle[];
+  readonly promises: Promise<SentItem>[];
+} {
+  const settles: BatchSettle[] = [];
+  const promises = Array.from({ length: count }, (): Promise<SentItem> => {
+    let settle!: BatchSettle;
+    const promise = new Promise<SentItem>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    settles.push(settle);
+    return handled(promise);
+  });
+  return { settles, promises };
 }
 
 /** The ITEM of a batch but its files, at its longest: an id and a size of many digits, a tree key. */
